@@ -1,0 +1,129 @@
+// Package knowledge holds the domain of the assistant: administrative procedures, administrative units,
+// Vietnamese text handling and retrieval. It depends on the standard library and golang.org/x/text only;
+// storage backends live in subpackages (knowledge/embedded, knowledge/postgres) and drivers never appear here.
+package knowledge
+
+import (
+	"errors"
+	"time"
+)
+
+// Sentinel errors. Callers test them with errors.Is; channels translate them into Vietnamese for the user.
+var (
+	ErrNotFound     = errors.New("not found")
+	ErrInvalid      = errors.New("invalid input")
+	ErrQueryTooLong = errors.New("query too long")
+)
+
+// Limits that every input path enforces.
+const (
+	MaxQueryRunes   = 500     // a citizen's question
+	MaxRecordBytes  = 1 << 20 // one source record (a crawled JSON file, a JSONL line)
+	MaxFieldRunes   = 100_000 // one text field of a procedure
+	MaxDossierItems = 300
+	MaxSearchK      = 50
+)
+
+// Level is the administrative level that handles a procedure.
+type Level string
+
+const (
+	LevelCentral  Level = "trung-uong" // Cấp bộ
+	LevelProvince Level = "tinh"       // Cấp tỉnh
+	LevelCommune  Level = "xa"         // Cấp xã
+	LevelOther    Level = "khac"       // Cơ quan khác
+)
+
+// ChannelKind is a way of filing a dossier.
+type ChannelKind string
+
+const (
+	ChannelInPerson ChannelKind = "truc-tiep"  // Trực tiếp
+	ChannelOnline   ChannelKind = "truc-tuyen" // Trực tuyến
+	ChannelPostal   ChannelKind = "buu-chinh"  // Dịch vụ bưu chính
+)
+
+// Duration is a processing time as the catalog states it: an amount and a unit.
+type Duration struct {
+	Value float64 `json:"value"`          // 0 with Unit "" means not stated
+	Unit  string  `json:"unit,omitempty"` // "ngày làm việc", "ngày", "giờ", "tháng", … or "" when the source gives a bare number
+	Text  string  `json:"text,omitempty"` // the original text, e.g. "7 Ngày làm việc"
+}
+
+// Fee is one amount in Vietnamese đồng.
+type Fee struct {
+	Amount int64  `json:"amount"`          // VND
+	Label  string `json:"label,omitempty"` // what it is for, e.g. "Lệ phí", "Phí" or the description around the amount
+}
+
+// Channel is one row of the "cách thức thực hiện" table.
+type Channel struct {
+	Kind  ChannelKind `json:"kind"`
+	Time  Duration    `json:"time"`
+	Fees  []Fee       `json:"fees,omitempty"`
+	Free  bool        `json:"free,omitempty"`      // the record says "Miễn phí" / no fee
+	FeeNA bool        `json:"fee_na,omitempty"`    // the record says "Không có thông tin"
+	Note  string      `json:"note,omitempty"`      // description: reductions, conditions, the raw fee text
+	Text  string      `json:"fee_text,omitempty"` // the raw fee cell
+}
+
+// DossierItem is one document of the dossier (thành phần hồ sơ).
+type DossierItem struct {
+	Name      string `json:"name"`
+	Form      string `json:"form,omitempty"`  // template/form name (mẫu đơn, tờ khai), if any
+	Originals int    `json:"originals"`       // bản chính
+	Copies    int    `json:"copies"`          // bản sao
+	Group     string `json:"group,omitempty"` // the condition or heading it belongs to ("Giấy tờ phải xuất trình", "Trường hợp …")
+}
+
+// LegalDoc is one entry of the legal basis (căn cứ pháp lý).
+type LegalDoc struct {
+	Title  string `json:"title"`
+	Number string `json:"number,omitempty"` // e.g. "123/2015/NĐ-CP"
+}
+
+// Procedure is one administrative procedure (thủ tục hành chính) in structured form.
+type Procedure struct {
+	Code         string        `json:"code"` // mã thủ tục, e.g. "1.001193"
+	Name         string        `json:"name"`
+	Levels       []Level       `json:"levels,omitempty"`
+	Field        string        `json:"field,omitempty"`  // lĩnh vực
+	Kind         string        `json:"kind,omitempty"`   // loại thủ tục
+	Decision     string        `json:"decision,omitempty"` // số quyết định công bố
+	Ministry     string        `json:"ministry,omitempty"` // folder of the crawl, e.g. "bo-tu-phap"
+	Agencies     []string      `json:"agencies,omitempty"` // cơ quan thực hiện / có thẩm quyền
+	Address      string        `json:"address,omitempty"`  // địa chỉ tiếp nhận
+	Subjects     []string      `json:"subjects,omitempty"` // đối tượng thực hiện
+	Channels     []Channel     `json:"channels,omitempty"`
+	Dossier      []DossierItem `json:"dossier,omitempty"`
+	Steps        []string      `json:"steps,omitempty"`
+	Requirements string        `json:"requirements,omitempty"`
+	Result       string        `json:"result,omitempty"`
+	Legal        []LegalDoc    `json:"legal,omitempty"`
+	Related      string        `json:"related,omitempty"`
+	URL          string        `json:"url,omitempty"`
+	Aliases      []string      `json:"aliases,omitempty"` // extra phrasings staff add so retrieval finds it
+	LocalNotes   string        `json:"local_notes,omitempty"`
+	Source       string        `json:"source,omitempty"` // e.g. "dvcqg-2026"
+	SourceDate   time.Time     `json:"source_date,omitzero"`
+}
+
+// HasLevel reports whether the procedure is handled at level l.
+func (p *Procedure) HasLevel(l Level) bool {
+	for _, x := range p.Levels {
+		if x == l {
+			return true
+		}
+	}
+	return false
+}
+
+// Channel returns the channel of kind k, if the record has one.
+func (p *Procedure) Channel(k ChannelKind) (Channel, bool) {
+	for _, c := range p.Channels {
+		if c.Kind == k {
+			return c, true
+		}
+	}
+	return Channel{}, false
+}
