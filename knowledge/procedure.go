@@ -61,9 +61,9 @@ type Channel struct {
 	Kind  ChannelKind `json:"kind"`
 	Time  Duration    `json:"time"`
 	Fees  []Fee       `json:"fees,omitempty"`
-	Free  bool        `json:"free,omitempty"`      // the record says "Miễn phí" / no fee
-	FeeNA bool        `json:"fee_na,omitempty"`    // the record says "Không có thông tin"
-	Note  string      `json:"note,omitempty"`      // description: reductions, conditions, the raw fee text
+	Free  bool        `json:"free,omitempty"`     // the record says "Miễn phí" / no fee
+	FeeNA bool        `json:"fee_na,omitempty"`   // the record says "Không có thông tin"
+	Note  string      `json:"note,omitempty"`     // description: reductions, conditions, the raw fee text
 	Text  string      `json:"fee_text,omitempty"` // the raw fee cell
 }
 
@@ -87,8 +87,8 @@ type Procedure struct {
 	Code         string        `json:"code"` // mã thủ tục, e.g. "1.001193"
 	Name         string        `json:"name"`
 	Levels       []Level       `json:"levels,omitempty"`
-	Field        string        `json:"field,omitempty"`  // lĩnh vực
-	Kind         string        `json:"kind,omitempty"`   // loại thủ tục
+	Field        string        `json:"field,omitempty"`    // lĩnh vực
+	Kind         string        `json:"kind,omitempty"`     // loại thủ tục
 	Decision     string        `json:"decision,omitempty"` // số quyết định công bố
 	Ministry     string        `json:"ministry,omitempty"` // folder of the crawl, e.g. "bo-tu-phap"
 	Agencies     []string      `json:"agencies,omitempty"` // cơ quan thực hiện / có thẩm quyền

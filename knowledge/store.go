@@ -59,10 +59,10 @@ type Candidate struct {
 // knowledge/postgres. They must pass the same contract tests (knowledge/storetest).
 type Store interface {
 	Get(ctx context.Context, code string) (Procedure, error) // ErrNotFound if absent
-	List(ctx context.Context) ([]Procedure, error)            // all procedures, ordered by code
-	Hashes(ctx context.Context) (map[string]string, error)    // code → content hash
-	Meta(ctx context.Context) (Meta, error)                   // zero Meta for an empty store
-	Apply(ctx context.Context, c Change) error                 // atomic
+	List(ctx context.Context) ([]Procedure, error)           // all procedures, ordered by code
+	Hashes(ctx context.Context) (map[string]string, error)   // code → content hash
+	Meta(ctx context.Context) (Meta, error)                  // zero Meta for an empty store
+	Apply(ctx context.Context, c Change) error               // atomic
 	Search(ctx context.Context, r SearchRequest) ([]Candidate, error)
 	Close() error
 }
