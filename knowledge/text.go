@@ -149,21 +149,25 @@ func Fold(s string) string {
 }
 
 // Syllables splits s into folded syllables: runs of letters and digits. A number written with dots or
-// commas inside ("1.001193", "70,000") stays one token with its separators removed for amounts but kept
-// as a dot for procedure codes (n.nnnnnn).
+// commas inside stays one token: procedure codes keep their dot ("1.001193"), amounts lose their separators
+// ("70.000" → "70000").
 func Syllables(s string) []string {
-	f := Fold(s)
-	out := make([]string, 0, len(f)/4)
+	raw := rawSyllables(s)
+	for i, r := range raw {
+		raw[i] = Fold(r)
+	}
+	return raw
+}
+
+// rawSyllables is Syllables without folding: lowercase, NFC, canonical tone placement.
+func rawSyllables(s string) []string {
+	rs := []rune(strings.ToLower(Normalize(s)))
+	out := make([]string, 0, len(rs)/4)
 	start := -1
-	for i := 0; i <= len(f); i++ {
-		var c byte
-		if i < len(f) {
-			c = f[i]
-		}
-		alnum := i < len(f) && (c >= 'a' && c <= 'z' || c >= '0' && c <= '9' || c >= 0x80)
-		// keep "1.001193" and "70.000" together: a dot or comma between digits
-		if !alnum && i < len(f) && (c == '.' || c == ',') && start >= 0 && i+1 < len(f) &&
-			isDigit(f[i-1]) && isDigit(f[i+1]) {
+	for i := 0; i <= len(rs); i++ {
+		alnum := i < len(rs) && (unicode.IsLetter(rs[i]) || unicode.IsDigit(rs[i]) || unicode.Is(unicode.Mn, rs[i]))
+		if !alnum && i < len(rs) && (rs[i] == '.' || rs[i] == ',') && start >= 0 && i+1 < len(rs) &&
+			unicode.IsDigit(rs[i-1]) && unicode.IsDigit(rs[i+1]) {
 			continue
 		}
 		if alnum {
@@ -173,7 +177,7 @@ func Syllables(s string) []string {
 			continue
 		}
 		if start >= 0 {
-			out = append(out, numberToken(f[start:i]))
+			out = append(out, numberToken(string(rs[start:i])))
 			start = -1
 		}
 	}
