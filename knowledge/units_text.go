@@ -1,0 +1,110 @@
+package knowledge
+
+import (
+	"fmt"
+	"strings"
+)
+
+// unitQuestionCues are phrases (folded) that mark a question about the 2025 reform of administrative units.
+var unitQuestionCues = []string{
+	"sap nhap", "phuong nao", "xa nao", "phuong gi", "xa gi", "phuong moi", "xa moi", "ten moi", "gio la",
+	"bay gio la", "gio thuoc", "nay thuoc", "thuoc phuong", "thuoc xa", "doi ten", "truoc day", "cu",
+	"hien nay la", "dia chi moi", "don vi hanh chinh", "sau sap xep",
+}
+
+// AsksAboutUnits reports whether text is a question about the unit reform ("Phường 4 Quận 3 cũ giờ thuộc
+// phường nào?") rather than about a procedure that merely names a place, and returns the unit mentions.
+func (u *Units) AsksAboutUnits(text string) ([]Match, bool) {
+	ms := u.Find(text)
+	if len(ms) == 0 || ms[0].Score < 0.6 {
+		return nil, false
+	}
+	f := " " + strings.Join(Syllables(text), " ") + " "
+	for _, c := range unitQuestionCues {
+		if strings.Contains(f, " "+c+" ") {
+			return ms, true
+		}
+	}
+	return ms, false
+}
+
+// Describe answers, in Vietnamese, what the units named in text are now (old → new, partial splits listed) or
+// were formed from (new → predecessors). It says plainly when it finds no unit and asks for the district when
+// an old name is ambiguous.
+func (u *Units) Describe(text string) string {
+	ms := u.Find(text)
+	if len(ms) == 0 {
+		return "Tôi chưa nhận ra tên phường, xã trong câu hỏi. Bạn vui lòng ghi rõ tên phường/xã và quận/huyện cũ, " +
+			"ví dụ: \"Phường 4, Quận 3\"."
+	}
+	var b strings.Builder
+	if ms[0].Ambiguous {
+		fmt.Fprintf(&b, "Có nhiều đơn vị tên \"%s\". Bạn vui lòng cho biết quận/huyện cũ. Một số khả năng:\n", ms[0].Text)
+		for i, m := range ms {
+			if i == 5 {
+				break
+			}
+			b.WriteString("- ")
+			describeMatch(&b, m)
+		}
+		return strings.TrimSpace(b.String())
+	}
+	seen := map[string]bool{}
+	for _, m := range ms {
+		key := string(m.Kind) + m.Text
+		if seen[key] {
+			continue
+		}
+		seen[key] = true
+		describeMatch(&b, m)
+	}
+	b.WriteString("Từ ngày 01/7/2025 hồ sơ thủ tục cấp xã được tiếp nhận không phụ thuộc nơi cư trú.")
+	return strings.TrimSpace(b.String())
+}
+
+func describeMatch(b *strings.Builder, m Match) {
+	switch m.Kind {
+	case MatchOld, MatchOldDistrict:
+		name := m.Old.Name
+		if m.Old.District != "" && m.Old.District != m.Old.Name {
+			name += ", " + m.Old.District
+		}
+		cur := m.Current()
+		if len(cur) == 0 {
+			fmt.Fprintf(b, "%s (cũ): chưa có dữ liệu đơn vị mới.\n", name)
+			return
+		}
+		names := make([]string, 0, len(cur))
+		for _, c := range cur {
+			names = append(names, c.Name)
+		}
+		partial := false
+		for _, mp := range m.Mappings {
+			partial = partial || mp.Partial
+		}
+		if partial || len(cur) > 1 {
+			fmt.Fprintf(b, "%s (cũ) nay được chia về %s (%s); tùy địa chỉ cụ thể mà thuộc đơn vị nào.\n",
+				name, strings.Join(names, " và "), cur[0].Province)
+			return
+		}
+		fmt.Fprintf(b, "%s (cũ) nay thuộc %s, %s.\n", name, names[0], cur[0].Province)
+	case MatchNew:
+		olds := make([]string, 0, len(m.Mappings))
+		for _, mp := range m.Mappings {
+			o := mp.Old.Name
+			if mp.Old.District != "" && mp.Old.District != mp.Old.Name {
+				o += " (" + mp.Old.District + ")"
+			}
+			if mp.Partial {
+				o += " – một phần"
+			}
+			olds = append(olds, o)
+		}
+		fmt.Fprintf(b, "%s (%s) là đơn vị mới từ 01/7/2025, được hình thành từ: %s.\n",
+			m.Unit.Name, m.Unit.Province, strings.Join(olds, "; "))
+	case MatchOldProvince:
+		fmt.Fprintf(b, "%s (cũ) nay thuộc %s.\n", m.Old.Province, m.Province.Name)
+	case MatchProvince:
+		fmt.Fprintf(b, "%s là một trong 34 tỉnh, thành phố sau sắp xếp.\n", m.Province.Name)
+	}
+}
