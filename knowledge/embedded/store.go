@@ -126,6 +126,9 @@ func (s *Store) Apply(ctx context.Context, c knowledge.Change) error {
 	cur := s.idx.Load()
 	meta := cur.meta
 	if c.Meta != nil {
+		if c.Meta.Dim <= 0 || c.Meta.Embedder == "" {
+			return fmt.Errorf("embedded: apply: %w: meta %+v", knowledge.ErrInvalid, *c.Meta)
+		}
 		meta = *c.Meta
 	}
 	for _, d := range c.Upsert {

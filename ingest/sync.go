@@ -1,0 +1,154 @@
+package ingest
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/trolyao/trolyao/knowledge"
+)
+
+// SyncOptions tune Sync.
+type SyncOptions struct {
+	KeepRemoved bool                                // keep procedures that disappeared from the source
+	BatchSize   int                                 // texts per embedding call; default 128
+	Progress    func(stage string, done, total int) // called as embedding advances; may be nil
+}
+
+// SyncReport says what a Sync did.
+type SyncReport struct {
+	Total     int // records in the source
+	Added     int
+	Changed   int
+	Unchanged int
+	Removed   int
+	Embedded  int  // texts sent to the embedder
+	Reindexed bool // the embedder changed, so everything was re-embedded
+	Wrote     bool // whether anything was written to the store
+	Duration  time.Duration
+}
+
+func (r SyncReport) String() string {
+	return fmt.Sprintf("%d records: %d new, %d changed, %d unchanged, %d removed; %d embedded; reindex=%v; wrote=%v; %s",
+		r.Total, r.Added, r.Changed, r.Unchanged, r.Removed, r.Embedded, r.Reindexed, r.Wrote, r.Duration.Round(time.Millisecond))
+}
+
+// Sync brings the store in line with procs: records whose content hash is unchanged are neither embedded nor
+// written; new and changed ones are embedded and written; records gone from the source are deleted unless
+// KeepRemoved. Everything is written in one atomic Change, so a Sync killed midway leaves the previous
+// catalog intact and searchable. When the embedder differs from the one that built the index (identity or
+// dimension), every record is re-embedded and the index is replaced.
+func Sync(ctx context.Context, st knowledge.Store, emb knowledge.Embedder, meta knowledge.Meta,
+	procs []knowledge.Procedure, opt SyncOptions) (SyncReport, error) {
+	start := time.Now()
+	rep := SyncReport{Total: len(procs)}
+	if opt.BatchSize <= 0 {
+		opt.BatchSize = 128
+	}
+	cur, err := st.Meta(ctx)
+	if err != nil {
+		return rep, fmt.Errorf("sync: %w", err)
+	}
+	hashes, err := st.Hashes(ctx)
+	if err != nil {
+		return rep, fmt.Errorf("sync: %w", err)
+	}
+	rep.Reindexed = cur != meta && len(hashes) > 0
+	reset := cur != meta
+	seen := make(map[string]bool, len(procs))
+	var todo []knowledge.Procedure
+	for i := range procs {
+		p := &procs[i]
+		if seen[p.Code] {
+			return rep, fmt.Errorf("sync: %w: procedure %s appears twice", knowledge.ErrInvalid, p.Code)
+		}
+		seen[p.Code] = true
+		old, ok := hashes[p.Code]
+		switch {
+		case !ok:
+			rep.Added++
+		case reset || old != knowledge.ContentHash(p):
+			rep.Changed++
+		default:
+			rep.Unchanged++
+			continue
+		}
+		todo = append(todo, *p)
+	}
+	var del []string
+	if !opt.KeepRemoved && !reset {
+		for code := range hashes {
+			if !seen[code] {
+				del = append(del, code)
+			}
+		}
+	}
+	rep.Removed = len(del)
+	if reset && len(hashes) > 0 {
+		// A new embedder replaces the index: records only in the store are dropped, or re-embedded when kept.
+		var kept []knowledge.Procedure
+		if opt.KeepRemoved {
+			all, err := st.List(ctx)
+			if err != nil {
+				return rep, fmt.Errorf("sync: %w", err)
+			}
+			for _, p := range all {
+				if !seen[p.Code] {
+					kept = append(kept, p)
+				}
+			}
+			todo = append(todo, kept...)
+		}
+		for code := range hashes {
+			if !seen[code] && !opt.KeepRemoved {
+				rep.Removed++
+			}
+		}
+	}
+	if len(todo) == 0 && len(del) == 0 && !reset {
+		rep.Duration = time.Since(start)
+		return rep, nil
+	}
+	docs := make([]knowledge.Doc, 0, len(todo))
+	for i := 0; i < len(todo); i += opt.BatchSize {
+		batch := todo[i:min(i+opt.BatchSize, len(todo))]
+		texts := make([]string, len(batch))
+		for j := range batch {
+			texts[j] = knowledge.EmbedText(&batch[j])
+		}
+		vecs, err := emb.EmbedDocuments(ctx, texts)
+		if err != nil {
+			return rep, fmt.Errorf("sync: embed: %w", err)
+		}
+		if len(vecs) != len(batch) {
+			return rep, fmt.Errorf("sync: embed: %d vectors for %d texts", len(vecs), len(batch))
+		}
+		for j := range batch {
+			if len(vecs[j]) != meta.Dim {
+				return rep, fmt.Errorf("sync: embed %s: %w: %d dimensions, configured %d",
+					batch[j].Code, knowledge.ErrInvalid, len(vecs[j]), meta.Dim)
+			}
+			docs = append(docs, knowledge.NewDoc(batch[j], vecs[j]))
+		}
+		rep.Embedded += len(batch)
+		if opt.Progress != nil {
+			opt.Progress("embed", rep.Embedded, len(todo))
+		}
+	}
+	ch := knowledge.Change{Upsert: docs, Delete: del}
+	if reset {
+		ch.Meta, ch.Reset = &meta, true
+	}
+	if opt.Progress != nil {
+		opt.Progress("write", 0, 1)
+	}
+	if err := st.Apply(ctx, ch); err != nil {
+		return rep, fmt.Errorf("sync: %w", err)
+	}
+	if opt.Progress != nil {
+		opt.Progress("write", 1, 1)
+	}
+	rep.Wrote = true
+	rep.Duration = time.Since(start)
+	return rep, nil
+}
