@@ -1,0 +1,190 @@
+// Package web serves the HTTP channel: health and readiness probes and the JSON API over the knowledge base
+// (search, procedure lookup, administrative units). Errors reach the user as a code and a Vietnamese message;
+// details go to the log only. It imports the knowledge package and the standard library.
+package web
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"log/slog"
+	"net/http"
+	"strconv"
+	"time"
+
+	"github.com/trolyao/trolyao/knowledge"
+)
+
+// Limits of the API.
+const (
+	maxURLQuery    = 2048 // bytes of a query string
+	requestTimeout = 10 * time.Second
+)
+
+// Server holds what the handlers need.
+type Server struct {
+	Searcher *knowledge.Searcher
+	Store    knowledge.Store
+	Units    *knowledge.Units
+	Logger   *slog.Logger
+	Ready    func() bool // nil means always ready
+}
+
+// Handler returns the HTTP handler with every route.
+func (s *Server) Handler() http.Handler {
+	mux := http.NewServeMux()
+	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+		_, _ = w.Write([]byte("ok\n"))
+	})
+	mux.HandleFunc("GET /readyz", s.readyz)
+	mux.HandleFunc("GET /api/v1/search", s.whenReady(s.search))
+	mux.HandleFunc("GET /api/v1/procedures/{code}", s.whenReady(s.procedure))
+	mux.HandleFunc("GET /api/v1/units", s.whenReady(s.units))
+	return s.limits(mux)
+}
+
+func (s *Server) whenReady(h http.HandlerFunc) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		if s.Ready != nil && !s.Ready() {
+			writeError(w, http.StatusServiceUnavailable, "not_ready", "Hệ thống đang nạp dữ liệu thủ tục, vui lòng thử lại sau ít phút.")
+			return
+		}
+		h(w, r)
+	}
+}
+
+func (s *Server) limits(next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if len(r.URL.RawQuery) > maxURLQuery {
+			writeError(w, http.StatusRequestURITooLong, "too_long", "Yêu cầu quá dài.")
+			return
+		}
+		ctx, cancel := context.WithTimeout(r.Context(), requestTimeout)
+		defer cancel()
+		next.ServeHTTP(w, r.WithContext(ctx))
+	})
+}
+
+func (s *Server) readyz(w http.ResponseWriter, r *http.Request) {
+	if s.Ready != nil && !s.Ready() {
+		writeError(w, http.StatusServiceUnavailable, "not_ready", "Hệ thống đang khởi động, vui lòng thử lại sau.")
+		return
+	}
+	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+	_, _ = w.Write([]byte("ready\n"))
+}
+
+// SearchResult is one ranked procedure in the API.
+type SearchResult struct {
+	Code   string            `json:"code"`
+	Name   string            `json:"name"`
+	URL    string            `json:"url,omitempty"`
+	Levels []knowledge.Level `json:"levels,omitempty"`
+	Score  float64           `json:"score"`
+}
+
+// SearchResponse is the body of GET /api/v1/search.
+type SearchResponse struct {
+	Query      string         `json:"query"`
+	Confidence float64        `json:"confidence"`
+	Results    []SearchResult `json:"results"`
+}
+
+func (s *Server) search(w http.ResponseWriter, r *http.Request) {
+	q := r.URL.Query().Get("q")
+	if q == "" {
+		writeError(w, http.StatusBadRequest, "empty_query", "Vui lòng nhập câu hỏi (tham số q).")
+		return
+	}
+	k := 5
+	if v := r.URL.Query().Get("k"); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil || n < 1 || n > knowledge.MaxSearchK {
+			writeError(w, http.StatusBadRequest, "bad_k", "Tham số k phải là số từ 1 đến 50.")
+			return
+		}
+		k = n
+	}
+	res, err := s.Searcher.Search(r.Context(), q, k)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	out := SearchResponse{Query: res.Query.Text, Confidence: res.Confidence, Results: []SearchResult{}}
+	for _, h := range res.Hits {
+		sr := SearchResult{Code: h.Code, Name: h.Name, Levels: h.Levels, Score: h.Score}
+		if p, err := s.Store.Get(r.Context(), h.Code); err == nil {
+			sr.URL = p.URL
+		}
+		out.Results = append(out.Results, sr)
+	}
+	writeJSON(w, http.StatusOK, out)
+}
+
+func (s *Server) procedure(w http.ResponseWriter, r *http.Request) {
+	code := r.PathValue("code")
+	if !knowledge.IsProcedureCode(code) {
+		writeError(w, http.StatusBadRequest, "bad_code", "Mã thủ tục không hợp lệ (ví dụ đúng: 1.001193).")
+		return
+	}
+	p, err := s.Store.Get(r.Context(), code)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, p)
+}
+
+func (s *Server) units(w http.ResponseWriter, r *http.Request) {
+	q := r.URL.Query().Get("q")
+	if q == "" {
+		writeError(w, http.StatusBadRequest, "empty_query", "Vui lòng nhập tên phường, xã (tham số q).")
+		return
+	}
+	if s.Units == nil {
+		writeError(w, http.StatusServiceUnavailable, "not_ready", "Dữ liệu đơn vị hành chính chưa được nạp.")
+		return
+	}
+	matches, err := s.Units.Lookup(q)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"query": q, "matches": matches, "text": s.Units.Describe(q)})
+}
+
+// fail classifies an error once, at the edge, into a status and a Vietnamese message.
+func (s *Server) fail(w http.ResponseWriter, r *http.Request, err error) {
+	switch {
+	case errors.Is(err, knowledge.ErrQueryTooLong):
+		writeError(w, http.StatusRequestEntityTooLarge, "query_too_long",
+			"Câu hỏi quá dài, vui lòng rút gọn (tối đa "+strconv.Itoa(knowledge.MaxQueryRunes)+" ký tự).")
+	case errors.Is(err, knowledge.ErrNotFound):
+		writeError(w, http.StatusNotFound, "not_found", "Không tìm thấy thông tin được yêu cầu.")
+	case errors.Is(err, knowledge.ErrInvalid):
+		writeError(w, http.StatusBadRequest, "invalid", "Yêu cầu không hợp lệ.")
+	case errors.Is(err, context.DeadlineExceeded):
+		writeError(w, http.StatusGatewayTimeout, "timeout", "Hệ thống phản hồi chậm, vui lòng thử lại.")
+	default:
+		if s.Logger != nil {
+			s.Logger.Error("request failed", "path", r.URL.Path, "err", err)
+		}
+		writeError(w, http.StatusInternalServerError, "internal", "Đã có lỗi xảy ra, vui lòng thử lại sau.")
+	}
+}
+
+type apiError struct {
+	Code    string `json:"code"`
+	Message string `json:"message"`
+}
+
+func writeError(w http.ResponseWriter, status int, code, msg string) {
+	writeJSON(w, status, map[string]apiError{"error": {Code: code, Message: msg}})
+}
+
+func writeJSON(w http.ResponseWriter, status int, v any) {
+	w.Header().Set("Content-Type", "application/json; charset=utf-8")
+	w.WriteHeader(status)
+	_ = json.NewEncoder(w).Encode(v)
+}
