@@ -43,7 +43,7 @@ var lexiconRules = []struct {
 		"khai sinh cho bé", "làm giấy khai sinh cho con", "đk khai sinh", "dk khai sinh"}},
 	{"bản sao giấy khai sinh", []string{"bản sao khai sinh", "sao lục khai sinh", "trích lục khai sinh"}},
 	{"đăng ký khai tử", []string{"giấy khai tử", "làm giấy khai tử", "báo tử", "giấy báo tử", "khai tử", "chứng tử"}},
-	{"khai tử", []string{"qua đời", "từ trần", "chết", "tử vong", "mới mất", "vừa mất", "đã mất"}},
+	{"khai tử", []string{"qua đời", "từ trần", "chết", "tử vong", "mới mất", "vừa mất", "đã mất", "mất rồi"}},
 	{"đăng ký kết hôn", []string{"đk kết hôn", "dk ket hon", "làm giấy kết hôn", "làm đám cưới", "cưới vợ", "cưới chồng",
 		"lấy vợ", "lấy chồng", "giấy đăng ký kết hôn", "đăng kí kết hôn"}},
 	{"xác nhận tình trạng hôn nhân", []string{"xác nhận độc thân", "giấy độc thân", "chứng nhận độc thân", "độc thân",
@@ -60,8 +60,9 @@ var lexiconRules = []struct {
 
 	// Vehicles.
 	{"chứng nhận đăng ký xe", []string{"cà vẹt", "cavet", "ca vet", "giấy đăng ký xe", "đăng ký xe máy", "cà vẹt xe"}},
-	{"thay đổi chủ xe sang tên xe", []string{"sang tên", "sang tên xe", "sang tên chính chủ", "chính chủ", "đổi chủ xe",
-		"sang tên đổi chủ", "mua xe cũ", "mua lại xe"}},
+	{"thay đổi chủ xe sang tên xe", []string{"sang tên xe", "sang tên xe máy", "sang tên ô tô", "đổi chủ xe", "mua xe cũ",
+		"mua lại xe", "mua xe máy cũ", "xe chính chủ"}},
+	{"sang tên thay đổi", []string{"sang tên", "sang tên chính chủ", "chính chủ", "sang tên đổi chủ", "đổi chủ"}},
 	{"xe", []string{"xe máy", "xe mô tô", "xe gắn máy", "ô tô", "oto", "xe hơi", "xe ô tô", "xe oto"}},
 	{"biển số xe", []string{"biển số", "bảng số", "biển kiểm soát"}},
 
@@ -107,15 +108,47 @@ var lexiconRules = []struct {
 	{"giấy tờ văn bản ủy quyền", []string{"giấy ủy quyền", "giấy uỷ quyền", "văn bản ủy quyền", "hợp đồng ủy quyền"}},
 
 	// Verbs people use for "issue again", "renew", "first time".
-	{"cấp lại", []string{"làm lại", "xin lại", "cấp lại", "bị mất", "làm mất", "đánh mất", "mất", "thất lạc", "bị rách",
-		"hư hỏng", "bị hỏng"}},
-	{"cấp đổi", []string{"hết hạn", "đổi mới", "làm mới", "đổi thẻ", "hết hạn sử dụng", "gia hạn"}},
+	{"cấp lại", []string{"làm lại", "xin lại", "cấp lại", "bị mất", "làm mất", "đánh mất", "thất lạc", "bị rách",
+		"hư hỏng", "bị hỏng", "rách nát"}},
+	{"cấp đổi gia hạn", []string{"hết hạn", "sắp hết hạn", "hết hạn sử dụng", "quá hạn"}},
+	{"cấp đổi", []string{"đổi mới", "làm mới", "đổi thẻ", "đổi sổ"}},
 	{"lần đầu", []string{"lần 1", "mới làm", "chưa có", "mới mua", "lần đầu tiên"}},
 	{"trình báo mất", []string{"báo mất", "khai báo mất", "trình báo mất"}},
 	{"trẻ em", []string{"bé", "em bé", "con nhỏ", "cháu bé", "trẻ"}},
 	{"một lần", []string{"1 lần"}},
 	{"quốc tế", []string{"quốc tế", "international", "đi nước ngoài lái xe"}},
 	{"hưởng", []string{"rút", "lãnh", "nhận tiền"}},
+
+	// Phrases that contain filler syllables but mean something as a whole: kept as they are.
+	{"nhà ở xã hội", []string{"nhà ở xã hội", "nhà xã hội", "noxh"}},
+	{"xã hội", []string{"xã hội"}},
+	{"người phụ thuộc", []string{"người phụ thuộc", "giảm trừ gia cảnh", "người phụ thuộc giảm trừ gia cảnh"}},
+	{"người lao động", []string{"người lao động", "nhân viên", "công nhân"}},
+	{"người sử dụng lao động", []string{"người sử dụng lao động", "chủ doanh nghiệp", "chủ công ty"}},
+	{"thông báo lưu trú", []string{"ngủ lại", "ở lại qua đêm", "khách ở lại", "báo lưu trú", "khai báo lưu trú", "lưu trú",
+		"có khách ở lại", "ở nhờ vài hôm"}},
+	{"chuyển mục đích sử dụng đất", []string{"lên thổ cư", "chuyển lên thổ cư", "chuyển đổi mục đích", "chuyển mục đích",
+		"lên đất ở", "chuyển đất nông nghiệp"}},
+	{"đất ở", []string{"thổ cư", "đất thổ cư"}},
+	{"xây dựng nhà ở", []string{"cất nhà", "dựng nhà", "làm nhà"}},
+	{"sửa chữa cải tạo giấy phép xây dựng", []string{"sửa nhà", "nâng tầng", "cơi nới", "nâng thêm tầng", "sửa chữa nhà", "cải tạo nhà"}},
+	{"nuôi con nuôi", []string{"nhận con nuôi", "xin con nuôi", "con nuôi"}},
+	{"xóa đăng ký thế chấp", []string{"xóa thế chấp", "giải chấp", "xoá thế chấp"}},
+	{"đăng ký thế chấp", []string{"thế chấp", "cầm sổ", "vay thế chấp"}},
+	{"trợ giúp pháp lý", []string{"luật sư miễn phí", "luật sư nhà nước", "tư vấn pháp luật miễn phí", "trợ giúp pháp lý"}},
+	{"thi hành án", []string{"bản án", "tòa xử", "tòa án xử", "không chịu trả tiền", "không chịu thi hành"}},
+	{"bảo hiểm xã hội tự nguyện", []string{"bhxh tự nguyện", "bảo hiểm tự nguyện"}},
+	{"hưu trí", []string{"lương hưu", "về hưu", "nghỉ hưu"}},
+	{"dưỡng sức phục hồi sức khỏe", []string{"nghỉ dưỡng sức", "dưỡng sức"}},
+	{"tử tuất", []string{"tiền tuất", "chế độ tử tuất", "mai táng phí", "trợ cấp mai táng"}},
+	{"thừa kế", []string{"chia thừa kế", "di sản", "đất của ba mẹ để lại", "để lại"}},
+	{"hợp đồng giao dịch", []string{"hợp đồng mua bán", "hợp đồng tặng cho", "hợp đồng", "giấy mua bán", "giấy tay"}},
+	{"giấy chứng nhận đăng ký hộ kinh doanh", []string{"giấy phép kinh doanh hộ cá thể", "giấy phép hộ kinh doanh",
+		"giấy đăng ký hộ kinh doanh", "giấy phép kinh doanh hộ kinh doanh"}},
+	{"khai thuế", []string{"kê khai thuế", "nộp thuế", "đóng thuế", "khai thuế"}},
+	{"thuế thu nhập cá nhân", []string{"tncn", "thuế tncn", "thuế thu nhập"}},
+	{"quyết toán thuế", []string{"quyết toán", "hoàn thuế"}},
+	{"cho thuê tài sản", []string{"cho thuê nhà", "cho thuê nguyên căn", "cho thuê phòng", "cho thuê mặt bằng"}},
 
 	// Intent words and filler: dropped for retrieval (the assistant reads intents separately).
 	{"", []string{
@@ -237,6 +270,7 @@ func (lx *lexicon) rewrite(in []token) []token {
 		exp = append(exp, t)
 	}
 	exp = ageRule(exp)
+	exp = lostRule(exp, acc)
 	out := make([]token, 0, len(exp))
 	for i := 0; i < len(exp); {
 		matched := false
@@ -293,6 +327,63 @@ func ageRule(ts []token) []token {
 	}
 	return out
 }
+
+// lostRule reads "mất" by its context: before a document ("mất thẻ", "mất sổ đỏ") it means lost, so a
+// re-issue (cấp lại); after a person ("ba mẹ mất", "ông mất") it means died (khai tử); alone it is dropped, as in
+// "mất bao lâu" (takes how long), which the phrase rules already remove when written out.
+func lostRule(ts []token, acc bool) []token {
+	isMat := func(t token) bool {
+		if acc || t.raw != t.fold {
+			return t.raw == "mất"
+		}
+		return t.fold == "mat"
+	}
+	out := make([]token, 0, len(ts))
+	for i, t := range ts {
+		if !isMat(t) || t.fixed {
+			out = append(out, t)
+			continue
+		}
+		next, prev := "", ""
+		if i+1 < len(ts) {
+			next = ts[i+1].fold
+		}
+		if i > 0 {
+			prev = ts[i-1].fold
+		}
+		var to string
+		switch {
+		case prev == "bao": // "báo mất", "trình báo mất": reporting a loss, a procedure of its own
+		case prev == "moi" || prev == "vua" || prev == "da": // "mới mất", "vừa mất": died (phrase rules)
+		case lostObjects[next]:
+			to = "cấp lại"
+		case people[prev]:
+			to = "khai tử"
+		case next == "" && prev != "":
+			to = "cấp lại" // "giấy khai sinh bị mất" ends with it
+		}
+		if to == "" {
+			// leave it to the phrase rules ("mất bao lâu", "mất phí", "mới mất"), which know more context
+			out = append(out, t)
+			continue
+		}
+		for _, x := range tokens(to) {
+			x.fixed = true
+			out = append(out, x)
+		}
+	}
+	return out
+}
+
+// lostObjects are the folded first syllables of documents people lose.
+var lostObjects = map[string]bool{"giay": true, "the": true, "so": true, "bang": true, "ho": true, "cccd": true,
+	"cmnd": true, "can": true, "passport": true, "ca": true, "cavet": true, "bien": true, "gplx": true, "ban": true,
+	"hop": true, "vi": true, "tui": true, "het": true}
+
+// people are folded syllables naming a person whose "mất" means died.
+var people = map[string]bool{"ba": true, "bo": true, "me": true, "cha": true, "ong": true, "chong": true, "vo": true,
+	"con": true, "anh": true, "chi": true, "em": true, "nguoi": true, "noi": true, "ngoai": true, "co": true, "chu": true,
+	"bac": true, "di": true, "cau": true, "mo": true, "than": true}
 
 // LexiconSize is the number of phrases the lexicon knows.
 func LexiconSize() int { return defaultLexicon.size }

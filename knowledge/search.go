@@ -39,6 +39,15 @@ type Result struct {
 	Query      Query
 	Hits       []Hit
 	Confidence float64 // estimated probability that Hits[0] is a right answer; 0 with no hits
+	Signals    Signals // what the confidence was computed from
+}
+
+// Signals are the features of the confidence estimate.
+type Signals struct {
+	Coverage float64 // share of the question's syllables found in the best procedure
+	Dense    float64 // cosine similarity of the best procedure
+	Margin   float64 // relative lead of the best fused score over the second
+	Unknown  int     // question syllables no candidate contains
 }
 
 // Searcher ranks procedures for a question: it analyses the question, asks the store for lexical and dense
@@ -78,11 +87,14 @@ func (s *Searcher) Search(ctx context.Context, q string, k int) (Result, error) 
 	if err != nil {
 		return Result{}, fmt.Errorf("search: %w", err)
 	}
-	res.Hits, res.Confidence = fuse(query, cands, w, k)
+	res.Hits, res.Signals = fuse(query, cands, w, k)
+	if len(res.Hits) > 0 {
+		res.Confidence = res.Signals.confidence()
+	}
 	return res, nil
 }
 
-func fuse(q Query, cands []Candidate, w Weights, k int) ([]Hit, float64) {
+func fuse(q Query, cands []Candidate, w Weights, k int) ([]Hit, Signals) {
 	maxLex := 0.0
 	for _, c := range cands {
 		maxLex = math.Max(maxLex, c.Lexical)
@@ -119,10 +131,13 @@ func fuse(q Query, cands []Candidate, w Weights, k int) ([]Hit, float64) {
 		hits = hits[:k]
 	}
 	if len(hits) == 0 {
-		return hits, 0
+		return hits, Signals{}
 	}
-	unknown := unmatched(q, cands)
-	return hits, confidence(q, hits, matched[hits[0].Code], unknown)
+	sig := Signals{Coverage: coverage(q, matched[hits[0].Code]), Dense: hits[0].Dense, Unknown: unmatched(q, cands)}
+	if len(hits) > 1 && hits[0].Score > 0 {
+		sig.Margin = (hits[0].Score - hits[1].Score) / hits[0].Score
+	}
+	return hits, sig
 }
 
 // nameCover is the share of the name's distinct syllables that the question contains.
@@ -229,12 +244,8 @@ func coverage(q Query, matched []string) float64 {
 	return float64(hit) / float64(uni)
 }
 
-func confidence(q Query, hits []Hit, matched []string, unknown int) float64 {
-	margin := 0.0
-	if len(hits) > 1 && hits[0].Score > 0 {
-		margin = (hits[0].Score - hits[1].Score) / hits[0].Score
-	}
+func (sg Signals) confidence() float64 {
 	c := calibration
-	z := c.Bias + c.Coverage*coverage(q, matched) + c.Dense*hits[0].Dense + c.Margin*margin - c.Unknown*float64(unknown)
+	z := c.Bias + c.Coverage*sg.Coverage + c.Dense*sg.Dense + c.Margin*sg.Margin - c.Unknown*float64(sg.Unknown)
 	return 1 / (1 + math.Exp(-z))
 }

@@ -69,7 +69,7 @@ func TestLexicon(t *testing.T) {
 		{"làm lại cccd", "cap lai the can cuoc"},
 		{"lam lai cccd", "cap lai the can cuoc"},
 		{"CMND bị mất", "the can cuoc cap lai"},
-		{"căn cước công dân hết hạn", "the can cuoc cap doi"},
+		{"căn cước công dân hết hạn", "the can cuoc cap doi gia han"},
 		{"đổi GPLX", "doi giay phep lai xe"},
 		{"bằng lái quốc tế", "giay phep lai xe quoc te"},
 		{"sổ đỏ bị mất", "giay chung nhan quyen su dung dat cap lai"},
@@ -80,7 +80,10 @@ func TestLexicon(t *testing.T) {
 		{"ca vet xe may", "chung nhan dang ky xe may"},
 		{"passport", "ho chieu"},
 		{"công chứng bản sao", "chung thuc ban sao tu ban chinh"},
-		{"công chứng hợp đồng", "chung thuc hop dong"},
+		{"công chứng hợp đồng", "chung thuc hop dong giao dich"},
+		{"báo mất hộ chiếu", "trinh bao mat ho chieu"},
+		{"ba mẹ mất để lại đất", "ba me khai tu thua ke dat"},
+		{"sang tên sổ đỏ", "sang ten thay doi giay chung nhan quyen su dung dat"},
 		{"ĐKKD", "dang ky kinh doanh"},
 		{"MST cá nhân", "dang ky thue"},
 		{"rút bhxh 1 lần", "huong bao hiem xa hoi mot lan"},
@@ -88,7 +91,7 @@ func TestLexicon(t *testing.T) {
 		// teencode and intent words
 		{"ko bik lam j", "bik lam"}, // without diacritics "lam" may be làm or lâm: kept
 		{"dk ket hon voi nguoi nuoc ngoai can giay to gi", "dang ky ket hon voi yeu to nuoc ngoai"},
-		{"can cuoc het han", "the can cuoc cap doi"},
+		{"can cuoc het han", "the can cuoc cap doi gia han"},
 		{"dang ky tam tru", "dang ky tam tru"},
 		{"đăng ký tạm trú mất bao nhiêu tiền", "dang ky tam tru"},
 		// "mất" as lost vs as "takes (time/money)" vs died

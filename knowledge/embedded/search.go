@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"math"
 	"sort"
+	"sync"
 
 	"github.com/trolyao/trolyao/knowledge"
 )
@@ -27,61 +28,67 @@ func (s *Store) Search(ctx context.Context, r knowledge.SearchRequest) ([]knowle
 		return nil, fmt.Errorf("embedded: search: %w", err)
 	}
 	n := float64(len(ix.docs))
-	lex := map[int32]float64{}
+	sc := scratchFor(len(ix.docs))
+	defer scratchPool.Put(sc)
 	for _, q := range r.Terms {
 		ps := ix.postings[q.Term]
 		if len(ps) == 0 {
 			continue
 		}
-		idf := knowledge.IDF(n, float64(len(ps)))
+		f := q.Weight * knowledge.IDF(n, float64(len(ps)))
 		for _, p := range ps {
-			lex[p.doc] += knowledge.BM25(q.Weight, idf, p.tf, ix.docs[p.doc].Len, ix.avgdl)
+			if sc.lex[p.doc] == 0 {
+				sc.touched = append(sc.touched, p.doc)
+			}
+			sc.lex[p.doc] += f * p.sat
 		}
 	}
 	chosen := map[int32]float64{} // doc → lexical score if in the lexical list
-	for _, e := range topK(len(lex), r.Limit, func(yield func(int32, float64)) {
-		for d, sc := range lex {
-			if sc > 0 {
-				yield(d, sc)
+	for _, e := range topK(len(sc.touched), r.Limit, func(yield func(int32, float64)) {
+		for _, d := range sc.touched {
+			if s := sc.lex[d]; s > 0 {
+				yield(d, s)
 			}
 		}
 	}) {
 		chosen[e.doc] = e.score
 	}
-	var dense map[int32]float64
-	if len(r.Vector) > 0 {
+	hasDense := len(r.Vector) > 0
+	if hasDense {
 		qn := 0.0
 		for _, x := range r.Vector {
 			qn += float64(x) * float64(x)
 		}
 		dim := ix.meta.Dim
-		dense = make(map[int32]float64, len(ix.docs))
-		all := func(yield func(int32, float64)) {
-			for i := range ix.docs {
-				row := ix.vecs[i*dim : (i+1)*dim]
-				var dot float32
-				for j, x := range row {
-					dot += x * r.Vector[j]
-				}
-				c := 0.0
-				if qn > 0 && ix.norms[i] > 0 {
-					c = float64(dot) / math.Sqrt(qn*ix.norms[i])
-				}
-				dense[int32(i)] = c
+		for i := range ix.docs {
+			row := ix.vecs[i*dim : (i+1)*dim]
+			var dot float32
+			for j, x := range row {
+				dot += x * r.Vector[j]
+			}
+			c := 0.0
+			if qn > 0 && ix.norms[i] > 0 {
+				c = float64(dot) / math.Sqrt(qn*ix.norms[i])
+			}
+			sc.dense[i] = c
+		}
+		for _, e := range topK(len(ix.docs), r.Limit, func(yield func(int32, float64)) {
+			for i, c := range sc.dense {
 				yield(int32(i), c)
 			}
-		}
-		for _, e := range topK(len(ix.docs), r.Limit, all) {
+		}) {
 			if _, ok := chosen[e.doc]; !ok {
 				chosen[e.doc] = 0
 			}
 		}
 	}
 	out := make([]knowledge.Candidate, 0, len(chosen))
-	for i, sc := range chosen {
+	for i, lex := range chosen {
 		d := ix.docs[i]
-		c := knowledge.Candidate{Code: d.Procedure.Code, Name: d.Procedure.Name, Levels: d.Procedure.Levels,
-			Lexical: sc, Dense: dense[i]}
+		c := knowledge.Candidate{Code: d.Procedure.Code, Name: d.Procedure.Name, Levels: d.Procedure.Levels, Lexical: lex}
+		if hasDense {
+			c.Dense = sc.dense[i]
+		}
 		for _, q := range r.Terms {
 			if _, ok := d.Terms[q.Term]; ok {
 				c.Matched = append(c.Matched, q.Term)
@@ -91,6 +98,30 @@ func (s *Store) Search(ctx context.Context, r knowledge.SearchRequest) ([]knowle
 	}
 	sort.Slice(out, func(i, j int) bool { return out[i].Code < out[j].Code })
 	return out, nil
+}
+
+// scratch holds per-query accumulators, reused across queries.
+type scratch struct {
+	lex     []float64
+	dense   []float64
+	touched []int32
+}
+
+var scratchPool = sync.Pool{New: func() any { return new(scratch) }}
+
+// scratchFor returns zeroed accumulators for n documents.
+func scratchFor(n int) *scratch {
+	sc := scratchPool.Get().(*scratch)
+	if cap(sc.lex) < n {
+		sc.lex, sc.dense = make([]float64, n), make([]float64, n)
+	} else {
+		for _, d := range sc.touched { // only touched entries are non-zero
+			sc.lex[d] = 0
+		}
+		sc.lex, sc.dense = sc.lex[:n], sc.dense[:n]
+	}
+	sc.touched = sc.touched[:0]
+	return sc
 }
 
 type scored struct {

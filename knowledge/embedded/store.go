@@ -206,9 +206,11 @@ type index struct {
 	norms    []float64
 }
 
+// posting is one document of a term's list with its BM25 tf saturation precomputed (it depends only on the
+// document and the average length, both fixed for the snapshot): score += weight·idf·sat.
 type posting struct {
 	doc int32
-	tf  float64
+	sat float64
 }
 
 func build(meta knowledge.Meta, m map[string]*knowledge.Doc) *index {
@@ -221,11 +223,17 @@ func build(meta knowledge.Meta, m map[string]*knowledge.Doc) *index {
 	ix.vecs = make([]float32, 0, len(ix.docs)*meta.Dim)
 	ix.norms = make([]float64, len(ix.docs))
 	total := 0.0
+	for _, d := range ix.docs {
+		total += d.Len
+	}
+	if len(ix.docs) > 0 {
+		ix.avgdl = total / float64(len(ix.docs))
+	}
 	for i, d := range ix.docs {
 		ix.pos[d.Procedure.Code] = i
-		total += d.Len
 		for t, tf := range d.Terms {
-			ix.postings[t] = append(ix.postings[t], posting{doc: int32(i), tf: tf})
+			sat := knowledge.BM25(1, 1, tf, d.Len, ix.avgdl)
+			ix.postings[t] = append(ix.postings[t], posting{doc: int32(i), sat: sat})
 		}
 		ix.vecs = append(ix.vecs, d.Vector...)
 		n := 0.0
@@ -233,9 +241,6 @@ func build(meta knowledge.Meta, m map[string]*knowledge.Doc) *index {
 			n += float64(x) * float64(x)
 		}
 		ix.norms[i] = n
-	}
-	if len(ix.docs) > 0 {
-		ix.avgdl = total / float64(len(ix.docs))
 	}
 	return ix
 }
