@@ -1,0 +1,176 @@
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"time"
+
+	"github.com/schollz/progressbar/v3"
+	"golang.org/x/term"
+
+	"github.com/trolyao/trolyao/assistant/langchain"
+	"github.com/trolyao/trolyao/ingest"
+	"github.com/trolyao/trolyao/knowledge"
+	"github.com/trolyao/trolyao/knowledge/embedded"
+	"github.com/trolyao/trolyao/knowledge/postgres"
+)
+
+type app struct {
+	cfg    *Config
+	stdin  io.Reader
+	stdout io.Writer
+	stderr io.Writer
+	logger *slog.Logger
+}
+
+// catalogPath is the default catalog source: the national-portal crawl in the data folder.
+func (a *app) catalogPath() string {
+	return filepath.Join(a.cfg.Data, "procedures", "dvcqg-2026")
+}
+
+func (a *app) openStore(ctx context.Context) (knowledge.Store, error) {
+	if a.cfg.DatabaseURL != "" {
+		st, err := postgres.Open(ctx, postgres.Config{URL: a.cfg.DatabaseURL, EfSearch: a.cfg.EfSearch, Logger: a.logger})
+		if err != nil {
+			return nil, err
+		}
+		return st, nil
+	}
+	st, err := embedded.Open(a.cfg.Dir)
+	if err != nil {
+		return nil, err
+	}
+	return st, nil
+}
+
+// embedder returns the configured embedder and its identity.
+func (a *app) embedder() (knowledge.Embedder, knowledge.Meta, error) {
+	switch a.cfg.Embedder.Kind {
+	case "", "hash":
+		h := knowledge.HashEmbedder{Dim: a.cfg.Embedder.Dim}
+		return h, h.Meta(), nil
+	case "openai":
+		e, err := langchain.NewEmbedder(langchain.EmbedderConfig{
+			BaseURL: a.cfg.Embedder.URL, Model: a.cfg.Embedder.Model, Token: a.cfg.Embedder.Key, Dim: a.cfg.Embedder.Dim,
+		})
+		if err != nil {
+			return nil, knowledge.Meta{}, err
+		}
+		return e, e.Meta(), nil
+	}
+	return nil, knowledge.Meta{}, usageError{fmt.Sprintf("unknown embedder %q (want hash or openai)", a.cfg.Embedder.Kind)}
+}
+
+func (a *app) searcher(st knowledge.Store) (*knowledge.Searcher, error) {
+	emb, meta, err := a.embedder()
+	if err != nil {
+		return nil, err
+	}
+	cur, err := st.Meta(context.Background())
+	if err != nil {
+		return nil, err
+	}
+	if cur.Dim != 0 && cur != meta {
+		return nil, fmt.Errorf("the index was built with embedder %s/%d but %s/%d is configured: run `trolyao ingest` to re-embed",
+			cur.Embedder, cur.Dim, meta.Embedder, meta.Dim)
+	}
+	return &knowledge.Searcher{Store: st, Embedder: emb, Weights: knowledge.DefaultWeights}, nil
+}
+
+// readCatalog reads a catalog source and reports skipped records on stderr.
+func (a *app) readCatalog(path string) ([]knowledge.Procedure, error) {
+	if _, err := os.Stat(path); err != nil {
+		return nil, fmt.Errorf("catalog source %s: %w (set -data or TROLYAO_DATA to the folder with procedures/ and units/)", path, err)
+	}
+	procs, problems, err := ingest.ReadCatalog(path)
+	if err != nil {
+		return nil, err
+	}
+	for _, p := range problems {
+		a.logger.Warn("record skipped", "file", p.File, "field", p.Field, "reason", p.Reason)
+	}
+	return procs, nil
+}
+
+// sync ingests procs with a progress bar on a terminal and plain lines otherwise.
+func (a *app) sync(ctx context.Context, st knowledge.Store, procs []knowledge.Procedure) (ingest.SyncReport, error) {
+	emb, meta, err := a.embedder()
+	if err != nil {
+		return ingest.SyncReport{}, err
+	}
+	return ingest.Sync(ctx, st, emb, meta, procs, ingest.SyncOptions{Progress: a.progress()})
+}
+
+func (a *app) progress() func(stage string, done, total int) {
+	f, tty := a.stderr.(*os.File)
+	if tty && term.IsTerminal(int(f.Fd())) {
+		var bar *progressbar.ProgressBar
+		return func(stage string, done, total int) {
+			if stage != "embed" {
+				return
+			}
+			if bar == nil {
+				bar = progressbar.NewOptions(total, progressbar.OptionSetWriter(a.stderr),
+					progressbar.OptionSetDescription("nhúng (embed)"), progressbar.OptionShowCount(),
+					progressbar.OptionSetPredictTime(true), progressbar.OptionThrottle(100*time.Millisecond),
+					progressbar.OptionOnCompletion(func() { fmt.Fprintln(a.stderr) }))
+			}
+			_ = bar.Set(done)
+		}
+	}
+	last := time.Time{}
+	start := time.Now()
+	return func(stage string, done, total int) {
+		if time.Since(last) < 2*time.Second && done != total {
+			return
+		}
+		last = time.Now()
+		eta := ""
+		if done > 0 && done < total {
+			rem := time.Duration(float64(time.Since(start)) * float64(total-done) / float64(done))
+			eta = fmt.Sprintf(", ETA %s", rem.Round(time.Second))
+		}
+		fmt.Fprintf(a.stderr, "%s: %d/%d%s\n", stage, done, total, eta)
+	}
+}
+
+// ensureCatalog ingests the default catalog into an empty store (first start); a non-empty store is reused.
+func (a *app) ensureCatalog(ctx context.Context, st knowledge.Store) error {
+	h, err := st.Hashes(ctx)
+	if err != nil {
+		return err
+	}
+	if len(h) > 0 {
+		a.logger.Info("catalog loaded", "procedures", len(h))
+		return nil
+	}
+	a.logger.Info("empty store: ingesting the catalog", "source", a.catalogPath())
+	procs, err := a.readCatalog(a.catalogPath())
+	if err != nil {
+		return err
+	}
+	rep, err := a.sync(ctx, st, procs)
+	if err != nil {
+		return err
+	}
+	a.logger.Info("catalog ingested", "report", rep.String())
+	return nil
+}
+
+func (a *app) loadUnits() (*knowledge.Units, error) {
+	u, err := ingest.LoadUnits(a.cfg.Data)
+	if err != nil {
+		return nil, fmt.Errorf("units: %w", err)
+	}
+	return u, nil
+}
+
+func closeStore(st knowledge.Store, err *error) {
+	if cerr := st.Close(); cerr != nil && *err == nil {
+		*err = cerr
+	}
+}

@@ -1,0 +1,234 @@
+package main
+
+import (
+	"bufio"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/http"
+	"os"
+	"strings"
+	"time"
+
+	"github.com/trolyao/trolyao/assistant/eval"
+	"github.com/trolyao/trolyao/ingest"
+	"github.com/trolyao/trolyao/knowledge"
+)
+
+func (a *app) ingest(ctx context.Context, args []string) (err error) {
+	path := a.catalogPath()
+	if len(args) > 0 {
+		path = args[0]
+	}
+	procs, err := a.readCatalog(path)
+	if err != nil {
+		return err
+	}
+	st, err := a.openStore(ctx)
+	if err != nil {
+		return err
+	}
+	defer closeStore(st, &err)
+	rep, err := a.sync(ctx, st, procs)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintln(a.stdout, rep.String())
+	return nil
+}
+
+func (a *app) search(ctx context.Context, args []string) (err error) {
+	if len(args) == 0 {
+		return usageError{"search: give a question, e.g. trolyao search \"làm lại căn cước\""}
+	}
+	st, err := a.openStore(ctx)
+	if err != nil {
+		return err
+	}
+	defer closeStore(st, &err)
+	if err := a.ensureCatalog(ctx, st); err != nil {
+		return err
+	}
+	s, err := a.searcher(st)
+	if err != nil {
+		return err
+	}
+	res, err := s.Search(ctx, strings.Join(args, " "), a.cfg.TopK)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(a.stdout, "confidence %.2f\n", res.Confidence)
+	for i, h := range res.Hits {
+		fmt.Fprintf(a.stdout, "%2d. %s  %.3f  %s\n", i+1, h.Code, h.Score, h.Name)
+	}
+	return nil
+}
+
+func (a *app) units(_ context.Context, args []string) error {
+	if len(args) == 0 {
+		return usageError{"units: give an old or new unit name, e.g. trolyao units \"phường 4 quận 3\""}
+	}
+	u, err := a.loadUnits()
+	if err != nil {
+		return err
+	}
+	fmt.Fprintln(a.stdout, u.Describe(strings.Join(args, " ")))
+	return nil
+}
+
+func (a *app) eval(ctx context.Context, args []string) (err error) {
+	if len(args) != 1 {
+		return usageError{"eval: give one file, e.g. trolyao eval ../shared/eval/dev.jsonl"}
+	}
+	f, err := os.Open(args[0])
+	if err != nil {
+		return err
+	}
+	defer f.Close()
+	cases, err := eval.Read(f)
+	if err != nil {
+		return err
+	}
+	if a.cfg.Tag != "" {
+		var keep []eval.Case
+		for _, c := range cases {
+			for _, t := range c.Tags {
+				if t == a.cfg.Tag {
+					keep = append(keep, c)
+					break
+				}
+			}
+		}
+		cases = keep
+	}
+	st, err := a.openStore(ctx)
+	if err != nil {
+		return err
+	}
+	defer closeStore(st, &err)
+	if err := a.ensureCatalog(ctx, st); err != nil {
+		return err
+	}
+	s, err := a.searcher(st)
+	if err != nil {
+		return err
+	}
+	u, err := a.loadUnits()
+	if err != nil {
+		return err
+	}
+	sum, outs, err := eval.Run(ctx, retrievalAnswerer{s: s, units: u}, cases)
+	if err != nil {
+		return err
+	}
+	if a.cfg.Verbose {
+		for _, o := range outs {
+			mark := "ok "
+			if !o.Correct || len(o.Missing) > 0 {
+				mark = "BAD"
+			}
+			fmt.Fprintf(a.stdout, "%s line %d rank=%d %q expect=%v got=%v missing=%v\n", mark, o.Line, o.Rank, o.Q, o.Expect, o.Got, o.Missing)
+		}
+	}
+	b, err := json.Marshal(sum)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintln(a.stdout, string(b))
+	return nil
+}
+
+// retrievalAnswerer answers with the ranked procedures, or abstains below the confidence threshold; a
+// question about an old ward is answered from the unit-reform data. The assistant replaces it with dialogue.
+type retrievalAnswerer struct {
+	s     *knowledge.Searcher
+	units *knowledge.Units
+}
+
+// AbstainBelow is the confidence under which retrieval-only answers cite nothing.
+const AbstainBelow = 0.5
+
+func (r retrievalAnswerer) Answer(ctx context.Context, _ string, text string) (eval.Reply, error) {
+	if _, ok := r.units.AsksAboutUnits(text); ok {
+		return eval.Reply{Text: r.units.Describe(text)}, nil
+	}
+	res, err := r.s.Search(ctx, text, 5)
+	if err != nil {
+		return eval.Reply{}, err
+	}
+	if res.Confidence < AbstainBelow {
+		return eval.Reply{Text: "Xin lỗi, tôi chưa tìm thấy thủ tục phù hợp."}, nil
+	}
+	var rep eval.Reply
+	var b strings.Builder
+	for _, h := range res.Hits {
+		rep.Codes = append(rep.Codes, h.Code)
+		fmt.Fprintf(&b, "%s %s\n", h.Code, h.Name)
+	}
+	rep.Text = b.String()
+	return rep, nil
+}
+
+func (a *app) export(ctx context.Context, args []string) (err error) {
+	st, err := a.openStore(ctx)
+	if err != nil {
+		return err
+	}
+	defer closeStore(st, &err)
+	procs, err := st.List(ctx)
+	if err != nil {
+		return err
+	}
+	w := bufio.NewWriter(a.stdout)
+	if len(args) > 0 {
+		f, err := os.Create(args[0])
+		if err != nil {
+			return err
+		}
+		defer func() {
+			if cerr := f.Close(); cerr != nil && err == nil {
+				err = cerr
+			}
+		}()
+		w = bufio.NewWriter(f)
+	}
+	if err := ingest.WriteJSONL(w, procs); err != nil {
+		return err
+	}
+	return w.Flush()
+}
+
+func (a *app) coverage(_ context.Context, args []string) error {
+	path := a.catalogPath()
+	if len(args) > 0 {
+		path = args[0]
+	}
+	procs, problems, err := ingest.ReadCatalog(path)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintln(a.stdout, ingest.Measure(procs).String())
+	if len(problems) > 0 {
+		fmt.Fprintf(a.stdout, "%d records skipped\n", len(problems))
+	}
+	return nil
+}
+
+func (a *app) healthcheck(ctx context.Context) error {
+	ctx, cancel := context.WithTimeout(ctx, 3*time.Second)
+	defer cancel()
+	req, err := http.NewRequestWithContext(ctx, http.MethodGet, "http://"+a.cfg.Addr+"/healthz", nil)
+	if err != nil {
+		return err
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return err
+	}
+	defer resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		return errors.New("healthcheck: " + resp.Status)
+	}
+	return nil
+}

@@ -1,0 +1,96 @@
+// Command trolyao is the virtual assistant backend: one binary with subcommands (serve, ingest, search, units,
+// eval, export, coverage, healthcheck). It only parses flags and configuration and wires packages together.
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"os/signal"
+	"syscall"
+)
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	err := run(ctx, os.Args[1:], os.Getenv, os.Stdin, os.Stdout, os.Stderr)
+	stop()
+	if err != nil {
+		if !errors.Is(err, flag.ErrHelp) {
+			fmt.Fprintln(os.Stderr, "trolyao:", err)
+		}
+		os.Exit(exitCode(err))
+	}
+}
+
+func exitCode(err error) int {
+	var u usageError
+	if errors.As(err, &u) || errors.Is(err, flag.ErrHelp) {
+		return 2
+	}
+	return 1
+}
+
+type usageError struct{ msg string }
+
+func (u usageError) Error() string { return u.msg }
+
+const usage = `trolyao — trợ lý ảo thủ tục hành chính
+
+Usage:
+  trolyao serve                 serve the HTTP API (ingests the catalog on first start)
+  trolyao ingest [PATH]         sync the catalog from PATH (default: the portal crawl in the data folder)
+  trolyao search QUESTION       rank procedures for a question
+  trolyao units NAME            old ward/commune → new unit(s), or new unit → predecessors
+  trolyao eval FILE.jsonl       run labelled questions and print the summary as the last line
+  trolyao export [FILE.jsonl]   write the catalog in the normalized JSONL format
+  trolyao coverage [PATH]       parser coverage report over a catalog source
+  trolyao healthcheck           exit 0 when the local server answers /healthz
+
+Configuration (flags override environment variables):
+  -data DIR        TROLYAO_DATA          source datasets (default ../shared/data)
+  -dir DIR         TROLYAO_DIR           where the embedded store persists (default .trolyao)
+  -database URL    TROLYAO_DATABASE_URL  use PostgreSQL + pgvector instead of the embedded store
+  -addr ADDR       TROLYAO_ADDR          listen address for serve (default 127.0.0.1:8080)
+  -embedder NAME   TROLYAO_EMBEDDER      "hash" (default, offline) or "openai" (OpenAI-compatible endpoint)
+                   TROLYAO_EMBEDDER_URL, TROLYAO_EMBEDDER_MODEL, TROLYAO_EMBEDDER_DIM, TROLYAO_EMBEDDER_KEY
+`
+
+// run is the whole program, callable from tests.
+func run(ctx context.Context, args []string, getenv func(string) string, stdin io.Reader, stdout, stderr io.Writer) error {
+	if len(args) == 0 {
+		fmt.Fprint(stderr, usage)
+		return usageError{"no command"}
+	}
+	cmd, rest := args[0], args[1:]
+	cfg, fs := newConfig(cmd, getenv, stderr)
+	if err := fs.Parse(rest); err != nil {
+		return err
+	}
+	app := &app{cfg: cfg, stdin: stdin, stdout: stdout, stderr: stderr, logger: newLogger(stderr, cfg.LogLevel)}
+	switch cmd {
+	case "serve":
+		return app.serve(ctx)
+	case "ingest":
+		return app.ingest(ctx, fs.Args())
+	case "search":
+		return app.search(ctx, fs.Args())
+	case "units":
+		return app.units(ctx, fs.Args())
+	case "eval":
+		return app.eval(ctx, fs.Args())
+	case "export":
+		return app.export(ctx, fs.Args())
+	case "coverage":
+		return app.coverage(ctx, fs.Args())
+	case "healthcheck":
+		return app.healthcheck(ctx)
+	case "help", "-h", "--help":
+		fmt.Fprint(stdout, usage)
+		return nil
+	}
+	fmt.Fprint(stderr, usage)
+	return usageError{fmt.Sprintf("unknown command %q", cmd)}
+}

@@ -1,0 +1,288 @@
+// Package postgres is the production procedure store: PostgreSQL with pgvector. Procedures, a BM25 postings
+// index and the embeddings live in one schema; Apply is one transaction and Search one SQL statement that
+// computes the lexical list from the postings and the dense list from an HNSW index. It imports knowledge,
+// pgx and pgvector-go; it never uses langchaingo's vector store (see DESIGN.md).
+package postgres
+
+import (
+	"context"
+	"embed"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io/fs"
+	"log/slog"
+	"slices"
+	"strings"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgxpool"
+	pgxvec "github.com/pgvector/pgvector-go/pgx"
+
+	"github.com/trolyao/trolyao/knowledge"
+)
+
+// Config configures a Store.
+type Config struct {
+	URL      string       // connection URL or keyword/value DSN
+	Schema   string       // schema of the store's tables, created if absent; "" keeps the server's search_path
+	MaxConns int          // pool size; 0 for pgxpool's default
+	EfSearch int          // hnsw.ef_search of a search (raised to its Limit); 0 for DefaultEfSearch
+	Logger   *slog.Logger // nil discards
+}
+
+// DefaultEfSearch is the HNSW candidate list size of a search. pgvector's default (40) loses recall on real
+// text embeddings; see DESIGN.md.
+const DefaultEfSearch = 100
+
+// maxEfSearch is pgvector's upper bound for hnsw.ef_search.
+const maxEfSearch = 1000
+
+// setupLock is the advisory lock key under which Open creates extensions and schemas and migrates,
+// so that processes starting together do not race ("trolyao" + 1).
+const setupLock int64 = 0x74726f6c79616f01
+
+//go:embed migrations/*.sql
+var migrations embed.FS
+
+// Store is the PostgreSQL store. It is safe for concurrent use, also by several processes.
+type Store struct {
+	pool     *pgxpool.Pool
+	schema   string
+	efSearch int
+	log      *slog.Logger
+
+	seedBudget int64 // see lexicalSQL; tests lower it to exercise pruning on small catalogs
+}
+
+var _ knowledge.Store = (*Store)(nil)
+
+// Open connects, creates the vector and unaccent extensions when they are missing (which needs the right
+// privilege once), creates the schema and applies the embedded migrations, then opens a pool whose
+// connections know the vector types and use the schema.
+func Open(ctx context.Context, cfg Config) (*Store, error) {
+	log := cfg.Logger
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	ef := cfg.EfSearch
+	if ef == 0 {
+		ef = DefaultEfSearch
+	}
+	if ef < 1 || ef > maxEfSearch {
+		return nil, fmt.Errorf("postgres: open: %w: EfSearch %d, want 1..%d", knowledge.ErrInvalid, ef, maxEfSearch)
+	}
+	pcfg, err := pgxpool.ParseConfig(cfg.URL)
+	if err != nil {
+		return nil, fmt.Errorf("postgres: open: %w", err)
+	}
+	if cfg.MaxConns > 0 {
+		pcfg.MaxConns = int32(min(cfg.MaxConns, 1<<20))
+	}
+	conn, err := pgx.ConnectConfig(ctx, pcfg.ConnConfig.Copy())
+	if err != nil {
+		return nil, fmt.Errorf("postgres: open: connect: %w", err)
+	}
+	searchPath, err := setup(ctx, conn, cfg.Schema)
+	if cerr := conn.Close(ctx); err == nil && cerr != nil {
+		err = cerr
+	}
+	if err != nil {
+		return nil, fmt.Errorf("postgres: open: %w", err)
+	}
+	if searchPath != "" {
+		pcfg.ConnConfig.RuntimeParams["search_path"] = searchPath
+	}
+	// The search statement's estimated cost crosses jit_above_cost on large catalogs; compiling it costs
+	// hundreds of milliseconds and never pays back on queries that run in a few.
+	pcfg.ConnConfig.RuntimeParams["jit"] = "off"
+	pcfg.AfterConnect = func(ctx context.Context, c *pgx.Conn) error {
+		return pgxvec.RegisterTypes(ctx, c)
+	}
+	pool, err := pgxpool.NewWithConfig(ctx, pcfg)
+	if err != nil {
+		return nil, fmt.Errorf("postgres: open: pool: %w", err)
+	}
+	if err := pool.Ping(ctx); err != nil {
+		pool.Close()
+		return nil, fmt.Errorf("postgres: open: %w", err)
+	}
+	log.Debug("postgres store open", "schema", cfg.Schema, "ef_search", ef)
+	return &Store{pool: pool, schema: cfg.Schema, efSearch: ef, log: log, seedBudget: seedBudget}, nil
+}
+
+// Close closes the pool. It may be called more than once.
+func (s *Store) Close() error {
+	s.pool.Close()
+	return nil
+}
+
+// setup prepares the database in one transaction under an advisory lock and returns the search_path the
+// pool's connections must use ("" to keep the server's).
+func setup(ctx context.Context, conn *pgx.Conn, schema string) (string, error) {
+	tx, err := conn.Begin(ctx)
+	if err != nil {
+		return "", err
+	}
+	defer func() { _ = tx.Rollback(ctx) }()
+	if _, err := tx.Exec(ctx, "SELECT pg_advisory_xact_lock($1)", setupLock); err != nil {
+		return "", fmt.Errorf("lock: %w", err)
+	}
+	// Create a missing extension only: one that is there needs no privilege.
+	for _, ext := range []string{"vector", "unaccent"} {
+		var present bool
+		if err := tx.QueryRow(ctx, "SELECT EXISTS (SELECT 1 FROM pg_extension WHERE extname = $1)", ext).Scan(&present); err != nil {
+			return "", err
+		}
+		if !present {
+			if _, err := tx.Exec(ctx, "CREATE EXTENSION IF NOT EXISTS "+pgx.Identifier{ext}.Sanitize()); err != nil {
+				return "", fmt.Errorf("create extension %s (a superuser must do it once): %w", ext, err)
+			}
+		}
+	}
+	searchPath := ""
+	if schema != "" {
+		var extSchema string
+		err := tx.QueryRow(ctx, `SELECT n.nspname FROM pg_extension e JOIN pg_namespace n ON n.oid = e.extnamespace
+			WHERE e.extname = 'vector'`).Scan(&extSchema)
+		if err != nil {
+			return "", err
+		}
+		searchPath = pgx.Identifier{schema}.Sanitize()
+		if extSchema != schema {
+			searchPath += ", " + pgx.Identifier{extSchema}.Sanitize()
+		}
+		if _, err := tx.Exec(ctx, "CREATE SCHEMA IF NOT EXISTS "+pgx.Identifier{schema}.Sanitize()); err != nil {
+			return "", fmt.Errorf("create schema: %w", err)
+		}
+		if _, err := tx.Exec(ctx, "SELECT set_config('search_path', $1, true)", searchPath); err != nil {
+			return "", err
+		}
+	}
+	if err := migrate(ctx, tx); err != nil {
+		return "", err
+	}
+	return searchPath, tx.Commit(ctx)
+}
+
+// migrate applies the embedded migrations that schema_migrations does not list, in name order.
+func migrate(ctx context.Context, tx pgx.Tx) error {
+	if _, err := tx.Exec(ctx, `CREATE TABLE IF NOT EXISTS schema_migrations (
+		version    text PRIMARY KEY,
+		applied_at timestamptz NOT NULL DEFAULT now()
+	)`); err != nil {
+		return fmt.Errorf("migrate: %w", err)
+	}
+	rows, err := tx.Query(ctx, "SELECT version FROM schema_migrations")
+	if err != nil {
+		return fmt.Errorf("migrate: %w", err)
+	}
+	applied, err := pgx.CollectRows(rows, pgx.RowTo[string])
+	if err != nil {
+		return fmt.Errorf("migrate: %w", err)
+	}
+	names, err := fs.Glob(migrations, "migrations/*.sql")
+	if err != nil {
+		return fmt.Errorf("migrate: %w", err)
+	}
+	slices.Sort(names)
+	for _, name := range names {
+		version := strings.TrimSuffix(strings.TrimPrefix(name, "migrations/"), ".sql")
+		if slices.Contains(applied, version) {
+			continue
+		}
+		sql, err := migrations.ReadFile(name)
+		if err != nil {
+			return fmt.Errorf("migrate: %w", err)
+		}
+		if _, err := tx.Exec(ctx, string(sql)); err != nil {
+			return fmt.Errorf("migrate %s: %w", version, err)
+		}
+		if _, err := tx.Exec(ctx, "INSERT INTO schema_migrations (version) VALUES ($1)", version); err != nil {
+			return fmt.Errorf("migrate %s: %w", version, err)
+		}
+	}
+	return nil
+}
+
+// Get returns the procedure with the given code.
+func (s *Store) Get(ctx context.Context, code string) (knowledge.Procedure, error) {
+	var data []byte
+	err := s.pool.QueryRow(ctx, "SELECT data FROM procedures WHERE code = $1", code).Scan(&data)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return knowledge.Procedure{}, fmt.Errorf("postgres: get %q: %w", code, knowledge.ErrNotFound)
+	}
+	if err != nil {
+		return knowledge.Procedure{}, fmt.Errorf("postgres: get %q: %w", code, err)
+	}
+	var p knowledge.Procedure
+	if err := json.Unmarshal(data, &p); err != nil {
+		return knowledge.Procedure{}, fmt.Errorf("postgres: get %q: %w", code, err)
+	}
+	return p, nil
+}
+
+// List returns every procedure, ordered by code.
+func (s *Store) List(ctx context.Context) ([]knowledge.Procedure, error) {
+	rows, err := s.pool.Query(ctx, "SELECT data FROM procedures ORDER BY code")
+	if err != nil {
+		return nil, fmt.Errorf("postgres: list: %w", err)
+	}
+	out, err := pgx.CollectRows(rows, func(row pgx.CollectableRow) (knowledge.Procedure, error) {
+		var data []byte
+		var p knowledge.Procedure
+		if err := row.Scan(&data); err != nil {
+			return p, err
+		}
+		return p, json.Unmarshal(data, &p)
+	})
+	if err != nil {
+		return nil, fmt.Errorf("postgres: list: %w", err)
+	}
+	return out, nil
+}
+
+// Hashes returns the content hash of every procedure by code.
+func (s *Store) Hashes(ctx context.Context) (map[string]string, error) {
+	rows, err := s.pool.Query(ctx, "SELECT code, hash FROM procedures")
+	if err != nil {
+		return nil, fmt.Errorf("postgres: hashes: %w", err)
+	}
+	out := map[string]string{}
+	var code, hash string
+	_, err = pgx.ForEachRow(rows, []any{&code, &hash}, func() error {
+		out[code] = hash
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("postgres: hashes: %w", err)
+	}
+	return out, nil
+}
+
+// Meta returns the stored embedder identity, zero when none was stored.
+func (s *Store) Meta(ctx context.Context) (knowledge.Meta, error) {
+	m, err := readMeta(ctx, s.pool)
+	if err != nil {
+		return m, fmt.Errorf("postgres: meta: %w", err)
+	}
+	return m, nil
+}
+
+// querier is what readMeta needs from a pool or a transaction.
+type querier interface {
+	QueryRow(ctx context.Context, sql string, args ...any) pgx.Row
+}
+
+func readMeta(ctx context.Context, q querier) (knowledge.Meta, error) {
+	var m knowledge.Meta
+	var data []byte
+	err := q.QueryRow(ctx, "SELECT value FROM meta WHERE key = 'index'").Scan(&data)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return m, nil
+	}
+	if err != nil {
+		return m, err
+	}
+	return m, json.Unmarshal(data, &m)
+}

@@ -1,0 +1,327 @@
+package postgres
+
+import (
+	"context"
+	"fmt"
+	"math/rand/v2"
+	"os"
+	"slices"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/trolyao/trolyao/knowledge"
+	"github.com/trolyao/trolyao/knowledge/storetest"
+)
+
+// testURL is the URL of the test server, from TROLYAO_TEST_DATABASE (the test script always sets it).
+func testURL(t testing.TB) string {
+	url := os.Getenv("TROLYAO_TEST_DATABASE")
+	if url == "" {
+		t.Skip("TROLYAO_TEST_DATABASE is not set: set it to the URL of a PostgreSQL server with pgvector, " +
+			"e.g. postgres://postgres@127.0.0.1:5432/trolyao_test?sslmode=disable, to run the PostgreSQL tests")
+	}
+	return url
+}
+
+var schemaSeq atomic.Int64
+
+// newSchema returns the name of a schema of its own for one test, dropped when the test ends.
+func newSchema(t testing.TB) string {
+	url := testURL(t)
+	schema := fmt.Sprintf("test_%d_%d_%d", os.Getpid(), time.Now().UnixNano()%1_000_000_000, schemaSeq.Add(1))
+	t.Cleanup(func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
+		defer cancel()
+		conn, err := pgx.Connect(ctx, url)
+		if err != nil {
+			t.Errorf("drop schema %s: %v", schema, err)
+			return
+		}
+		defer conn.Close(ctx)
+		if _, err := conn.Exec(ctx, "DROP SCHEMA IF EXISTS "+pgx.Identifier{schema}.Sanitize()+" CASCADE"); err != nil {
+			t.Errorf("drop schema %s: %v", schema, err)
+		}
+	})
+	return schema
+}
+
+// openStore opens a store in schema and closes it when the test ends.
+func openStore(t testing.TB, schema string) *Store {
+	t.Helper()
+	s, err := Open(context.Background(), Config{URL: testURL(t), Schema: schema, MaxConns: 8})
+	require.NoError(t, err)
+	t.Cleanup(func() { _ = s.Close() })
+	return s
+}
+
+func openNew(t *testing.T) knowledge.Store { return openStore(t, newSchema(t)) }
+
+// TestContractPruned runs the contract with a tiny seed budget, so that the lexical search prunes (skips
+// non-essential terms and completes survivors by look-ups) even on the suite's small catalogs.
+func TestContractPruned(t *testing.T) {
+	testURL(t)
+	storetest.Run(t, func(t *testing.T) knowledge.Store {
+		s := openStore(t, newSchema(t))
+		s.seedBudget = 3
+		return s
+	})
+}
+
+// TestPruning compares lexical lists with the reference over budgets that make each pruning path run, with
+// query weights of every sign.
+func TestPruning(t *testing.T) {
+	s := openStore(t, newSchema(t))
+	ctx := t.Context()
+	docs := storetest.SyntheticDocs(3000, 0, 11)
+	require.NoError(t, s.Apply(ctx, knowledge.Change{Upsert: docs}))
+	queries := storetest.SyntheticQueries(docs, 30, 20, 12)
+	// a query of common terms only, and weights ≤ 0 (which turn pruning off)
+	common := knowledge.SearchRequest{Limit: 50}
+	for _, d := range docs[:3] {
+		for _, tok := range knowledge.Syllables(d.Procedure.Name)[:2] {
+			common.Terms = append(common.Terms, knowledge.QueryTerm{Term: tok, Weight: 1})
+		}
+	}
+	queries = append(queries, common)
+	signed := queries[0]
+	signed.Terms = slices.Clone(signed.Terms)
+	signed.Terms[0].Weight = -0.5
+	signed.Terms[1].Weight = 0
+	queries = append(queries, signed)
+	for _, budget := range []int64{1, 50, 1000, seedBudget} {
+		s.seedBudget = budget
+		for _, r := range queries {
+			got, err := s.Search(ctx, r)
+			require.NoError(t, err)
+			want := storetest.Reference(docs, r)
+			if !assert.Equal(t, codesOf(want), codesOf(got), "budget %d, %v", budget, r.Terms) {
+				continue
+			}
+			for i := range got {
+				assert.InEpsilon(t, want[i].Lexical, got[i].Lexical, 1e-9)
+			}
+		}
+	}
+}
+
+func codesOf(cs []knowledge.Candidate) []string {
+	out := make([]string, len(cs))
+	for i, c := range cs {
+		out[i] = c.Code
+	}
+	return out
+}
+
+func TestContract(t *testing.T) {
+	testURL(t)
+	storetest.Run(t, openNew)
+	storetest.RunReopen(t, openNew, func(t *testing.T, s knowledge.Store) knowledge.Store {
+		st := s.(*Store)
+		require.NoError(t, st.Close())
+		return openStore(t, st.schema)
+	})
+}
+
+// TestOpenConcurrent opens the same new schema from several goroutines at once: the advisory lock makes
+// one of them migrate and the others find the work done.
+func TestOpenConcurrent(t *testing.T) {
+	schema := newSchema(t)
+	var wg sync.WaitGroup
+	stores := make([]*Store, 4)
+	errs := make([]error, len(stores))
+	for i := range stores {
+		wg.Go(func() {
+			stores[i], errs[i] = Open(t.Context(), Config{URL: testURL(t), Schema: schema})
+		})
+	}
+	wg.Wait()
+	for i, err := range errs {
+		require.NoError(t, err)
+		t.Cleanup(func() { _ = stores[i].Close() })
+	}
+	var n int
+	require.NoError(t, stores[0].pool.QueryRow(t.Context(), "SELECT count(*) FROM schema_migrations").Scan(&n))
+	assert.Equal(t, 1, n)
+	var tables []string
+	rows, err := stores[0].pool.Query(t.Context(), `SELECT table_name FROM information_schema.tables
+		WHERE table_schema = $1 ORDER BY table_name`, schema)
+	require.NoError(t, err)
+	tables, err = pgx.CollectRows(rows, pgx.RowTo[string])
+	require.NoError(t, err)
+	assert.Equal(t, []string{"corpus", "meta", "postings", "procedures", "schema_migrations", "term_stats"}, tables)
+}
+
+func TestOpenInvalid(t *testing.T) {
+	_, err := Open(t.Context(), Config{URL: testURL(t), EfSearch: 5000})
+	assert.ErrorIs(t, err, knowledge.ErrInvalid)
+	_, err = Open(t.Context(), Config{URL: "postgres://nobody@127.0.0.1:1/none?connect_timeout=2"})
+	assert.Error(t, err)
+}
+
+// TestInvalidText: PostgreSQL text cannot hold NUL characters or invalid UTF-8; Apply says ErrInvalid and
+// changes nothing.
+func TestInvalidText(t *testing.T) {
+	s := openStore(t, newSchema(t))
+	ctx := t.Context()
+	docs := storetest.SyntheticDocs(20, 4, 1)
+	meta := knowledge.Meta{Embedder: "test", Dim: 4}
+	require.NoError(t, s.Apply(ctx, knowledge.Change{Upsert: docs, Meta: &meta}))
+	before, err := s.Hashes(ctx)
+	require.NoError(t, err)
+
+	nul := docs[1]
+	nul.Procedure.Name = "Đăng ký\x00khai sinh"
+	notes := docs[2]
+	notes.Procedure.LocalNotes = "ghi chú \x00"
+	badTerm := docs[3]
+	badTerm.Terms = map[string]float64{"\xff\xfe": 1}
+	badCode := docs[4]
+	badCode.Procedure.Code = "1.\x00"
+	for name, d := range map[string]knowledge.Doc{"NUL in name": nul, "NUL in notes": notes, "invalid term": badTerm,
+		"NUL in code": badCode} {
+		err := s.Apply(ctx, knowledge.Change{Upsert: []knowledge.Doc{docs[0], d}, Delete: []string{docs[5].Procedure.Code}})
+		assert.ErrorIs(t, err, knowledge.ErrInvalid, name)
+	}
+	_, err = s.Search(ctx, knowledge.SearchRequest{Terms: []knowledge.QueryTerm{{Term: "\xff", Weight: 1}}, Limit: 5})
+	assert.ErrorIs(t, err, knowledge.ErrInvalid)
+	after, err := s.Hashes(ctx)
+	require.NoError(t, err)
+	assert.Equal(t, before, after)
+}
+
+// TestDimensionChangeNeedsReset: documents of the old dimension cannot stay beside new ones.
+func TestDimensionChangeNeedsReset(t *testing.T) {
+	s := openStore(t, newSchema(t))
+	ctx := t.Context()
+	docs := storetest.SyntheticDocs(10, 4, 1)
+	meta := knowledge.Meta{Embedder: "a", Dim: 4}
+	require.NoError(t, s.Apply(ctx, knowledge.Change{Upsert: docs, Meta: &meta}))
+	other := storetest.SyntheticDocs(3, 6, 2)
+	err := s.Apply(ctx, knowledge.Change{Upsert: other, Meta: &knowledge.Meta{Embedder: "b", Dim: 6}})
+	assert.ErrorIs(t, err, knowledge.ErrInvalid)
+	// Re-embedding every procedure in one change is a change of dimension without Reset.
+	all := storetest.SyntheticDocs(10, 6, 1)
+	require.NoError(t, s.Apply(ctx, knowledge.Change{Upsert: all, Meta: &knowledge.Meta{Embedder: "b", Dim: 6}}))
+	got, err := s.Search(ctx, knowledge.SearchRequest{Vector: all[7].Vector, Limit: 1})
+	require.NoError(t, err)
+	require.Len(t, got, 1)
+	assert.Equal(t, all[7].Procedure.Code, got[0].Code)
+}
+
+// explain returns the plan of the search statement for r.
+func explain(t *testing.T, s *Store, r knowledge.SearchRequest, settings ...string) string {
+	t.Helper()
+	ctx := t.Context()
+	tx, err := s.pool.BeginTx(ctx, pgx.TxOptions{IsoLevel: pgx.RepeatableRead, AccessMode: pgx.ReadOnly})
+	require.NoError(t, err)
+	defer func() { _ = tx.Rollback(ctx) }()
+	for _, set := range settings {
+		_, err := tx.Exec(ctx, set)
+		require.NoError(t, err)
+	}
+	st, err := s.prepareSearch(ctx, tx, r)
+	require.NoError(t, err)
+	rows, err := tx.Query(ctx, "EXPLAIN (ANALYZE, COSTS OFF, TIMING OFF, SUMMARY OFF) "+st.sql, st.args...)
+	require.NoError(t, err)
+	lines, err := pgx.CollectRows(rows, pgx.RowTo[string])
+	require.NoError(t, err)
+	return strings.Join(lines, "\n")
+}
+
+// TestExplainUsesIndexes checks that the planner takes the dense list from the HNSW index and the
+// lexical one from the postings index, on a catalog large enough for indexes to matter.
+func TestExplainUsesIndexes(t *testing.T) {
+	s := openStore(t, newSchema(t))
+	ctx := t.Context()
+	docs := storetest.SyntheticDocs(2000, 16, 1)
+	meta := knowledge.Meta{Embedder: "test", Dim: 16}
+	require.NoError(t, s.Apply(ctx, knowledge.Change{Upsert: docs, Meta: &meta}))
+	r := storetest.SyntheticQueries(docs, 1, 60, 3)[0]
+	plan := explain(t, s, r)
+	t.Logf("plan:\n%s", plan)
+	assert.Contains(t, plan, "Index Scan using "+indexName)
+	assert.Contains(t, plan, "postings_pkey")
+	assert.NotContains(t, plan, "Seq Scan on postings")
+
+	// The plan holds after incremental changes too (no rebuild, inserts into the index).
+	more := storetest.SyntheticDocs(2100, 16, 2)[2000:]
+	require.NoError(t, s.Apply(ctx, knowledge.Change{Upsert: more, Delete: []string{docs[0].Procedure.Code}}))
+	plan = explain(t, s, r)
+	assert.Contains(t, plan, "Index Scan using "+indexName)
+	got, err := s.Search(ctx, knowledge.SearchRequest{Vector: more[50].Vector, Limit: 1})
+	require.NoError(t, err)
+	require.Len(t, got, 1)
+	assert.Equal(t, more[50].Procedure.Code, got[0].Code)
+}
+
+// TestHalfvecIndex: above 2,000 dimensions the index is on halfvec and the search's expression matches it.
+func TestHalfvecIndex(t *testing.T) {
+	s := openStore(t, newSchema(t))
+	ctx := t.Context()
+	docs := storetest.SyntheticDocs(60, 2048, 1)
+	meta := knowledge.Meta{Embedder: "big", Dim: 2048}
+	require.NoError(t, s.Apply(ctx, knowledge.Change{Upsert: docs, Meta: &meta}))
+	r := knowledge.SearchRequest{Terms: storetest.SyntheticQueries(docs, 1, 5, 1)[0].Terms, Vector: docs[17].Vector, Limit: 5}
+	plan := explain(t, s, r, "SET LOCAL enable_seqscan = off")
+	t.Logf("plan:\n%s", plan)
+	assert.Contains(t, plan, "Index Scan using "+indexName)
+	got, err := s.Search(ctx, r)
+	require.NoError(t, err)
+	i := -1
+	for j, c := range got {
+		if c.Code == docs[17].Procedure.Code {
+			i = j
+		}
+	}
+	require.GreaterOrEqual(t, i, 0, "the document's own vector finds it")
+	assert.InDelta(t, 1, got[i].Dense, 1e-5)
+	for _, c := range got {
+		assert.InDelta(t, storetest.Cosine(docs[slicesIndex(docs, c.Code)].Vector, r.Vector), c.Dense, 1e-4)
+	}
+}
+
+func slicesIndex(docs []knowledge.Doc, code string) int {
+	for i, d := range docs {
+		if d.Procedure.Code == code {
+			return i
+		}
+	}
+	return -1
+}
+
+// TestRecall measures the dense list's recall against exact search on a catalog where the HNSW index is
+// used: with the default ef_search it must stay high.
+func TestRecall(t *testing.T) {
+	s := openStore(t, newSchema(t))
+	ctx := t.Context()
+	docs := storetest.SyntheticDocs(3000, 64, 5)
+	meta := knowledge.Meta{Embedder: "test", Dim: 64}
+	require.NoError(t, s.Apply(ctx, knowledge.Change{Upsert: docs, Meta: &meta}))
+	rng := rand.New(rand.NewPCG(1, 1))
+	found, total := 0, 0
+	for range 50 {
+		r := knowledge.SearchRequest{Vector: storetest.RandomVector(rng, 64), Limit: 20}
+		got, err := s.Search(ctx, r)
+		require.NoError(t, err)
+		in := map[string]bool{}
+		for _, c := range got {
+			in[c.Code] = true
+		}
+		for _, c := range storetest.Reference(docs, r) {
+			total++
+			if in[c.Code] {
+				found++
+			}
+		}
+	}
+	recall := float64(found) / float64(total)
+	t.Logf("dense recall@20 over 50 random queries, 3000 docs, dim 64, ef_search %d: %.3f", DefaultEfSearch, recall)
+	assert.GreaterOrEqual(t, recall, 0.95)
+}
