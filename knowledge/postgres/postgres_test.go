@@ -3,6 +3,7 @@ package postgres
 import (
 	"context"
 	"fmt"
+	"io/fs"
 	"math/rand/v2"
 	"os"
 	"slices"
@@ -148,14 +149,17 @@ func TestOpenConcurrent(t *testing.T) {
 	}
 	var n int
 	require.NoError(t, stores[0].pool.QueryRow(t.Context(), "SELECT count(*) FROM schema_migrations").Scan(&n))
-	assert.Equal(t, 1, n)
+	names, err := fs.Glob(migrations, "migrations/*.sql")
+	require.NoError(t, err)
+	assert.Equal(t, len(names), n)
 	var tables []string
 	rows, err := stores[0].pool.Query(t.Context(), `SELECT table_name FROM information_schema.tables
 		WHERE table_schema = $1 ORDER BY table_name`, schema)
 	require.NoError(t, err)
 	tables, err = pgx.CollectRows(rows, pgx.RowTo[string])
 	require.NoError(t, err)
-	assert.Equal(t, []string{"corpus", "meta", "postings", "procedures", "schema_migrations", "term_stats"}, tables)
+	assert.Equal(t, []string{"conversation_messages", "conversations", "corpus", "meta", "postings", "procedures",
+		"schema_migrations", "term_stats"}, tables)
 }
 
 func TestOpenInvalid(t *testing.T) {

@@ -1,0 +1,176 @@
+package postgres
+
+import (
+	"context"
+	"encoding/json"
+	"fmt"
+	"log/slog"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgxpool"
+
+	"github.com/trolyao/trolyao/knowledge"
+	"github.com/trolyao/trolyao/knowledge/memconv"
+)
+
+// Conversations is the PostgreSQL knowledge.Conversations, in the tables of migration 0002 in its Store's
+// schema. It shares the Store's pool, is safe for concurrent use, also by several processes, and is usable
+// until the Store is closed.
+type Conversations struct {
+	pool *pgxpool.Pool
+	log  *slog.Logger
+}
+
+var _ knowledge.Conversations = (*Conversations)(nil)
+
+// NewConversations returns the conversations kept in s's schema.
+func NewConversations(s *Store) *Conversations { return &Conversations{pool: s.pool, log: s.log} }
+
+// loadSQL reads the state and every message of a conversation in one statement, hence one snapshot.
+const loadSQL = `SELECT c.state, c.updated, m.id, m.role, m.text, m.codes, m.at, m.feedback, m.abstain, m.channel
+FROM conversations c LEFT JOIN conversation_messages m ON m.conversation_id = c.id
+WHERE c.id = $1
+ORDER BY m.id`
+
+// Load returns the conversation, a zero one with ID set when there is none.
+func (c *Conversations) Load(ctx context.Context, id string) (knowledge.Conversation, error) {
+	out := knowledge.Conversation{ID: id}
+	if err := memconv.CheckID(id); err != nil {
+		return out, fmt.Errorf("postgres: load conversation: %w", err)
+	}
+	rows, err := c.pool.Query(ctx, loadSQL, id)
+	if err != nil {
+		return out, fmt.Errorf("postgres: load conversation: %w", err)
+	}
+	var (
+		state    []byte
+		updated  time.Time
+		msgID    *int64
+		role     *string
+		text     *string
+		codes    []string
+		at       *time.Time
+		feedback *int16
+		abstain  *bool
+		channel  *string
+	)
+	found := false
+	_, err = pgx.ForEachRow(rows, []any{&state, &updated, &msgID, &role, &text, &codes, &at, &feedback, &abstain, &channel},
+		func() error {
+			if !found {
+				found = true
+				out.Updated = updated.UTC()
+				if err := json.Unmarshal(state, &out.State); err != nil {
+					return fmt.Errorf("decode state: %w", err)
+				}
+			}
+			if msgID == nil {
+				return nil // no messages
+			}
+			out.Messages = append(out.Messages, knowledge.Message{
+				ID: *msgID, Role: *role, Text: *text, Codes: memconv.CloneStrings(codes), At: at.UTC(),
+				Feedback: int(*feedback), Abstain: *abstain, Channel: *channel,
+			})
+			return nil
+		})
+	if err != nil {
+		return knowledge.Conversation{ID: id}, fmt.Errorf("postgres: load conversation: %w", err)
+	}
+	return out, nil
+}
+
+// Append stores st and appends msgs in one transaction, dropping the oldest messages beyond
+// knowledge.MaxStoredMessages. The upsert of the conversation's row locks it, so concurrent appends to one
+// conversation take turns and their IDs never collide.
+func (c *Conversations) Append(ctx context.Context, id string, st knowledge.DialogueState, msgs ...knowledge.Message) ([]knowledge.Message, error) {
+	if err := memconv.CheckAppend(id, st, msgs); err != nil {
+		return nil, fmt.Errorf("postgres: append: %w", err)
+	}
+	state, err := json.Marshal(st)
+	if err != nil {
+		return nil, fmt.Errorf("postgres: append: %w", err)
+	}
+	now := memconv.Now()
+	out := make([]knowledge.Message, len(msgs))
+	err = pgx.BeginFunc(ctx, c.pool, func(tx pgx.Tx) error {
+		var last int64
+		err := tx.QueryRow(ctx, `INSERT INTO conversations AS c (id, state, last_id, updated) VALUES ($1, $2, $3, $4)
+			ON CONFLICT (id) DO UPDATE SET state = EXCLUDED.state, last_id = c.last_id + EXCLUDED.last_id,
+				updated = EXCLUDED.updated
+			RETURNING last_id`, id, state, int64(len(msgs)), now).Scan(&last)
+		if err != nil {
+			return err
+		}
+		if len(msgs) == 0 {
+			return nil
+		}
+		var b pgx.Batch
+		first := last - int64(len(msgs)) + 1
+		for i, m := range msgs {
+			m.ID = first + int64(i)
+			m.At = memconv.Stamp(m.At, now)
+			m.Codes = memconv.CloneStrings(m.Codes)
+			codes := m.Codes
+			if codes == nil {
+				codes = []string{} // not NULL
+			}
+			b.Queue(`INSERT INTO conversation_messages (conversation_id, id, role, text, codes, at, feedback, abstain, channel)
+				VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)`,
+				id, m.ID, m.Role, m.Text, codes, m.At, int16(m.Feedback), m.Abstain, m.Channel)
+			out[i] = m
+		}
+		if drop := last - knowledge.MaxStoredMessages; drop > 0 {
+			b.Queue("DELETE FROM conversation_messages WHERE conversation_id = $1 AND id <= $2", id, drop)
+		}
+		return tx.SendBatch(ctx, &b).Close()
+	})
+	if err != nil {
+		return nil, fmt.Errorf("postgres: append: %w", err)
+	}
+	return out, nil
+}
+
+// Feedback records value on an assistant message.
+func (c *Conversations) Feedback(ctx context.Context, id string, messageID int64, value int) error {
+	if err := memconv.CheckFeedback(id, value); err != nil {
+		return fmt.Errorf("postgres: feedback: %w", err)
+	}
+	tag, err := c.pool.Exec(ctx, `UPDATE conversation_messages SET feedback = $3
+		WHERE conversation_id = $1 AND id = $2 AND role = 'assistant'`, id, messageID, int16(value))
+	if err != nil {
+		return fmt.Errorf("postgres: feedback on message %d: %w", messageID, err)
+	}
+	if tag.RowsAffected() == 0 {
+		return fmt.Errorf("postgres: feedback on message %d: %w", messageID, knowledge.ErrNotFound)
+	}
+	return nil
+}
+
+// Delete removes a conversation and (by cascade) its messages.
+func (c *Conversations) Delete(ctx context.Context, id string) error {
+	if err := memconv.CheckID(id); err != nil {
+		return fmt.Errorf("postgres: delete conversation: %w", err)
+	}
+	if _, err := c.pool.Exec(ctx, "DELETE FROM conversations WHERE id = $1", id); err != nil {
+		return fmt.Errorf("postgres: delete conversation: %w", err)
+	}
+	return nil
+}
+
+// Purge deletes the conversations last updated before before, in one statement.
+func (c *Conversations) Purge(ctx context.Context, before time.Time) (int, error) {
+	// pgx sends times truncated to the microsecond; rounding up keeps "updated < before" exact, since
+	// updated is a whole microsecond.
+	limit := before.Truncate(time.Microsecond)
+	if limit.Before(before) {
+		limit = limit.Add(time.Microsecond)
+	}
+	tag, err := c.pool.Exec(ctx, "DELETE FROM conversations WHERE updated < $1", limit)
+	if err != nil {
+		return 0, fmt.Errorf("postgres: purge: %w", err)
+	}
+	n := int(tag.RowsAffected())
+	c.log.Debug("conversations purged", "before", limit, "count", n)
+	return n, nil
+}
