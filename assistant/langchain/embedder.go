@@ -1,4 +1,4 @@
-// Package langchain adapts langchaingo to the assistant: embedders (and, later, chat models) for
+// Package langchain adapts langchaingo to the assistant: embedders and streaming chat models for
 // OpenAI-compatible servers such as vLLM, Text Embeddings Inference, Ollama's /v1, llama.cpp and OpenAI itself.
 // It is the only package that imports langchaingo. Every setting is passed explicitly; langchaingo's own
 // environment defaults are overridden so that nothing is read from the environment behind the caller's back.

@@ -12,6 +12,7 @@ import (
 	"github.com/schollz/progressbar/v3"
 	"golang.org/x/term"
 
+	"github.com/trolyao/trolyao/assistant"
 	"github.com/trolyao/trolyao/assistant/langchain"
 	"github.com/trolyao/trolyao/ingest"
 	"github.com/trolyao/trolyao/knowledge"
@@ -79,6 +80,31 @@ func (a *app) searcher(st knowledge.Store) (*knowledge.Searcher, error) {
 			cur.Embedder, cur.Dim, meta.Embedder, meta.Dim)
 	}
 	return &knowledge.Searcher{Store: st, Embedder: emb, Weights: knowledge.DefaultWeights}, nil
+}
+
+// assistant builds the dialogue assistant over a store, with the given conversation store.
+func (a *app) assistant(st knowledge.Store, convs knowledge.Conversations) (*assistant.Assistant, error) {
+	s, err := a.searcher(st)
+	if err != nil {
+		return nil, err
+	}
+	u, err := a.loadUnits()
+	if err != nil {
+		return nil, err
+	}
+	as := &assistant.Assistant{Searcher: s, Store: st, Units: u, Conversations: convs, Logger: a.logger,
+		AbstainBelow: a.cfg.AbstainBelow,
+		LLM:          assistant.LLMConfig{FirstToken: a.cfg.LLM.FirstToken, Total: a.cfg.LLM.Total}}
+	if a.cfg.LLM.Provider != "" {
+		m, err := langchain.NewChat(langchain.ChatConfig{Provider: a.cfg.LLM.Provider, BaseURL: a.cfg.LLM.URL,
+			Model: a.cfg.LLM.Model, Token: a.cfg.LLM.Key, FirstTokenTimeout: a.cfg.LLM.FirstToken,
+			TotalTimeout: a.cfg.LLM.Total, LegacyMaxTokens: a.cfg.LLM.Legacy})
+		if err != nil {
+			return nil, fmt.Errorf("llm: %w", err)
+		}
+		as.Model = m
+	}
+	return as, nil
 }
 
 // readCatalog reads a catalog source and reports skipped records on stderr.

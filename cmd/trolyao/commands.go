@@ -11,9 +11,10 @@ import (
 	"strings"
 	"time"
 
+	"github.com/trolyao/trolyao/assistant"
 	"github.com/trolyao/trolyao/assistant/eval"
 	"github.com/trolyao/trolyao/ingest"
-	"github.com/trolyao/trolyao/knowledge"
+	"github.com/trolyao/trolyao/knowledge/memconv"
 )
 
 func (a *app) ingest(ctx context.Context, args []string) (err error) {
@@ -110,15 +111,11 @@ func (a *app) eval(ctx context.Context, args []string) (err error) {
 	if err := a.ensureCatalog(ctx, st); err != nil {
 		return err
 	}
-	s, err := a.searcher(st)
+	as, err := a.assistant(st, memconv.New())
 	if err != nil {
 		return err
 	}
-	u, err := a.loadUnits()
-	if err != nil {
-		return err
-	}
-	sum, outs, err := eval.Run(ctx, retrievalAnswerer{s: s, units: u}, cases)
+	sum, outs, err := eval.Run(ctx, assistantAnswerer{as}, cases)
 	if err != nil {
 		return err
 	}
@@ -139,34 +136,21 @@ func (a *app) eval(ctx context.Context, args []string) (err error) {
 	return nil
 }
 
-// retrievalAnswerer answers with the ranked procedures, or abstains below the confidence threshold; a
-// question about an old ward is answered from the unit-reform data. The assistant replaces it with dialogue.
-type retrievalAnswerer struct {
-	s     *knowledge.Searcher
-	units *knowledge.Units
-}
+// assistantAnswerer runs eval cases through the assistant, as the chat channels do.
+type assistantAnswerer struct{ a *assistant.Assistant }
 
-// AbstainBelow is the confidence under which retrieval-only answers cite nothing.
-const AbstainBelow = 0.5
-
-func (r retrievalAnswerer) Answer(ctx context.Context, _ string, text string) (eval.Reply, error) {
-	if _, ok := r.units.AsksAboutUnits(text); ok {
-		return eval.Reply{Text: r.units.Describe(text)}, nil
-	}
-	res, err := r.s.Search(ctx, text, 5)
+func (r assistantAnswerer) Answer(ctx context.Context, conv string, text string) (eval.Reply, error) {
+	ans, err := r.a.Reply(ctx, conv, text, nil)
 	if err != nil {
 		return eval.Reply{}, err
 	}
-	if res.Confidence < AbstainBelow {
-		return eval.Reply{Text: "Xin lỗi, tôi chưa tìm thấy thủ tục phù hợp."}, nil
+	rep := eval.Reply{Text: ans.Text}
+	for _, c := range ans.Citations {
+		rep.Codes = append(rep.Codes, c.Code)
 	}
-	var rep eval.Reply
-	var b strings.Builder
-	for _, h := range res.Hits {
-		rep.Codes = append(rep.Codes, h.Code)
-		fmt.Fprintf(&b, "%s %s\n", h.Code, h.Name)
+	for _, o := range ans.Options {
+		rep.Codes = append(rep.Codes, o.Code)
 	}
-	rep.Text = b.String()
 	return rep, nil
 }
 

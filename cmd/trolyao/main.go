@@ -44,7 +44,8 @@ Usage:
   trolyao ingest [PATH]         sync the catalog from PATH (default: the portal crawl in the data folder)
   trolyao search QUESTION       rank procedures for a question
   trolyao units NAME            old ward/commune → new unit(s), or new unit → predecessors
-  trolyao eval FILE.jsonl       run labelled questions and print the summary as the last line
+  trolyao eval FILE.jsonl       run labelled questions through the assistant; the summary is the last line
+  trolyao chat                  talk to the assistant in the terminal
   trolyao export [FILE.jsonl]   write the catalog in the normalized JSONL format
   trolyao coverage [PATH]       parser coverage report over a catalog source
   trolyao healthcheck           exit 0 when the local server answers /healthz
@@ -87,6 +88,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdin i
 		return app.coverage(ctx, fs.Args())
 	case "healthcheck":
 		return app.healthcheck(ctx)
+	case "chat":
+		return app.chat(ctx)
 	case "help", "-h", "--help":
 		fmt.Fprint(stdout, usage)
 		return nil

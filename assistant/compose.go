@@ -1,0 +1,379 @@
+package assistant
+
+import (
+	"fmt"
+	"strconv"
+	"strings"
+	"unicode/utf8"
+
+	"github.com/trolyao/trolyao/knowledge"
+)
+
+// MaxAnswerRunes is the most one answer message may hold (Zalo's limit is 2,000 characters).
+const MaxAnswerRunes = 2000
+
+// PortalURL is where citizens find every procedure and file online.
+const PortalURL = "https://dichvucong.gov.vn"
+
+// compose builds the offline answer for one procedure: the sections the intents ask for, or a short summary,
+// then the citation line. Everything comes from the record; nothing is invented.
+func compose(p *knowledge.Procedure, intents []Intent, full bool) string {
+	var b strings.Builder
+	fmt.Fprintf(&b, "%s (mã %s)\n", p.Name, p.Code)
+	asked := map[Intent]bool{}
+	for _, i := range intents {
+		asked[i] = true
+	}
+	specific := asked[IntentDocuments] || asked[IntentOnline] || asked[IntentFee] ||
+		asked[IntentTime] || asked[IntentWhere] || asked[IntentRequirements] || asked[IntentResult] || asked[IntentLegal]
+	if !specific { // a bare "đăng ký khai sinh" or "làm sao": the essentials
+		asked[IntentDocuments], asked[IntentFee], asked[IntentTime], asked[IntentWhere] = true, true, true, true
+	}
+	items := 8
+	if full {
+		items = 30
+	}
+	sections := []struct {
+		on   bool
+		text func() string
+	}{
+		{asked[IntentFee], func() string { return fees(p) }},
+		{asked[IntentTime], func() string { return times(p) }},
+		{asked[IntentWhere], func() string { return where(p) }},
+		{asked[IntentOnline] || asked[IntentSteps], func() string { return online(p, asked[IntentSteps] || full) }},
+		{asked[IntentRequirements], func() string { return requirements(p) }},
+		{asked[IntentResult], func() string { return "Kết quả: " + orUnknown(p.Result) }},
+		{asked[IntentLegal], func() string { return legal(p) }},
+	}
+	var rest strings.Builder
+	for _, s := range sections {
+		if s.on {
+			if t := strings.TrimSpace(s.text()); t != "" {
+				rest.WriteString(t)
+				rest.WriteString("\n")
+			}
+		}
+	}
+	cite := citationLine(p)
+	if asked[IntentDocuments] {
+		// The documents come first but get only the room the other asked sections leave, so that a question
+		// about papers and fees gets both.
+		room := MaxAnswerRunes - utf8.RuneCountInString(b.String()+rest.String()+cite) - 60
+		for n := items; n >= 1; n-- {
+			d := documents(p, n)
+			if utf8.RuneCountInString(d) <= room || n == 1 {
+				b.WriteString(strings.TrimSpace(d) + "\n")
+				break
+			}
+		}
+	}
+	b.WriteString(rest.String())
+	return fitAnswer(b.String(), cite)
+}
+
+func citationLine(p *knowledge.Procedure) string {
+	url := p.URL
+	if url == "" {
+		url = PortalURL
+	}
+	date := "01/07/2026"
+	if !p.SourceDate.IsZero() {
+		date = p.SourceDate.Format("02/01/2006")
+	}
+	return fmt.Sprintf("Nguồn: Cổng Dịch vụ công quốc gia, mã %s — %s (dữ liệu ngày %s).", p.Code, url, date)
+}
+
+// fitAnswer keeps body + citation within MaxAnswerRunes, cutting the body at a line boundary.
+func fitAnswer(body, cite string) string {
+	room := MaxAnswerRunes - utf8.RuneCountInString(cite) - 40
+	if utf8.RuneCountInString(body) > room {
+		lines := strings.Split(body, "\n")
+		var kept strings.Builder
+		for _, l := range lines {
+			if utf8.RuneCountInString(kept.String())+utf8.RuneCountInString(l)+1 > room {
+				break
+			}
+			kept.WriteString(l + "\n")
+		}
+		body = kept.String() + "… (xem đầy đủ tại đường dẫn bên dưới)\n"
+	}
+	return strings.TrimSpace(body) + "\n" + cite
+}
+
+func orUnknown(s string) string {
+	if strings.TrimSpace(s) == "" {
+		return "chưa có thông tin trong dữ liệu."
+	}
+	return truncate(s, 300)
+}
+
+func truncate(s string, n int) string {
+	s = strings.TrimSpace(s)
+	if utf8.RuneCountInString(s) <= n {
+		return s
+	}
+	r := []rune(s)[:n]
+	if i := strings.LastIndexAny(string(r), " ,.;"); i > n/2 {
+		return string(r)[:i] + "…"
+	}
+	return string(r) + "…"
+}
+
+func documents(p *knowledge.Procedure, max int) string {
+	var real []knowledge.DossierItem
+	for _, d := range p.Dossier {
+		if d.Originals > 0 || d.Copies > 0 || d.Form != "" {
+			real = append(real, d)
+		}
+	}
+	if len(real) == 0 {
+		real = p.Dossier
+	}
+	if len(real) == 0 {
+		return "Hồ sơ: dữ liệu chưa có thành phần hồ sơ; vui lòng xem tại đường dẫn bên dưới."
+	}
+	var b strings.Builder
+	b.WriteString("Hồ sơ cần chuẩn bị:\n")
+	group := ""
+	for i, d := range real {
+		if i == max {
+			fmt.Fprintf(&b, "… và %d giấy tờ khác (xem đầy đủ tại đường dẫn bên dưới).\n", len(real)-max)
+			break
+		}
+		if d.Group != "" && d.Group != group && len(real) > 1 {
+			group = d.Group
+			fmt.Fprintf(&b, "%s:\n", truncate(group, 120))
+		}
+		fmt.Fprintf(&b, "- %s", truncate(d.Name, 220))
+		var q []string
+		if d.Originals > 0 {
+			q = append(q, strconv.Itoa(d.Originals)+" bản chính")
+		}
+		if d.Copies > 0 {
+			q = append(q, strconv.Itoa(d.Copies)+" bản sao")
+		}
+		if len(q) > 0 {
+			fmt.Fprintf(&b, " (%s)", strings.Join(q, ", "))
+		}
+		if d.Form != "" {
+			fmt.Fprintf(&b, " — mẫu: %s", truncate(d.Form, 100))
+		}
+		b.WriteString("\n")
+	}
+	return b.String()
+}
+
+var channelNames = map[knowledge.ChannelKind]string{
+	knowledge.ChannelInPerson: "Nộp trực tiếp",
+	knowledge.ChannelOnline:   "Nộp trực tuyến",
+	knowledge.ChannelPostal:   "Qua bưu chính",
+}
+
+// FormatVND writes 70000 as "70.000 đồng".
+func FormatVND(n int64) string {
+	s := strconv.FormatInt(n, 10)
+	var b strings.Builder
+	for i, c := range s {
+		if i > 0 && (len(s)-i)%3 == 0 {
+			b.WriteByte('.')
+		}
+		b.WriteRune(c)
+	}
+	return b.String() + " đồng"
+}
+
+func fees(p *knowledge.Procedure) string {
+	if len(p.Channels) == 0 {
+		return "Lệ phí: chưa có thông tin trong dữ liệu."
+	}
+	var lines []string
+	notes := map[string]bool{}
+	for _, c := range p.Channels {
+		var v string
+		switch {
+		case len(c.Fees) > 0:
+			var parts []string
+			for _, f := range c.Fees {
+				part := FormatVND(f.Amount)
+				if f.Label != "" && len(c.Fees) > 1 {
+					part += " (" + truncate(f.Label, 80) + ")"
+				}
+				parts = append(parts, part)
+			}
+			v = strings.Join(parts, "; ")
+		case c.Free:
+			v = "miễn phí"
+		default:
+			v = "chưa có thông tin"
+		}
+		lines = append(lines, fmt.Sprintf("- %s: %s", channelNames[c.Kind], v))
+		if n := reductionNote(c.Note); n != "" {
+			notes[n] = true
+		}
+	}
+	out := "Lệ phí:\n" + strings.Join(dedupe(lines), "\n")
+	for n := range notes {
+		out += "\nLưu ý: " + n
+	}
+	return out
+}
+
+// reductionNote picks the sentence of a fee note that states a reduction or exemption ("bằng 50% … đến hết
+// ngày 31/12/2026"), as the record says it.
+func reductionNote(note string) string {
+	if note == "" {
+		return ""
+	}
+	var best string
+	for _, s := range splitSentences(note) {
+		f := knowledge.Fold(s)
+		if strings.Contains(s, "%") || strings.Contains(f, "giam") || strings.Contains(f, "mien") {
+			if strings.Contains(f, "den het") || strings.Contains(f, "ke tu") || strings.Contains(s, "%") {
+				best = s // the last such sentence is usually the one in force
+			}
+		}
+	}
+	return truncate(best, 260)
+}
+
+func splitSentences(s string) []string {
+	s = strings.ReplaceAll(s, "\n", ". ")
+	var out []string
+	for _, part := range strings.Split(s, ". ") {
+		part = strings.Trim(strings.TrimSpace(part), "-+ ")
+		if part != "" {
+			out = append(out, part)
+		}
+	}
+	return out
+}
+
+func dedupe(lines []string) []string {
+	// "- Nộp trực tiếp: miễn phí" three times → one line "- Mọi hình thức: miễn phí"
+	vals := map[string]bool{}
+	for _, l := range lines {
+		if i := strings.Index(l, ": "); i >= 0 {
+			vals[l[i+2:]] = true
+		}
+	}
+	if len(vals) == 1 && len(lines) > 1 {
+		for v := range vals {
+			return []string{"- Mọi hình thức nộp: " + v}
+		}
+	}
+	return lines
+}
+
+func times(p *knowledge.Procedure) string {
+	var lines []string
+	for _, c := range p.Channels {
+		t := c.Time.Text
+		switch {
+		case c.Time.Value > 0 && c.Time.Unit != "":
+			t = strings.TrimSuffix(strconv.FormatFloat(c.Time.Value, 'f', -1, 64), ".0") + " " + c.Time.Unit
+		case c.Time.Value > 0:
+			t = strconv.FormatFloat(c.Time.Value, 'f', -1, 64) + " (dữ liệu không ghi đơn vị)"
+		case t == "":
+			t = "chưa có thông tin"
+		}
+		lines = append(lines, fmt.Sprintf("- %s: %s", channelNames[c.Kind], t))
+	}
+	if len(lines) == 0 {
+		return "Thời hạn giải quyết: chưa có thông tin trong dữ liệu."
+	}
+	return "Thời hạn giải quyết:\n" + strings.Join(dedupe(lines), "\n")
+}
+
+func recordMentions(p *knowledge.Procedure, folded string) bool {
+	for _, c := range p.Channels {
+		if strings.Contains(knowledge.Fold(c.Note), folded) {
+			return true
+		}
+	}
+	for _, s := range p.Steps {
+		if strings.Contains(knowledge.Fold(s), folded) {
+			return true
+		}
+	}
+	return strings.Contains(knowledge.Fold(p.Requirements), folded)
+}
+
+func where(p *knowledge.Procedure) string {
+	var b strings.Builder
+	b.WriteString("Nơi nộp: ")
+	switch {
+	case p.Address != "":
+		b.WriteString(truncate(p.Address, 200))
+	case len(p.Agencies) > 0:
+		b.WriteString(truncate(strings.Join(p.Agencies, "; "), 200))
+	case p.HasLevel(knowledge.LevelCommune):
+		b.WriteString("Trung tâm Phục vụ hành chính công / UBND cấp xã (phường, xã, đặc khu)")
+	case p.HasLevel(knowledge.LevelProvince):
+		b.WriteString("cơ quan cấp tỉnh; tại TP.HCM: Trung tâm Phục vụ hành chính công thành phố (43 Nguyễn Văn Bá, phường Thủ Đức) hoặc sở, ngành phụ trách")
+	default:
+		b.WriteString("cơ quan có thẩm quyền (xem tại đường dẫn bên dưới)")
+	}
+	if recordMentions(p, "khong phu thuoc") {
+		b.WriteString(". Hồ sơ được tiếp nhận không phụ thuộc nơi cư trú")
+	}
+	b.WriteString(".")
+	if _, ok := p.Channel(knowledge.ChannelOnline); ok {
+		b.WriteString(" Có thể nộp trực tuyến trên Cổng Dịch vụ công quốc gia.")
+	}
+	return b.String()
+}
+
+func online(p *knowledge.Procedure, withSteps bool) string {
+	var b strings.Builder
+	if _, ok := p.Channel(knowledge.ChannelOnline); ok {
+		url := p.URL
+		if url == "" {
+			url = PortalURL
+		}
+		fmt.Fprintf(&b, "Nộp trực tuyến: có, trên Cổng Dịch vụ công quốc gia (%s): đăng nhập bằng tài khoản định danh điện tử VNeID, chọn thủ tục, khai thông tin, đính kèm giấy tờ và nộp phí (nếu có).\n", url)
+	} else {
+		b.WriteString("Nộp trực tuyến: dữ liệu không ghi nhận hình thức trực tuyến cho thủ tục này; nộp trực tiếp hoặc qua bưu chính.\n")
+	}
+	if withSteps && len(p.Steps) > 0 {
+		b.WriteString("Các bước:\n")
+		for i, s := range p.Steps {
+			if i == 4 {
+				b.WriteString("…\n")
+				break
+			}
+			fmt.Fprintf(&b, "%d. %s\n", i+1, truncate(strings.TrimLeft(s, "-+* "), 240))
+		}
+	}
+	return b.String()
+}
+
+func requirements(p *knowledge.Procedure) string {
+	r := strings.TrimSpace(p.Requirements)
+	if r == "" || knowledge.Fold(r) == "khong co thong tin" {
+		return "Điều kiện: dữ liệu không nêu điều kiện riêng. Đối tượng thực hiện: " + orUnknown(strings.Join(p.Subjects, ", ")) + "."
+	}
+	return "Điều kiện: " + truncate(r, 500)
+}
+
+func legal(p *knowledge.Procedure) string {
+	if len(p.Legal) == 0 {
+		return "Căn cứ pháp lý: chưa có thông tin trong dữ liệu."
+	}
+	var b strings.Builder
+	b.WriteString("Căn cứ pháp lý:\n")
+	for i, l := range p.Legal {
+		if i == 6 {
+			fmt.Fprintf(&b, "… và %d văn bản khác.\n", len(p.Legal)-6)
+			break
+		}
+		if l.Number != "" {
+			fmt.Fprintf(&b, "- %s: %s\n", l.Number, truncate(l.Title, 120))
+		} else {
+			fmt.Fprintf(&b, "- %s\n", truncate(l.Title, 160))
+		}
+	}
+	return b.String()
+}
+
+// Compose is the offline composer's answer for one procedure and the given intents (chat-sized).
+func Compose(p *knowledge.Procedure, intents []Intent) string { return compose(p, intents, false) }

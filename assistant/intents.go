@@ -1,0 +1,133 @@
+package assistant
+
+import (
+	"strings"
+
+	"github.com/trolyao/trolyao/knowledge"
+)
+
+// Intent is what a message asks about. A message can carry several ("cần giấy tờ gì và lệ phí bao nhiêu").
+type Intent string
+
+const (
+	IntentDocuments    Intent = "documents"    // which papers to prepare
+	IntentOnline       Intent = "online"       // whether and how to file online
+	IntentSteps        Intent = "steps"        // how to do it, step by step
+	IntentFee          Intent = "fee"          // how much it costs
+	IntentTime         Intent = "time"         // how long it takes
+	IntentWhere        Intent = "where"        // where to submit
+	IntentRequirements Intent = "requirements" // conditions, eligibility
+	IntentResult       Intent = "result"       // what one gets
+	IntentLegal        Intent = "legal"        // legal basis
+	IntentWard         Intent = "ward"         // old ward → new ward
+	IntentGreeting     Intent = "greeting"
+	IntentThanks       Intent = "thanks"
+	IntentInjection    Intent = "injection"    // attempts to change the assistant's instructions
+	IntentOutOfScope   Intent = "out-of-scope" // weather, prices, chit-chat …
+)
+
+// intentCues are folded phrases (matched on whole syllables) that signal each intent.
+var intentCues = []struct {
+	intent Intent
+	cues   []string
+}{
+	{IntentDocuments, []string{"giay to", "ho so", "can gi", "can nhung gi", "mang theo", "mang gi", "chuan bi", "thanh phan",
+		"gom nhung gi", "gom nhung", "giay gi", "can nhung", "to khai", "mau don"}},
+	{IntentOnline, []string{"online", "truc tuyen", "qua mang", "tren mang", "dich vu cong", "vneid", "tai nha",
+		"qua app", "ung dung", "nop mang"}},
+	{IntentSteps, []string{"nhu the nao", "the nao", "lam sao", "cach lam", "cach nao", "trinh tu", "cac buoc", "quy trinh",
+		"huong dan", "ra sao", "lam gi", "thu tuc gi", "thu tuc nhu"}},
+	{IntentFee, []string{"le phi", "phi", "bao nhieu tien", "mat tien", "ton tien", "ton bao nhieu", "gia bao nhieu",
+		"mien phi", "chi phi", "het tien", "bao tien", "het bao nhieu", "mat bao nhieu", "ton kem", "gia ca"}},
+	{IntentTime, []string{"bao lau", "may ngay", "bao nhieu ngay", "khi nao co", "thoi gian", "lau khong", "bao gio co",
+		"may hom", "may tuan", "bao lau thi", "thoi han", "nhanh khong", "bao nhieu lau"}},
+	{IntentWhere, []string{"o dau", "noi nao", "cho nao", "dia chi", "co quan nao", "nop o dau", "lam o dau", "di dau",
+		"den dau", "tai dau", "o phuong", "o xa", "cong an phuong", "cong an xa", "ubnd"}},
+	{IntentRequirements, []string{"dieu kien", "co duoc khong", "duoc khong", "ai duoc", "doi tuong", "co phai", "yeu cau",
+		"co can", "bat buoc"}},
+	{IntentResult, []string{"nhan duoc gi", "ket qua", "duoc cap gi"}},
+	{IntentLegal, []string{"can cu", "luat nao", "nghi dinh", "thong tu", "van ban phap", "quy dinh nao", "phap ly",
+		"theo luat", "quy dinh o dau"}},
+	{IntentGreeting, []string{"chao", "xin chao", "hello", "hi", "alo", "helo", "chao ban", "chao em", "chao ad", "hey"}},
+	{IntentThanks, []string{"cam on", "thank", "thanks", "tks", "thank you", "camon", "cam on nhe", "cam on ban"}},
+	{IntentInjection, []string{"bo qua huong dan", "bo qua moi", "bo qua cac", "ignore previous", "ignore all", "ignore the",
+		"system prompt", "prompt he thong", "dong vai", "jailbreak", "developer mode", "ban gio la", "hay quen",
+		"forget your", "you are now", "act as", "disregard"}},
+	{IntentOutOfScope, []string{"thoi tiet", "gia vang", "xo so", "bong da", "ty gia", "chung khoan", "co phieu", "nau an",
+		"bai hat", "phim", "weather", "football", "lottery", "du bao", "ket qua xo so", "tu vi", "boi toan", "game",
+		"cong thuc nau", "gia xang", "gia bitcoin", "bitcoin", "tinh yeu", "ke chuyen", "lam tho", "viet code",
+		"giai toan", "gold price", "stock", "recipe", "joke"}},
+}
+
+// cueIndex maps a folded first syllable to the cues starting with it.
+var cueIndex = func() map[string][]struct {
+	intent Intent
+	toks   []string
+} {
+	m := map[string][]struct {
+		intent Intent
+		toks   []string
+	}{}
+	for _, ic := range intentCues {
+		for _, c := range ic.cues {
+			toks := strings.Fields(c)
+			m[toks[0]] = append(m[toks[0]], struct {
+				intent Intent
+				toks   []string
+			}{ic.intent, toks})
+		}
+	}
+	return m
+}()
+
+// DetectIntents returns the intents of a message in a stable order (the order of the constants).
+func DetectIntents(text string) []Intent {
+	toks := knowledge.Syllables(text)
+	found := map[Intent]bool{}
+	for i, t := range toks {
+		for _, c := range cueIndex[t] {
+			if i+len(c.toks) > len(toks) {
+				continue
+			}
+			ok := true
+			for j, ct := range c.toks {
+				if toks[i+j] != ct {
+					ok = false
+					break
+				}
+			}
+			if ok {
+				found[c.intent] = true
+			}
+		}
+	}
+	// "mất" + a duration word is time, not loss; "mất phí" is fee — the cues above cover both.
+	var out []Intent
+	for _, ic := range intentCues {
+		if found[ic.intent] {
+			out = append(out, ic.intent)
+		}
+	}
+	return out
+}
+
+func has(is []Intent, x Intent) bool {
+	for _, i := range is {
+		if i == x {
+			return true
+		}
+	}
+	return false
+}
+
+// topical reports whether the intents ask something about a procedure.
+func topical(is []Intent) bool {
+	for _, i := range is {
+		switch i {
+		case IntentGreeting, IntentThanks, IntentInjection, IntentOutOfScope, IntentWard:
+		default:
+			return true
+		}
+	}
+	return false
+}

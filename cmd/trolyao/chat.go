@@ -1,0 +1,66 @@
+package main
+
+import (
+	"bufio"
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+
+	"github.com/trolyao/trolyao/assistant"
+	"github.com/trolyao/trolyao/knowledge"
+	"github.com/trolyao/trolyao/knowledge/memconv"
+)
+
+// chat is an interactive terminal chat for staff to try the assistant: one conversation, a line per message.
+func (a *app) chat(ctx context.Context) (err error) {
+	st, err := a.openStore(ctx)
+	if err != nil {
+		return err
+	}
+	defer closeStore(st, &err)
+	if err := a.ensureCatalog(ctx, st); err != nil {
+		return err
+	}
+	as, err := a.assistant(st, memconv.New())
+	if err != nil {
+		return err
+	}
+	fmt.Fprintln(a.stdout, "Trợ lý ảo thủ tục hành chính — gõ câu hỏi, Enter để gửi; /moi để bắt đầu hội thoại mới, /thoat để thoát.")
+	sc := bufio.NewScanner(a.stdin)
+	sc.Buffer(make([]byte, 0, 4096), 64<<10)
+	conv, n := "chat-1", 1
+	for {
+		fmt.Fprint(a.stdout, "\n> ")
+		if !sc.Scan() {
+			fmt.Fprintln(a.stdout)
+			return sc.Err()
+		}
+		line := strings.TrimSpace(sc.Text())
+		switch line {
+		case "":
+			continue
+		case "/thoat", "/quit", "/exit":
+			return nil
+		case "/moi", "/new":
+			n++
+			conv = fmt.Sprintf("chat-%d", n)
+			fmt.Fprintln(a.stdout, "(hội thoại mới)")
+			continue
+		}
+		ans, err := as.Reply(ctx, conv, line, nil)
+		switch {
+		case errors.Is(err, knowledge.ErrQueryTooLong):
+			fmt.Fprintf(a.stdout, "Câu hỏi quá dài (tối đa %d ký tự).\n", knowledge.MaxQueryRunes)
+			continue
+		case errors.Is(err, assistant.ErrEmpty):
+			continue
+		case err != nil:
+			return err
+		}
+		fmt.Fprintln(a.stdout, ans.Text)
+		if len(ans.Suggestions) > 0 {
+			fmt.Fprintf(a.stdout, "[gợi ý: %s]\n", strings.Join(ans.Suggestions, " | "))
+		}
+	}
+}
