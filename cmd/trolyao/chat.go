@@ -6,10 +6,10 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"time"
 
 	"github.com/trolyao/trolyao/assistant"
 	"github.com/trolyao/trolyao/knowledge"
-	"github.com/trolyao/trolyao/knowledge/memconv"
 )
 
 // chat is an interactive terminal chat for staff to try the assistant: one conversation, a line per message.
@@ -22,14 +22,18 @@ func (a *app) chat(ctx context.Context) (err error) {
 	if err := a.ensureCatalog(ctx, st); err != nil {
 		return err
 	}
-	as, err := a.assistant(st, memconv.New())
+	convs, err := conversationsOf(st)
+	if err != nil {
+		return err
+	}
+	as, err := a.assistant(st, convs)
 	if err != nil {
 		return err
 	}
 	fmt.Fprintln(a.stdout, "Trợ lý ảo thủ tục hành chính — gõ câu hỏi, Enter để gửi; /moi để bắt đầu hội thoại mới, /thoat để thoát.")
 	sc := bufio.NewScanner(a.stdin)
 	sc.Buffer(make([]byte, 0, 4096), 64<<10)
-	conv, n := "chat-1", 1
+	conv, n := fmt.Sprintf("cli-%d", time.Now().UnixNano()), 1
 	for {
 		fmt.Fprint(a.stdout, "\n> ")
 		if !sc.Scan() {
@@ -44,7 +48,7 @@ func (a *app) chat(ctx context.Context) (err error) {
 			return nil
 		case "/moi", "/new":
 			n++
-			conv = fmt.Sprintf("chat-%d", n)
+			conv = fmt.Sprintf("cli-%d-%d", time.Now().UnixNano(), n)
 			fmt.Fprintln(a.stdout, "(hội thoại mới)")
 			continue
 		}
@@ -59,6 +63,9 @@ func (a *app) chat(ctx context.Context) (err error) {
 			return err
 		}
 		fmt.Fprintln(a.stdout, ans.Text)
+		if n == 1 && ans.MessageID == 2 {
+			fmt.Fprintf(a.stdout, "(mã hội thoại: %s)\n", conv)
+		}
 		if len(ans.Suggestions) > 0 {
 			fmt.Fprintf(a.stdout, "[gợi ý: %s]\n", strings.Join(ans.Suggestions, " | "))
 		}

@@ -19,9 +19,10 @@ type Config struct {
 	EfSearch     int
 	LogLevel     string
 	TopK         int
-	AbstainBelow float64 // assistant: retrieval confidence under which it says it does not know
-	Tag          string  // eval: only cases with this tag
-	Verbose      bool    // eval: print each case
+	AbstainBelow float64       // assistant: retrieval confidence under which it says it does not know
+	Tag          string        // eval: only cases with this tag
+	Verbose      bool          // eval: print each case
+	Retention    time.Duration // conversations older than this are deleted (0 keeps them)
 }
 
 // LLMConfig selects an optional chat model; empty Provider means offline answers only.
@@ -81,6 +82,7 @@ func newConfig(cmd string, getenv func(string) string, stderr io.Writer) (*Confi
 	c.LLM.Key = getenv("TROLYAO_LLM_KEY")
 	fs.DurationVar(&c.LLM.FirstToken, "llm-first-token", envDur("TROLYAO_LLM_FIRST_TOKEN", 10*time.Second), "LLM first-token timeout")
 	fs.DurationVar(&c.LLM.Total, "llm-timeout", envDur("TROLYAO_LLM_TIMEOUT", 45*time.Second), "LLM total timeout")
+	fs.DurationVar(&c.Retention, "retention", envDur("TROLYAO_RETENTION", 90*24*time.Hour), "delete conversations older than this (0: keep)")
 	fs.BoolVar(&c.LLM.Legacy, "llm-legacy-max-tokens", getenv("TROLYAO_LLM_LEGACY_MAX_TOKENS") == "1", "send max_tokens (older servers)")
 	fs.IntVar(&c.EfSearch, "ef-search", envInt("TROLYAO_EF_SEARCH", 100), "PostgreSQL hnsw.ef_search per query")
 	fs.StringVar(&c.LogLevel, "log-level", env("TROLYAO_LOG_LEVEL", "info"), "debug, info, warn or error")

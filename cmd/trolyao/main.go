@@ -46,6 +46,8 @@ Usage:
   trolyao units NAME            old ward/commune → new unit(s), or new unit → predecessors
   trolyao eval FILE.jsonl       run labelled questions through the assistant; the summary is the last line
   trolyao chat                  talk to the assistant in the terminal
+  trolyao conversation export ID | delete ID | purge
+                                a stored conversation as JSON, delete it, or purge those past retention
   trolyao export [FILE.jsonl]   write the catalog in the normalized JSONL format
   trolyao coverage [PATH]       parser coverage report over a catalog source
   trolyao healthcheck           exit 0 when the local server answers /healthz
@@ -57,6 +59,9 @@ Configuration (flags override environment variables):
   -addr ADDR       TROLYAO_ADDR          listen address for serve (default 127.0.0.1:8080)
   -embedder NAME   TROLYAO_EMBEDDER      "hash" (default, offline) or "openai" (OpenAI-compatible endpoint)
                    TROLYAO_EMBEDDER_URL, TROLYAO_EMBEDDER_MODEL, TROLYAO_EMBEDDER_DIM, TROLYAO_EMBEDDER_KEY
+  -llm NAME        TROLYAO_LLM           empty (offline answers, default), "openai" or "ollama"
+                   TROLYAO_LLM_URL, TROLYAO_LLM_MODEL, TROLYAO_LLM_KEY, TROLYAO_LLM_FIRST_TOKEN, TROLYAO_LLM_TIMEOUT
+  -retention DUR   TROLYAO_RETENTION     delete conversations older than this (default 2160h = 90 days)
 `
 
 // run is the whole program, callable from tests.
@@ -90,6 +95,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdin i
 		return app.healthcheck(ctx)
 	case "chat":
 		return app.chat(ctx)
+	case "conversation":
+		return app.conversation(ctx, fs.Args())
 	case "help", "-h", "--help":
 		fmt.Fprint(stdout, usage)
 		return nil

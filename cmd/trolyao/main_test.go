@@ -18,6 +18,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/trolyao/trolyao/channels/web"
+	"github.com/trolyao/trolyao/knowledge"
 	"github.com/trolyao/trolyao/knowledge/storetest"
 )
 
@@ -88,7 +89,37 @@ func TestEndToEndEmbedded(t *testing.T) {
 	require.NoError(t, run(t.Context(), []string{"export"}, e, nil, &buf, os.Stderr))
 	assert.Equal(t, 2643, strings.Count(buf.String(), "\n"), "a header line and one line per procedure")
 
+	chatAndConversations(t, e)
 	serveAndQuery(t, e)
+}
+
+var convRe = regexp.MustCompile(`mã hội thoại: (\S+)\)`)
+
+// The chat command stores its conversation; staff export and delete it by id, and purge applies retention.
+func chatAndConversations(t *testing.T, getenv func(string) string) {
+	var out bytes.Buffer
+	in := strings.NewReader("làm lại cccd mất bao lâu\nvậy lệ phí bao nhiêu?\n/thoat\n")
+	require.NoError(t, run(t.Context(), []string{"chat"}, getenv, in, &out, &bytes.Buffer{}))
+	assert.Contains(t, out.String(), "1.014064")
+	assert.Contains(t, out.String(), "70.000 đồng", "the follow-up is answered from the procedure in focus")
+	m := convRe.FindStringSubmatch(out.String())
+	require.NotNil(t, m, out.String())
+	id := m[1]
+
+	exported := cli(t, getenv, "conversation", "export", id)
+	var c knowledge.Conversation
+	require.NoError(t, json.Unmarshal([]byte(exported), &c))
+	require.Len(t, c.Messages, 4)
+	assert.Equal(t, []string{"1.014064"}, c.Messages[1].Codes)
+	assert.Equal(t, "1.014064", c.State.Focus)
+
+	assert.Contains(t, cli(t, getenv, "conversation", "delete", id), "deleted")
+	require.NoError(t, json.Unmarshal([]byte(cli(t, getenv, "conversation", "export", id)), &c))
+	assert.Empty(t, c.Messages)
+
+	in = strings.NewReader("đăng ký kết hôn\n/thoat\n")
+	require.NoError(t, run(t.Context(), []string{"chat"}, getenv, in, &bytes.Buffer{}, &bytes.Buffer{}))
+	assert.Contains(t, cli(t, getenv, "conversation", "-retention", "1ns", "purge"), "1 conversations older than")
 }
 
 var listenRe = regexp.MustCompile(`msg=listening addr=(\S+)`)

@@ -53,6 +53,11 @@ func (a *app) serve(ctx context.Context) (err error) {
 			return err
 		}
 		ws.Searcher, ws.Units = s, u
+		convs, err := conversationsOf(st)
+		if err != nil {
+			return err
+		}
+		go a.purgeLoop(ctx, convs)
 		ready.Store(true)
 		a.logger.Info("ready")
 		return nil
