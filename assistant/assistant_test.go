@@ -140,6 +140,13 @@ func TestAnswersCiteAndStateFacts(t *testing.T) {
 		{"Đăng ký tạm trú online trên VNeID mất bao nhiêu tiền?", "1.004194", []string{"7.000 đồng"}},
 		{"căn cứ pháp lý đăng ký khai sinh", "1.001193", []string{"123/2015/NĐ-CP"}},
 		{"đăng ký hộ kinh doanh online thế nào", "1.001612", []string{"Nộp trực tuyến: có", "VNeID"}},
+		{"đăng ký khai sinh xong nhận được kết quả gì", "1.001193", []string{"Kết quả: Giấy khai sinh"}},
+		{"điều kiện đăng ký thường trú là gì", "1.004222", []string{"Điều kiện:"}},
+		// variants that change the procedure: age, foreign element, lost vs renewal
+		{"làm cccd cho bé 5 tuổi cần gì", "1.014062", []string{"Hồ sơ cần chuẩn bị"}},
+		{"Con tôi có bố là người Hàn Quốc thì làm khai sinh thế nào?", "2.000528", nil},
+		{"cccd bị mất làm lại ở đâu", "1.014064", []string{"Nơi nộp"}},
+		{"căn cước hết hạn đổi ở đâu", "1.014063", []string{"Nơi nộp"}},
 	}
 	for _, tt := range tests {
 		ans := reply(t, a, "c-"+tt.q, tt.q)

@@ -169,6 +169,9 @@ var lexiconRules = []struct {
 		"người", "nhà", "người nhà", "người thân", "vào", "ra", "một", "hay", "hoặc", "nhỏ", "lớn", "sẽ", "đã", "vừa",
 		"thuộc", "theo", "về", "từ", "đến", "trong", "sau", "trước khi", "bị", "nộp", "làm hồ sơ", "đi làm", "ngân hàng",
 		"vay", "vay ngân hàng", "mang theo", "chuẩn bị", "cụ thể", "gồm", "bao gồm", "nhiêu",
+		"nhận được gì", "nhận được kết quả gì", "kết quả gì", "kết quả", "xong", "là gì", "điều kiện", "điều kiện gì",
+		"căn cứ pháp lý", "căn cứ", "văn bản nào", "quy định nào", "theo luật nào", "nộp online được không",
+		"làm online được không", "có làm online được không",
 	}},
 }
 
