@@ -104,20 +104,9 @@ func orUnknown(s string) string {
 	if strings.TrimSpace(s) == "" {
 		return "chưa có thông tin trong dữ liệu."
 	}
-	return truncate(s, 300)
+	return clipRunes(s, 300)
 }
 
-func truncate(s string, n int) string {
-	s = strings.TrimSpace(s)
-	if utf8.RuneCountInString(s) <= n {
-		return s
-	}
-	r := []rune(s)[:n]
-	if i := strings.LastIndexAny(string(r), " ,.;"); i > n/2 {
-		return string(r)[:i] + "…"
-	}
-	return string(r) + "…"
-}
 
 func documents(p *knowledge.Procedure, max int) string {
 	var real []knowledge.DossierItem
@@ -142,21 +131,14 @@ func documents(p *knowledge.Procedure, max int) string {
 		}
 		if d.Group != "" && d.Group != group && len(real) > 1 {
 			group = d.Group
-			fmt.Fprintf(&b, "%s:\n", truncate(group, 120))
+			fmt.Fprintf(&b, "%s:\n", clipRunes(group, 120))
 		}
-		fmt.Fprintf(&b, "- %s", truncate(d.Name, 220))
-		var q []string
-		if d.Originals > 0 {
-			q = append(q, strconv.Itoa(d.Originals)+" bản chính")
-		}
-		if d.Copies > 0 {
-			q = append(q, strconv.Itoa(d.Copies)+" bản sao")
-		}
-		if len(q) > 0 {
-			fmt.Fprintf(&b, " (%s)", strings.Join(q, ", "))
+		fmt.Fprintf(&b, "- %s", clipRunes(d.Name, 220))
+		if q := quantity(d); q != "" {
+			fmt.Fprintf(&b, " (%s)", q)
 		}
 		if d.Form != "" {
-			fmt.Fprintf(&b, " — mẫu: %s", truncate(d.Form, 100))
+			fmt.Fprintf(&b, " — mẫu: %s", clipRunes(d.Form, 100))
 		}
 		b.WriteString("\n")
 	}
@@ -170,16 +152,18 @@ var channelNames = map[knowledge.ChannelKind]string{
 }
 
 // FormatVND writes 70000 as "70.000 đồng".
-func FormatVND(n int64) string {
-	s := strconv.FormatInt(n, 10)
-	var b strings.Builder
-	for i, c := range s {
-		if i > 0 && (len(s)-i)%3 == 0 {
-			b.WriteByte('.')
-		}
-		b.WriteRune(c)
+func FormatVND(n int64) string { return groupThousands(n) + " đồng" }
+
+// quantity says how many originals and copies an item needs: "1 bản chính, 1 bản sao" ("" when not stated).
+func quantity(d knowledge.DossierItem) string {
+	var q []string
+	if d.Originals > 0 {
+		q = append(q, strconv.Itoa(d.Originals)+" bản chính")
 	}
-	return b.String() + " đồng"
+	if d.Copies > 0 {
+		q = append(q, strconv.Itoa(d.Copies)+" bản sao")
+	}
+	return strings.Join(q, ", ")
 }
 
 func fees(p *knowledge.Procedure) string {
@@ -196,7 +180,7 @@ func fees(p *knowledge.Procedure) string {
 			for _, f := range c.Fees {
 				part := FormatVND(f.Amount)
 				if f.Label != "" && len(c.Fees) > 1 {
-					part += " (" + truncate(f.Label, 80) + ")"
+					part += " (" + clipRunes(f.Label, 80) + ")"
 				}
 				parts = append(parts, part)
 			}
@@ -233,7 +217,7 @@ func reductionNote(note string) string {
 			}
 		}
 	}
-	return truncate(best, 260)
+	return clipRunes(best, 260)
 }
 
 func splitSentences(s string) []string {
@@ -303,9 +287,9 @@ func where(p *knowledge.Procedure) string {
 	b.WriteString("Nơi nộp: ")
 	switch {
 	case p.Address != "":
-		b.WriteString(truncate(p.Address, 200))
+		b.WriteString(clipRunes(p.Address, 200))
 	case len(p.Agencies) > 0:
-		b.WriteString(truncate(strings.Join(p.Agencies, "; "), 200))
+		b.WriteString(clipRunes(strings.Join(p.Agencies, "; "), 200))
 	case p.HasLevel(knowledge.LevelCommune):
 		b.WriteString("Trung tâm Phục vụ hành chính công / UBND cấp xã (phường, xã, đặc khu)")
 	case p.HasLevel(knowledge.LevelProvince):
@@ -341,7 +325,7 @@ func online(p *knowledge.Procedure, withSteps bool) string {
 				b.WriteString("…\n")
 				break
 			}
-			fmt.Fprintf(&b, "%d. %s\n", i+1, truncate(strings.TrimLeft(s, "-+* "), 240))
+			fmt.Fprintf(&b, "%d. %s\n", i+1, clipRunes(strings.TrimLeft(s, "-+* "), 240))
 		}
 	}
 	return b.String()
@@ -352,7 +336,7 @@ func requirements(p *knowledge.Procedure) string {
 	if r == "" || knowledge.Fold(r) == "khong co thong tin" {
 		return "Điều kiện: dữ liệu không nêu điều kiện riêng. Đối tượng thực hiện: " + orUnknown(strings.Join(p.Subjects, ", ")) + "."
 	}
-	return "Điều kiện: " + truncate(r, 500)
+	return "Điều kiện: " + clipRunes(r, 500)
 }
 
 func legal(p *knowledge.Procedure) string {
@@ -367,9 +351,9 @@ func legal(p *knowledge.Procedure) string {
 			break
 		}
 		if l.Number != "" {
-			fmt.Fprintf(&b, "- %s: %s\n", l.Number, truncate(l.Title, 120))
+			fmt.Fprintf(&b, "- %s: %s\n", l.Number, clipRunes(l.Title, 120))
 		} else {
-			fmt.Fprintf(&b, "- %s\n", truncate(l.Title, 160))
+			fmt.Fprintf(&b, "- %s\n", clipRunes(l.Title, 160))
 		}
 	}
 	return b.String()

@@ -153,7 +153,7 @@ func extractFacts(s string, anyFee bool) []fact {
 		if end < len(s) && (s[end] == '/' || isLetterAt(s, end) && !strings.HasPrefix(low[end:], "đ")) {
 			continue // a date, a legal number or an identifier (12/2026, 53/2025/TT-BCA, 3A)
 		}
-		if isCode(tok) {
+		if knowledge.IsProcedureCode(tok) {
 			out = append(out, fact{kind: factCode, text: tok, code: tok})
 			continue
 		}
@@ -246,18 +246,6 @@ func scanNumber(s string, i int) (string, int) {
 	return s[i:j], j
 }
 
-// isCode reports whether tok is a procedure code: one digit, a dot, six digits.
-func isCode(tok string) bool {
-	if len(tok) != 8 || tok[1] != '.' {
-		return false
-	}
-	for k, c := range []byte(tok) {
-		if k != 1 && !isASCIIDigit(c) {
-			return false
-		}
-	}
-	return true
-}
 
 // isGrouped reports whether tok is written with thousands separators: 70.000, 1.500.000, 20,000.
 func isGrouped(tok string) bool {

@@ -169,15 +169,8 @@ func renderRecord(n int, p *knowledge.Procedure) promptRecord {
 		if f := formName(it.Form); f != "" {
 			line += " (mẫu: " + clipRunes(f, 80) + ")"
 		}
-		var q []string
-		if it.Originals > 0 {
-			q = append(q, strconv.Itoa(it.Originals)+" bản chính")
-		}
-		if it.Copies > 0 {
-			q = append(q, strconv.Itoa(it.Copies)+" bản sao")
-		}
-		if len(q) > 0 {
-			line += " — " + strings.Join(q, ", ")
+		if q := quantity(it); q != "" {
+			line += " — " + q
 		}
 		r.Dossier = append(r.Dossier, line)
 	}

@@ -13,41 +13,11 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/trolyao/trolyao/knowledge"
+	"github.com/trolyao/trolyao/knowledge/storetest"
 )
 
-// dataDir is the real data folder: $TROLYAO_DATA, or ../shared/data beside the repository. The tests read the
-// real catalog from there and fail (not skip) when it is missing.
-func dataDir(t testing.TB) string {
-	t.Helper()
-	dir := os.Getenv("TROLYAO_DATA")
-	if dir == "" {
-		root, err := repoRoot()
-		require.NoError(t, err, "cannot find the repository root (go.mod)")
-		dir = filepath.Join(root, "..", "shared", "data")
-	}
-	st, err := os.Stat(filepath.Join(dir, "procedures", "dvcqg-2026"))
-	require.NoError(t, err, "the real data is missing: set TROLYAO_DATA to the shared data folder "+
-		"(the one with procedures/dvcqg-2026) or put it at ../shared/data beside the repository")
-	require.True(t, st.IsDir())
-	return dir
-}
-
-func repoRoot() (string, error) {
-	dir, err := os.Getwd()
-	if err != nil {
-		return "", err
-	}
-	for {
-		if _, err := os.Stat(filepath.Join(dir, "go.mod")); err == nil {
-			return dir, nil
-		}
-		parent := filepath.Dir(dir)
-		if parent == dir {
-			return "", os.ErrNotExist
-		}
-		dir = parent
-	}
-}
+// dataDir is the real data folder: $TROLYAO_DATA, or ../shared/data beside the repository.
+func dataDir(t testing.TB) string { return storetest.DataDir(t) }
 
 func crawlDir(t testing.TB) string { return filepath.Join(dataDir(t), "procedures", "dvcqg-2026") }
 

@@ -16,19 +16,8 @@ import (
 	"github.com/trolyao/trolyao/knowledge"
 )
 
-// unitsDataDir is the real data folder: ../shared/data beside the checkout, or $TROLYAO_DATA.
-func unitsDataDir(t testing.TB) string {
-	t.Helper()
-	dir := os.Getenv("TROLYAO_DATA")
-	if dir == "" {
-		dir = filepath.Join("..", "..", "shared", "data")
-	}
-	if _, err := os.Stat(filepath.Join(dir, UnitsMappingFile)); err != nil {
-		t.Fatalf("the administrative-unit data is missing (%v): put the shared data folder at ../shared/data "+
-			"beside the checkout or set TROLYAO_DATA to it", err)
-	}
-	return dir
-}
+// unitsDataDir is the real data folder: $TROLYAO_DATA, or ../shared/data beside the repository.
+func unitsDataDir(t testing.TB) string { return dataDir(t) }
 
 var realUnits struct {
 	once sync.Once

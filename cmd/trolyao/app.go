@@ -187,6 +187,19 @@ func (a *app) ensureCatalog(ctx context.Context, st knowledge.Store) error {
 	return nil
 }
 
+// openCatalog opens the store and, on a first start, ingests the default catalog into it.
+func (a *app) openCatalog(ctx context.Context) (knowledge.Store, error) {
+	st, err := a.openStore(ctx)
+	if err != nil {
+		return nil, err
+	}
+	if err := a.ensureCatalog(ctx, st); err != nil {
+		st.Close()
+		return nil, err
+	}
+	return st, nil
+}
+
 func (a *app) loadUnits() (*knowledge.Units, error) {
 	u, err := ingest.LoadUnits(a.cfg.Data)
 	if err != nil {

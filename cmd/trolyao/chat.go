@@ -14,14 +14,11 @@ import (
 
 // chat is an interactive terminal chat for staff to try the assistant: one conversation, a line per message.
 func (a *app) chat(ctx context.Context) (err error) {
-	st, err := a.openStore(ctx)
+	st, err := a.openCatalog(ctx)
 	if err != nil {
 		return err
 	}
 	defer closeStore(st, &err)
-	if err := a.ensureCatalog(ctx, st); err != nil {
-		return err
-	}
 	convs, err := conversationsOf(st)
 	if err != nil {
 		return err

@@ -43,14 +43,11 @@ func (a *app) search(ctx context.Context, args []string) (err error) {
 	if len(args) == 0 {
 		return usageError{"search: give a question, e.g. trolyao search \"làm lại căn cước\""}
 	}
-	st, err := a.openStore(ctx)
+	st, err := a.openCatalog(ctx)
 	if err != nil {
 		return err
 	}
 	defer closeStore(st, &err)
-	if err := a.ensureCatalog(ctx, st); err != nil {
-		return err
-	}
 	s, err := a.searcher(st)
 	if err != nil {
 		return err
@@ -103,14 +100,11 @@ func (a *app) eval(ctx context.Context, args []string) (err error) {
 		}
 		cases = keep
 	}
-	st, err := a.openStore(ctx)
+	st, err := a.openCatalog(ctx)
 	if err != nil {
 		return err
 	}
 	defer closeStore(st, &err)
-	if err := a.ensureCatalog(ctx, st); err != nil {
-		return err
-	}
 	as, err := a.assistant(st, memconv.New())
 	if err != nil {
 		return err

@@ -123,23 +123,9 @@ func (s *scores) matched(i int) []string {
 	return m
 }
 
-// Cosine is the cosine similarity of a and b in float64, 0 when either is zero or their lengths differ.
-func Cosine(a, b []float32) float64 {
-	if len(a) != len(b) || len(a) == 0 {
-		return 0
-	}
-	var dot, na, nb float64
-	for i := range a {
-		x, y := float64(a[i]), float64(b[i])
-		dot += x * y
-		na += x * x
-		nb += y * y
-	}
-	if na == 0 || nb == 0 {
-		return 0
-	}
-	return dot / math.Sqrt(na*nb)
-}
+// Cosine is the cosine similarity of a and b in float64 (knowledge.Cosine), 0 when either is zero or their
+// lengths differ.
+func Cosine(a, b []float32) float64 { return knowledge.Cosine(a, b) }
 
 // syllables is a vocabulary of folded Vietnamese-like syllables for synthetic procedures.
 var syllables = func() []string {
