@@ -107,7 +107,6 @@ func orUnknown(s string) string {
 	return clipRunes(s, 300)
 }
 
-
 func documents(p *knowledge.Procedure, max int) string {
 	var real []knowledge.DossierItem
 	for _, d := range p.Dossier {

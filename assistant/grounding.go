@@ -246,7 +246,6 @@ func scanNumber(s string, i int) (string, int) {
 	return s[i:j], j
 }
 
-
 // isGrouped reports whether tok is written with thousands separators: 70.000, 1.500.000, 20,000.
 func isGrouped(tok string) bool {
 	parts := strings.FieldsFunc(tok, func(r rune) bool { return r == '.' || r == ',' })
