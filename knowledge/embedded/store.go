@@ -46,6 +46,10 @@ func Open(dir string) (*Store, error) {
 		return nil, fmt.Errorf("embedded: open: %w", err)
 	}
 	db, err := bolt.Open(filepath.Join(dir, FileName), 0o600, &bolt.Options{Timeout: 5 * time.Second})
+	if errors.Is(err, bolt.ErrTimeout) {
+		return nil, fmt.Errorf("embedded: open %s: the store is in use by another trolyao process (one process at a "+
+			"time: stop it, or use PostgreSQL for several): %w", filepath.Join(dir, FileName), err)
+	}
 	if err != nil {
 		return nil, fmt.Errorf("embedded: open %s: %w", filepath.Join(dir, FileName), err)
 	}

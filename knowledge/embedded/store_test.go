@@ -37,3 +37,14 @@ func TestReopen(t *testing.T) {
 		return s
 	})
 }
+
+func TestOpenWhileInUse(t *testing.T) {
+	dir := t.TempDir()
+	s, err := embedded.Open(dir)
+	require.NoError(t, err)
+	defer s.Close()
+	// bbolt's lock is per process (flock); a second open in the same process blocks like another process would.
+	_, err = embedded.Open(dir)
+	require.Error(t, err)
+	require.Contains(t, err.Error(), "in use by another trolyao process")
+}
