@@ -84,7 +84,7 @@ func newConfig(cmd string, getenv func(string) string, stderr io.Writer) (*Confi
 	fs.DurationVar(&c.LLM.Total, "llm-timeout", envDur("TROLYAO_LLM_TIMEOUT", 45*time.Second), "LLM total timeout")
 	fs.DurationVar(&c.Retention, "retention", envDur("TROLYAO_RETENTION", 90*24*time.Hour), "delete conversations older than this (0: keep)")
 	fs.BoolVar(&c.LLM.Legacy, "llm-legacy-max-tokens", getenv("TROLYAO_LLM_LEGACY_MAX_TOKENS") == "1", "send max_tokens (older servers)")
-	fs.IntVar(&c.EfSearch, "ef-search", envInt("TROLYAO_EF_SEARCH", 100), "PostgreSQL hnsw.ef_search per query")
+	fs.IntVar(&c.EfSearch, "ef-search", envInt("TROLYAO_EF_SEARCH", 0), "PostgreSQL hnsw.ef_search per query (0: the store default, 300)")
 	fs.StringVar(&c.LogLevel, "log-level", env("TROLYAO_LOG_LEVEL", "info"), "debug, info, warn or error")
 	fs.IntVar(&c.TopK, "k", 5, "search: number of results")
 	abst, err := strconv.ParseFloat(getenv("TROLYAO_ABSTAIN_BELOW"), 64)
