@@ -186,7 +186,7 @@ func (a *Assistant) answer(ctx context.Context, st *knowledge.DialogueState, tex
 	}
 
 	// 5. A follow-up on the procedure in focus ("vậy lệ phí bao nhiêu?", "mất mấy ngày?").
-	if st.Focus != "" && (!content || !confident && topical(intents)) {
+	if st.Focus != "" && (!content || has(intents, IntentMore) || !confident && topical(intents)) {
 		p, err := a.Store.Get(ctx, st.Focus)
 		if err == nil {
 			prev := DetectIntents(st.Query)
@@ -282,7 +282,7 @@ func (a *Assistant) abstainBelow() float64 {
 }
 
 func (a *Assistant) procedureAnswer(p *knowledge.Procedure, ans Answer) Answer {
-	full := strings.Contains(knowledge.Fold(strings.Join(intentNames(ans.Intents), " ")), "legal")
+	full := has(ans.Intents, IntentMore) || has(ans.Intents, IntentLegal)
 	ans.Text = compose(p, ans.Intents, full)
 	ans.Citations = []Citation{{Code: p.Code, Name: p.Name, URL: p.URL, DataDate: p.SourceDate}}
 	ans.Suggestions = followUps(p, ans.Intents)

@@ -204,6 +204,17 @@ func TestFollowUpsAndTopicSwitch(t *testing.T) {
 	assert.Equal(t, "1.003677", cited(ans)[0], "the new topic stays in focus")
 }
 
+// Chat-sized by default, the full details on request, within the message limit either way.
+func TestMoreOnRequest(t *testing.T) {
+	a := newAssistant(t)
+	short := reply(t, a, "more", "đăng ký khai sinh cần giấy tờ gì")
+	require.Equal(t, []string{"1.001193"}, cited(short))
+	long := reply(t, a, "more", "cho xem đầy đủ chi tiết")
+	require.Equal(t, []string{"1.001193"}, cited(long), "a request for details is a follow-up")
+	assert.Contains(t, long.Intents, assistant.IntentMore)
+	assert.Greater(t, utf8.RuneCountInString(long.Text), utf8.RuneCountInString(short.Text))
+}
+
 func TestClarifyingChoice(t *testing.T) {
 	a := newAssistant(t)
 	conv := "clarify"

@@ -19,6 +19,7 @@ const (
 	IntentRequirements Intent = "requirements" // conditions, eligibility
 	IntentResult       Intent = "result"       // what one gets
 	IntentLegal        Intent = "legal"        // legal basis
+	IntentMore         Intent = "more"         // the full details, not the chat-sized summary
 	IntentWard         Intent = "ward"         // old ward → new ward
 	IntentGreeting     Intent = "greeting"
 	IntentThanks       Intent = "thanks"
@@ -48,6 +49,8 @@ var intentCues = []struct {
 	{IntentResult, []string{"nhan duoc gi", "ket qua", "duoc cap gi"}},
 	{IntentLegal, []string{"can cu", "luat nao", "nghi dinh", "thong tu", "van ban phap", "quy dinh nao", "phap ly",
 		"theo luat", "quy dinh o dau"}},
+	{IntentMore, []string{"chi tiet", "day du", "xem them", "noi ro hon", "cu the hon", "tat ca", "giai thich them",
+		"noi them", "liet ke het", "toan bo"}},
 	{IntentGreeting, []string{"chao", "xin chao", "hello", "hi", "alo", "helo", "chao ban", "chao em", "chao ad", "hey"}},
 	{IntentThanks, []string{"cam on", "thank", "thanks", "tks", "thank you", "camon", "cam on nhe", "cam on ban"}},
 	{IntentInjection, []string{"bo qua huong dan", "bo qua moi", "bo qua cac", "ignore previous", "ignore all", "ignore the",

@@ -171,7 +171,8 @@ var lexiconRules = []struct {
 		"vay", "vay ngân hàng", "mang theo", "chuẩn bị", "cụ thể", "gồm", "bao gồm", "nhiêu",
 		"nhận được gì", "nhận được kết quả gì", "kết quả gì", "kết quả", "xong", "là gì", "điều kiện", "điều kiện gì",
 		"căn cứ pháp lý", "căn cứ", "văn bản nào", "quy định nào", "theo luật nào", "nộp online được không",
-		"làm online được không", "có làm online được không",
+		"làm online được không", "có làm online được không", "chi tiết", "chi tiết hơn", "đầy đủ", "xem thêm",
+		"nói rõ hơn", "cụ thể hơn", "tất cả", "toàn bộ", "liệt kê hết", "giải thích thêm", "nói thêm", "hơn", "cho xem", "xem",
 	}},
 }
 
