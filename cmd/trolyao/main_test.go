@@ -17,6 +17,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/trolyao/trolyao/assistant/eval"
 	"github.com/trolyao/trolyao/channels/web"
 	"github.com/trolyao/trolyao/knowledge"
 	"github.com/trolyao/trolyao/knowledge/storetest"
@@ -72,18 +73,14 @@ func TestEndToEndEmbedded(t *testing.T) {
 
 	out = cli(t, e, "eval", filepath.Join(data, "..", "eval", "dev.jsonl"))
 	lines := strings.Split(strings.TrimSpace(out), "\n")
-	var sum struct {
-		Cases     int
-		Retrieval struct {
-			N          int
-			Hit1, Hit5 float64
-		}
-		Abstain struct{ Accuracy float64 }
-	}
+	var sum eval.Summary
 	require.NoError(t, json.Unmarshal([]byte(lines[len(lines)-1]), &sum), "the last line is the JSON summary")
 	assert.Equal(t, 53, sum.Cases)
-	assert.GreaterOrEqual(t, sum.Retrieval.Hit1, 0.80)
-	assert.GreaterOrEqual(t, sum.Retrieval.Hit5, 0.95)
+	assert.GreaterOrEqual(t, sum.Retrieval.Hit1, 0.85)
+	assert.GreaterOrEqual(t, sum.Retrieval.Hit5, 0.97)
+	assert.Equal(t, 1.0, sum.Abstain.Accuracy)
+	assert.GreaterOrEqual(t, sum.Facts.Recall, 0.90)
+	assert.Equal(t, 1.0, sum.ByTag["multi-turn"].Hit1, "every multi-turn case at rank 1")
 
 	var buf bytes.Buffer
 	require.NoError(t, run(t.Context(), []string{"export"}, e, nil, &buf, os.Stderr))
