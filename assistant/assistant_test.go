@@ -283,3 +283,14 @@ func TestComposeWholeCatalogWithinLimit(t *testing.T) {
 		}
 	}
 }
+
+// Papers everyone needs come before those for particular cases ("Trường hợp …").
+func TestDocumentsEveryoneFirst(t *testing.T) {
+	p := proc(t, "1.001193")
+	text := assistant.Compose(&p, []assistant.Intent{assistant.IntentDocuments})
+	_, after, ok := strings.Cut(text, "Giấy tờ phải nộp:\n")
+	require.True(t, ok, text)
+	first, _, _ := strings.Cut(after, "\n")
+	assert.NotContains(t, first, "- Trường hợp", "the first paper listed is one everyone needs")
+	assert.Contains(t, text, "Giấy chứng sinh")
+}

@@ -2,6 +2,7 @@ package assistant
 
 import (
 	"fmt"
+	"sort"
 	"strconv"
 	"strings"
 	"unicode/utf8"
@@ -120,6 +121,7 @@ func documents(p *knowledge.Procedure, max int) string {
 	if len(real) == 0 {
 		return "Hồ sơ: dữ liệu chưa có thành phần hồ sơ; vui lòng xem tại đường dẫn bên dưới."
 	}
+	real = everyoneFirst(real)
 	var b strings.Builder
 	b.WriteString("Hồ sơ cần chuẩn bị:\n")
 	group := ""
@@ -142,6 +144,31 @@ func documents(p *knowledge.Procedure, max int) string {
 		b.WriteString("\n")
 	}
 	return b.String()
+}
+
+// everyoneFirst orders dossier items so that, within each group (in the record's order), the papers everyone
+// needs come before those for particular cases ("Trường hợp …", "… nếu có"): the portal often lists the
+// exceptions first, and a chat-sized answer would otherwise show only them.
+func everyoneFirst(items []knowledge.DossierItem) []knowledge.DossierItem {
+	groupAt := map[string]int{}
+	for _, d := range items {
+		if _, ok := groupAt[d.Group]; !ok {
+			groupAt[d.Group] = len(groupAt)
+		}
+	}
+	conditional := func(d knowledge.DossierItem) bool {
+		f := strings.TrimLeft(knowledge.Fold(d.Name), "-+*• ")
+		return strings.HasPrefix(f, "truong hop") || strings.HasPrefix(f, "doi voi") || strings.Contains(f, "(neu co)")
+	}
+	out := append([]knowledge.DossierItem(nil), items...)
+	sort.SliceStable(out, func(i, j int) bool {
+		gi, gj := groupAt[out[i].Group], groupAt[out[j].Group]
+		if gi != gj {
+			return gi < gj
+		}
+		return !conditional(out[i]) && conditional(out[j])
+	})
+	return out
 }
 
 var channelNames = map[knowledge.ChannelKind]string{
