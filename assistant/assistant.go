@@ -154,9 +154,9 @@ func (a *Assistant) answer(ctx context.Context, st *knowledge.DialogueState, tex
 
 	// 3. Old ward → new ward.
 	if a.Units != nil {
-		if _, ok := a.Units.AsksAboutUnits(text); ok {
+		if ms, ok := a.Units.AsksAboutUnits(text); ok {
 			ans.Intents = append(ans.Intents, IntentWard)
-			ans.Text = a.Units.Describe(text)
+			ans.Text = knowledge.DescribeMatches(ms)
 			return ans, nil, nil
 		}
 	}

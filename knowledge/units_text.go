@@ -31,8 +31,10 @@ func (u *Units) AsksAboutUnits(text string) ([]Match, bool) {
 // Describe answers, in Vietnamese, what the units named in text are now (old → new, partial splits listed) or
 // were formed from (new → predecessors). It says plainly when it finds no unit and asks for the district when
 // an old name is ambiguous.
-func (u *Units) Describe(text string) string {
-	ms := u.Find(text)
+func (u *Units) Describe(text string) string { return DescribeMatches(u.Find(text)) }
+
+// DescribeMatches is Describe for mentions already found (by Find or AsksAboutUnits).
+func DescribeMatches(ms []Match) string {
 	if len(ms) == 0 {
 		return "Tôi chưa nhận ra tên phường, xã trong câu hỏi. Bạn vui lòng ghi rõ tên phường/xã và quận/huyện cũ, " +
 			"ví dụ: \"Phường 4, Quận 3\"."
