@@ -2,54 +2,23 @@ package main
 
 import (
 	"bytes"
-	"context"
 	"encoding/json"
-	"fmt"
-	"net/url"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
-	"time"
 
-	"github.com/jackc/pgx/v5"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
 	"github.com/trolyao/trolyao/assistant/eval"
 	"github.com/trolyao/trolyao/knowledge"
+	"github.com/trolyao/trolyao/knowledge/postgres/pgtest"
 	"github.com/trolyao/trolyao/knowledge/storetest"
 )
 
 // testDatabase returns a URL of the test database whose search_path is a fresh schema, dropped afterwards.
-// The test script always sets TROLYAO_TEST_DATABASE, so in CI this never skips.
-func testDatabase(t *testing.T) string {
-	t.Helper()
-	base := os.Getenv("TROLYAO_TEST_DATABASE")
-	if base == "" {
-		t.Skip("TROLYAO_TEST_DATABASE is not set (scripts/test.sh sets it)")
-	}
-	schema := fmt.Sprintf("cmd_%d", time.Now().UnixNano())
-	ctx := context.Background()
-	conn, err := pgx.Connect(ctx, base)
-	require.NoError(t, err)
-	_, err = conn.Exec(ctx, "CREATE SCHEMA "+schema)
-	require.NoError(t, err)
-	require.NoError(t, conn.Close(ctx))
-	t.Cleanup(func() {
-		conn, err := pgx.Connect(context.Background(), base)
-		if err == nil {
-			_, _ = conn.Exec(context.Background(), "DROP SCHEMA "+schema+" CASCADE")
-			_ = conn.Close(context.Background())
-		}
-	})
-	u, err := url.Parse(base)
-	require.NoError(t, err)
-	q := u.Query()
-	q.Set("search_path", schema+",public")
-	u.RawQuery = q.Encode()
-	return u.String()
-}
+func testDatabase(t *testing.T) string { return pgtest.SchemaURL(t) }
 
 // Both stores, fed the real catalog, answer the labelled questions alike: the same top-5 codes on at least
 // 95% of the retrieval cases, and the eval thresholds hold on PostgreSQL too.

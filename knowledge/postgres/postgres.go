@@ -112,6 +112,11 @@ func Open(ctx context.Context, cfg Config) (*Store, error) {
 	return &Store{pool: pool, schema: cfg.Schema, efSearch: ef, log: log, seedBudget: seedBudget}, nil
 }
 
+// Pool is the store's connection pool, whose connections use the store's schema. Other parts of the service
+// (the Zalo queue, staff data) keep their tables in the same database through it; their tables are created by
+// this package's migrations, so that one migration history covers the whole database.
+func (s *Store) Pool() *pgxpool.Pool { return s.pool }
+
 // Close closes the pool. It may be called more than once.
 func (s *Store) Close() error {
 	s.pool.Close()

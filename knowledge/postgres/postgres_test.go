@@ -2,56 +2,25 @@ package postgres
 
 import (
 	"context"
-	"fmt"
 	"io/fs"
 	"math/rand/v2"
-	"os"
 	"slices"
 	"strings"
 	"sync"
-	"sync/atomic"
 	"testing"
-	"time"
 
 	"github.com/jackc/pgx/v5"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
 	"github.com/trolyao/trolyao/knowledge"
+	"github.com/trolyao/trolyao/knowledge/postgres/pgtest"
 	"github.com/trolyao/trolyao/knowledge/storetest"
 )
 
-// testURL is the URL of the test server, from TROLYAO_TEST_DATABASE (the test script always sets it).
-func testURL(t testing.TB) string {
-	url := os.Getenv("TROLYAO_TEST_DATABASE")
-	if url == "" {
-		t.Skip("TROLYAO_TEST_DATABASE is not set: set it to the URL of a PostgreSQL server with pgvector, " +
-			"e.g. postgres://postgres@127.0.0.1:5432/trolyao_test?sslmode=disable, to run the PostgreSQL tests")
-	}
-	return url
-}
+func testURL(t testing.TB) string { return pgtest.URL(t) }
 
-var schemaSeq atomic.Int64
-
-// newSchema returns the name of a schema of its own for one test, dropped when the test ends.
-func newSchema(t testing.TB) string {
-	url := testURL(t)
-	schema := fmt.Sprintf("test_%d_%d_%d", os.Getpid(), time.Now().UnixNano()%1_000_000_000, schemaSeq.Add(1))
-	t.Cleanup(func() {
-		ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second)
-		defer cancel()
-		conn, err := pgx.Connect(ctx, url)
-		if err != nil {
-			t.Errorf("drop schema %s: %v", schema, err)
-			return
-		}
-		defer conn.Close(ctx)
-		if _, err := conn.Exec(ctx, "DROP SCHEMA IF EXISTS "+pgx.Identifier{schema}.Sanitize()+" CASCADE"); err != nil {
-			t.Errorf("drop schema %s: %v", schema, err)
-		}
-	})
-	return schema
-}
+func newSchema(t testing.TB) string { return pgtest.Schema(t) }
 
 // openStore opens a store in schema and closes it when the test ends.
 func openStore(t testing.TB, schema string) *Store {

@@ -1,0 +1,27 @@
+package browsertest
+
+import (
+	"net/http"
+	"net/http/httptest"
+	"testing"
+	"time"
+
+	"github.com/chromedp/chromedp"
+)
+
+func TestBrowser(t *testing.T) {
+	srv := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.Header().Set("Content-Type", "text/html; charset=utf-8")
+		_, _ = w.Write([]byte(`<!doctype html><title>x</title><p id="p">Xin chào</p>`))
+	}))
+	defer srv.Close()
+	ctx := New(t, 390, 844, 30*time.Second)
+	if err := chromedp.Do(ctx, chromedp.Navigate(srv.URL)); err != nil {
+		t.Fatal(err)
+	}
+	txt, err := chromedp.Run(ctx, chromedp.Text("#p"))
+	if err != nil || txt != "Xin chào" {
+		t.Fatalf("%q %v", txt, err)
+	}
+	Screenshot(t, ctx, "hello")
+}
