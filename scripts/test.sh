@@ -381,12 +381,16 @@ ensure_postgres() {
 
 # --------------------------------------------------------------- browser ----
 
-# ensure_chromium installs Debian's chromium for browser tests. For now the
-# marker is the web channel's directory (or TROLYAO_BROWSER_TESTS=1); the tests
-# find the binary in TROLYAO_CHROMIUM. (Running as root, Chromium needs --no-sandbox.)
+# ensure_chromium installs Debian's chromium for the browser tests (the files
+# named *browser*_test.go, and internal/browsertest), or always with
+# TROLYAO_BROWSER_TESTS=1; the tests find the binary in TROLYAO_CHROMIUM.
+# (Running as root, Chromium needs --no-sandbox; internal/browsertest sets it.)
 ensure_chromium() {
 	CURRENT_STEP="chromium"
-	[ -d "$ROOT/channels/web" ] || [ "${TROLYAO_BROWSER_TESTS:-}" = 1 ] || return 0
+	if [ "${TROLYAO_BROWSER_TESTS:-}" != 1 ] && [ ! -d "$ROOT/internal/browsertest" ] &&
+		[ -z "$(find "$ROOT" -name '*browser*_test.go' -not -path '*/.*' -print -quit)" ]; then
+		return 0
+	fi
 	command -v chromium >/dev/null 2>&1 || apt_install chromium
 	TROLYAO_CHROMIUM=$(command -v chromium) || die "chromium not found after installing it"
 	export TROLYAO_CHROMIUM
@@ -448,7 +452,10 @@ run_checks() {
 	step "go vet" go vet ./...
 	step "dependency direction" check_deps
 	step "go build" go build ./...
-	step "go test -race" go test -race -count=1 -timeout "${TROLYAO_TEST_TIMEOUT:-20m}" ./...
+	# Browser tests save screenshots with t.ArtifactDir(); -artifacts keeps them under artifacts/_artifacts.
+	mkdir -p "$ROOT/artifacts"
+	step "go test -race" go test -race -count=1 -timeout "${TROLYAO_TEST_TIMEOUT:-20m}" \
+		-artifacts -outputdir "$ROOT/artifacts" ./...
 }
 
 print_summary() {
@@ -460,6 +467,9 @@ print_summary() {
 	for line in "${SUMMARY[@]}"; do
 		printf '  %s\n' "$line"
 	done
+	if [ -d "$ROOT/artifacts/_artifacts" ]; then
+		printf '  artifacts: %s\n' "$(find "$ROOT/artifacts/_artifacts" -type f | wc -l) files under artifacts/_artifacts (screenshots of the browser tests)"
+	fi
 	if [ "$rc" -eq 0 ]; then
 		printf '  PASS\n'
 	else
