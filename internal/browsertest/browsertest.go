@@ -30,7 +30,8 @@ func Chromium(t testing.TB) string {
 }
 
 // New starts a headless browser with a viewport of width×height CSS pixels and returns a chromedp context
-// for one tab; the browser is closed when the test ends. Each call gets a fresh profile, so storage is empty.
+// for one tab. Chromium makes no window narrower than 500 px, so the viewport is emulated (a width under 500
+// is emulated as a phone: mobile and touch); the browser is closed when the test ends. Each call gets a fresh profile, so storage is empty.
 // timeout bounds the whole test's browsing.
 func New(t testing.TB, width, height int, timeout time.Duration) context.Context {
 	t.Helper()
@@ -51,7 +52,11 @@ func New(t testing.TB, width, height int, timeout time.Duration) context.Context
 	})
 	// The first call starts the browser; it lives as long as the context of that call, so that context
 	// carries no timeout (chromedp.Run's documentation).
-	if err := chromedp.Do(tab); err != nil {
+	var emulate []chromedp.EmulateViewportOption
+	if width < 500 {
+		emulate = append(emulate, chromedp.EmulateMobile, chromedp.EmulateTouch, chromedp.EmulatePortrait)
+	}
+	if err := chromedp.Do(tab, chromedp.EmulateViewport(int64(width), int64(height), emulate...)); err != nil {
 		t.Fatalf("start chromium: %v", err)
 	}
 	ctx, cancelTimeout := context.WithTimeout(tab, timeout)
