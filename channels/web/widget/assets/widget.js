@@ -1,0 +1,843 @@
+// The embeddable chat widget of the trolyao virtual assistant (chat protocol v1, docs/protocol.md).
+// Embed: <script src="https://host/widget.js" defer data-persist="local"></script>; the attributes are
+// documented in channels/web/widget/README.md. Server data is only ever set with textContent.
+(function () {
+  "use strict";
+
+  var CONFIG = /*CONFIG*/null;
+  var script = document.currentScript;
+  if (!CONFIG || !script || window.__trolyaoWidget) {
+    return; // loaded twice, or not as a classic script
+  }
+
+  var MAX_STORED = 60; // messages kept in storage
+  var MAX_TEXT = 4000; // characters of a stored message
+  var BACKOFF_BASE = 1000; // ms
+  var BACKOFF_CAP = 30000; // ms
+  var PING_EVERY = 25000; // ms
+
+  function attr(name) {
+    var v = script.getAttribute("data-" + name);
+    return v == null ? "" : v.trim();
+  }
+
+  function serverOrigin() {
+    var raw = attr("server") || script.src;
+    try {
+      var u = new URL(raw, document.baseURI);
+      if (u.protocol === "https:" || u.protocol === "http:") {
+        return u.origin;
+      }
+    } catch (e) { /* fall through */ }
+    return new URL(script.src, document.baseURI).origin;
+  }
+
+  var origin = serverOrigin();
+  var persist = ({ local: "local", session: "session", memory: "memory" })[attr("persist")] || "local";
+  var title = attr("title").slice(0, 80) || CONFIG.title;
+  var position = attr("position") === "left" ? "left" : "right";
+  var storageKey = "trolyao:v1:" + origin;
+
+  // storage is localStorage, sessionStorage, or null (memory mode, or storage blocked by the browser).
+  var storage = null;
+  if (persist !== "memory") {
+    try {
+      storage = persist === "session" ? window.sessionStorage : window.localStorage;
+      storage.getItem(storageKey);
+    } catch (e) {
+      storage = null;
+    }
+  }
+
+  // State.
+  var conversationId = "";
+  var messages = []; // {role, text, id?, citations?, options?, suggestions?, feedback?, codes?}
+  var pending = []; // outgoing {id, text, el} not acknowledged yet
+  var inflight = {}; // client id → {user, el (assistant element), deltas, text, acked}
+  var maxChars = 1000;
+  var seq = 0;
+  var ws = null;
+  var wsState = "idle"; // idle | connecting | open | closed
+  var attempts = 0;
+  var retryTimer = 0;
+  var pingTimer = 0;
+  var opened = false;
+  var historyPending = false; // a history request is unanswered: new messages wait for it
+
+  function load() {
+    if (!storage) {
+      return;
+    }
+    try {
+      var s = JSON.parse(storage.getItem(storageKey) || "null");
+      if (s && typeof s.conversationId === "string" && /^[a-z0-9]{26}$/.test(s.conversationId)) {
+        conversationId = s.conversationId;
+      }
+      if (s && Array.isArray(s.messages)) {
+        messages = s.messages.filter(function (m) {
+          return m && (m.role === "user" || m.role === "assistant") && typeof m.text === "string";
+        }).slice(-MAX_STORED);
+      }
+    } catch (e) {
+      conversationId = "";
+      messages = [];
+    }
+  }
+
+  function save() {
+    if (!storage) {
+      return;
+    }
+    var kept = messages.slice(-MAX_STORED).map(function (m) {
+      var c = {};
+      for (var k in m) {
+        if (Object.prototype.hasOwnProperty.call(m, k)) {
+          c[k] = m[k];
+        }
+      }
+      c.text = String(m.text).slice(0, MAX_TEXT);
+      return c;
+    });
+    try {
+      storage.setItem(storageKey, JSON.stringify({ conversationId: conversationId, messages: kept }));
+    } catch (e) { /* storage full or blocked: the conversation still works */ }
+  }
+
+  // Building the DOM: elements are made with createElement; server text is set with textContent only.
+  function el(tag, cls, text) {
+    var e = document.createElement(tag);
+    if (cls) {
+      e.className = cls;
+    }
+    if (text != null) {
+      e.textContent = text;
+    }
+    return e;
+  }
+
+  function allowedLink(raw) {
+    if (typeof raw !== "string" || raw === "") {
+      return "";
+    }
+    var u;
+    try {
+      u = new URL(raw);
+    } catch (e) {
+      return "";
+    }
+    if (u.protocol !== "https:" || u.username || u.password || u.port) {
+      return "";
+    }
+    var host = u.hostname.toLowerCase();
+    for (var i = 0; i < CONFIG.linkDomains.length; i++) {
+      var d = CONFIG.linkDomains[i];
+      if (host === d || host.slice(-(d.length + 1)) === "." + d) {
+        return u.href;
+      }
+    }
+    return "";
+  }
+
+  // Build the widget.
+  var host = el("div");
+  host.id = "trolyao-widget";
+  host.setAttribute("data-persist", persist);
+  var root = host.attachShadow({ mode: "open" });
+  if ("adoptedStyleSheets" in root && typeof CSSStyleSheet === "function") {
+    var sheet = new CSSStyleSheet();
+    sheet.replaceSync(CONFIG.css);
+    root.adoptedStyleSheets = [sheet];
+  } else {
+    root.appendChild(el("style", "", CONFIG.css));
+  }
+
+  var wrap = el("div", "wrap " + position);
+  var bubble = el("button", "bubble");
+  bubble.type = "button";
+  bubble.setAttribute("aria-label", "Mở " + title);
+  bubble.setAttribute("aria-expanded", "false");
+  bubble.setAttribute("aria-controls", "tl-panel");
+  var svgNS = "http://www.w3.org/2000/svg";
+  var icon = document.createElementNS(svgNS, "svg");
+  icon.setAttribute("viewBox", "0 0 24 24");
+  icon.setAttribute("aria-hidden", "true");
+  var iconPath = document.createElementNS(svgNS, "path");
+  iconPath.setAttribute("d", "M4 3h16a2 2 0 0 1 2 2v11a2 2 0 0 1-2 2H9l-5 4v-4a2 2 0 0 1-2-2V5a2 2 0 0 1 2-2zm3 6a1.5 1.5 0 1 0 0 3 1.5 1.5 0 0 0 0-3zm5 0a1.5 1.5 0 1 0 0 3 1.5 1.5 0 0 0 0-3zm5 0a1.5 1.5 0 1 0 0 3 1.5 1.5 0 0 0 0-3z");
+  icon.appendChild(iconPath);
+  bubble.appendChild(icon);
+
+  var panel = el("section", "panel");
+  panel.id = "tl-panel";
+  panel.setAttribute("role", "dialog");
+  panel.setAttribute("aria-label", title);
+  panel.hidden = true;
+
+  var header = el("header");
+  var titles = el("div", "titles");
+  var h2 = el("h2", "", title);
+  var status = el("div", "status", "Chưa kết nối");
+  status.setAttribute("role", "status");
+  status.setAttribute("data-state", "idle");
+  titles.appendChild(h2);
+  titles.appendChild(status);
+  var closeBtn = el("button", "close", "×");
+  closeBtn.type = "button";
+  closeBtn.setAttribute("aria-label", "Đóng cửa sổ trò chuyện");
+  header.appendChild(titles);
+  header.appendChild(closeBtn);
+
+  var log = el("div", "log");
+  log.setAttribute("role", "log");
+  log.setAttribute("aria-live", "polite");
+  log.setAttribute("aria-label", "Nội dung trò chuyện");
+
+  var composer = el("div", "composer");
+  var label = el("label", "sr-only", "Câu hỏi của bạn");
+  label.htmlFor = "tl-input";
+  var input = el("textarea");
+  input.id = "tl-input";
+  input.rows = 1;
+  input.maxLength = maxChars;
+  input.placeholder = "Nhập câu hỏi…";
+  input.setAttribute("enterkeyhint", "send");
+  var sendBtn = el("button", "send", "Gửi");
+  sendBtn.type = "button";
+  sendBtn.setAttribute("aria-label", "Gửi câu hỏi");
+  composer.appendChild(label);
+  composer.appendChild(input);
+  composer.appendChild(sendBtn);
+  var footnote = el("p", "footnote", "Thông tin chỉ mang tính tham khảo; vui lòng không nhập số CCCD, số điện thoại hay thông tin cá nhân.");
+
+  panel.appendChild(header);
+  panel.appendChild(log);
+  panel.appendChild(composer);
+  panel.appendChild(footnote);
+  wrap.appendChild(bubble);
+  wrap.appendChild(panel);
+  root.appendChild(wrap);
+
+  // Rendering.
+  function scrollDown() {
+    log.scrollTop = log.scrollHeight;
+  }
+
+  function renderWelcome() {
+    var p = el("p", "welcome", "Xin chào! Tôi có thể giúp bạn tìm hiểu thủ tục hành chính: hồ sơ cần chuẩn bị, lệ phí, thời hạn giải quyết, nơi nộp và cách nộp trực tuyến.");
+    log.appendChild(p);
+  }
+
+  function renderUser(m) {
+    var e = el("div", "msg user");
+    e.setAttribute("data-role", "user");
+    e.appendChild(el("p", "text", m.text));
+    log.appendChild(e);
+    return e;
+  }
+
+  function renderCitations(box, list) {
+    if (!Array.isArray(list) || list.length === 0) {
+      return;
+    }
+    var ul = el("ul", "cites");
+    ul.setAttribute("aria-label", "Thủ tục liên quan");
+    list.forEach(function (c) {
+      if (!c || typeof c.code !== "string") {
+        return;
+      }
+      var li = el("li");
+      var label = (c.name ? String(c.name) + " " : "") + "(mã " + c.code + ")";
+      var href = allowedLink(c.url);
+      if (href) {
+        var a = el("a", "", label);
+        a.href = href;
+        a.target = "_blank";
+        a.rel = "noopener noreferrer";
+        a.setAttribute("data-code", c.code);
+        li.appendChild(a);
+      } else {
+        var s = el("span", "", label);
+        s.setAttribute("data-code", c.code);
+        li.appendChild(s);
+      }
+      ul.appendChild(li);
+    });
+    box.appendChild(ul);
+  }
+
+  function renderChoices(box, options, suggestions) {
+    var row = el("div", "choices");
+    if (Array.isArray(options)) {
+      options.forEach(function (o, i) {
+        if (!o || typeof o.name !== "string") {
+          return;
+        }
+        var b = el("button", "choice", (i + 1) + ". " + o.name);
+        b.type = "button";
+        b.setAttribute("aria-label", "Chọn: " + o.name);
+        b.addEventListener("click", function () {
+          send(o.name + (o.code ? " (" + o.code + ")" : ""));
+        });
+        row.appendChild(b);
+      });
+    }
+    if (Array.isArray(suggestions)) {
+      suggestions.forEach(function (s) {
+        if (typeof s !== "string" || s === "") {
+          return;
+        }
+        var b = el("button", "suggestion", s);
+        b.type = "button";
+        b.setAttribute("aria-label", "Hỏi: " + s);
+        b.addEventListener("click", function () {
+          send(s);
+        });
+        row.appendChild(b);
+      });
+    }
+    if (row.childNodes.length) {
+      box.appendChild(row);
+    }
+  }
+
+  // thumb draws a thumbs-up (or down) icon; no emoji font is needed.
+  function thumb(down) {
+    var svg = document.createElementNS(svgNS, "svg");
+    svg.setAttribute("viewBox", "0 0 24 24");
+    svg.setAttribute("aria-hidden", "true");
+    var p = document.createElementNS(svgNS, "path");
+    p.setAttribute("d", "M1 21h4V9H1v12zm22-11c0-1.1-.9-2-2-2h-6.31l.95-4.57.03-.32c0-.41-.17-.79-.44-1.06L14.17 1 7.59 7.59C7.22 7.95 7 8.45 7 9v10c0 1.1.9 2 2 2h9c.83 0 1.54-.5 1.84-1.22l3.02-7.05c.09-.23.14-.47.14-.73v-2z");
+    if (down) {
+      p.setAttribute("transform", "rotate(180 12 12)");
+    }
+    svg.appendChild(p);
+    return svg;
+  }
+
+  function renderFeedback(box, m) {
+    if (!m.id) {
+      return;
+    }
+    var row = el("div", "feedback");
+    [[1, "Câu trả lời hữu ích"], [-1, "Câu trả lời chưa hữu ích"]].forEach(function (f) {
+      var b = el("button");
+      b.type = "button";
+      b.appendChild(thumb(f[0] < 0));
+      b.setAttribute("aria-label", f[1]);
+      b.setAttribute("data-value", String(f[0]));
+      b.setAttribute("aria-pressed", m.feedback === f[0] ? "true" : "false");
+      b.addEventListener("click", function () {
+        sendFeedback(m, f[0], row);
+      });
+      row.appendChild(b);
+    });
+    box.appendChild(row);
+  }
+
+  // fillAssistant (re)renders an assistant message into e; only the last answer offers its quick replies.
+  function fillAssistant(e, m, last) {
+    while (e.firstChild) {
+      e.removeChild(e.firstChild);
+    }
+    e.setAttribute("data-state", "final");
+    if (m.id) {
+      e.setAttribute("data-message-id", String(m.id));
+    }
+    e.appendChild(el("p", "text", m.text));
+    if (Array.isArray(m.citations) && m.citations.length) {
+      renderCitations(e, m.citations);
+    } else if (Array.isArray(m.codes) && m.codes.length) {
+      renderCitations(e, m.codes.map(function (c) { return { code: String(c) }; }));
+    }
+    if (last) {
+      renderChoices(e, m.options, m.suggestions);
+    }
+    renderFeedback(e, m);
+  }
+
+  function renderAssistant(m, last) {
+    var e = el("div", "msg assistant");
+    e.setAttribute("data-role", "assistant");
+    fillAssistant(e, m, last);
+    log.appendChild(e);
+    return e;
+  }
+
+  function dropChoices() {
+    var rows = log.querySelectorAll(".choices");
+    for (var i = 0; i < rows.length; i++) {
+      rows[i].parentNode.removeChild(rows[i]);
+    }
+  }
+
+  function renderAll() {
+    while (log.firstChild) {
+      log.removeChild(log.firstChild);
+    }
+    renderWelcome();
+    var lastAssistant = -1;
+    messages.forEach(function (m, i) {
+      if (m.role === "assistant") {
+        lastAssistant = i;
+      }
+    });
+    messages.forEach(function (m, i) {
+      if (m.role === "user") {
+        renderUser(m);
+      } else {
+        renderAssistant(m, i === lastAssistant && i === messages.length - 1);
+      }
+    });
+    for (var k in inflight) {
+      if (Object.prototype.hasOwnProperty.call(inflight, k)) {
+        log.appendChild(inflight[k].userEl);
+        if (inflight[k].el) {
+          log.appendChild(inflight[k].el);
+        }
+      }
+    }
+    scrollDown();
+  }
+
+  function notice(text) {
+    var p = el("p", "notice", text);
+    p.setAttribute("role", "alert");
+    log.appendChild(p);
+    scrollDown();
+  }
+
+  function setStatus(state, text) {
+    wsState = state;
+    status.textContent = text;
+    status.setAttribute("data-state", state);
+    host.setAttribute("data-connection", state);
+  }
+
+  // Connection.
+  function wsURL() {
+    var u = new URL("/ws?v=1", origin);
+    u.protocol = u.protocol === "https:" ? "wss:" : "ws:";
+    return u.href;
+  }
+
+  function connect() {
+    if (ws || !opened) {
+      return;
+    }
+    clearTimeout(retryTimer);
+    setStatus("connecting", "Đang kết nối…");
+    var sock;
+    try {
+      sock = new WebSocket(wsURL());
+    } catch (e) {
+      scheduleReconnect();
+      return;
+    }
+    ws = sock;
+    historyPending = false;
+    sock.onmessage = function (ev) {
+      var f;
+      try {
+        f = JSON.parse(ev.data);
+      } catch (e) {
+        return;
+      }
+      if (f && typeof f.type === "string") {
+        onFrame(f);
+      }
+    };
+    sock.onclose = function () {
+      if (ws !== sock) {
+        return;
+      }
+      ws = null;
+      clearInterval(pingTimer);
+      // Messages sent on this connection and not acknowledged are sent again on the next one.
+      for (var k in inflight) {
+        if (Object.prototype.hasOwnProperty.call(inflight, k) && !inflight[k].acked && inflight[k].sent) {
+          inflight[k].sent = false;
+        }
+      }
+      scheduleReconnect();
+    };
+  }
+
+  function scheduleReconnect() {
+    attempts++;
+    // Exponential backoff with full jitter in [delay/2, delay], capped.
+    var delay = Math.min(BACKOFF_CAP, BACKOFF_BASE * Math.pow(2, attempts - 1));
+    delay = delay / 2 + Math.random() * delay / 2;
+    setStatus("closed", "Mất kết nối, đang thử lại sau " + Math.ceil(delay / 1000) + " giây…");
+    host.setAttribute("data-reconnects", String(attempts));
+    retryTimer = setTimeout(connect, delay);
+  }
+
+  function sendFrame(f) {
+    if (!ws || ws.readyState !== WebSocket.OPEN) {
+      return false;
+    }
+    ws.send(JSON.stringify(f));
+    return true;
+  }
+
+  // flush sends the messages not sent yet, in order. Until the server has named the conversation (ack), only
+  // one message is sent, so that two quick messages do not start two conversations.
+  function flush() {
+    for (var k in inflight) {
+      if (!Object.prototype.hasOwnProperty.call(inflight, k)) {
+        continue;
+      }
+      var m = inflight[k];
+      if (m.sent) {
+        if (!conversationId && !m.acked) {
+          return;
+        }
+        continue;
+      }
+      var f = { type: "message", id: k, text: m.text };
+      if (conversationId) {
+        f.conversation_id = conversationId;
+      }
+      if (!sendFrame(f)) {
+        return;
+      }
+      m.sent = true;
+      if (!conversationId) {
+        return;
+      }
+    }
+  }
+
+  function onFrame(f) {
+    var m = f.id ? inflight[f.id] : null;
+    switch (f.type) {
+      case "hello":
+        attempts = 0;
+        if (typeof f.max_chars === "number" && f.max_chars > 0) {
+          maxChars = f.max_chars;
+          input.maxLength = maxChars;
+        }
+        setStatus("open", "Đang trực tuyến");
+        clearInterval(pingTimer);
+        pingTimer = setInterval(function () { sendFrame({ type: "ping" }); }, PING_EVERY);
+        if (conversationId) {
+          historyPending = true;
+          sendFrame({ type: "history", conversation_id: conversationId });
+        } else {
+          flush();
+        }
+        break;
+      case "ack":
+        if (m) {
+          m.acked = true;
+          if (typeof f.conversation_id === "string" && f.conversation_id) {
+            conversationId = f.conversation_id;
+          }
+          m.userEl.setAttribute("data-state", "sent");
+          flush();
+        }
+        break;
+      case "typing":
+        if (m && !m.el) {
+          m.el = el("div", "msg assistant");
+          m.el.setAttribute("data-role", "assistant");
+          m.el.setAttribute("data-state", "typing");
+          m.el.setAttribute("data-deltas", "0");
+          m.el.appendChild(el("p", "text typing", "Đang soạn câu trả lời…"));
+          log.appendChild(m.el);
+          scrollDown();
+        }
+        break;
+      case "delta":
+        if (m && typeof f.text === "string") {
+          if (!m.el) {
+            onFrame({ type: "typing", id: f.id });
+          }
+          if (m.el.getAttribute("data-state") !== "streaming") {
+            m.el.setAttribute("data-state", "streaming");
+            m.el.firstChild.className = "text";
+            m.el.firstChild.textContent = "";
+            m.streamed = "";
+          }
+          m.streamed += f.text;
+          m.el.firstChild.textContent = m.streamed;
+          m.deltas = (m.deltas || 0) + 1;
+          m.el.setAttribute("data-deltas", String(m.deltas));
+          scrollDown();
+        }
+        break;
+      case "answer":
+        if (m) {
+          answered(f.id, m, f);
+        }
+        break;
+      case "error":
+        onError(f, m);
+        break;
+      case "history":
+        onHistory(f);
+        break;
+      case "feedback_ok":
+        markFeedback(f.message_id);
+        break;
+    }
+  }
+
+  function answered(cid, m, f) {
+    delete inflight[cid];
+    if (typeof f.conversation_id === "string" && f.conversation_id) {
+      conversationId = f.conversation_id;
+    }
+    var a = {
+      role: "assistant",
+      text: typeof f.text === "string" ? f.text : "",
+      id: typeof f.message_id === "number" ? f.message_id : 0,
+      citations: Array.isArray(f.citations) ? f.citations : [],
+      options: Array.isArray(f.options) ? f.options : [],
+      suggestions: Array.isArray(f.suggestions) ? f.suggestions : [],
+      feedback: 0
+    };
+    messages.push({ role: "user", text: m.text });
+    messages.push(a);
+    m.userEl.setAttribute("data-state", "sent");
+    if (!m.el) {
+      m.el = el("div", "msg assistant");
+      m.el.setAttribute("data-role", "assistant");
+      m.el.setAttribute("data-deltas", "0");
+      log.appendChild(m.el);
+    }
+    dropChoices();
+    fillAssistant(m.el, a, true);
+    save();
+    scrollDown();
+  }
+
+  function onError(f, m) {
+    var text = typeof f.message === "string" && f.message ? f.message : "Đã có lỗi xảy ra, vui lòng thử lại sau.";
+    if (!m) {
+      historyPending = false;
+    }
+    if ((f.code === "bad_conversation" || f.code === "not_found") && conversationId) {
+      // The stored conversation is gone (retention, deleted): start a new one, sending the message again.
+      conversationId = "";
+      historyPending = false;
+      save();
+      if (m) {
+        m.sent = false;
+      }
+      flush();
+      return;
+    }
+    if (m) {
+      delete inflight[f.id];
+      m.userEl.setAttribute("data-state", "failed");
+      var retry = el("button", "retry", "Gửi lại");
+      retry.type = "button";
+      retry.setAttribute("aria-label", "Gửi lại câu hỏi này");
+      retry.addEventListener("click", function () {
+        if (m.userEl.parentNode) {
+          m.userEl.parentNode.removeChild(m.userEl);
+        }
+        send(m.text);
+      });
+      m.userEl.appendChild(retry);
+      if (m.el && m.el.parentNode) {
+        m.el.parentNode.removeChild(m.el);
+      }
+    }
+    notice(text);
+    if (!m) {
+      flush();
+    }
+  }
+
+  function onHistory(f) {
+    historyPending = false;
+    if (f.conversation_id !== conversationId || !Array.isArray(f.messages)) {
+      flush();
+      return;
+    }
+    // The server's history is authoritative; the stored copy adds what it does not keep (citation names and
+    // links, quick replies).
+    var local = {};
+    messages.forEach(function (m) {
+      if (m.role === "assistant" && m.id) {
+        local[m.id] = m;
+      }
+    });
+    messages = f.messages.filter(function (h) {
+      return h && (h.role === "user" || h.role === "assistant") && typeof h.text === "string";
+    }).map(function (h) {
+      var m = { role: h.role, text: h.text };
+      if (h.role === "assistant") {
+        var l = local[h.id] || {};
+        m.id = typeof h.id === "number" ? h.id : 0;
+        m.feedback = typeof h.feedback === "number" ? h.feedback : 0;
+        m.citations = l.citations || [];
+        m.options = l.options || [];
+        m.suggestions = l.suggestions || [];
+        if (!m.citations.length && Array.isArray(h.codes)) {
+          m.codes = h.codes;
+        }
+      }
+      return m;
+    });
+    // Messages the server accepted before the connection dropped are in the history if they were answered.
+    for (var k in inflight) {
+      if (Object.prototype.hasOwnProperty.call(inflight, k) && inflight[k].acked) {
+        delete inflight[k];
+      }
+    }
+    host.setAttribute("data-history", String(messages.length));
+    save();
+    renderAll();
+    flush();
+  }
+
+  function sendFeedback(m, value, row) {
+    if (!m.id) {
+      return;
+    }
+    if (!sendFrame({ type: "feedback", conversation_id: conversationId, message_id: m.id, value: value })) {
+      notice("Chưa gửi được đánh giá vì mất kết nối, vui lòng thử lại.");
+      return;
+    }
+    m.feedback = value;
+    var bs = row.querySelectorAll("button");
+    for (var i = 0; i < bs.length; i++) {
+      bs[i].setAttribute("aria-pressed", Number(bs[i].getAttribute("data-value")) === value ? "true" : "false");
+    }
+    save();
+  }
+
+  function markFeedback(id) {
+    var e = log.querySelector('[data-message-id="' + Number(id) + '"]');
+    if (e) {
+      e.setAttribute("data-feedback-ok", "true");
+    }
+  }
+
+  // Sending.
+  function send(text) {
+    text = String(text).trim();
+    if (!text) {
+      return;
+    }
+    if (Array.from(text).length > maxChars) {
+      notice("Câu hỏi quá dài, vui lòng rút gọn (tối đa " + maxChars + " ký tự).");
+      return;
+    }
+    seq++;
+    var cid = "w" + Date.now().toString(36) + "-" + seq;
+    var userEl = renderUser({ text: text });
+    userEl.setAttribute("data-state", "pending");
+    inflight[cid] = { text: text, userEl: userEl, el: null, sent: false, acked: false };
+    scrollDown();
+    if (!ws) {
+      connect();
+    } else if (wsState === "open" && !historyPending) {
+      flush();
+    }
+  }
+
+  function submit() {
+    var t = input.value;
+    if (!t.trim()) {
+      return;
+    }
+    input.value = "";
+    send(t);
+  }
+
+  // Opening and closing.
+  function openPanel() {
+    if (!opened) {
+      opened = true;
+      renderAll();
+    }
+    panel.hidden = false;
+    wrap.classList.add("open");
+    bubble.setAttribute("aria-expanded", "true");
+    host.setAttribute("data-open", "true");
+    connect();
+    input.focus();
+    scrollDown();
+  }
+
+  function closePanel() {
+    panel.hidden = true;
+    wrap.classList.remove("open");
+    bubble.setAttribute("aria-expanded", "false");
+    host.setAttribute("data-open", "false");
+    bubble.focus();
+  }
+
+  bubble.addEventListener("click", function () {
+    if (panel.hidden) {
+      openPanel();
+    } else {
+      closePanel();
+    }
+  });
+  closeBtn.addEventListener("click", closePanel);
+  sendBtn.addEventListener("click", submit);
+  // Enter sends, Shift+Enter starts a new line. Virtual keyboards that do not report the key on keydown still
+  // announce the line break as an input event, which is turned into a send too.
+  var lineBreakAllowed = false;
+  input.addEventListener("keydown", function (e) {
+    if (e.key === "Enter" && !e.isComposing) {
+      lineBreakAllowed = e.shiftKey;
+      if (!e.shiftKey) {
+        e.preventDefault();
+        submit();
+      }
+    }
+  });
+  input.addEventListener("beforeinput", function (e) {
+    if (e.inputType === "insertLineBreak" || e.inputType === "insertParagraph") {
+      if (lineBreakAllowed) {
+        lineBreakAllowed = false;
+        return;
+      }
+      e.preventDefault();
+      submit();
+    }
+  });
+  // Back online: reconnect now rather than at the end of the backoff.
+  window.addEventListener("online", function () {
+    if (!ws && opened) {
+      connect();
+    }
+  });
+  panel.addEventListener("keydown", function (e) {
+    if (e.key === "Escape") {
+      e.preventDefault();
+      closePanel();
+    }
+  });
+
+  // A small API for the page: open and close the panel; drop closes the connection as a network failure would
+  // (the widget then reconnects with backoff), for diagnostics and tests.
+  window.__trolyaoWidget = {
+    version: 1,
+    open: openPanel,
+    close: closePanel,
+    drop: function () {
+      if (ws) {
+        ws.close();
+      }
+    }
+  };
+  load();
+
+  function mount() {
+    document.body.appendChild(host);
+    if (attr("open") === "true") {
+      openPanel();
+    }
+  }
+  if (document.body) {
+    mount();
+  } else {
+    document.addEventListener("DOMContentLoaded", mount);
+  }
+})();

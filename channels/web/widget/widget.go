@@ -1,0 +1,341 @@
+// Package widget serves the embeddable chat widget of the web channel: the single script a portal page embeds
+// (GET /widget.js), its other assets (GET /widget/…), and a demo page in the style of the Ho Chi Minh City
+// public-service portal (GET /{$}). The widget talks to the chat server of package web over the websocket of
+// the chat protocol v1 (docs/protocol.md); this package serves static files only. It imports the standard
+// library only.
+//
+// # Embedding
+//
+// One script tag, anywhere in the page:
+//
+//	<script src="https://trolyao.example.gov.vn/widget.js" defer
+//	        data-persist="local" data-position="right"></script>
+//
+// The script adds a floating bubble at a bottom corner; tapping it opens the chat panel (full screen on
+// screens up to 480 px wide). The widget lives in a Shadow DOM, so the page's styles and the widget's do not
+// affect each other. Its attributes, all optional:
+//
+//   - data-server: the chat server's origin (https://host[:port]); default the origin the script was loaded
+//     from. The page's origin must be in the server's allowed origins (web.Config.AllowedOrigins).
+//   - data-persist: where the conversation survives a reload. "local" (default): localStorage — the
+//     conversation id and a copy of the visible messages, restored on the next visit; "session":
+//     sessionStorage, forgotten when the tab closes; "memory": nothing is written to any storage (shared
+//     kiosks, public computers) — a reload starts a new conversation.
+//   - data-title: the panel's title (at most 80 characters); default Options.Title.
+//   - data-position: "right" (default) or "left": the bottom corner of the bubble.
+//   - data-open: "true" opens the panel when the page loads.
+//
+// A failed question offers "Gửi lại" (send again). The page may open and close the panel itself with
+// window.__trolyaoWidget.open() and .close().
+//
+// The page's Content-Security-Policy must allow the script (script-src) and the websocket (connect-src
+// wss://host) of the chat server; the widget needs no inline script or style attribute.
+//
+// # Mounting
+//
+//	h := widget.Handler(widget.Options{})
+//	mux.Handle("GET /{$}", h)      // the demo page
+//	mux.Handle("GET /widget.js", h)
+//	mux.Handle("GET /widget/", h)
+//
+// Leave out the first line to serve no demo page.
+//
+// Citations link to the procedure's page only when the URL is https and its host is one of
+// Options.LinkDomains or a subdomain of one; other URLs are shown as plain text.
+package widget
+
+import (
+	"bytes"
+	"compress/gzip"
+	"crypto/sha256"
+	"embed"
+	"encoding/hex"
+	"encoding/json"
+	"fmt"
+	"html/template"
+	"io/fs"
+	"net/http"
+	"path"
+	"strings"
+	"time"
+	"unicode/utf8"
+)
+
+//go:embed assets
+var assets embed.FS
+
+// DefaultTitle is the panel's title when Options.Title and data-title are empty.
+const DefaultTitle = "Trợ lý ảo thủ tục hành chính"
+
+// DefaultLinkDomains are the hosts (with their subdomains) a citation may link to by default: the national
+// public-service portal and the Ho Chi Minh City portal.
+var DefaultLinkDomains = []string{"dichvucong.gov.vn", "hochiminhcity.gov.vn"}
+
+// Limits of Options.
+const (
+	MaxTitle       = 80 // characters
+	MaxLinkDomains = 50
+	maxDomain      = 253 // bytes of a host name
+)
+
+// Options configures the widget.
+type Options struct {
+	// LinkDomains are the hosts citations may link to; a domain also admits its subdomains. Empty means
+	// DefaultLinkDomains. Entries must be lower-case host names (ParseLinkDomains checks a configured list).
+	LinkDomains []string
+	// Title is the panel's title; empty means DefaultTitle. A page may override it with data-title.
+	Title string
+}
+
+// ParseLinkDomains splits a comma-separated list of host names ("dichvucong.gov.vn, hochiminhcity.gov.vn")
+// for Options.LinkDomains, checking each.
+func ParseLinkDomains(s string) ([]string, error) {
+	var out []string
+	for f := range strings.SplitSeq(s, ",") {
+		f = strings.ToLower(strings.TrimSpace(f))
+		if f == "" {
+			continue
+		}
+		if err := checkDomain(f); err != nil {
+			return nil, err
+		}
+		out = append(out, f)
+	}
+	if len(out) > MaxLinkDomains {
+		return nil, fmt.Errorf("widget: %d link domains, at most %d", len(out), MaxLinkDomains)
+	}
+	return out, nil
+}
+
+func checkDomain(d string) error {
+	if len(d) == 0 || len(d) > maxDomain || strings.HasPrefix(d, ".") || strings.HasSuffix(d, ".") ||
+		strings.Contains(d, "..") || !strings.Contains(d, ".") {
+		return fmt.Errorf("widget: link domain %q: want a host name such as dichvucong.gov.vn", d)
+	}
+	for _, c := range d {
+		if (c < 'a' || c > 'z') && (c < '0' || c > '9') && c != '-' && c != '.' {
+			return fmt.Errorf("widget: link domain %q: want a lower-case host name such as dichvucong.gov.vn", d)
+		}
+	}
+	return nil
+}
+
+// file is one asset ready to serve, with its gzip-compressed form when that is smaller.
+type file struct {
+	body, gz    []byte
+	contentType string
+	etag        string
+	cache       string
+}
+
+func newFile(body []byte, contentType, cache string) *file {
+	sum := sha256.Sum256(body)
+	f := &file{body: body, contentType: contentType, etag: `"` + hex.EncodeToString(sum[:12]) + `"`, cache: cache}
+	var buf bytes.Buffer
+	zw, _ := gzip.NewWriterLevel(&buf, gzip.BestCompression) // the level is valid
+	_, _ = zw.Write(body)                                    // writes to memory do not fail
+	_ = zw.Close()
+	if buf.Len() < len(body) {
+		f.gz = buf.Bytes()
+	}
+	return f
+}
+
+// Cache lifetimes: embedding pages load /widget.js by a fixed URL, so it is cached briefly and revalidated
+// by its content hash (ETag); the demo page is always revalidated.
+const (
+	cacheAsset = "public, max-age=300"
+	cacheDemo  = "no-cache"
+)
+
+// demoCSP is the Content-Security-Policy of the demo page: only same-origin scripts, styles and connections.
+const demoCSP = "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data:; " +
+	"connect-src 'self'; base-uri 'none'; form-action 'none'; frame-ancestors 'none'"
+
+var contentTypes = map[string]string{
+	".js":   "text/javascript; charset=utf-8",
+	".css":  "text/css; charset=utf-8",
+	".svg":  "image/svg+xml",
+	".html": "text/html; charset=utf-8",
+}
+
+// Handler returns the handler of GET /widget.js, GET /widget/{file} and the demo page GET /{$}; any other
+// request gets 404. It panics when opts.LinkDomains holds an invalid entry or opts.Title is too long (a
+// configuration error: check configured values with ParseLinkDomains first).
+func Handler(opts Options) http.Handler {
+	domains := opts.LinkDomains
+	if len(domains) == 0 {
+		domains = DefaultLinkDomains
+	}
+	if len(domains) > MaxLinkDomains {
+		panic(fmt.Sprintf("widget: %d link domains, at most %d", len(domains), MaxLinkDomains))
+	}
+	for _, d := range domains {
+		if err := checkDomain(d); err != nil {
+			panic(err.Error())
+		}
+	}
+	title := strings.TrimSpace(opts.Title)
+	if title == "" {
+		title = DefaultTitle
+	}
+	if utf8.RuneCountInString(title) > MaxTitle {
+		panic(fmt.Sprintf("widget: title longer than %d characters", MaxTitle))
+	}
+	css, err := assets.ReadFile("assets/widget.css")
+	if err != nil {
+		panic(err) // embedded at build time
+	}
+	// json.Marshal escapes <, > and & and U+2028/U+2029, so the values are safe inside a script.
+	cfg, err := json.Marshal(struct {
+		LinkDomains []string `json:"linkDomains"`
+		Title       string   `json:"title"`
+		CSS         string   `json:"css"`
+	}{domains, title, string(css)})
+	if err != nil {
+		panic(err)
+	}
+	js, err := assets.ReadFile("assets/widget.js")
+	if err != nil {
+		panic(err)
+	}
+	const placeholder = "/*CONFIG*/null"
+	if bytes.Count(js, []byte(placeholder)) != 1 {
+		panic("widget: widget.js lacks its configuration placeholder")
+	}
+	h := &handler{
+		script: newFile(bytes.Replace(js, []byte(placeholder), cfg, 1), contentTypes[".js"], cacheAsset),
+		files:  map[string]*file{},
+		demo:   map[demoParams]*file{},
+	}
+	// Every variant of the demo page is rendered once, here.
+	tmpl := template.Must(template.ParseFS(assets, "assets/demo.html"))
+	for _, persist := range demoValues["persist"] {
+		for _, position := range demoValues["position"] {
+			for _, open := range demoValues["open"] {
+				p := demoParams{persist, position, open}
+				var buf bytes.Buffer
+				if err := tmpl.Execute(&buf, p); err != nil {
+					panic(err)
+				}
+				h.demo[p] = newFile(buf.Bytes(), contentTypes[".html"], cacheDemo)
+			}
+		}
+	}
+	err = fs.WalkDir(assets, "assets/static", func(p string, d fs.DirEntry, err error) error {
+		if err != nil || d.IsDir() {
+			return err
+		}
+		ct, ok := contentTypes[path.Ext(p)]
+		if !ok {
+			return fmt.Errorf("widget: no content type for %s", p)
+		}
+		b, err := assets.ReadFile(p)
+		if err != nil {
+			return err
+		}
+		h.files[strings.TrimPrefix(p, "assets/static/")] = newFile(b, ct, cacheAsset)
+		return nil
+	})
+	if err != nil {
+		panic(err)
+	}
+	mux := http.NewServeMux()
+	mux.HandleFunc("GET /widget.js", func(w http.ResponseWriter, r *http.Request) {
+		// Pages of other origins embed the script, also under Cross-Origin-Embedder-Policy.
+		w.Header().Set("Cross-Origin-Resource-Policy", "cross-origin")
+		serve(w, r, h.script)
+	})
+	mux.HandleFunc("GET /widget/{name}", func(w http.ResponseWriter, r *http.Request) {
+		f, ok := h.files[r.PathValue("name")]
+		if !ok {
+			http.NotFound(w, r)
+			return
+		}
+		w.Header().Set("Cross-Origin-Resource-Policy", "cross-origin")
+		serve(w, r, f)
+	})
+	mux.HandleFunc("GET /{$}", h.demoPage)
+	return mux
+}
+
+type handler struct {
+	script *file
+	files  map[string]*file
+	demo   map[demoParams]*file
+}
+
+// serve writes f, gzip-compressed when the client accepts it, answering 304 to a matching If-None-Match
+// (http.ServeContent does, given the ETag). The compressed form has its own ETag.
+func serve(w http.ResponseWriter, r *http.Request, f *file) {
+	hd := w.Header()
+	hd.Set("Content-Type", f.contentType)
+	hd.Set("Cache-Control", f.cache)
+	hd.Set("X-Content-Type-Options", "nosniff")
+	hd.Set("Vary", "Accept-Encoding")
+	body, etag := f.body, f.etag
+	if f.gz != nil && acceptsGzip(r.Header.Get("Accept-Encoding")) {
+		body, etag = f.gz, strings.TrimSuffix(f.etag, `"`)+`-gz"`
+		hd.Set("Content-Encoding", "gzip")
+	}
+	hd.Set("ETag", etag)
+	http.ServeContent(w, r, "", time.Time{}, bytes.NewReader(body))
+}
+
+// acceptsGzip reports whether an Accept-Encoding header admits gzip (listed without q=0).
+func acceptsGzip(header string) bool {
+	for part := range strings.SplitSeq(header, ",") {
+		name, params, _ := strings.Cut(strings.TrimSpace(part), ";")
+		if !strings.EqualFold(strings.TrimSpace(name), "gzip") {
+			continue
+		}
+		q := strings.ReplaceAll(strings.TrimSpace(params), " ", "")
+		return q != "q=0" && q != "q=0.0" && q != "q=0.00" && q != "q=0.000"
+	}
+	return false
+}
+
+// demoParams are the widget attributes the demo page takes from its query string (?persist=memory&position=left&open=true),
+// so every mode can be tried without editing a page. Only the listed values are accepted.
+type demoParams struct {
+	Persist, Position, Open string
+}
+
+var demoValues = map[string][]string{
+	"persist":  {"local", "session", "memory"},
+	"position": {"right", "left"},
+	"open":     {"true", "false"},
+}
+
+func (h *handler) demoPage(w http.ResponseWriter, r *http.Request) {
+	q := r.URL.Query()
+	pick := func(key, def string) (string, bool) {
+		v := q.Get(key)
+		if v == "" {
+			return def, true
+		}
+		for _, ok := range demoValues[key] {
+			if v == ok {
+				return v, true
+			}
+		}
+		return "", false
+	}
+	var p demoParams
+	var ok1, ok2, ok3 bool
+	p.Persist, ok1 = pick("persist", "local")
+	p.Position, ok2 = pick("position", "right")
+	p.Open, ok3 = pick("open", "false")
+	if !ok1 || !ok2 || !ok3 {
+		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
+		w.Header().Set("X-Content-Type-Options", "nosniff")
+		w.WriteHeader(http.StatusBadRequest)
+		_, _ = w.Write([]byte("Tham số không hợp lệ: persist=local|session|memory, position=right|left, open=true|false.\n"))
+		return
+	}
+	hd := w.Header()
+	hd.Set("Content-Security-Policy", demoCSP)
+	hd.Set("Referrer-Policy", "strict-origin-when-cross-origin")
+	hd.Set("X-Frame-Options", "DENY")
+	serve(w, r, h.demo[p])
+}

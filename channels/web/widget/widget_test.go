@@ -1,0 +1,185 @@
+package widget_test
+
+import (
+	"compress/gzip"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/trolyao/trolyao/channels/web/widget"
+)
+
+func mount(h http.Handler) *http.ServeMux {
+	mux := http.NewServeMux()
+	mux.Handle("GET /{$}", h)
+	mux.Handle("GET /widget.js", h)
+	mux.Handle("GET /widget/", h)
+	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) { http.Error(w, "chat server", http.StatusTeapot) })
+	return mux
+}
+
+func get(t *testing.T, h http.Handler, target string, header ...string) (*http.Response, string) {
+	t.Helper()
+	r := httptest.NewRequest(http.MethodGet, target, nil)
+	for i := 0; i+1 < len(header); i += 2 {
+		r.Header.Set(header[i], header[i+1])
+	}
+	w := httptest.NewRecorder()
+	h.ServeHTTP(w, r)
+	resp := w.Result()
+	b, err := io.ReadAll(resp.Body)
+	require.NoError(t, err)
+	return resp, string(b)
+}
+
+func TestHandlerAssets(t *testing.T) {
+	h := mount(widget.Handler(widget.Options{}))
+	cases := []struct {
+		path, contentType, cache, contains string
+	}{
+		{"/widget.js", "text/javascript; charset=utf-8", "public, max-age=300", `"linkDomains":["dichvucong.gov.vn","hochiminhcity.gov.vn"]`},
+		{"/widget/demo.css", "text/css; charset=utf-8", "public, max-age=300", ".hero"},
+		{"/", "text/html; charset=utf-8", "no-cache", `<script src="/widget.js" defer data-persist="local" data-position="right" data-open="false"></script>`},
+	}
+	for _, c := range cases {
+		t.Run(c.path, func(t *testing.T) {
+			resp, body := get(t, h, c.path)
+			require.Equal(t, http.StatusOK, resp.StatusCode)
+			assert.Equal(t, c.contentType, resp.Header.Get("Content-Type"))
+			assert.Equal(t, c.cache, resp.Header.Get("Cache-Control"))
+			assert.Equal(t, "nosniff", resp.Header.Get("X-Content-Type-Options"))
+			assert.Contains(t, body, c.contains)
+			etag := resp.Header.Get("ETag")
+			require.Regexp(t, `^"[0-9a-f]{24}"$`, etag)
+
+			again, body := get(t, h, c.path, "If-None-Match", etag)
+			assert.Equal(t, http.StatusNotModified, again.StatusCode)
+			assert.Empty(t, body)
+			changed, _ := get(t, h, c.path, "If-None-Match", `"0000"`)
+			assert.Equal(t, http.StatusOK, changed.StatusCode)
+		})
+	}
+
+	resp, _ := get(t, h, "/widget.js")
+	assert.Equal(t, "cross-origin", resp.Header.Get("Cross-Origin-Resource-Policy"), "pages of other origins embed it")
+	assert.Empty(t, resp.Header.Get("Content-Security-Policy"))
+
+	resp, body := get(t, h, "/")
+	csp := resp.Header.Get("Content-Security-Policy")
+	for _, d := range []string{"default-src 'none'", "script-src 'self'", "style-src 'self'", "connect-src 'self'", "frame-ancestors 'none'", "base-uri 'none'"} {
+		assert.Contains(t, csp, d)
+	}
+	assert.NotContains(t, csp, "unsafe-inline")
+	assert.NotContains(t, body, "<script>", "the demo page has no inline script")
+	assert.NotContains(t, body, "style=", "nor inline styles")
+	assert.Contains(t, body, `lang="vi"`)
+
+	resp, _ = get(t, h, "/widget/nope.js")
+	assert.Equal(t, http.StatusNotFound, resp.StatusCode)
+	resp, _ = get(t, h, "/widget/")
+	assert.Equal(t, http.StatusNotFound, resp.StatusCode)
+	resp, _ = get(t, h, "/ws")
+	assert.Equal(t, http.StatusTeapot, resp.StatusCode, "other paths stay with the chat server")
+}
+
+func TestGzip(t *testing.T) {
+	h := mount(widget.Handler(widget.Options{}))
+	plain, body := get(t, h, "/widget.js")
+	for _, ae := range []string{"gzip", "br, gzip, deflate", "gzip;q=0.5", "GZIP"} {
+		resp, gz := get(t, h, "/widget.js", "Accept-Encoding", ae)
+		require.Equal(t, "gzip", resp.Header.Get("Content-Encoding"), ae)
+		assert.Equal(t, "Accept-Encoding", resp.Header.Get("Vary"))
+		assert.Less(t, len(gz), len(body)/2, "compressed")
+		zr, err := gzip.NewReader(strings.NewReader(gz))
+		require.NoError(t, err)
+		b, err := io.ReadAll(zr)
+		require.NoError(t, err)
+		assert.Equal(t, body, string(b))
+		etag := resp.Header.Get("ETag")
+		assert.NotEqual(t, plain.Header.Get("ETag"), etag, "each form has its own ETag")
+		again, _ := get(t, h, "/widget.js", "Accept-Encoding", ae, "If-None-Match", etag)
+		assert.Equal(t, http.StatusNotModified, again.StatusCode)
+	}
+	for _, ae := range []string{"", "br", "gzip;q=0", "x-gzip2"} {
+		resp, _ := get(t, h, "/widget.js", "Accept-Encoding", ae)
+		assert.Empty(t, resp.Header.Get("Content-Encoding"), ae)
+	}
+}
+
+func TestDemoPageParams(t *testing.T) {
+	h := mount(widget.Handler(widget.Options{}))
+	resp, body := get(t, h, "/?persist=memory&position=left&open=true")
+	require.Equal(t, http.StatusOK, resp.StatusCode)
+	assert.Contains(t, body, `data-persist="memory" data-position="left" data-open="true"`)
+	etag := resp.Header.Get("ETag")
+	resp, _ = get(t, h, "/")
+	assert.NotEqual(t, etag, resp.Header.Get("ETag"), "each variant has its own ETag")
+
+	for _, q := range []string{"?persist=cookie", "?position=%22%3E%3Cscript%3E", "?open=yes"} {
+		resp, body := get(t, h, "/"+q)
+		assert.Equal(t, http.StatusBadRequest, resp.StatusCode, q)
+		assert.Contains(t, body, "Tham số không hợp lệ", q)
+		assert.NotContains(t, body, "<script>", q)
+	}
+}
+
+func TestOptions(t *testing.T) {
+	h := widget.Handler(widget.Options{
+		LinkDomains: []string{"dichvucong.hochiminhcity.gov.vn"},
+		Title:       `Hỏi đáp </script><script>alert(1)</script>`,
+	})
+	_, body := get(t, mount(h), "/widget.js")
+	assert.Contains(t, body, `"linkDomains":["dichvucong.hochiminhcity.gov.vn"]`)
+	assert.Contains(t, body, `"title":"Hỏi đáp \u003c/script\u003e\u003cscript\u003ealert(1)\u003c/script\u003e"`,
+		"the title cannot close the script")
+	assert.NotContains(t, body, "/*CONFIG*/")
+
+	_, body = get(t, mount(widget.Handler(widget.Options{})), "/widget.js")
+	assert.Contains(t, body, `"title":"`+widget.DefaultTitle+`"`)
+
+	for _, o := range []widget.Options{
+		{LinkDomains: []string{"https://dichvucong.gov.vn"}},
+		{LinkDomains: []string{"gov"}},
+		{LinkDomains: []string{"DichVuCong.gov.vn"}},
+		{Title: strings.Repeat("a", widget.MaxTitle+1)},
+	} {
+		assert.Panics(t, func() { widget.Handler(o) }, "%+v", o)
+	}
+}
+
+func TestParseLinkDomains(t *testing.T) {
+	cases := []struct {
+		in   string
+		want []string
+		err  string
+	}{
+		{"", nil, ""},
+		{"dichvucong.gov.vn", []string{"dichvucong.gov.vn"}, ""},
+		{" DichVuCong.gov.vn , hochiminhcity.gov.vn,", []string{"dichvucong.gov.vn", "hochiminhcity.gov.vn"}, ""},
+		{"xn--dchvcng-p0a.gov.vn", []string{"xn--dchvcng-p0a.gov.vn"}, ""},
+		{"https://dichvucong.gov.vn", nil, "want a lower-case host name"},
+		{"dichvucong.gov.vn/path", nil, "want a lower-case host name"},
+		{"localhost", nil, "want a host name"},
+		{".gov.vn", nil, "want a host name"},
+		{"a..gov.vn", nil, "want a host name"},
+		{"*.gov.vn", nil, "want a lower-case host name"},
+		{strings.Repeat("a.", 51) + "vn", nil, ""},
+		{strings.Repeat("x.vn,", widget.MaxLinkDomains+1), nil, "at most"},
+	}
+	for _, c := range cases {
+		got, err := widget.ParseLinkDomains(c.in)
+		if c.err != "" {
+			assert.ErrorContains(t, err, c.err, c.in)
+			continue
+		}
+		require.NoError(t, err, c.in)
+		if c.want != nil {
+			assert.Equal(t, c.want, got, c.in)
+		}
+	}
+}
