@@ -1,6 +1,9 @@
-// Package web serves the HTTP channel: health and readiness probes and the JSON API over the knowledge base
-// (search, procedure lookup, administrative units). Errors reach the user as a code and a Vietnamese message;
-// details go to the log only. It imports the knowledge package and the standard library.
+// Package web serves the HTTP channel: health and readiness probes, the JSON API over the knowledge base
+// (search, procedure lookup, administrative units), the chat API of protocol v1 (docs/protocol.md) over a
+// websocket (GET /ws) and REST with server-sent events (POST /api/v1/chat …), and Prometheus metrics.
+// Errors reach the user as a code and a Vietnamese message; details go to the log only. It imports the
+// knowledge and assistant packages, gorilla/websocket, the Prometheus client, golang.org/x/time/rate and
+// the standard library.
 package web
 
 import (
@@ -10,7 +13,11 @@ import (
 	"log/slog"
 	"net/http"
 	"strconv"
+	"sync"
 	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/promhttp"
 
 	"github.com/trolyao/trolyao/knowledge"
 )
@@ -21,27 +28,67 @@ const (
 	requestTimeout = 10 * time.Second
 )
 
-// Server holds what the handlers need.
+// Server holds what the handlers need. Config, Registerer, Gatherer and Logger are read when Handler is
+// first called; Searcher, Units, Assistant and Conversations may be set later, before Ready reports true
+// (the chat API answers not_ready while Assistant or Conversations is nil).
 type Server struct {
 	Searcher *knowledge.Searcher
 	Store    knowledge.Store
 	Units    *knowledge.Units
 	Logger   *slog.Logger
 	Ready    func() bool // nil means always ready
+
+	// Assistant answers chat messages (an *assistant.Assistant).
+	Assistant Replier
+	// Conversations is the store the assistant keeps conversations in: history and feedback read and
+	// write it.
+	Conversations knowledge.Conversations
+	// Config holds the limits of the chat API; zero fields take the defaults.
+	Config Config
+	// Registerer, when set, gets the chat API's metrics; Gatherer, when set, is served at GET /metrics.
+	// Usually both are one *prometheus.Registry.
+	Registerer prometheus.Registerer
+	Gatherer   prometheus.Gatherer
+
+	once sync.Once
+	chat *chat
+}
+
+// chatState returns the state of the chat API, creating it on first use.
+func (s *Server) chatState() *chat {
+	s.once.Do(func() { s.chat = newChat(s) })
+	return s.chat
 }
 
 // Handler returns the HTTP handler with every route.
 func (s *Server) Handler() http.Handler {
+	c := s.chatState()
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /healthz", func(w http.ResponseWriter, r *http.Request) {
 		w.Header().Set("Content-Type", "text/plain; charset=utf-8")
 		_, _ = w.Write([]byte("ok\n"))
 	})
 	mux.HandleFunc("GET /readyz", s.readyz)
-	mux.HandleFunc("GET /api/v1/search", s.whenReady(s.search))
-	mux.HandleFunc("GET /api/v1/procedures/{code}", s.whenReady(s.procedure))
-	mux.HandleFunc("GET /api/v1/units", s.whenReady(s.units))
+	mux.HandleFunc("GET /api/v1/search", s.timeout(s.whenReady(s.search)))
+	mux.HandleFunc("GET /api/v1/procedures/{code}", s.timeout(s.whenReady(s.procedure)))
+	mux.HandleFunc("GET /api/v1/units", s.timeout(s.whenReady(s.units)))
+	// The chat routes bound their own time: a websocket lives long, an answer takes up to AnswerTimeout.
+	mux.HandleFunc("GET /ws", c.serveWS)
+	mux.HandleFunc("POST /api/v1/chat", c.postChat)
+	mux.HandleFunc("POST /api/v1/chat/feedback", c.postFeedback)
+	mux.HandleFunc("GET /api/v1/chat/{conversation_id}", c.getHistory)
+	mux.HandleFunc("OPTIONS /api/v1/chat", c.preflight)
+	mux.HandleFunc("OPTIONS /api/v1/chat/{rest...}", c.preflight)
+	if s.Gatherer != nil {
+		mux.Handle("GET /metrics", promhttp.HandlerFor(s.Gatherer, promhttp.HandlerOpts{}))
+	}
 	return s.limits(mux)
+}
+
+func (s *Server) logError(what string, err error) {
+	if s.Logger != nil {
+		s.Logger.Error("chat: "+what, "err", err)
+	}
 }
 
 func (s *Server) whenReady(h http.HandlerFunc) http.HandlerFunc {
@@ -60,10 +107,17 @@ func (s *Server) limits(next http.Handler) http.Handler {
 			writeError(w, http.StatusRequestURITooLong, "too_long", "Yêu cầu quá dài.")
 			return
 		}
+		next.ServeHTTP(w, r)
+	})
+}
+
+// timeout bounds a short request.
+func (s *Server) timeout(h http.HandlerFunc) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
 		ctx, cancel := context.WithTimeout(r.Context(), requestTimeout)
 		defer cancel()
-		next.ServeHTTP(w, r.WithContext(ctx))
-	})
+		h(w, r.WithContext(ctx))
+	}
 }
 
 func (s *Server) readyz(w http.ResponseWriter, r *http.Request) {

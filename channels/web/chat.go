@@ -1,0 +1,456 @@
+package web
+
+import (
+	"context"
+	"errors"
+	"net"
+	"net/http"
+	"net/netip"
+	"net/url"
+	"slices"
+	"strings"
+	"sync"
+	"time"
+	"unicode/utf8"
+
+	"github.com/gorilla/websocket"
+	"golang.org/x/time/rate"
+
+	"github.com/trolyao/trolyao/assistant"
+	"github.com/trolyao/trolyao/knowledge"
+)
+
+// Replier answers one message of a conversation; *assistant.Assistant implements it. emit receives the
+// streamed events (typing, deltas, the final answer); the returned answer is authoritative.
+type Replier interface {
+	Reply(ctx context.Context, conv, text string, emit func(assistant.Event)) (assistant.Answer, error)
+}
+
+var _ Replier = (*assistant.Assistant)(nil)
+
+// chat is the state of the chat API shared by the websocket and REST handlers: limits, conversation locks,
+// open connections, and what graceful shutdown needs.
+type chat struct {
+	s        *Server
+	cfg      Config
+	m        *metrics
+	upgrader websocket.Upgrader
+	slots    chan struct{} // answers being composed, at most cfg.MaxInFlight
+
+	base   context.Context // cancelled when Shutdown gives up waiting
+	cancel context.CancelFunc
+
+	mu      sync.Mutex
+	closing bool
+	active  sync.WaitGroup // accepted messages not answered yet
+	convs   map[string]*convLock
+	conns   map[*conn]struct{}
+	perIP   map[string]int
+	ipRate  map[string]*ipLimit
+}
+
+// convLock serialises the messages of one conversation. refs counts the messages accepted for it and not
+// answered yet; the lock is dropped from the map at zero.
+type convLock struct {
+	ch   chan struct{}
+	refs int
+}
+
+type ipLimit struct {
+	lim  *rate.Limiter
+	seen time.Time
+}
+
+// maxRateIPs bounds the per-IP limiters of the REST API kept in memory.
+const maxRateIPs = 10000
+
+func newChat(s *Server) *chat {
+	cfg := s.Config.withDefaults()
+	c := &chat{
+		s:     s,
+		cfg:   cfg,
+		m:     newMetrics(s.Registerer),
+		slots: make(chan struct{}, cfg.MaxInFlight),
+		convs: map[string]*convLock{}, conns: map[*conn]struct{}{}, perIP: map[string]int{}, ipRate: map[string]*ipLimit{},
+	}
+	c.base, c.cancel = context.WithCancel(context.Background())
+	c.upgrader = websocket.Upgrader{
+		HandshakeTimeout: 10 * time.Second,
+		ReadBufferSize:   1024,
+		WriteBufferSize:  1024,
+		WriteBufferPool:  &sync.Pool{},
+		CheckOrigin:      func(*http.Request) bool { return true }, // checked before Upgrade
+		Error: func(w http.ResponseWriter, r *http.Request, status int, reason error) {
+			writeError(w, status, "bad_request", "Yêu cầu kết nối websocket không hợp lệ.")
+		},
+	}
+	return c
+}
+
+// ready reports whether messages can be answered.
+func (c *chat) ready() bool {
+	s := c.s
+	if s.Ready != nil && !s.Ready() {
+		return false
+	}
+	return s.Assistant != nil && s.Conversations != nil
+}
+
+// begin counts an accepted message, unless the server is shutting down.
+func (c *chat) begin() *chatError {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if c.closing {
+		return errShuttingDown
+	}
+	c.active.Add(1)
+	return nil
+}
+
+func checkText(text string) *chatError {
+	text = strings.TrimSpace(text)
+	if text == "" {
+		return errEmpty
+	}
+	if utf8.RuneCountInString(text) > MaxChars {
+		return errTooLong
+	}
+	return nil
+}
+
+// resolve returns the conversation a message goes to: a new id when the client gave none, or gave a
+// well-formed id the server does not know (never used, or purged); the given id otherwise. It takes a
+// reference on the conversation's lock, which the caller releases with unref.
+func (c *chat) resolve(ctx context.Context, id string) (string, *chatError) {
+	if id == "" {
+		id = newConversationID()
+		c.ref(id)
+		return id, nil
+	}
+	if !validConversationID(id) {
+		return "", errBadConversation
+	}
+	c.mu.Lock()
+	if l, ok := c.convs[id]; ok { // a message of it is in flight
+		l.refs++
+		c.mu.Unlock()
+		return id, nil
+	}
+	c.mu.Unlock()
+	conv, err := c.s.Conversations.Load(ctx, id)
+	if err != nil {
+		c.s.logError("load conversation", err)
+		return "", errInternal
+	}
+	if len(conv.Messages) == 0 {
+		id = newConversationID()
+	}
+	c.ref(id)
+	return id, nil
+}
+
+func (c *chat) ref(id string) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	l := c.convs[id]
+	if l == nil {
+		l = &convLock{ch: make(chan struct{}, 1)}
+		c.convs[id] = l
+	}
+	l.refs++
+}
+
+func (c *chat) unref(id string) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	if l := c.convs[id]; l != nil {
+		if l.refs--; l.refs <= 0 {
+			delete(c.convs, id)
+		}
+	}
+}
+
+// sender delivers the frames of one answer: kind is the frame type (the SSE event name), v the frame.
+type sender func(kind string, v any)
+
+// answer answers text in conversation conv (resolved, referenced and counted by begin), sending typing, the
+// deltas and the answer or an error through send, then releases the conversation and the count. Messages of
+// one conversation are answered one at a time, in the order they took the lock.
+func (c *chat) answer(ctx context.Context, id, conv, text string, accepted time.Time, send sender) {
+	defer c.active.Done()
+	defer c.unref(conv)
+	ctx, cancel := context.WithTimeout(ctx, c.cfg.AnswerTimeout)
+	defer cancel()
+	stop := context.AfterFunc(c.base, cancel)
+	defer stop()
+
+	ans, cerr := c.compose(ctx, id, conv, text, send)
+	c.m.latency.Observe(time.Since(accepted).Seconds())
+	if cerr != nil {
+		c.m.answers.WithLabelValues("error").Inc()
+		c.m.reject(cerr)
+		send("error", errorFrame{Type: "error", ID: id, Code: cerr.Code, Message: cerr.Message, status: cerr.Status})
+		return
+	}
+	switch {
+	case ans.Abstained:
+		c.m.answers.WithLabelValues("abstained").Inc()
+	case len(ans.Options) > 0:
+		c.m.answers.WithLabelValues("clarify").Inc()
+	default:
+		c.m.answers.WithLabelValues("answered").Inc()
+	}
+	out := answerOf(ans)
+	out.Type, out.ID, out.ConversationID = "answer", id, conv
+	send("answer", out)
+}
+
+func (c *chat) compose(ctx context.Context, id, conv, text string, send sender) (assistant.Answer, *chatError) {
+	c.mu.Lock()
+	l := c.convs[conv]
+	c.mu.Unlock()
+	select {
+	case l.ch <- struct{}{}:
+	case <-ctx.Done():
+		return assistant.Answer{}, errTimeout
+	}
+	defer func() { <-l.ch }()
+
+	busy := time.NewTimer(c.cfg.BusyWait)
+	defer busy.Stop()
+	select {
+	case c.slots <- struct{}{}:
+	case <-busy.C:
+		return assistant.Answer{}, errBusy
+	case <-ctx.Done():
+		return assistant.Answer{}, errTimeout
+	}
+	defer func() { <-c.slots }()
+
+	ans, err := c.s.Assistant.Reply(ctx, conv, text, func(e assistant.Event) {
+		switch e.Kind {
+		case assistant.EventTyping:
+			send("typing", typingFrame{Type: "typing", ID: id})
+		case assistant.EventDelta:
+			for _, piece := range pieces(e.Delta) {
+				send("delta", deltaFrame{Type: "delta", ID: id, Text: piece})
+			}
+		}
+	})
+	if err != nil {
+		return ans, c.classify(err)
+	}
+	return ans, nil
+}
+
+// classify turns an error of the assistant into the protocol's error; internals go to the log only.
+func (c *chat) classify(err error) *chatError {
+	switch {
+	case errors.Is(err, assistant.ErrEmpty):
+		return errEmpty
+	case errors.Is(err, assistant.ErrTooLong):
+		return errTooLong
+	case errors.Is(err, knowledge.ErrInvalid):
+		return errBadRequest
+	case errors.Is(err, context.DeadlineExceeded), errors.Is(err, context.Canceled):
+		return errTimeout
+	}
+	c.s.logError("answer", err)
+	return errInternal
+}
+
+// minPiece is the size under which lines of an answer are sent together in one delta.
+const minPiece = 200
+
+// pieces cuts the text of a delta at line ends into pieces of at least minPiece bytes (the last may be
+// shorter), so that a long offline answer renders progressively in a handful of frames.
+func pieces(s string) []string {
+	if len(s) <= minPiece {
+		return []string{s}
+	}
+	var out []string
+	start := 0
+	for start < len(s) {
+		end := len(s)
+		if start+minPiece < len(s) {
+			if i := strings.IndexByte(s[start+minPiece:], '\n'); i >= 0 {
+				end = start + minPiece + i + 1
+			}
+		}
+		out = append(out, s[start:end])
+		start = end
+	}
+	return out
+}
+
+func (c *chat) history(ctx context.Context, id string) (History, *chatError) {
+	if !validConversationID(id) {
+		return History{}, errBadConversation
+	}
+	conv, err := c.s.Conversations.Load(ctx, id)
+	if err != nil {
+		c.s.logError("load conversation", err)
+		return History{}, errInternal
+	}
+	if len(conv.Messages) == 0 {
+		return History{}, errNotFound
+	}
+	conv.ID = id
+	return historyOf(conv, c.cfg.HistoryLimit), nil
+}
+
+func (c *chat) feedback(ctx context.Context, id string, messageID int64, value int) *chatError {
+	if !validConversationID(id) {
+		return errBadConversation
+	}
+	if value != 1 && value != -1 || messageID <= 0 {
+		return errBadRequest
+	}
+	err := c.s.Conversations.Feedback(ctx, id, messageID, value)
+	switch {
+	case err == nil:
+		return nil
+	case errors.Is(err, knowledge.ErrNotFound):
+		return errNotFound
+	case errors.Is(err, knowledge.ErrInvalid):
+		return errBadRequest
+	}
+	c.s.logError("feedback", err)
+	return errInternal
+}
+
+// clientIP is the address of the client: the peer, or, behind a trusted proxy, the right-most
+// X-Forwarded-For entry that is not a trusted proxy.
+func (c *chat) clientIP(r *http.Request) string {
+	host, _, err := net.SplitHostPort(r.RemoteAddr)
+	if err != nil {
+		host = r.RemoteAddr
+	}
+	addr, err := netip.ParseAddr(host)
+	if err != nil {
+		return host
+	}
+	addr = addr.Unmap()
+	if !c.trusted(addr) {
+		return addr.String()
+	}
+	var hops []string
+	for _, v := range r.Header.Values("X-Forwarded-For") {
+		hops = append(hops, strings.Split(v, ",")...)
+	}
+	for _, h := range slices.Backward(hops) {
+		a, err := netip.ParseAddr(strings.TrimSpace(h))
+		if err != nil {
+			break
+		}
+		a = a.Unmap()
+		if !c.trusted(a) {
+			return a.String()
+		}
+		addr = a
+	}
+	return addr.String()
+}
+
+func (c *chat) trusted(a netip.Addr) bool {
+	for _, p := range c.cfg.TrustedProxies {
+		if p.Contains(a) {
+			return true
+		}
+	}
+	return false
+}
+
+// originAllowed applies Config.AllowedOrigins to a browser's Origin header; requests without one pass.
+func (c *chat) originAllowed(r *http.Request) bool {
+	o := r.Header.Get("Origin")
+	if o == "" {
+		return true
+	}
+	u, err := url.Parse(o)
+	if err == nil && u.Host != "" && strings.EqualFold(u.Host, r.Host) {
+		return true
+	}
+	o = strings.ToLower(o)
+	for _, a := range c.cfg.AllowedOrigins {
+		if a == "*" || a == o {
+			return true
+		}
+	}
+	return false
+}
+
+// allowIP takes a token from the REST rate limiter of a client IP.
+func (c *chat) allowIP(ip string) bool {
+	now := time.Now()
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	l := c.ipRate[ip]
+	if l == nil {
+		if len(c.ipRate) >= maxRateIPs {
+			for k, v := range c.ipRate {
+				if now.Sub(v.seen) > time.Minute {
+					delete(c.ipRate, k)
+				}
+			}
+			if len(c.ipRate) >= maxRateIPs {
+				clear(c.ipRate)
+			}
+		}
+		l = &ipLimit{lim: rate.NewLimiter(c.cfg.MessageRate, c.cfg.MessageBurst)}
+		c.ipRate[ip] = l
+	}
+	l.seen = now
+	return l.lim.AllowN(now, 1)
+}
+
+// Shutdown stops the chat API gracefully: new messages get error busy (the server is restarting) and new
+// websockets are refused with 503, the answers already accepted finish until ctx is done (then they are
+// cancelled), and every websocket is closed with code 1001 (going away) after its last frames. It returns
+// ctx's error if the answers did not finish in time.
+//
+// Run it concurrently with http.Server.Shutdown and the same ctx: http.Server.Shutdown closes the listeners
+// and waits for the REST and SSE requests, but does not track websockets (they are hijacked); Shutdown does
+// not depend on which of the two starts first.
+//
+//	errc := make(chan error, 1)
+//	go func() { errc <- ws.Shutdown(ctx) }()
+//	err := errors.Join(srv.Shutdown(ctx), <-errc)
+func (s *Server) Shutdown(ctx context.Context) error {
+	c := s.chatState()
+	c.mu.Lock()
+	c.closing = true
+	c.mu.Unlock()
+
+	done := make(chan struct{})
+	go func() {
+		c.active.Wait()
+		close(done)
+	}()
+	var err error
+	select {
+	case <-done:
+	case <-ctx.Done():
+		err = ctx.Err()
+		c.cancel()
+	}
+
+	c.mu.Lock()
+	conns := make([]*conn, 0, len(c.conns))
+	for k := range c.conns {
+		conns = append(conns, k)
+	}
+	c.mu.Unlock()
+	for _, k := range conns {
+		k.goAway()
+	}
+	for _, k := range conns {
+		select {
+		case <-k.quit:
+		case <-ctx.Done():
+			k.close(0, "")
+		}
+	}
+	c.cancel()
+	return err
+}

@@ -1,0 +1,200 @@
+package web
+
+import (
+	"crypto/rand"
+	"encoding/base32"
+	"net/http"
+	"strconv"
+	"time"
+
+	"github.com/trolyao/trolyao/assistant"
+	"github.com/trolyao/trolyao/knowledge"
+)
+
+// Frames of the chat protocol v1 (docs/protocol.md). Every frame is one JSON object with a "type".
+
+// clientFrame is any frame a client sends; which fields count depends on Type.
+type clientFrame struct {
+	Type           string `json:"type"`
+	ID             string `json:"id"`
+	Text           string `json:"text"`
+	ConversationID string `json:"conversation_id"`
+	MessageID      int64  `json:"message_id"`
+	Value          int    `json:"value"`
+}
+
+type helloFrame struct {
+	Type     string `json:"type"`
+	V        int    `json:"v"`
+	MaxChars int    `json:"max_chars"`
+}
+
+type ackFrame struct {
+	Type           string `json:"type"`
+	ID             string `json:"id,omitempty"`
+	ConversationID string `json:"conversation_id"`
+}
+
+type typingFrame struct {
+	Type string `json:"type"`
+	ID   string `json:"id,omitempty"`
+}
+
+type deltaFrame struct {
+	Type string `json:"type"`
+	ID   string `json:"id,omitempty"`
+	Text string `json:"text"`
+}
+
+// Citation is a procedure in an answer: one it is grounded in, or one offered by a clarifying question.
+type Citation struct {
+	Code string `json:"code"`
+	Name string `json:"name"`
+	URL  string `json:"url,omitempty"`
+}
+
+// Answer is the final, authoritative answer to a message: the body of POST /api/v1/chat and, with "type"
+// and "id", the websocket answer frame.
+type Answer struct {
+	Type           string     `json:"type,omitempty"`
+	ID             string     `json:"id,omitempty"`
+	ConversationID string     `json:"conversation_id"`
+	MessageID      int64      `json:"message_id"`
+	Text           string     `json:"text"`
+	Citations      []Citation `json:"citations"`
+	Options        []Citation `json:"options"`
+	Suggestions    []string   `json:"suggestions"`
+	Abstained      bool       `json:"abstained"`
+}
+
+type errorFrame struct {
+	Type    string `json:"type"`
+	ID      string `json:"id,omitempty"`
+	Code    string `json:"code"`
+	Message string `json:"message"`
+	status  int    // over REST
+}
+
+type feedbackOKFrame struct {
+	Type      string `json:"type"`
+	MessageID int64  `json:"message_id"`
+}
+
+// HistoryMessage is one message of a conversation's history.
+type HistoryMessage struct {
+	ID       int64     `json:"id"`
+	Role     string    `json:"role"`
+	Text     string    `json:"text"`
+	Codes    []string  `json:"codes"`
+	At       time.Time `json:"at"`
+	Feedback int       `json:"feedback"`
+}
+
+// History is the body of GET /api/v1/chat/{conversation_id} and, with "type", the websocket history frame.
+type History struct {
+	Type           string           `json:"type,omitempty"`
+	ConversationID string           `json:"conversation_id"`
+	Messages       []HistoryMessage `json:"messages"`
+}
+
+type pongFrame struct {
+	Type string `json:"type"`
+}
+
+func answerOf(a assistant.Answer) Answer {
+	out := Answer{ConversationID: a.ConversationID, MessageID: a.MessageID, Text: a.Text, Abstained: a.Abstained,
+		Citations: citations(a.Citations), Options: citations(a.Options), Suggestions: a.Suggestions}
+	if out.Suggestions == nil {
+		out.Suggestions = []string{}
+	}
+	return out
+}
+
+func citations(cs []assistant.Citation) []Citation {
+	out := make([]Citation, 0, len(cs))
+	for _, c := range cs {
+		out = append(out, Citation{Code: c.Code, Name: c.Name, URL: c.URL})
+	}
+	return out
+}
+
+func historyOf(c knowledge.Conversation, limit int) History {
+	msgs := c.Messages
+	if len(msgs) > limit {
+		msgs = msgs[len(msgs)-limit:]
+	}
+	h := History{ConversationID: c.ID, Messages: make([]HistoryMessage, 0, len(msgs))}
+	for _, m := range msgs {
+		codes := m.Codes
+		if codes == nil {
+			codes = []string{}
+		}
+		h.Messages = append(h.Messages, HistoryMessage{ID: m.ID, Role: m.Role, Text: m.Text, Codes: codes,
+			At: m.At.UTC().Truncate(time.Second), Feedback: m.Feedback})
+	}
+	return h
+}
+
+// Conversation ids are 26 characters of [a-z2-7]: 128 random bits from crypto/rand in lower-case base32.
+const conversationIDLen = 26
+
+var idEncoding = base32.NewEncoding("abcdefghijklmnopqrstuvwxyz234567").WithPadding(base32.NoPadding)
+
+func newConversationID() string {
+	var b [16]byte
+	_, _ = rand.Read(b[:]) // never fails (crypto/rand)
+	return idEncoding.EncodeToString(b[:])
+}
+
+// validConversationID reports whether id has the form of a conversation id of the protocol: 26 characters of
+// [a-z0-9].
+func validConversationID(id string) bool {
+	if len(id) != conversationIDLen {
+		return false
+	}
+	for i := 0; i < len(id); i++ {
+		c := id[i]
+		if (c < 'a' || c > 'z') && (c < '0' || c > '9') {
+			return false
+		}
+	}
+	return true
+}
+
+// chatError is an error of the protocol: a code, a Vietnamese message for the user, and the HTTP status
+// used over REST.
+type chatError struct {
+	Code    string
+	Message string
+	Status  int
+}
+
+func (e *chatError) Error() string { return e.Code }
+
+// Errors of the protocol. The messages are shown to the user.
+var (
+	errBadRequest      = &chatError{"bad_request", "Yêu cầu không hợp lệ.", http.StatusBadRequest}
+	errBadVersion      = &chatError{"bad_version", "Phiên bản giao thức không được hỗ trợ, vui lòng tải lại trang.", http.StatusBadRequest}
+	errTooLong         = &chatError{"too_long", "Câu hỏi quá dài, vui lòng rút gọn (tối đa " + strconv.Itoa(MaxChars) + " ký tự).", http.StatusRequestEntityTooLarge}
+	errEmpty           = &chatError{"empty", "Vui lòng nhập câu hỏi.", http.StatusBadRequest}
+	errRateLimited     = &chatError{"rate_limited", "Bạn gửi tin nhắn quá nhanh, vui lòng chờ một chút rồi gửi lại.", http.StatusTooManyRequests}
+	errBusy            = &chatError{"busy", "Hệ thống đang bận, vui lòng thử lại sau ít phút.", http.StatusServiceUnavailable}
+	errShuttingDown    = &chatError{"busy", "Hệ thống đang khởi động lại để bảo trì, vui lòng thử lại sau ít phút.", http.StatusServiceUnavailable}
+	errBadConversation = &chatError{"bad_conversation", "Mã cuộc trò chuyện không hợp lệ.", http.StatusBadRequest}
+	errNotFound        = &chatError{"not_found", "Không tìm thấy cuộc trò chuyện hoặc tin nhắn.", http.StatusNotFound}
+	errNotReady        = &chatError{"not_ready", "Hệ thống đang nạp dữ liệu thủ tục, vui lòng thử lại sau ít phút.", http.StatusServiceUnavailable}
+	errInternal        = &chatError{"internal", "Đã có lỗi xảy ra, vui lòng thử lại sau.", http.StatusInternalServerError}
+	errTimeout         = &chatError{"internal", "Hệ thống phản hồi chậm, vui lòng thử lại.", http.StatusGatewayTimeout}
+	// Refusals before a websocket upgrade (HTTP only).
+	errOrigin      = &chatError{"forbidden", "Trang web này không được phép sử dụng trợ lý ảo.", http.StatusForbidden}
+	errConnLimit   = &chatError{"rate_limited", "Có quá nhiều kết nối từ địa chỉ của bạn, vui lòng đóng bớt cửa sổ trò chuyện.", http.StatusTooManyRequests}
+	errUnsupported = &chatError{"bad_request", "Yêu cầu phải là JSON (Content-Type: application/json).", http.StatusUnsupportedMediaType}
+)
+
+// Websocket close codes the server uses.
+const (
+	closeGoingAway      = 1001 // shutdown
+	closePolicy         = 1008 // a client that does not read its frames
+	closeReasonShutdown = "máy chủ khởi động lại"
+	closeReasonSlow     = "không đọc kịp dữ liệu"
+)

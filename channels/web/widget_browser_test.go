@@ -1,0 +1,283 @@
+package web_test
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+	"net/http/httptest"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/chromedp/chromedp"
+	"github.com/chromedp/chromedp/kb"
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/trolyao/trolyao/assistant"
+	"github.com/trolyao/trolyao/channels/web"
+	"github.com/trolyao/trolyao/channels/web/widget"
+	"github.com/trolyao/trolyao/ingest"
+	"github.com/trolyao/trolyao/internal/browsertest"
+	"github.com/trolyao/trolyao/knowledge"
+	"github.com/trolyao/trolyao/knowledge/embedded"
+	"github.com/trolyao/trolyao/knowledge/storetest"
+)
+
+// widgetSite is the chat server over the real catalog with the widget mounted beside it, as `serve` does.
+type widgetSite struct {
+	url           string // default link domains
+	restrictedURL string // the same chat server; the widget links only to hochiminhcity.gov.vn
+	conversations knowledge.Conversations
+}
+
+func newWidgetSite(t *testing.T) widgetSite {
+	t.Helper()
+	data := storetest.DataDir(t)
+	procs, _, err := ingest.ReadCatalog(filepath.Join(data, "procedures", "dvcqg-2026"))
+	require.NoError(t, err)
+	st, err := embedded.Open(t.TempDir())
+	require.NoError(t, err)
+	t.Cleanup(func() { st.Close() })
+	emb := knowledge.HashEmbedder{}
+	_, err = ingest.Sync(t.Context(), st, emb, emb.Meta(), procs, ingest.SyncOptions{})
+	require.NoError(t, err)
+	units, err := ingest.LoadUnits(data)
+	require.NoError(t, err)
+	convs := embedded.NewConversations(st)
+	searcher := &knowledge.Searcher{Store: st, Embedder: emb, Weights: knowledge.DefaultWeights}
+	srv := &web.Server{
+		Searcher: searcher, Store: st, Units: units,
+		Assistant:     &assistant.Assistant{Searcher: searcher, Store: st, Units: units, Conversations: convs},
+		Conversations: convs,
+		Config:        web.Config{MessageRate: 50, MessageBurst: 50},
+	}
+	chat := srv.Handler()
+	site := func(opts widget.Options) string {
+		mux := http.NewServeMux()
+		mux.Handle("/", chat)
+		h := widget.Handler(opts)
+		mux.Handle("GET /{$}", h)
+		mux.Handle("GET /widget.js", h)
+		mux.Handle("GET /widget/", h)
+		ts := httptest.NewServer(mux)
+		t.Cleanup(ts.Close)
+		return ts.URL
+	}
+	return widgetSite{
+		url:           site(widget.Options{}),
+		restrictedURL: site(widget.Options{LinkDomains: []string{"hochiminhcity.gov.vn"}}),
+		conversations: convs,
+	}
+}
+
+// widgetPhone starts the browser with a phone's viewport. Chromium does not make a window narrower than 500
+// CSS pixels, so the phone's viewport is emulated.
+func widgetPhone(t *testing.T, timeout time.Duration) context.Context {
+	t.Helper()
+	ctx := browsertest.New(t, 390, 844, timeout)
+	widgetDo(t, ctx, chromedp.EmulateViewport(390, 844, chromedp.EmulateMobile))
+	return ctx
+}
+
+// widgetRoot is the widget's shadow root in the page; the functions below read and drive it.
+const widgetRoot = `document.getElementById('trolyao-widget').shadowRoot`
+
+func widgetQ(sel string) chromedp.JSPath {
+	return chromedp.JSPath(widgetRoot + `.querySelector(` + widgetJSString(sel) + `)`)
+}
+
+func widgetJSString(s string) string {
+	return "'" + strings.NewReplacer(`\`, `\\`, `'`, `\'`).Replace(s) + "'"
+}
+
+func widgetEval[T any](t *testing.T, ctx context.Context, expr string) T {
+	t.Helper()
+	v, err := chromedp.Run(ctx, chromedp.Evaluate[T](expr))
+	require.NoError(t, err, expr)
+	return v
+}
+
+// waitFor polls a JavaScript predicate until it is truthy.
+func widgetWait(t *testing.T, ctx context.Context, what, expr string) {
+	t.Helper()
+	_, err := chromedp.Run(ctx, chromedp.Poll[bool]("!!("+expr+")",
+		chromedp.WithPollingInterval(50*time.Millisecond), chromedp.WithPollingTimeout(30*time.Second)))
+	require.NoError(t, err, "waiting for %s: %s", what, expr)
+}
+
+func widgetDo(t *testing.T, ctx context.Context, steps ...chromedp.Action[chromedp.Void]) {
+	t.Helper()
+	require.NoError(t, chromedp.Do(ctx, steps...))
+}
+
+// widgetFinalAnswers is the number of assistant messages whose authoritative answer is rendered.
+const widgetFinalAnswers = widgetRoot + `.querySelectorAll('.msg.assistant[data-state="final"]').length`
+
+// ask types text into the input, sends it with Enter and waits for answer number n.
+func widgetAsk(t *testing.T, ctx context.Context, text string, n int) {
+	t.Helper()
+	widgetDo(t, ctx, chromedp.SendKeys(widgetQ("#tl-input"), text+kb.Enter))
+	widgetWait(t, ctx, fmt.Sprintf("answer %d", n), fmt.Sprintf("%s >= %d", widgetFinalAnswers, n))
+}
+
+func widgetOpen(t *testing.T, ctx context.Context) {
+	t.Helper()
+	widgetWait(t, ctx, "the widget", `document.getElementById('trolyao-widget')`)
+	widgetDo(t, ctx, chromedp.Click(widgetQ(".bubble")))
+	widgetWait(t, ctx, "the connection", `document.getElementById('trolyao-widget').dataset.connection === 'open'`)
+}
+
+// The widget in real headless Chromium against the real chat server over the real catalog.
+func TestWidgetBrowser(t *testing.T) {
+	site := newWidgetSite(t)
+	t.Run("phone", func(t *testing.T) { widgetPhoneFlow(t, site) })
+	t.Run("text only", func(t *testing.T) { widgetTextOnly(t, site) })
+	t.Run("restricted links and memory", func(t *testing.T) { widgetRestrictedAndMemory(t, site) })
+}
+
+// The citizen's path on a phone: open, ask, see the answer stream in with its citation, tap a quick reply,
+// rate the answers, reload and find the conversation again, lose the connection and carry on.
+func widgetPhoneFlow(t *testing.T, site widgetSite) {
+	ctx := widgetPhone(t, 3*time.Minute)
+	widgetDo(t, ctx, chromedp.Navigate(site.url+"/"))
+	assert.Contains(t, widgetEval[string](t, ctx, `document.title`), "Dịch vụ công")
+	widgetWait(t, ctx, "the widget", `document.getElementById('trolyao-widget')`)
+	// The widget's styles apply under the demo page's strict CSP (no inline styles), and stay in the shadow root.
+	assert.Equal(t, "fixed", widgetEval[string](t, ctx, `getComputedStyle(`+widgetRoot+`.querySelector('.bubble')).position`))
+	assert.Equal(t, 0, widgetEval[int](t, ctx, `document.querySelectorAll('.bubble, .panel').length`))
+	assert.Equal(t, "idle", widgetEval[string](t, ctx, `document.getElementById('trolyao-widget').dataset.connection || 'idle'`),
+		"no websocket before the panel opens")
+
+	require.Equal(t, []float64{390, 844}, widgetEval[[]float64](t, ctx, `[innerWidth, innerHeight]`))
+	widgetOpen(t, ctx)
+	assert.Equal(t, "tl-input", widgetEval[string](t, ctx, widgetRoot+`.activeElement && `+widgetRoot+`.activeElement.id`),
+		"focus moves to the input")
+	rect := widgetEval[[]float64](t, ctx, `(() => { const r = `+widgetRoot+`.querySelector('.panel').getBoundingClientRect(); return [r.width, r.height]; })()`)
+	assert.Equal(t, []float64{390, 844}, rect, "full screen on a phone")
+	assert.Equal(t, "log", widgetEval[string](t, ctx, widgetRoot+`.querySelector('.log').getAttribute('role')`))
+	assert.Equal(t, "polite", widgetEval[string](t, ctx, widgetRoot+`.querySelector('.log').getAttribute('aria-live')`))
+	assert.Equal(t, 0, widgetEval[int](t, ctx, `Array.from(`+widgetRoot+`.querySelectorAll('button')).filter(b => !(b.getAttribute('aria-label') || b.textContent.trim())).length`),
+		"every button has a label")
+
+	widgetAsk(t, ctx, "làm lại căn cước cần gì", 1)
+	first := widgetRoot + `.querySelectorAll('.msg.assistant')[0]`
+	assert.GreaterOrEqual(t, widgetEval[int](t, ctx, `Number(`+first+`.dataset.deltas)`), 1,
+		"the answer was streamed (delta frames rendered) before the final answer replaced it")
+	assert.Contains(t, widgetEval[string](t, ctx, first+`.querySelector('.text').textContent`), "1.014064")
+	href := widgetEval[string](t, ctx, first+`.querySelector('a[data-code="1.014064"]').href`)
+	assert.True(t, strings.HasPrefix(href, "https://dichvucong.gov.vn/"), href)
+	assert.Equal(t, "noopener noreferrer", widgetEval[string](t, ctx, first+`.querySelector('a[data-code="1.014064"]').rel`))
+	assert.Equal(t, "", widgetEval[string](t, ctx, widgetRoot+`.querySelector('#tl-input').value`), "the input is cleared")
+
+	// A quick reply sends its text and gets a second answer about the procedure in focus.
+	suggestion := widgetEval[string](t, ctx, widgetRoot+`.querySelector('.suggestion').textContent`)
+	require.NotEmpty(t, suggestion)
+	widgetDo(t, ctx, chromedp.Click(widgetQ(".suggestion")))
+	widgetWait(t, ctx, "answer 2", widgetFinalAnswers+` >= 2`)
+	assert.Equal(t, suggestion, widgetEval[string](t, ctx, widgetRoot+`.querySelectorAll('.msg.user')[1].textContent`))
+	second := widgetRoot + `.querySelectorAll('.msg.assistant')[1]`
+	assert.NotEmpty(t, widgetEval[string](t, ctx, second+`.querySelector('.text').textContent`))
+	assert.Equal(t, 1, widgetEval[int](t, ctx, widgetRoot+`.querySelectorAll('.choices').length`), "only the last answer offers quick replies")
+
+	// Feedback: thumbs down on the second answer, up on the first; the server stores both.
+	widgetDo(t, ctx, chromedp.Click(chromedp.JSPath(second+`.querySelector('.feedback button[data-value="-1"]')`)))
+	widgetWait(t, ctx, "feedback_ok", second+`.dataset.feedbackOk === 'true'`)
+	widgetDo(t, ctx, chromedp.Click(chromedp.JSPath(first+`.querySelector('.feedback button[data-value="1"]')`)))
+	widgetWait(t, ctx, "feedback_ok", first+`.dataset.feedbackOk === 'true'`)
+	stored := widgetEval[string](t, ctx, `localStorage.getItem('trolyao:v1:' + location.origin)`)
+	conv := widgetConversationID(t, stored)
+	c, err := site.conversations.Load(t.Context(), conv)
+	require.NoError(t, err)
+	require.Len(t, c.Messages, 4)
+	assert.Equal(t, "làm lại căn cước cần gì", c.Messages[0].Text)
+	assert.Equal(t, 1, c.Messages[1].Feedback)
+	assert.Equal(t, -1, c.Messages[3].Feedback)
+	browsertest.Screenshot(t, ctx, "widget-phone")
+
+	// Reload: the conversation is back, synchronised with the server's history (feedback included).
+	widgetDo(t, ctx, chromedp.Reload())
+	widgetOpen(t, ctx)
+	widgetWait(t, ctx, "the history frame", `document.getElementById('trolyao-widget').dataset.history === '4'`)
+	texts := widgetEval[[]string](t, ctx, `Array.from(`+widgetRoot+`.querySelectorAll('.msg .text')).map(e => e.textContent)`)
+	require.Len(t, texts, 4)
+	assert.Equal(t, "làm lại căn cước cần gì", texts[0])
+	assert.Equal(t, suggestion, texts[2])
+	assert.Equal(t, c.Messages[1].Text, texts[1])
+	assert.Equal(t, "true", widgetEval[string](t, ctx, widgetRoot+`.querySelectorAll('.msg.assistant')[1].querySelector('button[data-value="-1"]').getAttribute('aria-pressed')`))
+	assert.True(t, widgetEval[bool](t, ctx, widgetRoot+`.querySelectorAll('.msg.assistant')[0].querySelector('a[data-code="1.014064"]') !== null`),
+		"the stored copy keeps the citation links")
+
+	// The connection drops: the widget reconnects and the conversation goes on.
+	widgetDo(t, ctx, chromedp.Evaluate[chromedp.Void](`window.__trolyaoWidget.drop()`))
+	widgetWait(t, ctx, "a reconnection", `document.getElementById('trolyao-widget').dataset.reconnects === '1' && document.getElementById('trolyao-widget').dataset.connection === 'open'`)
+	widgetAsk(t, ctx, "lệ phí bao nhiêu", 3)
+	c, err = site.conversations.Load(t.Context(), conv)
+	require.NoError(t, err)
+	assert.Len(t, c.Messages, 6, "the third question continues the same conversation")
+
+	// Keyboard: Escape closes the panel and focus returns to the bubble.
+	widgetDo(t, ctx, chromedp.Focus(widgetQ("#tl-input")), chromedp.KeyEvent(kb.Escape))
+	widgetWait(t, ctx, "the panel to close", widgetRoot+`.querySelector('.panel').hidden`)
+	assert.Equal(t, "bubble", widgetEval[string](t, ctx, widgetRoot+`.activeElement && `+widgetRoot+`.activeElement.className`))
+	assert.Equal(t, "false", widgetEval[string](t, ctx, widgetRoot+`.querySelector('.bubble').getAttribute('aria-expanded')`))
+}
+
+// widgetConversationID reads the conversation id from the widget's stored state.
+func widgetConversationID(t *testing.T, stored string) string {
+	t.Helper()
+	i := strings.Index(stored, `"conversationId":"`)
+	require.GreaterOrEqual(t, i, 0, stored)
+	rest := stored[i+len(`"conversationId":"`):]
+	id, _, _ := strings.Cut(rest, `"`)
+	require.Len(t, id, 26)
+	return id
+}
+
+// Text from the server is text: markup in a message stays visible characters, both when the widget renders
+// what the user typed and when it rebuilds the conversation from the server's history frame.
+func widgetTextOnly(t *testing.T, site widgetSite) {
+	ctx := browsertest.New(t, 1280, 800, 2*time.Minute)
+	widgetDo(t, ctx, chromedp.Navigate(site.url+"/"))
+	widgetOpen(t, ctx)
+	const attack = `<img src=x onerror="window.__pwned=1"><b>đậm</b> căn cước`
+	widgetAsk(t, ctx, attack, 1)
+	// Forget the stored copy of the messages but keep the conversation id: the reloaded page must rebuild the
+	// conversation from the server's history frame.
+	widgetDo(t, ctx, chromedp.Evaluate[chromedp.Void](`(() => {
+		const k = 'trolyao:v1:' + location.origin;
+		const s = JSON.parse(localStorage.getItem(k));
+		localStorage.setItem(k, JSON.stringify({conversationId: s.conversationId, messages: []}));
+	})()`))
+	widgetDo(t, ctx, chromedp.Reload())
+	widgetOpen(t, ctx)
+	widgetWait(t, ctx, "the history frame", `document.getElementById('trolyao-widget').dataset.history === '2'`)
+	assert.Equal(t, attack, widgetEval[string](t, ctx, widgetRoot+`.querySelector('.msg.user .text').textContent`))
+	assert.Equal(t, 0, widgetEval[int](t, ctx, widgetRoot+`.querySelectorAll('img, b').length`), "no element from the message text")
+	assert.Equal(t, 0, widgetEval[int](t, ctx, `document.querySelectorAll('img, b').length`))
+	assert.Equal(t, "undefined", widgetEval[string](t, ctx, `typeof window.__pwned`))
+	assert.Less(t, widgetEval[float64](t, ctx, widgetRoot+`.querySelector('.panel').getBoundingClientRect().width`), 500.0,
+		"a floating panel, not full screen, on a wide screen")
+	browsertest.Screenshot(t, ctx, "widget-desktop")
+}
+
+// A widget whose link domains exclude the catalog's host shows citations as plain text; memory mode writes
+// nothing to the browser's storage, so a reload starts afresh; the send button and Enter both send.
+func widgetRestrictedAndMemory(t *testing.T, site widgetSite) {
+	ctx := widgetPhone(t, 2*time.Minute)
+	widgetDo(t, ctx, chromedp.Navigate(site.restrictedURL+"/?persist=memory"))
+	widgetOpen(t, ctx)
+	widgetDo(t, ctx, chromedp.SendKeys(widgetQ("#tl-input"), "làm lại căn cước cần gì"), chromedp.Click(widgetQ(".send")))
+	widgetWait(t, ctx, "answer 1", widgetFinalAnswers+` >= 1`)
+	first := widgetRoot + `.querySelectorAll('.msg.assistant')[0]`
+	assert.Equal(t, "SPAN", widgetEval[string](t, ctx, first+`.querySelector('[data-code="1.014064"]').tagName`),
+		"dichvucong.gov.vn is not an allowed link domain here")
+	assert.Equal(t, 0, widgetEval[int](t, ctx, widgetRoot+`.querySelectorAll('.log a').length`))
+	widgetAsk(t, ctx, "lệ phí bao nhiêu", 2)
+	assert.Equal(t, 0, widgetEval[int](t, ctx, `localStorage.length + sessionStorage.length`), "memory mode stores nothing")
+	widgetDo(t, ctx, chromedp.Reload())
+	widgetOpen(t, ctx)
+	assert.Equal(t, 0, widgetEval[int](t, ctx, widgetRoot+`.querySelectorAll('.msg').length`), "a reload starts a new conversation")
+	assert.Equal(t, 0, widgetEval[int](t, ctx, `localStorage.length + sessionStorage.length`))
+}
