@@ -92,7 +92,8 @@ func (a *Assistant) Reply(ctx context.Context, conv, text string, emit func(Even
 	}
 	stored, err := a.Conversations.Append(ctx, conv, st,
 		knowledge.Message{Role: "user", Text: text, At: now},
-		knowledge.Message{Role: "assistant", Text: ans.Text, Codes: codes, At: now, Abstain: ans.Abstained})
+		knowledge.Message{Role: "assistant", Text: ans.Text, Codes: codes, At: now, Abstain: ans.Abstained,
+			Confidence: ans.Confidence})
 	if err != nil {
 		return Answer{}, fmt.Errorf("assistant: %w", err)
 	}

@@ -40,7 +40,7 @@ func Analyze(q string) (Query, error) {
 	}
 	text := Normalize(q)
 	typed := tokens(text)
-	toks := defaultLexicon.rewrite(typed)
+	toks := activeLexicon.Load().rewrite(typed)
 	folded := make([]string, 0, len(toks))
 	for _, t := range toks {
 		folded = append(folded, t.fold)

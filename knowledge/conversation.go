@@ -23,6 +23,9 @@ type Message struct {
 	Feedback int       `json:"feedback,omitempty"` // +1 / -1 given to an assistant message
 	Abstain  bool      `json:"abstain,omitempty"`  // the assistant could not answer
 	Channel  string    `json:"channel,omitempty"`  // "web", "zalo", "cli", …
+	// Confidence is the retrieval confidence of an assistant message that answered a new question (see
+	// Result.Confidence); 0 when no retrieval was made (a follow-up, a greeting).
+	Confidence float64 `json:"confidence,omitempty"`
 }
 
 // DialogueState is what the assistant remembers of a conversation between messages.
@@ -54,4 +57,44 @@ type Conversations interface {
 	Delete(ctx context.Context, id string) error
 	// Purge deletes conversations not updated since before; it returns how many.
 	Purge(ctx context.Context, before time.Time) (int, error)
+}
+
+// MaxFlagged is the most flagged messages one FlagLister call returns.
+const MaxFlagged = 20_000
+
+// Flagged is an assistant message that staff should look at, with the user's question it answered.
+type Flagged struct {
+	ConversationID string
+	Question       string  // the user message just before the answer; "" when it is no longer kept
+	Answer         Message // the assistant message
+}
+
+// FlagFilter selects flagged messages: assistant messages at or after Since that abstained, got feedback -1,
+// or have a Confidence above 0 and below Below.
+type FlagFilter struct {
+	Since time.Time
+	Below float64
+	Limit int // the newest Limit messages; 0 or more than MaxFlagged means MaxFlagged
+}
+
+// IsFlagged reports whether assistant message m matches f (times aside).
+func (f FlagFilter) IsFlagged(m Message) bool {
+	if m.Role != "assistant" {
+		return false
+	}
+	return m.Abstain || m.Feedback < 0 || (m.Confidence > 0 && m.Confidence < f.Below)
+}
+
+// Cap is the effective limit of f.
+func (f FlagFilter) Cap() int {
+	if f.Limit <= 0 || f.Limit > MaxFlagged {
+		return MaxFlagged
+	}
+	return f.Limit
+}
+
+// FlagLister is an optional capability of a Conversations store (every store in this repository has it): it
+// lists flagged assistant messages, newest first, for the staff feedback queue.
+type FlagLister interface {
+	Flagged(ctx context.Context, f FlagFilter) ([]Flagged, error)
 }

@@ -1,8 +1,12 @@
 package knowledge
 
 import (
+	"fmt"
 	"sort"
 	"strconv"
+	"strings"
+	"sync/atomic"
+	"unicode/utf8"
 )
 
 // The lexicon bridges the words citizens type and the words of the official catalog. It is applied to queries
@@ -233,12 +237,85 @@ type lexicon struct {
 	size    int
 }
 
-var defaultLexicon = compileLexicon()
+var defaultLexicon = compileLexicon(nil)
 
-func compileLexicon() *lexicon {
+// activeLexicon is the lexicon Analyze applies: the built-in rules with the runtime synonyms (SetSynonyms).
+var activeLexicon atomic.Pointer[lexicon]
+
+func init() { activeLexicon.Store(defaultLexicon) }
+
+// Limits of runtime synonyms.
+const (
+	MaxSynonyms           = 5000
+	MaxSynonymPhraseRunes = 100
+	MaxSynonymTargetRunes = 200
+)
+
+// Synonym is a lexicon rule staff add at run time: a question containing Phrase is read as if it said To
+// (the catalog's wording); an empty To drops the phrase.
+type Synonym struct {
+	Phrase string `json:"phrase"`
+	To     string `json:"to"`
+}
+
+// CheckSynonym reports whether s is a usable synonym (ErrInvalid, with the reason, otherwise).
+func CheckSynonym(s Synonym) error {
+	switch {
+	case !utf8.ValidString(s.Phrase) || !utf8.ValidString(s.To) || strings.ContainsRune(s.Phrase+s.To, 0):
+		return fmt.Errorf("synonym: %w: not valid UTF-8", ErrInvalid)
+	case len(rawSyllables(Normalize(s.Phrase))) == 0:
+		return fmt.Errorf("synonym: %w: empty phrase", ErrInvalid)
+	case utf8.RuneCountInString(s.Phrase) > MaxSynonymPhraseRunes:
+		return fmt.Errorf("synonym: %w: phrase longer than %d characters", ErrInvalid, MaxSynonymPhraseRunes)
+	case utf8.RuneCountInString(s.To) > MaxSynonymTargetRunes:
+		return fmt.Errorf("synonym: %w: target longer than %d characters", ErrInvalid, MaxSynonymTargetRunes)
+	}
+	return nil
+}
+
+// SetSynonyms replaces the runtime synonyms the query analyser applies, process-wide, from the next Analyze
+// on. They take precedence over the built-in rules for the same phrase. Invalid synonyms are skipped and
+// reported in the returned error (the valid ones are applied anyway); at most MaxSynonyms are used.
+func SetSynonyms(ss []Synonym) error {
+	var bad []string
+	ok := make([]Synonym, 0, len(ss))
+	for _, s := range ss {
+		if err := CheckSynonym(s); err != nil {
+			bad = append(bad, err.Error())
+			continue
+		}
+		if len(ok) == MaxSynonyms {
+			bad = append(bad, fmt.Sprintf("more than %d synonyms", MaxSynonyms))
+			break
+		}
+		ok = append(ok, Synonym{Phrase: Normalize(s.Phrase), To: Normalize(s.To)})
+	}
+	if len(ok) == 0 {
+		activeLexicon.Store(defaultLexicon)
+	} else {
+		activeLexicon.Store(compileLexicon(ok))
+	}
+	if len(bad) > 0 {
+		return fmt.Errorf("set synonyms: %w: %s", ErrInvalid, strings.Join(bad, "; "))
+	}
+	return nil
+}
+
+func compileLexicon(extra []Synonym) *lexicon {
 	lx := &lexicon{byFirst: map[string][]rule{}}
 	seen := map[string]bool{}
-	for _, r := range lexiconRules {
+	rules := make([]struct {
+		to   string
+		from []string
+	}, 0, len(extra)+len(lexiconRules))
+	for _, s := range extra {
+		rules = append(rules, struct {
+			to   string
+			from []string
+		}{s.To, []string{s.Phrase}})
+	}
+	rules = append(rules, lexiconRules...)
+	for _, r := range rules {
 		to := tokens(r.to)
 		for _, f := range r.from {
 			from := tokens(f)

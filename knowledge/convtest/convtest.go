@@ -32,6 +32,7 @@ func Run(t *testing.T, open func(t *testing.T) knowledge.Conversations) {
 	t.Run("Limit", func(t *testing.T) { testLimit(t, open(t)) })
 	t.Run("Concurrent", func(t *testing.T) { testConcurrent(t, open(t)) })
 	t.Run("Cancelled", func(t *testing.T) { testCancelled(t, open(t)) })
+	t.Run("Flagged", func(t *testing.T) { testFlagged(t, open(t)) })
 }
 
 // RunReopen checks that a store keeps everything across a close and a new open of the same storage.
@@ -438,4 +439,60 @@ func testCancelled(t *testing.T, c knowledge.Conversations) {
 	assert.Equal(t, knowledge.Conversation{ID: "z"}, load(t, c, "z"))
 	_, err = c.Load(ctx, "z")
 	assert.ErrorIs(t, err, context.Canceled)
+}
+
+// testFlagged checks the FlagLister capability: confidence is stored, and flagged answers (abstained, low
+// confidence, thumbs-down) come back newest first with the question before each, filtered by time and limited.
+func testFlagged(t *testing.T, c knowledge.Conversations) {
+	fl, ok := c.(knowledge.FlagLister)
+	require.True(t, ok, "every conversation store implements knowledge.FlagLister")
+	ctx := t.Context()
+	base := time.Date(2026, 7, 1, 8, 0, 0, 0, time.UTC)
+	at := func(min int) time.Time { return base.Add(time.Duration(min) * time.Minute) }
+	msg := func(m knowledge.Message, min int) knowledge.Message { m.At = at(min); return m }
+	low := answer("Có thể là…", "1.001")
+	low.Confidence = 0.3
+	good := answer("Đăng ký khai sinh…", "1.002")
+	good.Confidence = 0.95
+	abst := answer("Xin lỗi, tôi chưa rõ.")
+	abst.Abstain = true
+	follow := answer("Lệ phí: miễn phí.", "1.002") // a follow-up: no retrieval, confidence 0
+	disliked := answer("Cần tờ khai…", "1.003")
+	disliked.Confidence = 0.9
+
+	got := appendOK(t, c, "a", knowledge.DialogueState{}, msg(user("Làm sổ đỏ?"), 1), msg(low, 1),
+		msg(user("Khai sinh cần gì"), 2), msg(good, 2), msg(user("Lệ phí?"), 3), msg(follow, 3))
+	assert.Equal(t, 0.3, load(t, c, "a").Messages[1].Confidence, "confidence is stored")
+	appendOK(t, c, "b", knowledge.DialogueState{}, msg(user("Con mèo của tôi"), 4), msg(abst, 4))
+	gotC := appendOK(t, c, "c", knowledge.DialogueState{}, msg(user("Tạm trú"), 5), msg(disliked, 5))
+	appendOK(t, c, "d", knowledge.DialogueState{}, msg(user("Cũ quá"), -100), msg(abst, -100))
+	require.NoError(t, c.Feedback(ctx, "c", gotC[1].ID, -1))
+	require.NoError(t, c.Feedback(ctx, "a", got[3].ID, 1))
+
+	fs, err := fl.Flagged(ctx, knowledge.FlagFilter{Since: at(0), Below: 0.6})
+	require.NoError(t, err)
+	require.Len(t, fs, 3)
+	assert.Equal(t, "c", fs[0].ConversationID)
+	assert.Equal(t, "Tạm trú", fs[0].Question)
+	assert.Equal(t, -1, fs[0].Answer.Feedback)
+	assert.Equal(t, []string{"1.003"}, fs[0].Answer.Codes)
+	assert.Equal(t, at(5), fs[0].Answer.At)
+	assert.Equal(t, "b", fs[1].ConversationID)
+	assert.True(t, fs[1].Answer.Abstain)
+	assert.Equal(t, "Con mèo của tôi", fs[1].Question)
+	assert.Equal(t, "a", fs[2].ConversationID)
+	assert.Equal(t, "Làm sổ đỏ?", fs[2].Question)
+	assert.Equal(t, 0.3, fs[2].Answer.Confidence)
+	assert.Equal(t, got[1].ID, fs[2].Answer.ID)
+	assert.Equal(t, "assistant", fs[2].Answer.Role)
+
+	fs, err = fl.Flagged(ctx, knowledge.FlagFilter{Since: at(0), Below: 0.6, Limit: 1})
+	require.NoError(t, err)
+	require.Len(t, fs, 1)
+	assert.Equal(t, "c", fs[0].ConversationID)
+
+	fs, err = fl.Flagged(ctx, knowledge.FlagFilter{Since: at(-200), Below: 0.2})
+	require.NoError(t, err)
+	require.Len(t, fs, 3, "0.3 is not below 0.2; the old abstention is now included")
+	assert.Equal(t, "d", fs[2].ConversationID)
 }

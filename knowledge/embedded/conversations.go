@@ -321,3 +321,49 @@ func timeKey(t time.Time, id string) []byte {
 func keyTime(k []byte) time.Time {
 	return time.UnixMicro(int64(binary.BigEndian.Uint64(k) ^ (1 << 63))).UTC()
 }
+
+var _ knowledge.FlagLister = (*Conversations)(nil)
+
+// Flagged lists the flagged assistant messages, newest first, reading every conversation updated since
+// f.Since in one read transaction.
+func (c *Conversations) Flagged(ctx context.Context, f knowledge.FlagFilter) ([]knowledge.Flagged, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, fmt.Errorf("embedded: flagged: %w", err)
+	}
+	var out []knowledge.Flagged
+	err := c.db.View(func(tx *bolt.Tx) error {
+		times := tx.Bucket(bucketConvTimes)
+		if times == nil {
+			return nil
+		}
+		cur := times.Cursor()
+		for k, _ := cur.Seek(timeKey(f.Since.Truncate(time.Microsecond), "")); k != nil; k, _ = cur.Next() {
+			if err := ctx.Err(); err != nil {
+				return err
+			}
+			id := string(k[8:])
+			mb := msgBucket(tx, id)
+			if mb == nil {
+				continue
+			}
+			var msgs []knowledge.Message
+			err := mb.ForEach(func(k, v []byte) error {
+				var m knowledge.Message
+				if err := json.Unmarshal(v, &m); err != nil {
+					return fmt.Errorf("decode message %d: %w", binary.BigEndian.Uint64(k), err)
+				}
+				msgs = append(msgs, m)
+				return nil
+			})
+			if err != nil {
+				return err
+			}
+			out = memconv.CollectFlagged(out, id, msgs, f)
+		}
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("embedded: flagged: %w", err)
+	}
+	return memconv.SortFlagged(out, f), nil
+}

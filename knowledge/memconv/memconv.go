@@ -8,6 +8,7 @@ import (
 	"context"
 	"fmt"
 	"slices"
+	"strings"
 	"sync"
 	"time"
 
@@ -150,4 +151,55 @@ func cloneState(st knowledge.DialogueState) knowledge.DialogueState {
 func cloneMessage(m knowledge.Message) knowledge.Message {
 	m.Codes = CloneStrings(m.Codes)
 	return m
+}
+
+var _ knowledge.FlagLister = (*Conversations)(nil)
+
+// Flagged lists the flagged assistant messages, newest first.
+func (c *Conversations) Flagged(ctx context.Context, f knowledge.FlagFilter) ([]knowledge.Flagged, error) {
+	if err := ctx.Err(); err != nil {
+		return nil, fmt.Errorf("memconv: flagged: %w", err)
+	}
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	var out []knowledge.Flagged
+	for id, cv := range c.convs {
+		out = CollectFlagged(out, id, cv.msgs, f)
+	}
+	return SortFlagged(out, f), nil
+}
+
+// CollectFlagged appends to out the messages of conversation id (oldest first) that f flags, each with the
+// user message before it.
+func CollectFlagged(out []knowledge.Flagged, id string, msgs []knowledge.Message, f knowledge.FlagFilter) []knowledge.Flagged {
+	question := ""
+	for _, m := range msgs {
+		if m.Role == RoleUser {
+			question = m.Text
+			continue
+		}
+		if f.IsFlagged(m) && !m.At.Before(f.Since) {
+			out = append(out, knowledge.Flagged{ConversationID: id, Question: question, Answer: cloneMessage(m)})
+		}
+		question = ""
+	}
+	return out
+}
+
+// SortFlagged orders flagged messages newest first (then by conversation and message ID) and applies the
+// filter's limit.
+func SortFlagged(fs []knowledge.Flagged, f knowledge.FlagFilter) []knowledge.Flagged {
+	slices.SortFunc(fs, func(a, b knowledge.Flagged) int {
+		if c := b.Answer.At.Compare(a.Answer.At); c != 0 {
+			return c
+		}
+		if a.ConversationID != b.ConversationID {
+			return strings.Compare(a.ConversationID, b.ConversationID)
+		}
+		return int(a.Answer.ID - b.Answer.ID)
+	})
+	if n := f.Cap(); len(fs) > n {
+		fs = fs[:n]
+	}
+	return fs
 }

@@ -28,7 +28,7 @@ var _ knowledge.Conversations = (*Conversations)(nil)
 func NewConversations(s *Store) *Conversations { return &Conversations{pool: s.pool, log: s.log} }
 
 // loadSQL reads the state and every message of a conversation in one statement, hence one snapshot.
-const loadSQL = `SELECT c.state, c.updated, m.id, m.role, m.text, m.codes, m.at, m.feedback, m.abstain, m.channel
+const loadSQL = `SELECT c.state, c.updated, m.id, m.role, m.text, m.codes, m.at, m.feedback, m.abstain, m.channel, m.confidence
 FROM conversations c LEFT JOIN conversation_messages m ON m.conversation_id = c.id
 WHERE c.id = $1
 ORDER BY m.id`
@@ -54,9 +54,10 @@ func (c *Conversations) Load(ctx context.Context, id string) (knowledge.Conversa
 		feedback *int16
 		abstain  *bool
 		channel  *string
+		conf     *float64
 	)
 	found := false
-	_, err = pgx.ForEachRow(rows, []any{&state, &updated, &msgID, &role, &text, &codes, &at, &feedback, &abstain, &channel},
+	_, err = pgx.ForEachRow(rows, []any{&state, &updated, &msgID, &role, &text, &codes, &at, &feedback, &abstain, &channel, &conf},
 		func() error {
 			if !found {
 				found = true
@@ -70,7 +71,7 @@ func (c *Conversations) Load(ctx context.Context, id string) (knowledge.Conversa
 			}
 			out.Messages = append(out.Messages, knowledge.Message{
 				ID: *msgID, Role: *role, Text: *text, Codes: memconv.CloneStrings(codes), At: at.UTC(),
-				Feedback: int(*feedback), Abstain: *abstain, Channel: *channel,
+				Feedback: int(*feedback), Abstain: *abstain, Channel: *channel, Confidence: *conf,
 			})
 			return nil
 		})
@@ -115,9 +116,9 @@ func (c *Conversations) Append(ctx context.Context, id string, st knowledge.Dial
 			if codes == nil {
 				codes = []string{} // not NULL
 			}
-			b.Queue(`INSERT INTO conversation_messages (conversation_id, id, role, text, codes, at, feedback, abstain, channel)
-				VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)`,
-				id, m.ID, m.Role, m.Text, codes, m.At, int16(m.Feedback), m.Abstain, m.Channel)
+			b.Queue(`INSERT INTO conversation_messages (conversation_id, id, role, text, codes, at, feedback, abstain, channel, confidence)
+				VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)`,
+				id, m.ID, m.Role, m.Text, codes, m.At, int16(m.Feedback), m.Abstain, m.Channel, m.Confidence)
 			out[i] = m
 		}
 		if drop := last - knowledge.MaxStoredMessages; drop > 0 {
@@ -173,4 +174,45 @@ func (c *Conversations) Purge(ctx context.Context, before time.Time) (int, error
 	n := int(tag.RowsAffected())
 	c.log.Debug("conversations purged", "before", limit, "count", n)
 	return n, nil
+}
+
+var _ knowledge.FlagLister = (*Conversations)(nil)
+
+// flaggedSQL lists flagged assistant messages with the user message just before each (migration 0003 adds
+// confidence and the index on at).
+const flaggedSQL = `SELECT m.conversation_id, m.id, m.text, m.codes, m.at, m.feedback, m.abstain, m.channel, m.confidence,
+	COALESCE((SELECT u.text FROM conversation_messages u
+		WHERE u.conversation_id = m.conversation_id AND u.id = m.id - 1 AND u.role = 'user'), '')
+FROM conversation_messages m
+WHERE m.role = 'assistant' AND m.at >= $1
+	AND (m.abstain OR m.feedback < 0 OR (m.confidence > 0 AND m.confidence < $2))
+ORDER BY m.at DESC, m.conversation_id, m.id
+LIMIT $3`
+
+// Flagged lists the flagged assistant messages, newest first.
+func (c *Conversations) Flagged(ctx context.Context, f knowledge.FlagFilter) ([]knowledge.Flagged, error) {
+	rows, err := c.pool.Query(ctx, flaggedSQL, f.Since.Truncate(time.Microsecond), f.Below, f.Cap())
+	if err != nil {
+		return nil, fmt.Errorf("postgres: flagged: %w", err)
+	}
+	var (
+		out      []knowledge.Flagged
+		fl       knowledge.Flagged
+		codes    []string
+		feedback int16
+	)
+	fl.Answer.Role = memconv.RoleAssistant
+	_, err = pgx.ForEachRow(rows, []any{&fl.ConversationID, &fl.Answer.ID, &fl.Answer.Text, &codes, &fl.Answer.At,
+		&feedback, &fl.Answer.Abstain, &fl.Answer.Channel, &fl.Answer.Confidence, &fl.Question}, func() error {
+		x := fl
+		x.Answer.Codes = memconv.CloneStrings(codes)
+		x.Answer.Feedback = int(feedback)
+		x.Answer.At = x.Answer.At.UTC()
+		out = append(out, x)
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("postgres: flagged: %w", err)
+	}
+	return out, nil
 }

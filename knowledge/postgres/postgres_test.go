@@ -127,8 +127,9 @@ func TestOpenConcurrent(t *testing.T) {
 	require.NoError(t, err)
 	tables, err = pgx.CollectRows(rows, pgx.RowTo[string])
 	require.NoError(t, err)
-	assert.Equal(t, []string{"conversation_messages", "conversations", "corpus", "meta", "postings", "procedures",
-		"schema_migrations", "term_stats"}, tables)
+	// The catalog's tables; other parts of the service add theirs through migrations of their own.
+	assert.Subset(t, tables, []string{"conversation_messages", "conversations", "corpus", "meta", "postings",
+		"procedures", "schema_migrations", "term_stats"})
 }
 
 func TestOpenInvalid(t *testing.T) {

@@ -1,0 +1,35 @@
+package embedded_test
+
+import (
+	"path/filepath"
+	"testing"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/trolyao/trolyao/staff"
+	"github.com/trolyao/trolyao/staff/embedded"
+	"github.com/trolyao/trolyao/staff/stafftest"
+)
+
+func TestContract(t *testing.T) {
+	stafftest.Run(t, func(t *testing.T) staff.Repo {
+		r, err := embedded.Open(filepath.Join(t.TempDir(), "staff.db"))
+		require.NoError(t, err)
+		t.Cleanup(func() { r.Close() })
+		return r
+	})
+}
+
+func TestReopen(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "staff.db")
+	r, err := embedded.Open(path)
+	require.NoError(t, err)
+	require.NoError(t, r.CreateUser(t.Context(), staff.User{Username: "lan", Role: staff.RoleAdmin, Password: "h"}))
+	require.NoError(t, r.Close())
+	r, err = embedded.Open(path)
+	require.NoError(t, err)
+	defer r.Close()
+	u, err := r.User(t.Context(), "lan")
+	require.NoError(t, err)
+	require.Equal(t, staff.RoleAdmin, u.Role)
+}

@@ -1,0 +1,356 @@
+package staff
+
+import (
+	"errors"
+	"net/http"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	"github.com/trolyao/trolyao/assistant"
+	"github.com/trolyao/trolyao/knowledge"
+)
+
+// Kinds of queue groups.
+const (
+	ByQuestion  = "question"
+	ByProcedure = "procedure"
+)
+
+const (
+	maxExamples     = 5
+	maxGroupCodes   = 10
+	defaultQueueAge = 90 * 24 * time.Hour
+)
+
+// QuestionKey is the group key of a question: its redacted, folded syllables, so that questions differing in
+// case, accents, punctuation or personal numbers fall together.
+func QuestionKey(q string) string {
+	return strings.Join(knowledge.Syllables(assistant.Redact(q)), " ")
+}
+
+// Group is one row of the feedback queue.
+type Group struct {
+	Key           string     `json:"key"`
+	Question      string     `json:"question,omitempty"`
+	Code          string     `json:"code,omitempty"`
+	Name          string     `json:"name,omitempty"`
+	Count         int        `json:"count"`
+	Abstained     int        `json:"abstained"`
+	LowConfidence int        `json:"low_confidence"`
+	ThumbsDown    int        `json:"thumbs_down"`
+	FirstAt       time.Time  `json:"first_at"`
+	LastAt        time.Time  `json:"last_at"`
+	HandledAt     *time.Time `json:"handled_at,omitempty"`
+	HandledBy     string     `json:"handled_by,omitempty"`
+	Examples      []string   `json:"examples"`
+	Codes         []string   `json:"codes,omitempty"`
+}
+
+// GroupFlagged groups flagged messages by question or by procedure (the first cited code), most frequent
+// first. Texts are redacted. below is the low-confidence threshold.
+func GroupFlagged(fs []knowledge.Flagged, by string, below float64) []Group {
+	m := map[string]*Group{}
+	var order []string
+	for _, f := range fs {
+		q := assistant.Redact(f.Question)
+		key := QuestionKey(f.Question)
+		if by == ByProcedure {
+			key = ""
+			if len(f.Answer.Codes) > 0 {
+				key = f.Answer.Codes[0]
+			}
+		}
+		g, ok := m[key]
+		if !ok {
+			g = &Group{Key: key, FirstAt: f.Answer.At, LastAt: f.Answer.At, Examples: []string{}}
+			if by == ByProcedure {
+				g.Code = key
+			} else {
+				g.Question = q
+			}
+			m[key] = g
+			order = append(order, key)
+		}
+		g.Count++
+		switch {
+		case f.Answer.Abstain:
+			g.Abstained++
+		case f.Answer.Confidence > 0 && f.Answer.Confidence < below:
+			g.LowConfidence++
+		}
+		if f.Answer.Feedback < 0 {
+			g.ThumbsDown++
+		}
+		if f.Answer.At.Before(g.FirstAt) {
+			g.FirstAt = f.Answer.At
+		}
+		if f.Answer.At.After(g.LastAt) {
+			g.LastAt = f.Answer.At
+		}
+		if q != "" && len(g.Examples) < maxExamples && !slices.Contains(g.Examples, q) {
+			g.Examples = append(g.Examples, q)
+		}
+		if by == ByQuestion {
+			for _, c := range f.Answer.Codes {
+				if len(g.Codes) < maxGroupCodes && !slices.Contains(g.Codes, c) {
+					g.Codes = append(g.Codes, c)
+				}
+			}
+		}
+	}
+	out := make([]Group, 0, len(order))
+	for _, k := range order {
+		out = append(out, *m[k])
+	}
+	slices.SortStableFunc(out, func(a, b Group) int {
+		if a.Count != b.Count {
+			return b.Count - a.Count
+		}
+		return b.LastAt.Compare(a.LastAt)
+	})
+	return out
+}
+
+func (s *Service) unanswered(w http.ResponseWriter, r *http.Request, _ *principal) {
+	q := r.URL.Query()
+	by := q.Get("by")
+	if by == "" {
+		by = ByQuestion
+	}
+	status := q.Get("status")
+	if status == "" {
+		status = "open"
+	}
+	if (by != ByQuestion && by != ByProcedure) || (status != "open" && status != "handled" && status != "all") {
+		writeError(w, http.StatusBadRequest, "bad_request", "Tham số by phải là question hoặc procedure; status là open, handled hoặc all.")
+		return
+	}
+	limit, e := queryInt(r, "limit", 100, 1, MaxListLimit)
+	if e != nil {
+		e.write(w)
+		return
+	}
+	since := s.now().Add(-defaultQueueAge)
+	if v := q.Get("since"); v != "" {
+		t, err := time.Parse(time.RFC3339, v)
+		if err != nil {
+			writeError(w, http.StatusBadRequest, "bad_request", "Tham số since phải là thời điểm RFC 3339, ví dụ 2026-07-01T00:00:00Z.")
+			return
+		}
+		since = t
+	}
+	fl, ok := s.opt.Conversations.(knowledge.FlagLister)
+	if !ok {
+		writeJSON(w, http.StatusOK, map[string]any{"groups": []Group{}})
+		return
+	}
+	ctx := r.Context()
+	fs, err := fl.Flagged(ctx, knowledge.FlagFilter{Since: since, Below: s.opt.LowConfidence})
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	hs, err := s.opt.Repo.Handled(ctx)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	handled := map[string]Handled{}
+	for _, h := range hs {
+		if h.Kind == by {
+			handled[h.Key] = h
+		}
+	}
+	var out []Group
+	for _, g := range GroupFlagged(fs, by, s.opt.LowConfidence) {
+		h, isHandled := handled[g.Key]
+		if isHandled {
+			at := h.At
+			g.HandledAt, g.HandledBy = &at, h.By
+		}
+		open := !isHandled || g.LastAt.After(h.At)
+		if (status == "open" && !open) || (status == "handled" && open) {
+			continue
+		}
+		if g.Code != "" {
+			if p, err := s.opt.Store.Get(ctx, g.Code); err == nil {
+				g.Name = p.Name
+			}
+		}
+		out = append(out, g)
+		if len(out) == limit {
+			break
+		}
+	}
+	if out == nil {
+		out = []Group{}
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"groups": out})
+}
+
+func (s *Service) markHandled(w http.ResponseWriter, r *http.Request, p *principal) {
+	var req struct {
+		By  string `json:"by"`
+		Key string `json:"key"`
+	}
+	if e := decode(w, r, &req); e != nil {
+		e.write(w)
+		return
+	}
+	if (req.By != ByQuestion && req.By != ByProcedure) || len(req.Key) > 2000 || !utf8.ValidString(req.Key) {
+		writeError(w, http.StatusBadRequest, "bad_request", "Cần by (question hoặc procedure) và key (tối đa 2.000 ký tự).")
+		return
+	}
+	if err := s.opt.Repo.SetHandled(r.Context(), Handled{Kind: req.By, Key: req.Key, By: p.Actor(), At: s.now()}); err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	s.record(r.Context(), p.Actor(), "queue_handled", req.By+":"+req.Key, nil)
+	w.WriteHeader(http.StatusNoContent)
+}
+
+func (s *Service) link(w http.ResponseWriter, r *http.Request, p *principal) {
+	var req struct {
+		Question string `json:"question"`
+		Code     string `json:"code"`
+	}
+	if e := decode(w, r, &req); e != nil {
+		e.write(w)
+		return
+	}
+	alias := knowledge.Normalize(assistant.Redact(strings.TrimSpace(req.Question)))
+	if alias == "" || utf8.RuneCountInString(alias) > knowledge.MaxQueryRunes || !utf8.ValidString(alias) {
+		writeError(w, http.StatusBadRequest, "bad_request", "Câu hỏi phải có từ 1 đến 500 ký tự.")
+		return
+	}
+	if !validCode(req.Code) {
+		errNotFound.write(w)
+		return
+	}
+	ctx := r.Context()
+	s.pubMu.Lock()
+	defer s.pubMu.Unlock()
+	rec, err := s.opt.Store.Get(ctx, req.Code)
+	if errors.Is(err, knowledge.ErrNotFound) {
+		writeError(w, http.StatusNotFound, "not_found", "Thủ tục này không có trong danh mục đã xuất bản.")
+		return
+	} else if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	key := QuestionKey(alias)
+	has := func(p *knowledge.Procedure) bool {
+		return slices.ContainsFunc(p.Aliases, func(a string) bool { return QuestionKey(a) == key })
+	}
+	var v Version
+	if !has(&rec) {
+		rec.Aliases = append(rec.Aliases, alias)
+		if fields := Validate(&rec); len(fields) > 0 {
+			invalidRecord(fields).write(w)
+			return
+		}
+		vs, err := s.publishRecords(ctx, []knowledge.Procedure{rec}, nil, ActionAlias, p.Actor(), "Thêm cách gọi: "+alias, nil)
+		if err != nil {
+			s.fail(w, r, err)
+			return
+		}
+		v = vs[0]
+		// A draft of the procedure gets the alias too, so publishing it later keeps the link.
+		if d, err := s.opt.Repo.Draft(ctx, req.Code); err == nil && !has(&d.Procedure) {
+			d.Procedure.Aliases = append(d.Procedure.Aliases, alias)
+			d.UpdatedBy, d.UpdatedAt = p.Actor(), s.now()
+			if _, err := s.opt.Repo.SaveDraft(ctx, d, d.Version); err != nil {
+				s.log.Warn("staff: alias not added to the draft", "code", req.Code, "err", err)
+			}
+		}
+	} else {
+		vs, err := s.opt.Repo.Versions(ctx, req.Code)
+		if err != nil {
+			s.fail(w, r, err)
+			return
+		}
+		v = Version{Code: req.Code}
+		if len(vs) > 0 {
+			v = vs[0]
+		}
+	}
+	if err := s.opt.Repo.SetHandled(ctx, Handled{Kind: ByQuestion, Key: key, By: p.Actor(), At: s.now()}); err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	s.record(ctx, p.Actor(), "alias_link", req.Code, map[string]any{"version": v.Version, "question_key": key})
+	writeJSON(w, http.StatusOK, v)
+}
+
+func (s *Service) listSynonyms(w http.ResponseWriter, r *http.Request, _ *principal) {
+	ss, err := s.opt.Repo.Synonyms(r.Context())
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	if ss == nil {
+		ss = []Synonym{}
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"items": ss})
+}
+
+func (s *Service) addSynonym(w http.ResponseWriter, r *http.Request, p *principal) {
+	var req struct {
+		Phrase string `json:"phrase"`
+		To     string `json:"to"`
+	}
+	if e := decode(w, r, &req); e != nil {
+		e.write(w)
+		return
+	}
+	syn := knowledge.Synonym{Phrase: strings.TrimSpace(knowledge.Normalize(req.Phrase)), To: strings.TrimSpace(knowledge.Normalize(req.To))}
+	if err := knowledge.CheckSynonym(syn); err != nil {
+		(&apiErr{status: http.StatusUnprocessableEntity, code: "invalid", message: "Từ đồng nghĩa không hợp lệ.",
+			fields: []FieldReason{{"phrase", "Cụm từ gồm 1–100 ký tự; nghĩa thay thế tối đa 200 ký tự."}}}).write(w)
+		return
+	}
+	ctx := r.Context()
+	if ss, err := s.opt.Repo.Synonyms(ctx); err != nil {
+		s.fail(w, r, err)
+		return
+	} else if len(ss) >= knowledge.MaxSynonyms && !slices.ContainsFunc(ss, func(x Synonym) bool { return x.Phrase == syn.Phrase }) {
+		writeError(w, http.StatusUnprocessableEntity, "invalid", "Đã đạt số từ đồng nghĩa tối đa.")
+		return
+	}
+	out, err := s.opt.Repo.AddSynonym(ctx, Synonym{Phrase: syn.Phrase, To: syn.To, By: p.Actor(), At: s.now()})
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	if err := s.ReloadSynonyms(ctx); err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	s.record(ctx, p.Actor(), "synonym_add", syn.Phrase, map[string]any{"to": syn.To, "id": out.ID})
+	writeJSON(w, http.StatusCreated, out)
+}
+
+func (s *Service) deleteSynonym(w http.ResponseWriter, r *http.Request, p *principal) {
+	id, err := strconv.ParseInt(r.PathValue("id"), 10, 64)
+	if err != nil {
+		errNotFound.write(w)
+		return
+	}
+	ctx := r.Context()
+	if err := s.opt.Repo.DeleteSynonym(ctx, id); errors.Is(err, knowledge.ErrNotFound) {
+		errNotFound.write(w)
+		return
+	} else if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	if err := s.ReloadSynonyms(ctx); err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	s.record(ctx, p.Actor(), "synonym_delete", strconv.FormatInt(id, 10), nil)
+	w.WriteHeader(http.StatusNoContent)
+}

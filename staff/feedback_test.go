@@ -1,0 +1,225 @@
+package staff_test
+
+import (
+	"net/http"
+	"strconv"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/trolyao/trolyao/knowledge"
+	"github.com/trolyao/trolyao/knowledge/memconv"
+	"github.com/trolyao/trolyao/staff"
+)
+
+type queue struct {
+	Groups []staff.Group `json:"groups"`
+}
+
+func TestUnanswered(t *testing.T) {
+	convs := memconv.New()
+	e := newEnv(t, smallStore(t), nil, convs)
+	e.addUser("lan", staff.RoleEditor)
+	c := e.login("lan")
+	ctx := t.Context()
+	now := e.clock.Now()
+	at := func(h int) time.Time { return now.Add(time.Duration(h) * time.Hour) }
+	say := func(id, q string, when time.Time, a knowledge.Message) int64 {
+		a.Role, a.At = "assistant", when
+		got, err := convs.Append(ctx, id, knowledge.DialogueState{}, knowledge.Message{Role: "user", Text: q, At: when}, a)
+		require.NoError(t, err)
+		return got[1].ID
+	}
+	say("a", "Làm giấy chào đời cho con?", at(-50), knowledge.Message{Text: "Xin lỗi…", Abstain: true})
+	say("b", "lam giay chao doi cho con", at(-40), knowledge.Message{Text: "Xin lỗi…", Abstain: true})
+	say("c", "Số tôi 0912 345 678, làm căn cước", at(-30), knowledge.Message{Text: "Có thể…", Codes: []string{"1.000002"}, Confidence: 0.3})
+	id := say("d", "Số tôi 0987.654.321 làm căn cước", at(-20), knowledge.Message{Text: "Cần…", Codes: []string{"1.000002"}, Confidence: 0.9})
+	require.NoError(t, convs.Feedback(ctx, "d", id, -1))
+	say("e", "Đăng ký tạm trú", at(-10), knowledge.Message{Text: "Cần…", Codes: []string{"1.000003"}, Confidence: 0.95})
+
+	var q queue
+	res := c.do("GET", "/unanswered", nil)
+	require.Equal(t, http.StatusOK, res.status, "%s", res.body)
+	res.json(t, &q)
+	require.Len(t, q.Groups, 2)
+	byKey := map[string]staff.Group{}
+	for _, g := range q.Groups {
+		byKey[g.Key] = g
+	}
+	chao := byKey["lam giay chao doi cho con"]
+	assert.Equal(t, 2, chao.Count)
+	assert.Equal(t, 2, chao.Abstained)
+	assert.Equal(t, at(-50), chao.FirstAt)
+	assert.Equal(t, at(-40), chao.LastAt)
+	assert.Len(t, chao.Examples, 2)
+	cc := byKey[staff.QuestionKey("Số tôi 0912 345 678, làm căn cước")]
+	assert.Equal(t, 2, cc.Count, "questions differing only in a phone number fall together")
+	assert.Equal(t, 1, cc.LowConfidence)
+	assert.Equal(t, 1, cc.ThumbsDown)
+	assert.Equal(t, []string{"1.000002"}, cc.Codes)
+	for _, ex := range append(cc.Examples, cc.Question) {
+		assert.NotRegexp(t, `\d{3}`, ex, "phone numbers are redacted")
+		assert.Contains(t, ex, "[SĐT]")
+	}
+	assert.NotContains(t, string(res.body), "0912")
+
+	c.do("GET", "/unanswered?by=procedure", nil).json(t, &q)
+	require.Len(t, q.Groups, 2)
+	for _, g := range q.Groups {
+		switch g.Key {
+		case "1.000002":
+			assert.Equal(t, "Cấp lại thẻ căn cước", g.Name)
+			assert.Equal(t, 2, g.Count)
+		case "":
+			assert.Equal(t, 2, g.Abstained)
+		default:
+			t.Errorf("unexpected group %q", g.Key)
+		}
+	}
+
+	// Handled: it leaves the open queue until it recurs.
+	res = c.do("POST", "/unanswered/handled", map[string]string{"by": "question", "key": chao.Key})
+	require.Equal(t, http.StatusNoContent, res.status, "%s", res.body)
+	c.do("GET", "/unanswered", nil).json(t, &q)
+	require.Len(t, q.Groups, 1)
+	assert.Equal(t, cc.Key, q.Groups[0].Key)
+	c.do("GET", "/unanswered?status=handled", nil).json(t, &q)
+	require.Len(t, q.Groups, 1)
+	assert.Equal(t, chao.Key, q.Groups[0].Key)
+	assert.Equal(t, "lan", q.Groups[0].HandledBy)
+	c.do("GET", "/unanswered?by=procedure", nil).json(t, &q)
+	assert.Len(t, q.Groups, 2, "handled by question does not hide the procedure view")
+
+	say("f", "Làm giấy chào đời cho con ạ", at(1), knowledge.Message{Text: "Xin lỗi…", Abstain: true})
+	c.do("GET", "/unanswered", nil).json(t, &q)
+	keys := []string{}
+	for _, g := range q.Groups {
+		keys = append(keys, g.Key)
+	}
+	assert.Contains(t, keys, "lam giay chao doi cho con a", "a new phrasing is its own group")
+	c.do("GET", "/unanswered?status=all", nil).json(t, &q)
+	assert.Len(t, q.Groups, 3)
+
+	say("g", "làm giấy chào đời cho con", at(2), knowledge.Message{Text: "Xin lỗi…", Abstain: true})
+	c.do("GET", "/unanswered", nil).json(t, &q)
+	found := false
+	for _, g := range q.Groups {
+		if g.Key == chao.Key {
+			found = true
+			assert.Equal(t, 3, g.Count)
+			assert.NotNil(t, g.HandledAt)
+		}
+	}
+	assert.True(t, found, "the handled group is back once it recurs")
+
+	assert.Equal(t, http.StatusBadRequest, c.do("GET", "/unanswered?by=x", nil).status)
+	assert.Equal(t, http.StatusBadRequest, c.do("GET", "/unanswered?since=yesterday", nil).status)
+}
+
+// TestLinkAndSynonym: linking a question to a procedure makes retrieval rank it first for that question; a
+// synonym makes a query using it find the procedure.
+func TestLinkAndSynonym(t *testing.T) {
+	st := realStore(t)
+	t.Cleanup(func() { require.NoError(t, knowledge.SetSynonyms(nil)) })
+	e := newEnv(t, st, nil, nil)
+	e.addUser("lan", staff.RoleEditor)
+	c := e.login("lan")
+	ctx := t.Context()
+	s := &knowledge.Searcher{Store: st, Embedder: knowledge.HashEmbedder{}, Weights: knowledge.DefaultWeights}
+	top := func(q string) string {
+		t.Helper()
+		r, err := s.Search(ctx, q, 5)
+		require.NoError(t, err)
+		require.NotEmpty(t, r.Hits, q)
+		return r.Hits[0].Code
+	}
+
+	// Link.
+	target := top("đăng ký khai sinh")
+	question := "thủ tục cho em bé mới chào đời"
+	require.NotEqual(t, target, top(question), "precondition: retrieval misses it")
+	res := c.do("POST", "/unanswered/link", map[string]string{"question": question, "code": target})
+	require.Equal(t, http.StatusOK, res.status, "%s", res.body)
+	var v staff.Version
+	res.json(t, &v)
+	assert.Equal(t, staff.ActionAlias, v.Action)
+	assert.Equal(t, 1, v.Version)
+	assert.Equal(t, target, top(question), "the linked question now finds the procedure first")
+	p, err := st.Get(ctx, target)
+	require.NoError(t, err)
+	assert.Contains(t, p.Aliases, question)
+	res = c.do("POST", "/unanswered/link", map[string]string{"question": "Thủ tục cho em bé mới chào đời!", "code": target})
+	require.Equal(t, http.StatusOK, res.status)
+	p, err = st.Get(ctx, target)
+	require.NoError(t, err)
+	assert.Len(t, p.Aliases, 1, "the same question is not added twice")
+	hs, err := e.repo.Handled(ctx)
+	require.NoError(t, err)
+	require.NotEmpty(t, hs)
+	assert.Equal(t, staff.QuestionKey(question), hs[0].Key)
+	assert.Equal(t, http.StatusNotFound, c.do("POST", "/unanswered/link", map[string]string{"question": "x", "code": "9.999999"}).status)
+
+	// Synonym.
+	want := top("cấp lại giấy phép lái xe")
+	query := "cấp lại blx"
+	require.NotEqual(t, want, top(query), "precondition: the query does not find it")
+	res = c.do("POST", "/synonyms", map[string]string{"phrase": "BLX", "to": "giấy phép lái xe"})
+	require.Equal(t, http.StatusCreated, res.status, "%s", res.body)
+	var syn staff.Synonym
+	res.json(t, &syn)
+	assert.Equal(t, want, top(query), "the synonym is applied at once")
+	var list struct{ Items []staff.Synonym }
+	c.do("GET", "/synonyms", nil).json(t, &list)
+	require.Len(t, list.Items, 1)
+	assert.Equal(t, "lan", list.Items[0].By)
+	res = c.do("POST", "/synonyms", map[string]string{"phrase": "", "to": "x"})
+	assert.Equal(t, http.StatusUnprocessableEntity, res.status)
+	res = c.do("POST", "/synonyms", map[string]string{"phrase": strings.Repeat("a ", 80), "to": "x"})
+	assert.Equal(t, http.StatusUnprocessableEntity, res.status)
+
+	require.Equal(t, http.StatusNoContent, c.do("DELETE", "/synonyms/"+strconv.FormatInt(syn.ID, 10), nil).status)
+	assert.NotEqual(t, want, top(query), "removing it takes it back")
+}
+
+// TestAssistantFeedsQueue: the assistant records its confidence on stored answers, and its abstentions,
+// low-confidence answers and thumbs-down answers reach the queue.
+func TestAssistantFeedsQueue(t *testing.T) {
+	st := realStore(t)
+	convs := memconv.New()
+	e := newEnv(t, st, nil, convs)
+	e.addUser("lan", staff.RoleViewer)
+	c := e.login("lan")
+	ctx := t.Context()
+	a := newAssistant(st, convs)
+	a.Now = func() time.Time { return e.clock.Now().Add(-time.Hour) }
+
+	good, err := a.Reply(ctx, "a", "đăng ký khai sinh cần giấy tờ gì", nil)
+	require.NoError(t, err)
+	require.False(t, good.Abstained)
+	conv, err := convs.Load(ctx, "a")
+	require.NoError(t, err)
+	require.Len(t, conv.Messages, 2)
+	assert.Equal(t, good.Confidence, conv.Messages[1].Confidence, "the stored answer carries the retrieval confidence")
+	assert.Greater(t, conv.Messages[1].Confidence, 0.0)
+
+	var q queue
+	c.do("GET", "/unanswered?status=all", nil).json(t, &q)
+	assert.Empty(t, q.Groups, "a confident answer is not queued")
+
+	require.NoError(t, convs.Feedback(ctx, "a", good.MessageID, -1))
+	bad, err := a.Reply(ctx, "b", "con mèo nhà tôi bị lạc mất rồi", nil)
+	require.NoError(t, err)
+	require.True(t, bad.Abstained || bad.Confidence < staff.DefaultLowConfidence, "%+v", bad)
+
+	c.do("GET", "/unanswered", nil).json(t, &q)
+	keys := map[string]staff.Group{}
+	for _, g := range q.Groups {
+		keys[g.Key] = g
+	}
+	require.Contains(t, keys, staff.QuestionKey("đăng ký khai sinh cần giấy tờ gì"))
+	assert.Equal(t, 1, keys[staff.QuestionKey("đăng ký khai sinh cần giấy tờ gì")].ThumbsDown)
+	assert.Contains(t, keys, staff.QuestionKey("con mèo nhà tôi bị lạc mất rồi"))
+}

@@ -1,0 +1,285 @@
+package staff_test
+
+import (
+	"archive/tar"
+	"archive/zip"
+	"bytes"
+	"compress/gzip"
+	"encoding/json"
+	"fmt"
+	"io/fs"
+	"mime/multipart"
+	"net/http"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/trolyao/trolyao/ingest"
+	"github.com/trolyao/trolyao/knowledge"
+	kembedded "github.com/trolyao/trolyao/knowledge/embedded"
+	"github.com/trolyao/trolyao/staff"
+)
+
+type importView struct {
+	ID        int64
+	Name      string
+	Format    string
+	Status    string
+	Counts    staff.Counts
+	Published int
+	Records   []staff.ImportRecord
+}
+
+// zipCrawl zips the real crawl (as dvcqg-2026/<ministry>/<code>.json) into a file under dir; edit, when not
+// nil, may change a file's bytes.
+func zipCrawl(t *testing.T, dir string, edit func(rel string, data []byte) []byte) string {
+	t.Helper()
+	root := crawlDir(t)
+	out := filepath.Join(dir, fmt.Sprintf("crawl-%d.zip", len(mustGlob(t, dir))))
+	f, err := os.Create(out)
+	require.NoError(t, err)
+	zw := zip.NewWriter(f)
+	err = filepath.WalkDir(root, func(path string, d fs.DirEntry, err error) error {
+		if err != nil || d.IsDir() {
+			return err
+		}
+		rel, err := filepath.Rel(filepath.Dir(root), path)
+		if err != nil {
+			return err
+		}
+		data, err := os.ReadFile(path)
+		if err != nil {
+			return err
+		}
+		if edit != nil {
+			data = edit(filepath.ToSlash(rel), data)
+		}
+		w, err := zw.Create(filepath.ToSlash(rel))
+		if err != nil {
+			return err
+		}
+		_, err = w.Write(data)
+		return err
+	})
+	require.NoError(t, err)
+	require.NoError(t, zw.Close())
+	require.NoError(t, f.Close())
+	return out
+}
+
+func mustGlob(t *testing.T, dir string) []string {
+	m, err := filepath.Glob(filepath.Join(dir, "*"))
+	require.NoError(t, err)
+	return m
+}
+
+func upload(t *testing.T, c *client, name string, data []byte) (response, importView) {
+	t.Helper()
+	res := c.do("POST", "/imports?name="+name, data, "Content-Type", "application/octet-stream")
+	var v importView
+	if res.status == http.StatusCreated {
+		res.json(t, &v)
+	}
+	return res, v
+}
+
+// TestImportRealCrawl imports the full portal crawl as a zip into an empty catalog: 2,642 new records;
+// after publishing the batch a second import finds all unchanged, and a zip with one edited file exactly one
+// changed.
+func TestImportRealCrawl(t *testing.T) {
+	st, err := kembedded.Open(t.TempDir())
+	require.NoError(t, err)
+	t.Cleanup(func() { st.Close() })
+	runImportRealCrawl(t, newEnv(t, st, nil, nil), true)
+}
+
+// runImportRealCrawl imports the crawl into e's empty store; full adds the edited-file import and export.
+func runImportRealCrawl(t *testing.T, e *env, full bool) {
+	st := e.store
+	e.addUser("lan", staff.RoleEditor)
+	e.addUser("hoa", staff.RolePublisher)
+	editor, publisher := e.login("lan"), e.login("hoa")
+	dir := t.TempDir()
+
+	res, first := upload(t, editor, "dvcqg-2026.zip", mustRead(t, zipCrawl(t, dir, nil)))
+	require.Equal(t, http.StatusCreated, res.status, "%s", res.body)
+	assert.Equal(t, "zip", first.Format)
+	assert.Equal(t, staff.Counts{New: 2642, Total: 2642}, first.Counts)
+	for _, r := range first.Records {
+		if r.Status != staff.StatusNew {
+			t.Logf("%+v", r)
+		}
+	}
+	require.Len(t, first.Records, 2642)
+	ps, err := st.List(t.Context())
+	require.NoError(t, err)
+	assert.Empty(t, ps, "importing publishes nothing")
+
+	assert.Equal(t, http.StatusForbidden, editor.do("POST", fmt.Sprintf("/imports/%d/publish", first.ID), nil).status)
+	res = publisher.do("POST", fmt.Sprintf("/imports/%d/publish", first.ID), map[string]string{"note": "Danh mục 2026"})
+	require.Equal(t, http.StatusOK, res.status, "%s", res.body)
+	var pub importView
+	res.json(t, &pub)
+	assert.Equal(t, "published", pub.Status)
+	assert.Equal(t, 2642, pub.Published)
+	assert.Equal(t, http.StatusConflict, publisher.do("POST", fmt.Sprintf("/imports/%d/publish", first.ID), nil).status)
+	hashes, err := st.Hashes(t.Context())
+	require.NoError(t, err)
+	assert.Len(t, hashes, 2642)
+	// The published catalog is what ingest reads from the crawl, record for record.
+	want := realProcedures(t)
+	for _, p := range want {
+		assert.Equal(t, knowledge.ContentHash(&p), hashes[p.Code], p.Code)
+	}
+
+	res, second := upload(t, editor, "dvcqg-2026.zip", mustRead(t, zipCrawl(t, dir, nil)))
+	require.Equal(t, http.StatusCreated, res.status, "%s", res.body)
+	assert.Equal(t, staff.Counts{Unchanged: 2642, Total: 2642}, second.Counts)
+	if !full {
+		return
+	}
+
+	edited := ""
+	res, third := upload(t, editor, "dvcqg-2026.zip", mustRead(t, zipCrawl(t, dir, func(rel string, data []byte) []byte {
+		if edited != "" || !strings.HasPrefix(rel, "dvcqg-2026/bo-tu-phap/") {
+			return data
+		}
+		var m map[string]any
+		require.NoError(t, json.Unmarshal(data, &m))
+		m["ket_qua_xu_ly"] = "Giấy chứng nhận (đã sửa)"
+		edited = m["ma_thu_tuc"].(string)
+		out, err := json.Marshal(m)
+		require.NoError(t, err)
+		return out
+	})))
+	require.Equal(t, http.StatusCreated, res.status, "%s", res.body)
+	assert.Equal(t, staff.Counts{Changed: 1, Unchanged: 2641, Total: 2642}, third.Counts)
+	var changed struct{ Records []staff.ImportRecord }
+	editor.do("GET", fmt.Sprintf("/imports/%d?status=changed", third.ID), nil).json(t, &changed)
+	require.Len(t, changed.Records, 1)
+	assert.Equal(t, edited, changed.Records[0].Code)
+	assert.Contains(t, changed.Records[0].Reason, "result")
+
+	res = publisher.do("POST", fmt.Sprintf("/imports/%d/publish", third.ID), nil)
+	require.Equal(t, http.StatusOK, res.status, "%s", res.body)
+	res.json(t, &pub)
+	assert.Equal(t, 1, pub.Published, "only the changed record is written")
+	p, err := st.Get(t.Context(), edited)
+	require.NoError(t, err)
+	assert.Equal(t, "Giấy chứng nhận (đã sửa)", p.Result)
+	var hist struct{ Items []staff.Version }
+	editor.do("GET", "/procedures/"+edited+"/versions", nil).json(t, &hist)
+	require.Len(t, hist.Items, 2)
+	assert.Equal(t, "import", hist.Items[0].Action)
+
+	// Export gives our JSONL of the published catalog.
+	res = editor.do("GET", "/export", nil)
+	require.Equal(t, http.StatusOK, res.status)
+	got, probs, err := ingest.ReadJSONL(bytes.NewReader(res.body), "export.jsonl")
+	require.NoError(t, err)
+	assert.Empty(t, probs)
+	assert.Len(t, got, 2642)
+}
+
+// TestImportFormats covers the other formats, invalid records with reasons, and unsafe or oversized uploads.
+func TestImportFormats(t *testing.T) {
+	e := newEnv(t, smallStore(t), nil, nil, func(o *staff.Options) { o.MaxImportBytes = 4 << 20 })
+	e.addUser("lan", staff.RoleEditor)
+	c := e.login("lan")
+	root := crawlDir(t)
+	good := mustRead(t, filepath.Join(root, "bo-tu-phap", "1.013818.json"))
+
+	// tar.gz: one good record, one broken JSON, one without a code, and a symlink that is ignored.
+	var buf bytes.Buffer
+	gz := gzip.NewWriter(&buf)
+	tw := tar.NewWriter(gz)
+	add := func(name string, data []byte) {
+		require.NoError(t, tw.WriteHeader(&tar.Header{Name: name, Mode: 0o644, Size: int64(len(data)), Typeflag: tar.TypeReg}))
+		_, err := tw.Write(data)
+		require.NoError(t, err)
+	}
+	add("bo-tu-phap/1.013818.json", good)
+	add("bo-tu-phap/hong.json", []byte(`{"ma_thu_tuc": "1.0`))
+	add("bo-tu-phap/khong-ma.json", []byte(`{"ten_thu_tuc": "Không có mã"}`))
+	require.NoError(t, tw.WriteHeader(&tar.Header{Name: "bo-tu-phap/link.json", Linkname: "/etc/passwd", Typeflag: tar.TypeSymlink}))
+	require.NoError(t, tw.Close())
+	require.NoError(t, gz.Close())
+	res, v := upload(t, c, "crawl.tar.gz", buf.Bytes())
+	require.Equal(t, http.StatusCreated, res.status, "%s", res.body)
+	assert.Equal(t, staff.Counts{New: 1, Invalid: 2, Total: 3}, v.Counts)
+	for _, r := range v.Records {
+		if r.Status == staff.StatusInvalid {
+			assert.NotEmpty(t, r.Reason)
+			assert.True(t, strings.HasPrefix(r.File, "bo-tu-phap/"), "file names are relative to the archive: %s", r.File)
+		}
+	}
+
+	// A single portal record as multipart.
+	var mp bytes.Buffer
+	mw := multipart.NewWriter(&mp)
+	fw, err := mw.CreateFormFile("file", "1.013818.json")
+	require.NoError(t, err)
+	_, err = fw.Write(good)
+	require.NoError(t, err)
+	require.NoError(t, mw.Close())
+	res = c.do("POST", "/imports", mp.Bytes(), "Content-Type", mw.FormDataContentType())
+	require.Equal(t, http.StatusCreated, res.status, "%s", res.body)
+	res.json(t, &v)
+	assert.Equal(t, "json", v.Format)
+	assert.Equal(t, staff.Counts{New: 1, Total: 1}, v.Counts)
+	// Once published, the same lone record is unchanged (its ministry is kept from the catalog).
+	e.addUser("hoa", staff.RolePublisher)
+	require.Equal(t, http.StatusOK, e.login("hoa").do("POST", fmt.Sprintf("/imports/%d/publish", v.ID), nil).status)
+	res, v = upload(t, c, "1.013818.json", good)
+	require.Equal(t, http.StatusCreated, res.status, "%s", res.body)
+	assert.Equal(t, staff.Counts{Unchanged: 1, Total: 1}, v.Counts)
+
+	// Our JSONL: an unchanged record (exported from the store), a new one, a bad line.
+	pub, err := e.store.Get(t.Context(), "1.000002")
+	require.NoError(t, err)
+	var jl bytes.Buffer
+	require.NoError(t, ingest.WriteJSONL(&jl, []knowledge.Procedure{pub, {Code: "1.999999", Name: "Mới"}}))
+	jl.WriteString(`{"code":"1.888888"}` + "\n")
+	res, v = upload(t, c, "catalog.jsonl", jl.Bytes())
+	require.Equal(t, http.StatusCreated, res.status, "%s", res.body)
+	assert.Equal(t, staff.Counts{New: 1, Unchanged: 1, Invalid: 1, Total: 3}, v.Counts)
+	assert.Contains(t, v.Records[2].Reason, "name")
+
+	// A portal list (XLSX).
+	xl := mustRead(t, filepath.Join(storeDataDir(t), "procedures", "portal-lists", "danh-sach-tthc-BoTuPhap.xlsx"))
+	res, v = upload(t, c, "danh-sach.xlsx", xl)
+	require.Equal(t, http.StatusCreated, res.status, "%s", res.body)
+	assert.Equal(t, "xlsx", v.Format)
+	assert.Greater(t, v.Counts.New, 100)
+
+	// Unsafe archive paths are refused outright.
+	var zb bytes.Buffer
+	zw := zip.NewWriter(&zb)
+	w, err := zw.Create("../../evil.json")
+	require.NoError(t, err)
+	_, _ = w.Write(good)
+	require.NoError(t, zw.Close())
+	res, _ = upload(t, c, "evil.zip", zb.Bytes())
+	assert.Equal(t, http.StatusBadRequest, res.status, "%s", res.body)
+	_, err = os.Stat(filepath.Join(filepath.Dir(t.TempDir()), "evil.json"))
+	assert.True(t, os.IsNotExist(err))
+
+	res, _ = upload(t, c, "notes.txt", []byte("x"))
+	assert.Equal(t, http.StatusBadRequest, res.status)
+	res, _ = upload(t, c, "big.jsonl", bytes.Repeat([]byte("x"), 5<<20))
+	assert.Equal(t, http.StatusRequestEntityTooLarge, res.status)
+	res, _ = upload(t, c, "broken.zip", []byte("not a zip"))
+	assert.Equal(t, http.StatusBadRequest, res.status)
+	res, _ = upload(t, c, "x.jsonl", []byte(`{"format":"other"}`+"\n"))
+	assert.Equal(t, http.StatusBadRequest, res.status)
+
+	var list struct{ Items []importView }
+	c.do("GET", "/imports", nil).json(t, &list)
+	assert.Len(t, list.Items, 5)
+}
+
+func storeDataDir(t *testing.T) string { return filepath.Dir(filepath.Dir(crawlDir(t))) }

@@ -1,0 +1,146 @@
+package staff_test
+
+import (
+	"bufio"
+	"context"
+	"encoding/json"
+	"fmt"
+	"io"
+	"os"
+	"os/exec"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/require"
+
+	"github.com/trolyao/trolyao/knowledge"
+	"github.com/trolyao/trolyao/knowledge/memconv"
+	kpg "github.com/trolyao/trolyao/knowledge/postgres"
+	"github.com/trolyao/trolyao/knowledge/postgres/pgtest"
+	"github.com/trolyao/trolyao/staff"
+	staffpg "github.com/trolyao/trolyao/staff/postgres"
+)
+
+// secondEnv names the PostgreSQL schema a second serve process works on; when set, the test binary is that
+// process (see secondProcess) instead of running tests.
+const secondEnv = "TROLYAO_STAFF_SECOND_SCHEMA"
+
+func TestMain(m *testing.M) {
+	if schema := os.Getenv(secondEnv); schema != "" {
+		if err := secondProcess(schema, os.Stdin, os.Stdout); err != nil {
+			fmt.Fprintln(os.Stderr, err)
+			os.Exit(1)
+		}
+		os.Exit(0)
+	}
+	os.Exit(m.Run())
+}
+
+// answer is what the second process says about a question.
+type answer struct {
+	Top   string `json:"top"`   // the searcher's first hit
+	Cited string `json:"cited"` // the assistant's first citation
+	Text  string `json:"text"`
+}
+
+// secondProcess is a minimal serve process on the same database: the PostgreSQL store, the staff service
+// keeping runtime synonyms current (Run), and the assistant. It answers one question per input line.
+func secondProcess(schema string, in io.Reader, out io.Writer) error {
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	st, err := kpg.Open(ctx, kpg.Config{URL: os.Getenv("TROLYAO_TEST_DATABASE"), Schema: schema})
+	if err != nil {
+		return err
+	}
+	defer st.Close()
+	svc, err := staff.New(staff.Options{Repo: staffpg.New(st.Pool()), Store: st, Embedder: knowledge.HashEmbedder{}})
+	if err != nil {
+		return err
+	}
+	go svc.Run(ctx)
+	a := newAssistant(st, memconv.New())
+	enc := json.NewEncoder(out)
+	if err := enc.Encode(answer{Text: "ready"}); err != nil {
+		return err
+	}
+	sc := bufio.NewScanner(in)
+	for n := 0; sc.Scan(); n++ {
+		q := sc.Text()
+		var ans answer
+		r, err := a.Searcher.Search(ctx, q, 5)
+		if err != nil {
+			return err
+		}
+		if len(r.Hits) > 0 {
+			ans.Top = r.Hits[0].Code
+		}
+		rep, err := a.Reply(ctx, fmt.Sprintf("c%d", n), q, nil)
+		if err != nil {
+			return err
+		}
+		ans.Text = rep.Text
+		if len(rep.Citations) > 0 {
+			ans.Cited = rep.Citations[0].Code
+		}
+		if err := enc.Encode(ans); err != nil {
+			return err
+		}
+	}
+	return sc.Err()
+}
+
+// second is a running second process.
+type second struct {
+	t   *testing.T
+	in  io.Writer
+	out *json.Decoder
+}
+
+func startSecond(t *testing.T, schema string) *second {
+	t.Helper()
+	cmd := exec.Command(os.Args[0], "-test.run=^$")
+	cmd.Env = append(os.Environ(), secondEnv+"="+schema)
+	in, err := cmd.StdinPipe()
+	require.NoError(t, err)
+	out, err := cmd.StdoutPipe()
+	require.NoError(t, err)
+	cmd.Stderr = os.Stderr
+	require.NoError(t, cmd.Start())
+	t.Cleanup(func() {
+		in.Close()
+		done := make(chan error, 1)
+		go func() { done <- cmd.Wait() }()
+		select {
+		case <-done:
+		case <-time.After(30 * time.Second):
+			cmd.Process.Kill()
+			<-done
+		}
+	})
+	s := &second{t: t, in: in, out: json.NewDecoder(out)}
+	var ready answer
+	require.NoError(t, s.out.Decode(&ready))
+	require.Equal(t, "ready", ready.Text)
+	return s
+}
+
+func (s *second) ask(q string) answer {
+	s.t.Helper()
+	_, err := io.WriteString(s.in, strings.ReplaceAll(q, "\n", " ")+"\n")
+	require.NoError(s.t, err)
+	var a answer
+	require.NoError(s.t, s.out.Decode(&a))
+	return a
+}
+
+// pgStore opens a PostgreSQL store on schema (a new one when "").
+func pgStore(t *testing.T, schema string) *kpg.Store {
+	t.Helper()
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	st, err := kpg.Open(ctx, kpg.Config{URL: pgtest.URL(t), Schema: schema})
+	require.NoError(t, err)
+	t.Cleanup(func() { st.Close() })
+	return st
+}

@@ -1,0 +1,83 @@
+package staff_test
+
+import (
+	"net/http"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/trolyao/trolyao/knowledge"
+	"github.com/trolyao/trolyao/knowledge/postgres/pgtest"
+	"github.com/trolyao/trolyao/staff"
+	staffpg "github.com/trolyao/trolyao/staff/postgres"
+)
+
+// TestPostgresSecondProcess publishes through one process and asks a second serve process on the same
+// PostgreSQL database: it answers from the new content at once, and picks up a new synonym within 2 s.
+func TestPostgresSecondProcess(t *testing.T) {
+	schema := pgtest.Schema(t)
+	st := pgStore(t, schema)
+	syncReal(t, st)
+	t.Cleanup(func() { require.NoError(t, knowledge.SetSynonyms(nil)) })
+	e := newEnv(t, st, staffpg.New(st.Pool()), nil)
+	e.addUser("lan", staff.RoleEditor)
+	e.addUser("hoa", staff.RolePublisher)
+	editor, publisher := e.login("lan"), e.login("hoa")
+	other := startSecond(t, schema)
+
+	q := "đăng ký khai sinh lệ phí bao nhiêu"
+	before := other.ask(q)
+	require.NotEmpty(t, before.Cited, before.Text)
+	require.NotContains(t, before.Text, "123.456 đồng")
+	code := before.Cited
+	p, err := st.Get(t.Context(), code)
+	require.NoError(t, err)
+	for i := range p.Channels {
+		p.Channels[i].Fees = []knowledge.Fee{{Amount: 123456, Label: "Lệ phí"}}
+		p.Channels[i].Free, p.Channels[i].FeeNA = false, false
+	}
+	res := editor.do("PUT", "/procedures/"+code+"/draft", map[string]any{"base_version": 0, "procedure": p})
+	require.Equal(t, http.StatusOK, res.status, "%s", res.body)
+	res = publisher.do("POST", "/procedures/"+code+"/publish", map[string]any{"base_version": 1})
+	require.Equal(t, http.StatusOK, res.status, "%s", res.body)
+	after := other.ask(q)
+	assert.Equal(t, code, after.Cited)
+	assert.Contains(t, after.Text, "123.456 đồng", "the second process answers from the published content")
+
+	// A synonym added here reaches the other process's query analyser (LISTEN/NOTIFY).
+	want := other.ask("cấp lại giấy phép lái xe").Top
+	query := "cấp lại blx"
+	require.NotEqual(t, want, other.ask(query).Top, "precondition")
+	res = editor.do("POST", "/synonyms", map[string]string{"phrase": "blx", "to": "giấy phép lái xe"})
+	require.Equal(t, http.StatusCreated, res.status, "%s", res.body)
+	deadline := time.Now().Add(2 * time.Second)
+	got := ""
+	for time.Now().Before(deadline) {
+		if got = other.ask(query).Top; got == want {
+			break
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	assert.Equal(t, want, got, "the second process applies the synonym within 2 s")
+}
+
+// TestPostgresService runs the roles table and the concurrent edits over the PostgreSQL repo.
+func TestPostgresService(t *testing.T) {
+	pgtest.URL(t)
+	t.Run("Roles", func(t *testing.T) {
+		st := pgStore(t, pgtest.Schema(t))
+		fillSmall(t, st)
+		runRoles(t, newEnv(t, st, staffpg.New(st.Pool()), nil))
+	})
+	t.Run("ImportRealCrawl", func(t *testing.T) {
+		st := pgStore(t, pgtest.Schema(t))
+		runImportRealCrawl(t, newEnv(t, st, staffpg.New(st.Pool()), nil), false)
+	})
+	t.Run("ConcurrentEdits", func(t *testing.T) {
+		st := pgStore(t, pgtest.Schema(t))
+		fillSmall(t, st)
+		runConcurrentEdits(t, newEnv(t, st, staffpg.New(st.Pool()), nil))
+	})
+}

@@ -1,0 +1,735 @@
+package staff
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"reflect"
+	"regexp"
+	"slices"
+	"strconv"
+	"strings"
+	"unicode/utf8"
+
+	"github.com/trolyao/trolyao/assistant"
+	"github.com/trolyao/trolyao/ingest"
+	"github.com/trolyao/trolyao/knowledge"
+)
+
+// codePattern is what a procedure code may look like (the catalog's "1.001193", local codes with letters).
+var codePattern = regexp.MustCompile(`^[0-9A-Za-z][0-9A-Za-z.\-]{0,39}$`)
+
+// Limits of staff input.
+const (
+	MaxNoteRunes = 1000
+	MaxAliases   = 100
+	embedBatch   = 128
+)
+
+func validCode(code string) bool { return codePattern.MatchString(code) }
+
+// Validate checks a record for publishing and says, in Vietnamese, what is wrong with each field.
+func Validate(p *knowledge.Procedure) []FieldReason {
+	var out []FieldReason
+	add := func(f, r string) { out = append(out, FieldReason{f, r}) }
+	if !validCode(p.Code) {
+		add("code", "Mã thủ tục chỉ gồm chữ số, chữ cái, dấu chấm, gạch ngang (tối đa 40 ký tự), ví dụ 1.001193.")
+	}
+	if strings.TrimSpace(p.Name) == "" {
+		add("name", "Tên thủ tục không được để trống.")
+	}
+	for _, l := range p.Levels {
+		switch l {
+		case knowledge.LevelCentral, knowledge.LevelProvince, knowledge.LevelCommune, knowledge.LevelOther:
+		default:
+			add("levels", fmt.Sprintf("Cấp thực hiện %q không hợp lệ (trung-uong, tinh, xa, khac).", l))
+		}
+	}
+	for i, c := range p.Channels {
+		switch c.Kind {
+		case knowledge.ChannelInPerson, knowledge.ChannelOnline, knowledge.ChannelPostal:
+		default:
+			add(fmt.Sprintf("channels[%d].kind", i), fmt.Sprintf("Cách thức nộp %q không hợp lệ (truc-tiep, truc-tuyen, buu-chinh).", c.Kind))
+		}
+		if c.Time.Value < 0 {
+			add(fmt.Sprintf("channels[%d].time", i), "Thời hạn giải quyết không được âm.")
+		}
+		for j, f := range c.Fees {
+			if f.Amount < 0 {
+				add(fmt.Sprintf("channels[%d].fees[%d].amount", i, j), "Phí, lệ phí không được âm.")
+			}
+		}
+	}
+	for i, d := range p.Dossier {
+		if strings.TrimSpace(d.Name) == "" {
+			add(fmt.Sprintf("dossier[%d].name", i), "Tên giấy tờ không được để trống.")
+		}
+		if d.Originals < 0 || d.Copies < 0 {
+			add(fmt.Sprintf("dossier[%d]", i), "Số bản chính, bản sao không được âm.")
+		}
+	}
+	if len(p.Dossier) > knowledge.MaxDossierItems {
+		add("dossier", fmt.Sprintf("Hồ sơ có quá %d thành phần.", knowledge.MaxDossierItems))
+	}
+	if len(p.Aliases) > MaxAliases {
+		add("aliases", fmt.Sprintf("Có quá %d cách gọi khác.", MaxAliases))
+	}
+	if len(out) > 0 {
+		return out
+	}
+	// What our JSONL format accepts (field lengths, valid UTF-8) is the last word.
+	if err := ingest.WriteJSONL(io.Discard, []knowledge.Procedure{*p}); err != nil {
+		var fe *ingest.FieldError
+		if errors.As(err, &fe) {
+			add(fe.Field, "Giá trị không hợp lệ (dài quá "+strconv.Itoa(knowledge.MaxFieldRunes)+" ký tự, sai mã hoá hoặc quá lớn): "+fe.Reason)
+		} else {
+			add("", "Bản ghi không hợp lệ: "+err.Error())
+		}
+	}
+	return out
+}
+
+func invalidRecord(fields []FieldReason) *apiErr {
+	return &apiErr{status: http.StatusUnprocessableEntity, code: "invalid", message: "Bản ghi thủ tục không hợp lệ.", fields: fields}
+}
+
+// pathCode reads {code}; a malformed one is 404.
+func pathCode(w http.ResponseWriter, r *http.Request) (string, bool) {
+	code := r.PathValue("code")
+	if !validCode(code) {
+		errNotFound.write(w)
+		return "", false
+	}
+	return code, true
+}
+
+// summary is a row of GET /procedures.
+type summary struct {
+	Code           string            `json:"code"`
+	Name           string            `json:"name"`
+	Field          string            `json:"field,omitempty"`
+	Levels         []knowledge.Level `json:"levels,omitempty"`
+	Published      bool              `json:"published"`
+	Version        int               `json:"published_version"`
+	DraftVersion   int               `json:"draft_version,omitempty"`
+	DraftUpdatedBy string            `json:"draft_updated_by,omitempty"`
+	DraftUpdatedAt any               `json:"draft_updated_at,omitempty"`
+}
+
+func (s *Service) listProcedures(w http.ResponseWriter, r *http.Request, _ *principal) {
+	limit, e := queryInt(r, "limit", 100, 1, MaxListLimit)
+	if e == nil {
+		var off int
+		off, e = queryInt(r, "offset", 0, 0, 1<<30)
+		if e == nil {
+			s.listProceduresPage(w, r, limit, off)
+			return
+		}
+	}
+	e.write(w)
+}
+
+func (s *Service) listProceduresPage(w http.ResponseWriter, r *http.Request, limit, offset int) {
+	ctx := r.Context()
+	q := strings.TrimSpace(r.URL.Query().Get("q"))
+	if utf8.RuneCountInString(q) > 200 || !utf8.ValidString(q) {
+		writeError(w, http.StatusBadRequest, "bad_request", "Từ khoá tìm kiếm dài quá 200 ký tự.")
+		return
+	}
+	onlyDrafts := r.URL.Query().Get("drafts") == "true"
+	ps, err := s.opt.Store.List(ctx)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	drafts, err := s.opt.Repo.Drafts(ctx)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	latest, err := s.opt.Repo.LatestVersions(ctx)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	rows := map[string]*summary{}
+	for _, p := range ps {
+		rows[p.Code] = &summary{Code: p.Code, Name: p.Name, Field: p.Field, Levels: p.Levels, Published: true, Version: latest[p.Code]}
+	}
+	for _, d := range drafts {
+		row, ok := rows[d.Code]
+		if !ok {
+			row = &summary{Code: d.Code, Name: d.Procedure.Name, Field: d.Procedure.Field, Levels: d.Procedure.Levels,
+				Version: latest[d.Code]}
+			rows[d.Code] = row
+		}
+		row.DraftVersion, row.DraftUpdatedBy, row.DraftUpdatedAt = d.Version, d.UpdatedBy, d.UpdatedAt
+	}
+	words := knowledge.Syllables(q)
+	var out []summary
+	for _, row := range rows {
+		if onlyDrafts && row.DraftVersion == 0 {
+			continue
+		}
+		if q != "" && !strings.HasPrefix(row.Code, q) {
+			name := " " + strings.Join(knowledge.Syllables(row.Name), " ") + " "
+			match := len(words) > 0
+			for _, w := range words {
+				if !strings.Contains(name, " "+w+" ") {
+					match = false
+					break
+				}
+			}
+			if !match {
+				continue
+			}
+		}
+		out = append(out, *row)
+	}
+	slices.SortFunc(out, func(a, b summary) int { return strings.Compare(a.Code, b.Code) })
+	total := len(out)
+	out = out[min(offset, total):min(offset+limit, total)]
+	if out == nil {
+		out = []summary{}
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"items": out, "total": total})
+}
+
+// current is a procedure's published record (nil if none), published version and draft (nil if none).
+type current struct {
+	Code      string               `json:"code"`
+	Published *knowledge.Procedure `json:"published"`
+	Version   int                  `json:"published_version"`
+	Draft     *Draft               `json:"draft"`
+}
+
+func (s *Service) current(ctx context.Context, code string) (current, error) {
+	c := current{Code: code}
+	p, err := s.opt.Store.Get(ctx, code)
+	switch {
+	case err == nil:
+		c.Published = &p
+	case !errors.Is(err, knowledge.ErrNotFound):
+		return c, err
+	}
+	d, err := s.opt.Repo.Draft(ctx, code)
+	switch {
+	case err == nil:
+		c.Draft = &d
+	case !errors.Is(err, knowledge.ErrNotFound):
+		return c, err
+	}
+	vs, err := s.opt.Repo.Versions(ctx, code)
+	if err != nil {
+		return c, err
+	}
+	if len(vs) > 0 {
+		c.Version = vs[0].Version
+	}
+	return c, nil
+}
+
+func conflict(c current) *apiErr {
+	return &apiErr{status: http.StatusConflict, code: "conflict",
+		message: "Bản nháp đã được người khác thay đổi. Hãy xem bản hiện tại rồi sửa lại.", current: c}
+}
+
+func (s *Service) getProcedure(w http.ResponseWriter, r *http.Request, _ *principal) {
+	code, ok := pathCode(w, r)
+	if !ok {
+		return
+	}
+	c, err := s.current(r.Context(), code)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	if c.Published == nil && c.Draft == nil && c.Version == 0 {
+		errNotFound.write(w)
+		return
+	}
+	writeJSON(w, http.StatusOK, c)
+}
+
+func (s *Service) getDraft(w http.ResponseWriter, r *http.Request, _ *principal) {
+	code, ok := pathCode(w, r)
+	if !ok {
+		return
+	}
+	d, err := s.opt.Repo.Draft(r.Context(), code)
+	if errors.Is(err, knowledge.ErrNotFound) {
+		writeError(w, http.StatusNotFound, "not_found", "Thủ tục này chưa có bản nháp.")
+		return
+	} else if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, d)
+}
+
+// baseVersion reads the base version from If-Match or the body's base_version (nil when neither).
+func baseVersion(r *http.Request, body *int) (int, *apiErr) {
+	if h := strings.TrimSpace(r.Header.Get("If-Match")); h != "" {
+		n, err := strconv.Atoi(strings.Trim(strings.TrimPrefix(h, "W/"), `"`))
+		if err != nil || n < 0 {
+			return 0, errf(http.StatusBadRequest, "bad_request", "Tiêu đề If-Match phải là số phiên bản bản nháp.")
+		}
+		return n, nil
+	}
+	if body == nil || *body < 0 {
+		return 0, errf(http.StatusBadRequest, "bad_request", "Thiếu phiên bản gốc (base_version hoặc If-Match).")
+	}
+	return *body, nil
+}
+
+func (s *Service) saveDraft(w http.ResponseWriter, r *http.Request, p *principal) {
+	code, ok := pathCode(w, r)
+	if !ok {
+		return
+	}
+	var req struct {
+		Base      *int                 `json:"base_version"`
+		Procedure *knowledge.Procedure `json:"procedure"`
+	}
+	if e := decode(w, r, &req); e != nil {
+		e.write(w)
+		return
+	}
+	base, e := baseVersion(r, req.Base)
+	if e != nil {
+		e.write(w)
+		return
+	}
+	if req.Procedure == nil {
+		writeError(w, http.StatusBadRequest, "bad_request", "Thiếu bản ghi thủ tục (procedure).")
+		return
+	}
+	rec := *req.Procedure
+	if rec.Code == "" {
+		rec.Code = code
+	}
+	fields := Validate(&rec)
+	if rec.Code != code {
+		fields = append(fields, FieldReason{"code", "Mã thủ tục phải trùng với mã trong địa chỉ."})
+	}
+	if len(fields) > 0 {
+		invalidRecord(fields).write(w)
+		return
+	}
+	ctx := r.Context()
+	d, err := s.opt.Repo.SaveDraft(ctx, Draft{Code: code, Procedure: rec, UpdatedBy: p.Actor(), UpdatedAt: s.now()}, base)
+	if errors.Is(err, ErrConflict) {
+		s.writeConflict(w, r, code)
+		return
+	} else if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	s.record(ctx, p.Actor(), "draft_save", code, map[string]any{"version": d.Version})
+	writeJSON(w, http.StatusOK, d)
+}
+
+func (s *Service) writeConflict(w http.ResponseWriter, r *http.Request, code string) {
+	c, err := s.current(r.Context(), code)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	conflict(c).write(w)
+}
+
+func (s *Service) discardDraft(w http.ResponseWriter, r *http.Request, p *principal) {
+	code, ok := pathCode(w, r)
+	if !ok {
+		return
+	}
+	var qb *int
+	if v := r.URL.Query().Get("base_version"); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil {
+			writeError(w, http.StatusBadRequest, "bad_request", "base_version phải là số.")
+			return
+		}
+		qb = &n
+	}
+	base, e := baseVersion(r, qb)
+	if e != nil {
+		e.write(w)
+		return
+	}
+	err := s.opt.Repo.DeleteDraft(r.Context(), code, base)
+	switch {
+	case errors.Is(err, ErrConflict):
+		s.writeConflict(w, r, code)
+		return
+	case errors.Is(err, knowledge.ErrNotFound):
+		writeError(w, http.StatusNotFound, "not_found", "Thủ tục này chưa có bản nháp.")
+		return
+	case err != nil:
+		s.fail(w, r, err)
+		return
+	}
+	s.record(r.Context(), p.Actor(), "draft_discard", code, map[string]any{"version": base})
+	w.WriteHeader(http.StatusNoContent)
+}
+
+// procedureFields are the JSON names of knowledge.Procedure's fields, in declaration order.
+var procedureFields = func() []string {
+	t := reflect.TypeFor[knowledge.Procedure]()
+	var out []string
+	for i := range t.NumField() {
+		name, _, _ := strings.Cut(t.Field(i).Tag.Get("json"), ",")
+		if name != "" && name != "-" {
+			out = append(out, name)
+		}
+	}
+	return out
+}()
+
+// Change is one field that differs between two records.
+type Change struct {
+	Field string          `json:"field"`
+	Op    string          `json:"op"` // added, removed, changed
+	Old   json.RawMessage `json:"old,omitempty"`
+	New   json.RawMessage `json:"new,omitempty"`
+}
+
+// Diff compares two records field by field (top-level JSON fields, in declaration order); old may be nil.
+func Diff(old, new *knowledge.Procedure) []Change {
+	fields := func(p *knowledge.Procedure) map[string]json.RawMessage {
+		m := map[string]json.RawMessage{}
+		if p != nil {
+			b, _ := json.Marshal(p)
+			_ = json.Unmarshal(b, &m)
+		}
+		return m
+	}
+	a, b := fields(old), fields(new)
+	out := []Change{}
+	for _, f := range procedureFields {
+		x, inA := a[f]
+		y, inB := b[f]
+		switch {
+		case inA && !inB:
+			out = append(out, Change{Field: f, Op: "removed", Old: x})
+		case !inA && inB:
+			out = append(out, Change{Field: f, Op: "added", New: y})
+		case inA && inB && !bytes.Equal(x, y):
+			out = append(out, Change{Field: f, Op: "changed", Old: x, New: y})
+		}
+	}
+	return out
+}
+
+func (s *Service) diff(w http.ResponseWriter, r *http.Request, _ *principal) {
+	code, ok := pathCode(w, r)
+	if !ok {
+		return
+	}
+	c, err := s.current(r.Context(), code)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	if c.Draft == nil {
+		writeError(w, http.StatusNotFound, "not_found", "Thủ tục này chưa có bản nháp.")
+		return
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"code": code, "draft_version": c.Draft.Version,
+		"published_version": c.Version, "changes": Diff(c.Published, &c.Draft.Procedure)})
+}
+
+func (s *Service) preview(w http.ResponseWriter, r *http.Request, _ *principal) {
+	code, ok := pathCode(w, r)
+	if !ok {
+		return
+	}
+	var req struct {
+		Question string `json:"question"`
+	}
+	if e := decode(w, r, &req); e != nil {
+		e.write(w)
+		return
+	}
+	q := strings.TrimSpace(req.Question)
+	if q == "" || utf8.RuneCountInString(q) > knowledge.MaxQueryRunes || !utf8.ValidString(q) {
+		writeError(w, http.StatusBadRequest, "bad_request", "Câu hỏi phải có từ 1 đến 500 ký tự.")
+		return
+	}
+	c, err := s.current(r.Context(), code)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	rec, from := c.Published, "published"
+	if c.Draft != nil {
+		rec, from = &c.Draft.Procedure, "draft"
+	}
+	if rec == nil {
+		errNotFound.write(w)
+		return
+	}
+	intents := assistant.DetectIntents(q)
+	names := make([]string, len(intents))
+	for i, x := range intents {
+		names[i] = string(x)
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"text": assistant.Compose(rec, intents), "intents": names, "from": from})
+}
+
+// publishRecords embeds and applies upserts (and deletes) to the store in one change, then records a
+// version for each. A failure before the store has changed changes nothing.
+func (s *Service) publishRecords(ctx context.Context, upserts []knowledge.Procedure, deletes []knowledge.Procedure,
+	action, by, note string, dropDrafts map[string]int) ([]Version, error) {
+	meta, err := s.checkEmbedder(ctx)
+	if err != nil {
+		return nil, err
+	}
+	docs := make([]knowledge.Doc, 0, len(upserts))
+	for i := 0; i < len(upserts); i += embedBatch {
+		batch := upserts[i:min(i+embedBatch, len(upserts))]
+		texts := make([]string, len(batch))
+		for j := range batch {
+			texts[j] = knowledge.EmbedText(&batch[j])
+		}
+		vecs, err := s.opt.Embedder.EmbedDocuments(ctx, texts)
+		if err != nil {
+			return nil, fmt.Errorf("staff: publish: embed: %w", err)
+		}
+		if len(vecs) != len(batch) {
+			return nil, fmt.Errorf("staff: publish: embedder returned %d vectors for %d texts", len(vecs), len(batch))
+		}
+		for j := range batch {
+			docs = append(docs, knowledge.NewDoc(batch[j], vecs[j]))
+		}
+	}
+	change := knowledge.Change{Upsert: docs}
+	if meta.Dim == 0 && len(docs) > 0 { // an empty index takes the embedder's identity
+		meta = knowledge.Meta{Embedder: "unknown", Dim: len(docs[0].Vector)}
+		if me, ok := s.opt.Embedder.(interface{ Meta() knowledge.Meta }); ok {
+			meta = me.Meta()
+		}
+		change.Meta = &meta
+	}
+	for _, p := range deletes {
+		change.Delete = append(change.Delete, p.Code)
+	}
+	if err := s.opt.Store.Apply(ctx, change); err != nil {
+		return nil, fmt.Errorf("staff: publish: %w", err)
+	}
+	now := s.now()
+	vs := make([]Version, 0, len(docs)+len(deletes))
+	for i := range docs {
+		p := docs[i].Procedure
+		vs = append(vs, Version{Code: p.Code, Action: action, By: by, At: now, Note: note, Hash: docs[i].Hash, Procedure: &p})
+	}
+	for i := range deletes {
+		p := deletes[i]
+		vs = append(vs, Version{Code: p.Code, Action: action, By: by, At: now, Note: note, Hash: knowledge.ContentHash(&p), Procedure: &p})
+	}
+	// The store has changed: record the history even if the request is cancelled now.
+	stored, err := s.opt.Repo.AddVersions(context.WithoutCancel(ctx), vs, dropDrafts)
+	if err != nil {
+		return nil, fmt.Errorf("staff: publish: record versions: %w", err)
+	}
+	return stored, nil
+}
+
+// checkEmbedder refuses to publish vectors of another embedder than the index's; it returns the index's meta
+// (zero for an empty store).
+func (s *Service) checkEmbedder(ctx context.Context) (knowledge.Meta, error) {
+	m, err := s.opt.Store.Meta(ctx)
+	if err != nil {
+		return m, fmt.Errorf("staff: publish: %w", err)
+	}
+	me, ok := s.opt.Embedder.(interface{ Meta() knowledge.Meta })
+	if !ok {
+		return m, nil
+	}
+	if em := me.Meta(); m.Embedder != "" && (m.Embedder != em.Embedder || m.Dim != em.Dim) {
+		return m, fmt.Errorf("staff: publish: the index was built by %s/%d, the configured embedder is %s/%d",
+			m.Embedder, m.Dim, em.Embedder, em.Dim)
+	}
+	return m, nil
+}
+
+func note(w http.ResponseWriter, r *http.Request) (string, bool) {
+	var req struct {
+		Base *int   `json:"base_version"`
+		Note string `json:"note"`
+	}
+	if e := decodeOptional(w, r, &req); e != nil {
+		e.write(w)
+		return "", false
+	}
+	if utf8.RuneCountInString(req.Note) > MaxNoteRunes || !utf8.ValidString(req.Note) {
+		writeError(w, http.StatusBadRequest, "bad_request", "Ghi chú dài quá 1.000 ký tự.")
+		return "", false
+	}
+	return strings.TrimSpace(req.Note), true
+}
+
+func (s *Service) publish(w http.ResponseWriter, r *http.Request, p *principal) {
+	code, ok := pathCode(w, r)
+	if !ok {
+		return
+	}
+	var req struct {
+		Base *int   `json:"base_version"`
+		Note string `json:"note"`
+	}
+	if e := decodeOptional(w, r, &req); e != nil {
+		e.write(w)
+		return
+	}
+	if utf8.RuneCountInString(req.Note) > MaxNoteRunes || !utf8.ValidString(req.Note) {
+		writeError(w, http.StatusBadRequest, "bad_request", "Ghi chú dài quá 1.000 ký tự.")
+		return
+	}
+	base, e := baseVersion(r, req.Base)
+	if e != nil {
+		e.write(w)
+		return
+	}
+	ctx := r.Context()
+	s.pubMu.Lock()
+	defer s.pubMu.Unlock()
+	d, err := s.opt.Repo.Draft(ctx, code)
+	if errors.Is(err, knowledge.ErrNotFound) {
+		if base == 0 {
+			writeError(w, http.StatusNotFound, "not_found", "Thủ tục này chưa có bản nháp để xuất bản.")
+			return
+		}
+		s.writeConflict(w, r, code)
+		return
+	} else if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	if d.Version != base {
+		s.writeConflict(w, r, code)
+		return
+	}
+	if fields := Validate(&d.Procedure); len(fields) > 0 {
+		invalidRecord(fields).write(w)
+		return
+	}
+	vs, err := s.publishRecords(ctx, []knowledge.Procedure{d.Procedure}, nil, ActionPublish, p.Actor(), strings.TrimSpace(req.Note),
+		map[string]int{code: d.Version})
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	v := vs[0]
+	s.record(ctx, p.Actor(), "publish", code, map[string]any{"version": v.Version, "draft_version": d.Version})
+	writeJSON(w, http.StatusOK, v)
+}
+
+func (s *Service) unpublish(w http.ResponseWriter, r *http.Request, p *principal) {
+	code, ok := pathCode(w, r)
+	if !ok {
+		return
+	}
+	n, ok := note(w, r)
+	if !ok {
+		return
+	}
+	ctx := r.Context()
+	s.pubMu.Lock()
+	defer s.pubMu.Unlock()
+	rec, err := s.opt.Store.Get(ctx, code)
+	if errors.Is(err, knowledge.ErrNotFound) {
+		writeError(w, http.StatusNotFound, "not_found", "Thủ tục này không có trong danh mục đã xuất bản.")
+		return
+	} else if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	vs, err := s.publishRecords(ctx, nil, []knowledge.Procedure{rec}, ActionUnpublish, p.Actor(), n, nil)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	s.record(ctx, p.Actor(), "unpublish", code, map[string]any{"version": vs[0].Version})
+	vs[0].Procedure = nil
+	writeJSON(w, http.StatusOK, vs[0])
+}
+
+func (s *Service) versions(w http.ResponseWriter, r *http.Request, _ *principal) {
+	code, ok := pathCode(w, r)
+	if !ok {
+		return
+	}
+	vs, err := s.opt.Repo.Versions(r.Context(), code)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	if vs == nil {
+		vs = []Version{}
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"items": vs})
+}
+
+func (s *Service) loadVersion(w http.ResponseWriter, r *http.Request) (Version, bool) {
+	code, ok := pathCode(w, r)
+	if !ok {
+		return Version{}, false
+	}
+	n, err := strconv.Atoi(r.PathValue("version"))
+	if err != nil || n <= 0 {
+		errNotFound.write(w)
+		return Version{}, false
+	}
+	v, err := s.opt.Repo.Version(r.Context(), code, n)
+	if errors.Is(err, knowledge.ErrNotFound) {
+		writeError(w, http.StatusNotFound, "not_found", "Không có phiên bản này.")
+		return Version{}, false
+	} else if err != nil {
+		s.fail(w, r, err)
+		return Version{}, false
+	}
+	return v, true
+}
+
+func (s *Service) version(w http.ResponseWriter, r *http.Request, _ *principal) {
+	if v, ok := s.loadVersion(w, r); ok {
+		writeJSON(w, http.StatusOK, v)
+	}
+}
+
+func (s *Service) restore(w http.ResponseWriter, r *http.Request, p *principal) {
+	v, ok := s.loadVersion(w, r)
+	if !ok {
+		return
+	}
+	n, ok := note(w, r)
+	if !ok {
+		return
+	}
+	if v.Procedure == nil {
+		writeError(w, http.StatusNotFound, "not_found", "Phiên bản này không lưu bản ghi.")
+		return
+	}
+	if fields := Validate(v.Procedure); len(fields) > 0 {
+		invalidRecord(fields).write(w)
+		return
+	}
+	if n == "" {
+		n = fmt.Sprintf("Khôi phục phiên bản %d", v.Version)
+	}
+	ctx := r.Context()
+	s.pubMu.Lock()
+	defer s.pubMu.Unlock()
+	vs, err := s.publishRecords(ctx, []knowledge.Procedure{*v.Procedure}, nil, ActionRestore, p.Actor(), n, nil)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	s.record(ctx, p.Actor(), "restore", v.Code, map[string]any{"from_version": v.Version, "version": vs[0].Version})
+	writeJSON(w, http.StatusOK, vs[0])
+}

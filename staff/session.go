@@ -1,0 +1,181 @@
+package staff
+
+import (
+	"errors"
+	"net/http"
+	"strconv"
+	"strings"
+	"time"
+	"unicode/utf8"
+
+	"github.com/trolyao/trolyao/assistant"
+	"github.com/trolyao/trolyao/knowledge"
+)
+
+// authenticate finds the principal of a request: a bearer token or the session cookie.
+func (s *Service) authenticate(r *http.Request) (*principal, *apiErr) {
+	ctx := r.Context()
+	now := s.now()
+	if h := r.Header.Get("Authorization"); h != "" {
+		secret, ok := strings.CutPrefix(h, "Bearer ")
+		if !ok || secret == "" || len(secret) > 200 {
+			return nil, errUnauthenticated
+		}
+		t, err := s.opt.Repo.TokenByHash(ctx, hashSecret(strings.TrimSpace(secret)))
+		if err != nil {
+			if !errors.Is(err, knowledge.ErrNotFound) {
+				s.log.Error("staff: token lookup", "err", err)
+				return nil, errInternal
+			}
+			return nil, errUnauthenticated
+		}
+		if t.ExpiresAt != nil && !now.Before(*t.ExpiresAt) {
+			return nil, errf(http.StatusUnauthorized, "session_expired", "Mã truy cập (API token) đã hết hạn.")
+		}
+		return &principal{Token: &t, Role: t.Role}, nil
+	}
+	c, err := r.Cookie(CookieName)
+	if err != nil || c.Value == "" || len(c.Value) > 200 {
+		return nil, errUnauthenticated
+	}
+	hash := hashSecret(c.Value)
+	sess, err := s.opt.Repo.Session(ctx, hash)
+	if err != nil {
+		if !errors.Is(err, knowledge.ErrNotFound) {
+			s.log.Error("staff: session lookup", "err", err)
+			return nil, errInternal
+		}
+		return nil, errExpired
+	}
+	if !now.Before(sess.ExpiresAt) || now.Sub(sess.LastSeen) >= s.opt.SessionIdle {
+		if err := s.opt.Repo.DeleteSession(ctx, hash); err != nil {
+			s.log.Error("staff: delete expired session", "err", err)
+		}
+		return nil, errExpired
+	}
+	u, err := s.opt.Repo.User(ctx, sess.Username)
+	if err != nil || u.Disabled {
+		if err != nil && !errors.Is(err, knowledge.ErrNotFound) {
+			s.log.Error("staff: session user", "err", err)
+			return nil, errInternal
+		}
+		return nil, errExpired
+	}
+	// Record activity at most once a minute: the idle timeout does not need more precision.
+	if now.Sub(sess.LastSeen) >= time.Minute {
+		if err := s.opt.Repo.TouchSession(ctx, hash, now); err != nil {
+			s.log.Error("staff: touch session", "err", err)
+		} else {
+			sess.LastSeen = now
+		}
+	}
+	return &principal{Username: u.Username, Role: u.Role, Session: &sess}, nil
+}
+
+// sessionView is the body of /login and /me.
+type sessionView struct {
+	User struct {
+		Username string `json:"username"`
+		Role     Role   `json:"role"`
+	} `json:"user"`
+	CSRF      string     `json:"csrf_token"`
+	ExpiresAt *time.Time `json:"expires_at,omitempty"`
+}
+
+func (s *Service) view(p *principal) sessionView {
+	var v sessionView
+	v.User.Role = p.Role
+	v.User.Username = p.Username
+	if p.Token != nil {
+		v.User.Username = "token:" + p.Token.Name
+		v.ExpiresAt = p.Token.ExpiresAt
+	}
+	if p.Session != nil {
+		v.CSRF = p.Session.CSRF
+		exp := p.Session.LastSeen.Add(s.opt.SessionIdle)
+		if p.Session.ExpiresAt.Before(exp) {
+			exp = p.Session.ExpiresAt
+		}
+		v.ExpiresAt = &exp
+	}
+	return v
+}
+
+func (s *Service) login(w http.ResponseWriter, r *http.Request, _ *principal) {
+	var req struct {
+		Username string `json:"username"`
+		Password string `json:"password"`
+	}
+	if e := decode(w, r, &req); e != nil {
+		e.write(w)
+		return
+	}
+	if req.Username == "" || req.Password == "" || len(req.Username) > 64 || len(req.Password) > MaxPasswordBytes ||
+		!utf8.ValidString(req.Username) {
+		writeError(w, http.StatusBadRequest, "bad_request", "Vui lòng nhập tên đăng nhập và mật khẩu.")
+		return
+	}
+	ctx := r.Context()
+	now := s.now()
+	name := strings.ToLower(strings.TrimSpace(req.Username))
+	ip := clientIP(r)
+	if d := max(s.users.locked("u:"+name, now), s.ips.locked("ip:"+ip, now)); d > 0 {
+		w.Header().Set("Retry-After", strconv.Itoa(int(d.Seconds())+1))
+		writeJSON(w, http.StatusTooManyRequests, map[string]any{"error": map[string]string{"code": "throttled",
+			"message": "Đăng nhập sai quá nhiều lần. Vui lòng thử lại sau " + strconv.Itoa(int(d.Seconds())+1) + " giây."}})
+		return
+	}
+	u, err := s.opt.Repo.User(ctx, name)
+	if err != nil && !errors.Is(err, knowledge.ErrNotFound) {
+		s.fail(w, r, err)
+		return
+	}
+	hash := dummyHash()
+	if err == nil {
+		hash = u.Password
+	}
+	if !CheckPassword(hash, req.Password) || err != nil || u.Disabled {
+		s.users.fail("u:"+name, now)
+		s.ips.fail("ip:"+ip, now)
+		s.record(ctx, assistant.Redact(name), "login_failed", assistant.Redact(name), nil) // a mistyped username may be a number
+		writeError(w, http.StatusUnauthorized, "bad_credentials", "Tên đăng nhập hoặc mật khẩu không đúng.")
+		return
+	}
+	s.users.reset("u:" + name)
+	secret, hashed, err := newSecret("")
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	csrf, _, err := newSecret("")
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	sess := Session{Hash: hashed, Username: u.Username, CSRF: csrf, CreatedAt: now, LastSeen: now, ExpiresAt: now.Add(s.opt.SessionMax)}
+	if err := s.opt.Repo.CreateSession(ctx, sess); err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	http.SetCookie(w, &http.Cookie{Name: CookieName, Value: secret, Path: "/", HttpOnly: true, Secure: s.opt.SecureCookie,
+		SameSite: http.SameSiteStrictMode, Expires: sess.ExpiresAt})
+	s.record(ctx, u.Username, "login", u.Username, nil)
+	writeJSON(w, http.StatusOK, s.view(&principal{Username: u.Username, Role: u.Role, Session: &sess}))
+}
+
+func (s *Service) me(w http.ResponseWriter, r *http.Request, p *principal) {
+	writeJSON(w, http.StatusOK, s.view(p))
+}
+
+func (s *Service) logout(w http.ResponseWriter, r *http.Request, p *principal) {
+	if p.Session != nil {
+		if err := s.opt.Repo.DeleteSession(r.Context(), p.Session.Hash); err != nil {
+			s.fail(w, r, err)
+			return
+		}
+	}
+	http.SetCookie(w, &http.Cookie{Name: CookieName, Value: "", Path: "/", HttpOnly: true, Secure: s.opt.SecureCookie,
+		SameSite: http.SameSiteStrictMode, MaxAge: -1})
+	s.record(r.Context(), p.Actor(), "logout", "", nil)
+	w.WriteHeader(http.StatusNoContent)
+}

@@ -1,0 +1,245 @@
+// Package staff is the knowledge-base management backend for staff: accounts, sessions and API tokens with
+// roles, procedure drafts with optimistic concurrency, publishing (re-indexing one record through a
+// knowledge.Store), version history and restore, catalog imports and export, the feedback queue (unanswered,
+// low-confidence and thumbs-down questions, aliases, runtime synonyms) and an append-only audit log, served
+// as the JSON API described in openapi.yaml under /api/v1/staff/.
+//
+// Storage is the Repo interface, implemented by staff/embedded (a bbolt file) and staff/postgres (tables of
+// migration 0003), both held to the contract in staff/stafftest. The package imports knowledge, ingest,
+// assistant (for previews and redaction), the standard library and golang.org/x/crypto; never a driver.
+package staff
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"time"
+
+	"github.com/trolyao/trolyao/knowledge"
+)
+
+// Errors of a Repo. Callers test them with errors.Is.
+var (
+	ErrNotFound = knowledge.ErrNotFound
+	ErrExists   = errors.New("already exists")
+	ErrConflict = errors.New("version conflict")
+)
+
+// Role is what a staff account or API token may do; each role includes the ones before it.
+type Role string
+
+// Roles, weakest first.
+const (
+	RoleViewer    Role = "viewer"
+	RoleEditor    Role = "editor"
+	RolePublisher Role = "publisher"
+	RoleAdmin     Role = "admin"
+)
+
+// Valid reports whether r is one of the four roles.
+func (r Role) Valid() bool { return r.rank() > 0 }
+
+// Allows reports whether r includes the rights of need.
+func (r Role) Allows(need Role) bool { return r.rank() > 0 && r.rank() >= need.rank() }
+
+func (r Role) rank() int {
+	switch r {
+	case RoleViewer:
+		return 1
+	case RoleEditor:
+		return 2
+	case RolePublisher:
+		return 3
+	case RoleAdmin:
+		return 4
+	}
+	return 0
+}
+
+// User is a staff account. Password is the encoded argon2id hash (see HashPassword), never the password.
+type User struct {
+	Username  string    `json:"username"`
+	Role      Role      `json:"role"`
+	Password  string    `json:"-"`
+	Disabled  bool      `json:"disabled"`
+	CreatedAt time.Time `json:"created_at"`
+}
+
+// Token is an API token. Hash is the SHA-256 of its secret.
+type Token struct {
+	ID        int64      `json:"id"`
+	Name      string     `json:"name"`
+	Role      Role       `json:"role"`
+	Hash      []byte     `json:"-"`
+	CreatedBy string     `json:"created_by"`
+	CreatedAt time.Time  `json:"created_at"`
+	ExpiresAt *time.Time `json:"expires_at,omitempty"`
+}
+
+// Session is a logged-in browser. Hash is the SHA-256 of the cookie's id; ExpiresAt the absolute end.
+type Session struct {
+	Hash      []byte
+	Username  string
+	CSRF      string
+	CreatedAt time.Time
+	LastSeen  time.Time
+	ExpiresAt time.Time
+}
+
+// Draft is the edited, unpublished record of one procedure.
+type Draft struct {
+	Code      string              `json:"code"`
+	Version   int                 `json:"version"`
+	Procedure knowledge.Procedure `json:"procedure"`
+	UpdatedBy string              `json:"updated_by"`
+	UpdatedAt time.Time           `json:"updated_at"`
+}
+
+// Actions of a version.
+const (
+	ActionPublish   = "publish"
+	ActionUnpublish = "unpublish"
+	ActionRestore   = "restore"
+	ActionImport    = "import"
+	ActionAlias     = "alias"
+)
+
+// Version is one entry of a procedure's publishing history. Procedure is the record published (for
+// unpublish, the record removed); it is nil in lists.
+type Version struct {
+	Code      string               `json:"code"`
+	Version   int                  `json:"version"`
+	Action    string               `json:"action"`
+	By        string               `json:"by"`
+	At        time.Time            `json:"at"`
+	Note      string               `json:"note,omitempty"`
+	Hash      string               `json:"hash,omitempty"`
+	Procedure *knowledge.Procedure `json:"procedure,omitempty"`
+}
+
+// Statuses of an imported record.
+const (
+	StatusNew       = "new"
+	StatusChanged   = "changed"
+	StatusUnchanged = "unchanged"
+	StatusInvalid   = "invalid"
+)
+
+// Counts summarises an import's records by status.
+type Counts struct {
+	New       int `json:"new"`
+	Changed   int `json:"changed"`
+	Unchanged int `json:"unchanged"`
+	Invalid   int `json:"invalid"`
+	Total     int `json:"total"`
+}
+
+// Import is a batch of imported records (the summary; records are kept apart).
+type Import struct {
+	ID          int64      `json:"id"`
+	Name        string     `json:"name"`
+	Format      string     `json:"format"`
+	By          string     `json:"by"`
+	At          time.Time  `json:"at"`
+	Status      string     `json:"status"` // "open" or "published"
+	Counts      Counts     `json:"counts"`
+	Published   int        `json:"published,omitempty"`
+	PublishedBy string     `json:"published_by,omitempty"`
+	PublishedAt *time.Time `json:"published_at,omitempty"`
+}
+
+// ImportRecord is one record of an import and its status. Procedure is kept for new and changed records.
+type ImportRecord struct {
+	Code      string               `json:"code,omitempty"`
+	Name      string               `json:"name,omitempty"`
+	File      string               `json:"file,omitempty"`
+	Status    string               `json:"status"`
+	Reason    string               `json:"reason,omitempty"`
+	Procedure *knowledge.Procedure `json:"-"`
+}
+
+// Handled records that a queue group was marked handled.
+type Handled struct {
+	Kind string    // "question" or "procedure"
+	Key  string    // the folded question or the code
+	By   string    // username
+	At   time.Time // when
+}
+
+// Synonym is a runtime lexicon rule staff added.
+type Synonym struct {
+	ID     int64     `json:"id"`
+	Phrase string    `json:"phrase"`
+	To     string    `json:"to"`
+	By     string    `json:"by"`
+	At     time.Time `json:"at"`
+}
+
+// AuditEntry is one staff action. Details never hold passwords or secrets.
+type AuditEntry struct {
+	ID      int64           `json:"id"`
+	At      time.Time       `json:"at"`
+	Actor   string          `json:"actor"`
+	Action  string          `json:"action"`
+	Target  string          `json:"target,omitempty"`
+	Details json.RawMessage `json:"details,omitempty"`
+}
+
+// Repo stores everything of the staff backend. Implementations: staff/embedded and staff/postgres; both
+// pass staff/stafftest. Methods returning one item return ErrNotFound when it is absent.
+type Repo interface {
+	CreateUser(ctx context.Context, u User) error // ErrExists
+	User(ctx context.Context, username string) (User, error)
+	UpdateUser(ctx context.Context, u User) error // by Username; ErrNotFound
+	Users(ctx context.Context) ([]User, error)    // by username
+
+	CreateToken(ctx context.Context, t Token) (Token, error) // assigns ID
+	TokenByHash(ctx context.Context, hash []byte) (Token, error)
+	Tokens(ctx context.Context) ([]Token, error) // by ID
+	DeleteToken(ctx context.Context, id int64) error
+
+	CreateSession(ctx context.Context, s Session) error
+	Session(ctx context.Context, hash []byte) (Session, error)
+	TouchSession(ctx context.Context, hash []byte, at time.Time) error
+	DeleteSession(ctx context.Context, hash []byte) error
+	DeleteSessions(ctx context.Context, username string) error // all of a user's sessions
+
+	Draft(ctx context.Context, code string) (Draft, error)
+	Drafts(ctx context.Context) ([]Draft, error) // by code
+	// SaveDraft stores d as the next version of the code's draft if its current version is base (0: there
+	// is none); otherwise ErrConflict. It returns the stored draft.
+	SaveDraft(ctx context.Context, d Draft, base int) (Draft, error)
+	// DeleteDraft removes the draft if its version is base; ErrConflict otherwise, ErrNotFound if absent.
+	DeleteDraft(ctx context.Context, code string, base int) error
+
+	// AddVersions appends versions (numbered from 1 per code, in order) and, for each code in dropDrafts
+	// with the given version, removes that draft — all atomically. It returns the versions as stored.
+	AddVersions(ctx context.Context, vs []Version, dropDrafts map[string]int) ([]Version, error)
+	Versions(ctx context.Context, code string) ([]Version, error) // newest first, without records
+	Version(ctx context.Context, code string, version int) (Version, error)
+	LatestVersions(ctx context.Context) (map[string]int, error) // code → latest version number
+
+	CreateImport(ctx context.Context, im Import, recs []ImportRecord) (Import, error) // assigns ID
+	Import(ctx context.Context, id int64) (Import, []ImportRecord, error)
+	Imports(ctx context.Context, limit int) ([]Import, error) // newest first
+	// MarkImportPublished records the batch as published; ErrConflict if it already is.
+	MarkImportPublished(ctx context.Context, id int64, by string, at time.Time, n int) error
+
+	SetHandled(ctx context.Context, h Handled) error
+	Handled(ctx context.Context) ([]Handled, error)
+
+	AddSynonym(ctx context.Context, s Synonym) (Synonym, error) // replaces the target of an existing phrase
+	DeleteSynonym(ctx context.Context, id int64) error
+	Synonyms(ctx context.Context) ([]Synonym, error) // by ID
+
+	AppendAudit(ctx context.Context, e AuditEntry) (AuditEntry, error)        // assigns ID
+	Audit(ctx context.Context, before int64, limit int) ([]AuditEntry, error) // newest first, ID < before (0: all)
+
+	Close() error
+}
+
+// Watcher is an optional capability of a Repo shared by several processes (staff/postgres): Watch calls
+// changed whenever another process (or this one) changes the synonyms, until ctx ends.
+type Watcher interface {
+	Watch(ctx context.Context, changed func()) error
+}
