@@ -91,8 +91,8 @@ func (a *Assistant) Reply(ctx context.Context, conv, text string, emit func(Even
 		codes = append(codes, o.Code)
 	}
 	stored, err := a.Conversations.Append(ctx, conv, st,
-		knowledge.Message{Role: "user", Text: text, At: now},
-		knowledge.Message{Role: "assistant", Text: ans.Text, Codes: codes, At: now, Abstain: ans.Abstained,
+		knowledge.Message{Role: "user", Text: text, At: now, Channel: channelOf(ctx)},
+		knowledge.Message{Role: "assistant", Text: ans.Text, Codes: codes, At: now, Abstain: ans.Abstained, Channel: channelOf(ctx),
 			Confidence: ans.Confidence})
 	if err != nil {
 		return Answer{}, fmt.Errorf("assistant: %w", err)
@@ -102,6 +102,19 @@ func (a *Assistant) Reply(ctx context.Context, conv, text string, emit func(Even
 	}
 	emit(Event{Kind: EventAnswer, Answer: &ans})
 	return ans, nil
+}
+
+type channelKey struct{}
+
+// WithChannel names the channel a message arrives on ("web", "zalo", "cli"); Reply stores it with the
+// conversation's messages, so staff can tell where questions come from.
+func WithChannel(ctx context.Context, channel string) context.Context {
+	return context.WithValue(ctx, channelKey{}, channel)
+}
+
+func channelOf(ctx context.Context) string {
+	s, _ := ctx.Value(channelKey{}).(string)
+	return s
 }
 
 func (a *Assistant) logger() *slog.Logger {

@@ -255,6 +255,15 @@ func TestConversationStored(t *testing.T) {
 	assert.Equal(t, ans.MessageID, c.Messages[1].ID)
 	assert.Equal(t, ans.Citations[0].Code, c.State.Focus)
 	require.NoError(t, a.Conversations.Feedback(t.Context(), "stored", ans.MessageID, -1))
+	assert.Empty(t, c.Messages[0].Channel, "no channel named")
+
+	_, err = a.Reply(assistant.WithChannel(t.Context(), "zalo"), "from-zalo", "đăng ký kết hôn cần gì", nil)
+	require.NoError(t, err)
+	c, err = a.Conversations.Load(t.Context(), "from-zalo")
+	require.NoError(t, err)
+	require.Len(t, c.Messages, 2)
+	assert.Equal(t, "zalo", c.Messages[0].Channel)
+	assert.Equal(t, "zalo", c.Messages[1].Channel)
 }
 
 func TestInputLimits(t *testing.T) {

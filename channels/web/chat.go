@@ -227,7 +227,7 @@ func (c *chat) compose(ctx context.Context, id, conv, text string, send sender) 
 	}
 	defer func() { <-c.slots }()
 
-	ans, err := c.s.Assistant.Reply(ctx, conv, text, func(e assistant.Event) {
+	ans, err := c.s.Assistant.Reply(assistant.WithChannel(ctx, "web"), conv, text, func(e assistant.Event) {
 		switch e.Kind {
 		case assistant.EventTyping:
 			send("typing", typingFrame{Type: "typing", ID: id})

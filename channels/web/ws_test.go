@@ -83,6 +83,7 @@ func TestWebsocketConversation(t *testing.T) {
 	require.Len(t, stored.Messages, 4)
 	assert.Equal(t, -1, stored.Messages[3].Feedback)
 	assert.Equal(t, 0, stored.Messages[1].Feedback)
+	assert.Equal(t, "web", stored.Messages[0].Channel, "messages record the channel")
 	c2.send(map[string]any{"type": "feedback", "conversation_id": conv, "message_id": 999, "value": 1})
 	assert.Equal(t, "not_found", c2.read().Code)
 	c2.send(map[string]any{"type": "feedback", "conversation_id": conv, "message_id": fee.MessageID, "value": 2})
