@@ -1,11 +1,8 @@
 package assistant_test
 
 import (
-	"context"
 	"os"
-	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 	"unicode/utf8"
 
@@ -13,62 +10,26 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/trolyao/trolyao/assistant"
-	"github.com/trolyao/trolyao/ingest"
+	"github.com/trolyao/trolyao/internal/realcatalog"
 	"github.com/trolyao/trolyao/knowledge"
 	"github.com/trolyao/trolyao/knowledge/embedded"
-	"github.com/trolyao/trolyao/knowledge/memconv"
-	"github.com/trolyao/trolyao/knowledge/storetest"
 )
 
-var fixture struct {
-	once  sync.Once
-	store *embedded.Store
-	units *knowledge.Units
-	procs []knowledge.Procedure
-	err   error
+func TestMain(m *testing.M) {
+	code := m.Run()
+	realcatalog.Close()
+	os.Exit(code)
 }
 
-// world loads the real catalog and unit data once for the package's tests.
+// world is the real catalog and unit data, loaded once for the package's tests.
 func world(t *testing.T) (*embedded.Store, *knowledge.Units, []knowledge.Procedure) {
 	t.Helper()
-	data := storetest.DataDir(t)
-	fixture.once.Do(func() {
-		dir, err := os.MkdirTemp("", "assistant-test")
-		if err != nil {
-			fixture.err = err
-			return
-		}
-		procs, _, err := ingest.ReadCatalog(filepath.Join(data, "procedures", "dvcqg-2026"))
-		if err != nil {
-			fixture.err = err
-			return
-		}
-		st, err := embedded.Open(dir)
-		if err != nil {
-			fixture.err = err
-			return
-		}
-		emb := knowledge.HashEmbedder{}
-		if _, err := ingest.Sync(context.Background(), st, emb, emb.Meta(), procs, ingest.SyncOptions{}); err != nil {
-			fixture.err = err
-			return
-		}
-		u, err := ingest.LoadUnits(data)
-		fixture.store, fixture.units, fixture.procs, fixture.err = st, u, procs, err
-	})
-	require.NoError(t, fixture.err)
-	return fixture.store, fixture.units, fixture.procs
+	c := realcatalog.Load(t)
+	return c.Store, c.Units, c.Procedures
 }
 
 func newAssistant(t *testing.T) *assistant.Assistant {
-	st, u, _ := world(t)
-	emb := knowledge.HashEmbedder{}
-	return &assistant.Assistant{
-		Searcher:      &knowledge.Searcher{Store: st, Embedder: emb, Weights: knowledge.DefaultWeights},
-		Store:         st,
-		Units:         u,
-		Conversations: memconv.New(),
-	}
+	return realcatalog.Load(t).Assistant(nil)
 }
 
 func proc(t *testing.T, code string) knowledge.Procedure {

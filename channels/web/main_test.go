@@ -6,7 +6,6 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"os"
-	"path/filepath"
 	"strings"
 	"sync"
 	"testing"
@@ -18,73 +17,33 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/trolyao/trolyao/assistant"
-	"github.com/trolyao/trolyao/ingest"
+	"github.com/trolyao/trolyao/internal/realcatalog"
 	"github.com/trolyao/trolyao/knowledge"
 	"github.com/trolyao/trolyao/knowledge/embedded"
-	"github.com/trolyao/trolyao/knowledge/storetest"
 )
-
-// fixture is the real catalog in an embedded store, with its conversation store, built once per test binary.
-var fixture struct {
-	once  sync.Once
-	store *embedded.Store
-	convs *embedded.Conversations
-	units *knowledge.Units
-	dir   string
-	err   error
-}
 
 func TestMain(m *testing.M) {
 	code := m.Run()
-	if fixture.store != nil {
-		fixture.store.Close()
-		os.RemoveAll(fixture.dir)
-	}
+	realcatalog.Close()
 	os.Exit(code)
 }
 
+// world is the real catalog in an embedded store, with its conversation store, shared by the package's tests.
 func world(tb testing.TB) (*embedded.Store, *embedded.Conversations, *knowledge.Units) {
 	tb.Helper()
-	data := storetest.DataDir(tb)
-	fixture.once.Do(func() {
-		dir, err := os.MkdirTemp("", "web-test")
-		if err != nil {
-			fixture.err = err
-			return
-		}
-		fixture.dir = dir
-		procs, _, err := ingest.ReadCatalog(filepath.Join(data, "procedures", "dvcqg-2026"))
-		if err != nil {
-			fixture.err = err
-			return
-		}
-		st, err := embedded.Open(dir)
-		if err != nil {
-			fixture.err = err
-			return
-		}
-		fixture.store = st
-		emb := knowledge.HashEmbedder{}
-		if _, err := ingest.Sync(context.Background(), st, emb, emb.Meta(), procs, ingest.SyncOptions{}); err != nil {
-			fixture.err = err
-			return
-		}
-		fixture.convs = embedded.NewConversations(st)
-		fixture.units, fixture.err = ingest.LoadUnits(data)
-	})
-	require.NoError(tb, fixture.err)
-	return fixture.store, fixture.convs, fixture.units
+	c := realcatalog.Load(tb)
+	convs.once.Do(func() { convs.c = embedded.NewConversations(c.Store) })
+	return c.Store, convs.c, c.Units
+}
+
+var convs struct {
+	once sync.Once
+	c    *embedded.Conversations
 }
 
 func newAssistant(tb testing.TB) *assistant.Assistant {
-	st, convs, units := world(tb)
-	emb := knowledge.HashEmbedder{}
-	return &assistant.Assistant{
-		Searcher:      &knowledge.Searcher{Store: st, Embedder: emb, Weights: knowledge.DefaultWeights},
-		Store:         st,
-		Units:         units,
-		Conversations: convs,
-	}
+	_, cs, _ := world(tb)
+	return realcatalog.Load(tb).Assistant(cs)
 }
 
 // env is one server under test.

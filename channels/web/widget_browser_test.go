@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"net/http"
 	"net/http/httptest"
-	"path/filepath"
 	"strings"
 	"testing"
 	"time"
@@ -18,11 +17,10 @@ import (
 	"github.com/trolyao/trolyao/assistant"
 	"github.com/trolyao/trolyao/channels/web"
 	"github.com/trolyao/trolyao/channels/web/widget"
-	"github.com/trolyao/trolyao/ingest"
 	"github.com/trolyao/trolyao/internal/browsertest"
+	"github.com/trolyao/trolyao/internal/realcatalog"
 	"github.com/trolyao/trolyao/knowledge"
 	"github.com/trolyao/trolyao/knowledge/embedded"
-	"github.com/trolyao/trolyao/knowledge/storetest"
 )
 
 // widgetSite is the chat server over the real catalog with the widget mounted beside it, as `serve` does.
@@ -34,19 +32,9 @@ type widgetSite struct {
 
 func newWidgetSite(t *testing.T) widgetSite {
 	t.Helper()
-	data := storetest.DataDir(t)
-	procs, _, err := ingest.ReadCatalog(filepath.Join(data, "procedures", "dvcqg-2026"))
-	require.NoError(t, err)
-	st, err := embedded.Open(t.TempDir())
-	require.NoError(t, err)
-	t.Cleanup(func() { st.Close() })
-	emb := knowledge.HashEmbedder{}
-	_, err = ingest.Sync(t.Context(), st, emb, emb.Meta(), procs, ingest.SyncOptions{})
-	require.NoError(t, err)
-	units, err := ingest.LoadUnits(data)
-	require.NoError(t, err)
+	c := realcatalog.Load(t) // shared with the package's other tests; closed by their TestMain
+	st, units, searcher := c.Store, c.Units, c.Searcher
 	convs := embedded.NewConversations(st)
-	searcher := &knowledge.Searcher{Store: st, Embedder: emb, Weights: knowledge.DefaultWeights}
 	srv := &web.Server{
 		Searcher: searcher, Store: st, Units: units,
 		Assistant:     &assistant.Assistant{Searcher: searcher, Store: st, Units: units, Conversations: convs},
