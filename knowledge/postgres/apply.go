@@ -80,6 +80,14 @@ func (s *Store) Apply(ctx context.Context, c knowledge.Change) error {
 	if err := tx.Commit(ctx); err != nil {
 		return fmt.Errorf("postgres: apply: commit: %w", err)
 	}
+	if s.stop != nil {
+		// This process's searches see the change as soon as Apply returns; the others' when their
+		// listener gets the notification.
+		if err := s.refresh(ctx); err != nil {
+			s.log.Warn("postgres: refresh the lexical index after apply; the listener or the next search will",
+				"err", err)
+		}
+	}
 	if c.Reset || rebuilt || len(rows)+len(c.Delete) >= analyzeMin {
 		// The planner needs fresh statistics to pick the postings and HNSW indexes after a large change, and
 		// index-only scans of the postings need the visibility map that VACUUM sets (about a second for
@@ -227,9 +235,22 @@ func (s *Store) apply(ctx context.Context, tx pgx.Tx, c knowledge.Change, rows [
 			return false, fmt.Errorf("term stats: %w", err)
 		}
 	}
-	if _, err := tx.Exec(ctx, `UPDATE corpus SET n = (SELECT count(*) FROM procedures),
-		total_len = (SELECT coalesce(sum(len), 0) FROM procedures)`); err != nil {
+	var version int64
+	if err := tx.QueryRow(ctx, `UPDATE corpus SET n = (SELECT count(*) FROM procedures),
+		total_len = (SELECT coalesce(sum(len), 0) FROM procedures), version = version + 1
+		RETURNING version`).Scan(&version); err != nil {
 		return false, fmt.Errorf("corpus stats: %w", err)
+	}
+	// The change log and the notification that keep every process's lexical index current (see refresh);
+	// the notification is delivered when the transaction commits, and not at all if it does not.
+	if _, err := tx.Exec(ctx, `WITH log AS (
+			INSERT INTO catalog_changes (version, reset, codes) VALUES ($1, $2, $3)
+		), pruned AS (
+			DELETE FROM catalog_changes WHERE version <= $1 - $4::bigint
+		)
+		SELECT pg_notify($5, current_schema() || ':' || $1::text)`,
+		version, c.Reset, codes, keepChanges, notifyChannel); err != nil {
+		return false, fmt.Errorf("change log: %w", err)
 	}
 	if c.Meta != nil {
 		if _, err := tx.Exec(ctx, `INSERT INTO meta (key, value) VALUES ('index', $1)

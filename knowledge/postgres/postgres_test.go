@@ -33,21 +33,46 @@ func openStore(t testing.TB, schema string) *Store {
 
 func openNew(t *testing.T) knowledge.Store { return openStore(t, newSchema(t)) }
 
-// TestContractPruned runs the contract with a tiny seed budget, so that the lexical search prunes (skips
-// non-essential terms and completes survivors by look-ups) even on the suite's small catalogs.
+// openSQLLexical opens a store that scores BM25 in SQL in schema and closes it when the test ends.
+func openSQLLexical(t testing.TB, schema string) *Store {
+	t.Helper()
+	s, err := Open(context.Background(), Config{URL: testURL(t), Schema: schema, MaxConns: 8, SQLLexical: true})
+	require.NoError(t, err)
+	t.Cleanup(func() { _ = s.Close() })
+	return s
+}
+
+// TestContractPruned runs the contract on the SQL lexical search with a tiny seed budget, so that it prunes
+// (skips non-essential terms and completes survivors by look-ups) even on the suite's small catalogs.
 func TestContractPruned(t *testing.T) {
 	testURL(t)
 	storetest.Run(t, func(t *testing.T) knowledge.Store {
-		s := openStore(t, newSchema(t))
+		s := openSQLLexical(t, newSchema(t))
 		s.seedBudget = 3
 		return s
+	})
+}
+
+// TestContractSQLLexical runs the contract on the SQL lexical search with its real seed budget, and across
+// reopening with the other mode: both read and write the same tables.
+func TestContractSQLLexical(t *testing.T) {
+	testURL(t)
+	open := func(t *testing.T) knowledge.Store { return openSQLLexical(t, newSchema(t)) }
+	storetest.Run(t, open)
+	storetest.RunReopen(t, open, func(t *testing.T, s knowledge.Store) knowledge.Store {
+		st := s.(*Store)
+		require.NoError(t, st.Close())
+		if st.lex.Load() == nil {
+			return openStore(t, st.schema)
+		}
+		return openSQLLexical(t, st.schema)
 	})
 }
 
 // TestPruning compares lexical lists with the reference over budgets that make each pruning path run, with
 // query weights of every sign.
 func TestPruning(t *testing.T) {
-	s := openStore(t, newSchema(t))
+	s := openSQLLexical(t, newSchema(t))
 	ctx := t.Context()
 	docs := storetest.SyntheticDocs(3000, 0, 11)
 	require.NoError(t, s.Apply(ctx, knowledge.Change{Upsert: docs}))
@@ -128,8 +153,8 @@ func TestOpenConcurrent(t *testing.T) {
 	tables, err = pgx.CollectRows(rows, pgx.RowTo[string])
 	require.NoError(t, err)
 	// The catalog's tables; other parts of the service add theirs through migrations of their own.
-	assert.Subset(t, tables, []string{"conversation_messages", "conversations", "corpus", "meta", "postings",
-		"procedures", "schema_migrations", "term_stats"})
+	assert.Subset(t, tables, []string{"catalog_changes", "conversation_messages", "conversations", "corpus", "meta",
+		"postings", "procedures", "schema_migrations", "term_stats"})
 }
 
 func TestOpenInvalid(t *testing.T) {

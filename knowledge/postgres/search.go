@@ -14,15 +14,25 @@ import (
 	"github.com/trolyao/trolyao/knowledge"
 )
 
-// Search returns the union of the BM25 and the cosine lists (see knowledge.SearchRequest) in one statement,
-// inside a read-only repeatable-read transaction so that the index description and the search see the same
-// snapshot. The dense list comes from the HNSW index, so it is approximate on large catalogs (recall is set
-// by Config.EfSearch); the cosine of every candidate is exact.
+// Search returns the union of the BM25 and the cosine lists (see knowledge.SearchRequest). The dense list
+// comes from the HNSW index, so it is approximate on large catalogs (recall is set by Config.EfSearch); the
+// cosine of every candidate is exact. The lexical list is exact: it comes from the in-memory index (see
+// searchMemory), or from SQL with Config.SQLLexical (see searchSQLLexical).
 func (s *Store) Search(ctx context.Context, r knowledge.SearchRequest) ([]knowledge.Candidate, error) {
 	if r.Limit <= 0 || r.Limit > knowledge.MaxSearchK*4 {
 		return nil, fmt.Errorf("postgres: search: %w: limit %d, want 1..%d", knowledge.ErrInvalid, r.Limit,
 			knowledge.MaxSearchK*4)
 	}
+	if s.lex.Load() != nil {
+		return s.searchMemory(ctx, r)
+	}
+	return s.searchSQLLexical(ctx, r)
+}
+
+// searchSQLLexical answers a search in one statement, lexical list included, inside a read-only
+// repeatable-read transaction so that the index description and the search see the same snapshot. It
+// serves Config.SQLLexical, and searchMemory when its index cannot catch up at once.
+func (s *Store) searchSQLLexical(ctx context.Context, r knowledge.SearchRequest) ([]knowledge.Candidate, error) {
 	tx, err := s.pool.BeginTx(ctx, pgx.TxOptions{IsoLevel: pgx.RepeatableRead, AccessMode: pgx.ReadOnly})
 	if err != nil {
 		return nil, fmt.Errorf("postgres: search: %w", err)
@@ -227,6 +237,19 @@ func (s *Store) prepareSearch(ctx context.Context, tx pgx.Tx, r knowledge.Search
 		s.seedBudget, pgvector.NewVector(r.Vector)}}, nil
 }
 
+// distanceKey is the cosine distance between the embedding and the query vector $5 in the HNSW index's
+// expression for dimension dim, or the plain distance when no index can exist.
+func distanceKey(dim int) string {
+	switch {
+	case dim <= maxVectorIdx:
+		return fmt.Sprintf("embedding::vector(%[1]d) <=> $5::vector(%[1]d)", dim)
+	case dim <= maxHalfvecIdx:
+		return fmt.Sprintf("embedding::halfvec(%[1]d) <=> $5::vector::halfvec(%[1]d)", dim)
+	default:
+		return "embedding <=> $5::vector"
+	}
+}
+
 // searchSQL is the search statement for an index of dimension dim, lexical only for 0. Arguments: $1 the
 // query terms, $2 their weights, $3 the limit, $4 the seed budget (see lexicalSQL), $5 the query vector.
 //
@@ -242,15 +265,7 @@ func searchSQL(dim int) string {
 	b.WriteString(lexicalSQL)
 	dense := "0::float8"
 	if dim > 0 {
-		var key string // the HNSW index's expression, or the plain distance when no index can exist
-		switch {
-		case dim <= maxVectorIdx:
-			key = fmt.Sprintf("embedding::vector(%[1]d) <=> $5::vector(%[1]d)", dim)
-		case dim <= maxHalfvecIdx:
-			key = fmt.Sprintf("embedding::halfvec(%[1]d) <=> $5::vector::halfvec(%[1]d)", dim)
-		default:
-			key = "embedding <=> $5::vector"
-		}
+		key := distanceKey(dim)
 		fmt.Fprintf(&b, `, nearest AS MATERIALIZED (
 	SELECT code, %[2]s AS distance FROM procedures
 	WHERE vector_dims(embedding) = %[1]d
