@@ -1,0 +1,52 @@
+// Package zalo is the Zalo Official Account (OA) channel: it receives Zalo's webhook at
+// POST /webhooks/zalo/{oa}, answers citizens through the assistant, and sends the replies through the OA API
+// (/v3.0/oa/message/cs) with buttons for the cited procedure and the suggested follow-ups.
+//
+// # Flow
+//
+// A delivery is verified (X-ZEvent-Signature = SHA-256(app_id + raw body + timestamp + OA secret key), compared
+// in constant time, timestamp inside the replay window), routed by an explicit table of event names, and written
+// durably to an inbox keyed by (OA, msg_id) before Zalo gets its 200: a re-delivery finds the key and is
+// acknowledged without a second job, a store failure answers 500 so that Zalo retries. Workers take inbox jobs,
+// ask the assistant (the Answerer), and in ONE transaction mark the job done and write the reply messages to an
+// outbox. A sender delivers outbox rows; a row is marked sent only after the API answered error 0. Rate limits
+// (-32), 5xx and network errors are retried with capped exponential backoff and jitter; -216/-220 refresh the
+// access token once and retry; window and permission errors (-213, -230, …) are final and recorded.
+//
+// # Delivery guarantees
+//
+// Nothing acknowledged is lost: a job or a send is held under a lease (a token and a time); a process that
+// dies holding it leaves the lease to expire and another worker takes the job again (the embedded store,
+// which one process holds at a time, clears every lease when it opens). Completing a job checks that the lease
+// is still held, so a job retaken after a slow worker's lease expired is answered once. The only window for a
+// duplicate is between the Zalo API accepting a message and the commit that marks its row sent (a crash or a
+// lost commit there sends it again); no protocol can close it, since the API takes no idempotency key. A job
+// whose worker died after the assistant stored the turn in the conversation but before the job's commit is
+// answered again, so the conversation may record that turn twice; the citizen still gets one reply.
+//
+// # Ordering
+//
+// Messages of one user of one OA are answered and delivered in order: a worker only takes the oldest
+// unfinished job of a user, and that job is leased, so no two workers hold jobs of the same user; the sender
+// likewise only takes the oldest unsent message of a user. Enqueueing locks the user's row before the job gets
+// its sequence number, so the numbers of one user's jobs follow their commit order. Existing PostgreSQL job
+// queues (river, for one) do not serialise jobs per key, which is why this package keeps its own small queue
+// behind the Queue interface, with two implementations: OpenBolt (a bbolt file of its own, fsync'd on every
+// commit, for the embedded mode) and channels/zalo/pgqueue (PostgreSQL, tables of migration 0004_zalo.sql,
+// SELECT … FOR UPDATE SKIP LOCKED).
+//
+// # Tokens
+//
+// Each OA's access token, its expiry and the single-use refresh token live in the same store. A refresh runs
+// under a per-OA lock (a row lock in PostgreSQL, so two processes never spend the same refresh token) and the
+// new refresh token is committed before the old one is forgotten. A rejected refresh marks the OA as needing
+// re-authorisation and logs an error; its messages wait, with backoff, until the attempts run out.
+//
+// # Privacy
+//
+// Logs never carry message text, secrets, or user ids in full (a short hash stands for a user).
+//
+// The package imports the assistant and knowledge packages (for the answer types and the conversation id
+// limit), bbolt, the Prometheus client and the standard library; PostgreSQL support lives in the pgqueue
+// subpackage, the only one that imports pgx.
+package zalo

@@ -1,0 +1,615 @@
+package zalo
+
+import (
+	"context"
+	crand "crypto/rand"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"math/rand/v2"
+	"net/http"
+	"sync"
+	"time"
+
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/trolyao/trolyao/assistant"
+	"github.com/trolyao/trolyao/knowledge"
+)
+
+// Answerer answers a message of a conversation; *assistant.Assistant implements it.
+type Answerer interface {
+	Reply(ctx context.Context, conversationID, text string, emit func(assistant.Event)) (assistant.Answer, error)
+}
+
+var _ Answerer = (*assistant.Assistant)(nil)
+
+// Defaults of Options.
+const (
+	DefaultMaxBody         = 64 << 10
+	DefaultMaxAge          = 5 * time.Minute
+	DefaultMaxFuture       = time.Minute
+	DefaultWorkers         = 4
+	DefaultSenders         = 2
+	DefaultJobLease        = 5 * time.Minute
+	DefaultSendLease       = time.Minute
+	DefaultMaxJobAttempts  = 5
+	DefaultMaxSendAttempts = 8
+	DefaultBackoffBase     = time.Second
+	DefaultBackoffMax      = 5 * time.Minute
+	DefaultPoll            = time.Second
+	DefaultRefreshAhead    = 10 * time.Minute
+	DefaultKeep            = 7 * 24 * time.Hour
+	DefaultAckTimeout      = 1500 * time.Millisecond
+)
+
+// Options configure a Service. Zero values take the defaults above.
+type Options struct {
+	OAs      []OA
+	Queue    Queue    // required: OpenBolt or pgqueue.New
+	Answerer Answerer // required: the assistant
+	// HTTPClient calls the Zalo API and OAuth server; nil is a client with a 30-second timeout.
+	HTTPClient *http.Client
+	APIBase    string // DefaultAPIBase when empty
+	OAuthBase  string // DefaultOAuthBase when empty
+	Logger     *slog.Logger
+	Registerer prometheus.Registerer // nil: no metrics exported
+	Workers    int                   // goroutines answering jobs
+	Senders    int                   // goroutines sending messages (each message of a user still goes in order)
+	MaxBody    int64                 // bytes of a webhook delivery
+	// MaxAge and MaxFuture bound the delivery timestamp: older is a replay, further ahead is forged or a
+	// broken clock. If Zalo's re-deliveries keep the event's timestamp, MaxAge is also how long a delivery we
+	// failed to record (a 500) can still be accepted when Zalo retries it.
+	MaxAge, MaxFuture time.Duration
+	// JobLease and SendLease are how long a job or a send stays with a worker that took it; after that another
+	// worker (of this process or another) takes it again.
+	JobLease, SendLease time.Duration
+	// MaxJobAttempts: a job whose answer failed this many times gets an apology; MaxSendAttempts: a message
+	// failing transiently this many times is recorded as final.
+	MaxJobAttempts, MaxSendAttempts int
+	BackoffBase, BackoffMax         time.Duration // capped exponential backoff with jitter
+	// Poll is how often idle workers look for work enqueued by other processes or due after a backoff.
+	Poll time.Duration
+	// RefreshAhead refreshes an access token this long before it expires.
+	RefreshAhead time.Duration
+	// AckTimeout bounds the durable write of a delivery: Zalo wants its answer within about 2 s, and a 500
+	// (Zalo delivers again) beats no answer. A write that commits after the timeout is found as a duplicate.
+	AckTimeout time.Duration
+	// Keep is how long finished jobs (their de-duplication keys) and send records are kept.
+	Keep time.Duration
+	// MaxTextRunes, MaxButtons, ButtonTitleMax and QueryPayloadMax are Zalo's message limits.
+	MaxTextRunes, MaxButtons, ButtonTitleMax, QueryPayloadMax int
+	Now                                                       func() time.Time
+}
+
+// Service is the Zalo channel: the webhook handler and the workers behind it.
+type Service struct {
+	o      Options
+	oas    map[string]OA
+	log    *slog.Logger
+	api    client
+	lim    limits
+	m      *metrics
+	wakeJ  chan struct{}
+	wakeS  chan struct{}
+	random func(int64) int64
+}
+
+// New checks the options and returns the service; call Run to start the workers.
+func New(o Options) (*Service, error) {
+	if o.Queue == nil || o.Answerer == nil {
+		return nil, fmt.Errorf("%w: Queue and Answerer are required", ErrConfig)
+	}
+	if err := (Config{OAs: o.OAs}).Validate(); err != nil {
+		return nil, err
+	}
+	def := func(v *time.Duration, d time.Duration) {
+		if *v <= 0 {
+			*v = d
+		}
+	}
+	defInt := func(v *int, d int) {
+		if *v <= 0 {
+			*v = d
+		}
+	}
+	def(&o.MaxAge, DefaultMaxAge)
+	def(&o.MaxFuture, DefaultMaxFuture)
+	def(&o.JobLease, DefaultJobLease)
+	def(&o.SendLease, DefaultSendLease)
+	def(&o.BackoffBase, DefaultBackoffBase)
+	def(&o.BackoffMax, DefaultBackoffMax)
+	def(&o.Poll, DefaultPoll)
+	def(&o.RefreshAhead, DefaultRefreshAhead)
+	def(&o.Keep, DefaultKeep)
+	def(&o.AckTimeout, DefaultAckTimeout)
+	defInt(&o.Workers, DefaultWorkers)
+	defInt(&o.Senders, DefaultSenders)
+	defInt(&o.MaxJobAttempts, DefaultMaxJobAttempts)
+	defInt(&o.MaxSendAttempts, DefaultMaxSendAttempts)
+	defInt(&o.MaxTextRunes, DefaultMaxTextRunes)
+	defInt(&o.MaxButtons, DefaultMaxButtons)
+	defInt(&o.ButtonTitleMax, DefaultButtonTitleMax)
+	defInt(&o.QueryPayloadMax, DefaultQueryPayload)
+	if o.MaxBody <= 0 {
+		o.MaxBody = DefaultMaxBody
+	}
+	if o.MaxTextRunes < 100 || o.ButtonTitleMax < 5 || o.QueryPayloadMax < 40 {
+		return nil, fmt.Errorf("%w: MaxTextRunes ≥ 100, ButtonTitleMax ≥ 5 and QueryPayloadMax ≥ 40 are required", ErrConfig)
+	}
+	if o.APIBase == "" {
+		o.APIBase = DefaultAPIBase
+	}
+	if o.OAuthBase == "" {
+		o.OAuthBase = DefaultOAuthBase
+	}
+	if o.HTTPClient == nil {
+		o.HTTPClient = &http.Client{Timeout: 30 * time.Second}
+	}
+	if o.Now == nil {
+		o.Now = time.Now
+	}
+	log := o.Logger
+	if log == nil {
+		log = slog.New(slog.DiscardHandler)
+	}
+	s := &Service{
+		o: o, oas: map[string]OA{}, log: log,
+		api:    client{http: o.HTTPClient, apiBase: o.APIBase, oauthBase: o.OAuthBase},
+		lim:    limits{text: o.MaxTextRunes, buttons: o.MaxButtons, title: o.ButtonTitleMax, payload: o.QueryPayloadMax},
+		wakeJ:  make(chan struct{}, o.Workers),
+		wakeS:  make(chan struct{}, o.Senders),
+		random: rand.Int64N,
+	}
+	for _, a := range o.OAs {
+		s.oas[a.ID] = a
+	}
+	m, err := newMetrics(o.Registerer)
+	if err != nil {
+		return nil, err
+	}
+	s.m = m
+	return s, nil
+}
+
+// Handler serves POST /webhooks/zalo/{oa}; mount it on that pattern or on the prefix /webhooks/zalo/.
+func (s *Service) Handler() http.Handler {
+	mux := http.NewServeMux()
+	mux.HandleFunc("POST /webhooks/zalo/{oa}", s.webhook)
+	return mux
+}
+
+// who stands for a user in logs: a short hash, never the id.
+func who(oa, user string) string {
+	h := sha256.Sum256([]byte(oa + "\x00" + user))
+	return hex.EncodeToString(h[:4])
+}
+
+// webhook verifies, records and acknowledges one delivery.
+func (s *Service) webhook(w http.ResponseWriter, r *http.Request) {
+	start := time.Now()
+	outcome, status := s.accept(w, r)
+	s.m.webhooks.WithLabelValues(outcome).Inc()
+	if status == http.StatusOK {
+		w.Header().Set("Content-Type", "application/json")
+		w.WriteHeader(http.StatusOK)
+		_, _ = io.WriteString(w, `{"ok":true}`+"\n")
+		s.m.ack.Observe(time.Since(start).Seconds())
+		return
+	}
+	http.Error(w, http.StatusText(status), status)
+}
+
+// accept does the work of webhook and returns the outcome (a metric label) and the HTTP status.
+func (s *Service) accept(w http.ResponseWriter, r *http.Request) (string, int) {
+	oa, ok := s.oas[r.PathValue("oa")]
+	if !ok {
+		return "unknown_oa", http.StatusNotFound
+	}
+	body, err := io.ReadAll(http.MaxBytesReader(w, r.Body, s.o.MaxBody))
+	if err != nil {
+		var mb *http.MaxBytesError
+		if errors.As(err, &mb) {
+			return "too_large", http.StatusRequestEntityTooLarge
+		}
+		return "bad_request", http.StatusBadRequest
+	}
+	var e envelope
+	if err := jsonUnmarshal(body, &e); err != nil {
+		return "bad_request", http.StatusBadRequest
+	}
+	ts := string(e.Timestamp)
+	if ts == "" {
+		ts = r.Header.Get("X-ZEvent-Timestamp")
+	}
+	if string(e.AppID) != oa.AppID || !verify(r.Header.Get("X-ZEvent-Signature"), oa.AppID, body, ts, oa.OASecretKey) {
+		s.log.Warn("zalo: webhook with a bad signature", "oa", oa.ID)
+		return "bad_signature", http.StatusUnauthorized
+	}
+	ms, ok := parseMillis(ts)
+	now := s.o.Now()
+	at := time.UnixMilli(ms)
+	if !ok || at.Before(now.Add(-s.o.MaxAge)) || at.After(now.Add(s.o.MaxFuture)) {
+		s.log.Warn("zalo: webhook outside the replay window", "oa", oa.ID, "event", e.EventName)
+		return "stale", http.StatusUnauthorized
+	}
+	rt, known := events[e.EventName]
+	if !known || rt == routeIgnore {
+		if !known {
+			return "unknown_event", http.StatusOK
+		}
+		return "ignored", http.StatusOK
+	}
+	in := Inbound{OA: oa.ID, User: string(e.Sender.ID), At: at}
+	switch rt {
+	case routeText:
+		in.Kind, in.Text = KindText, e.Message.Text
+	case routeUnsupported:
+		in.Kind = KindUnsupported
+	case routeFollow:
+		in.Kind = KindFollow
+		if e.Follower.ID != "" {
+			in.User = string(e.Follower.ID)
+		}
+	}
+	if !userIDPattern.MatchString(in.User) {
+		return "bad_request", http.StatusBadRequest
+	}
+	in.Key = string(e.Message.MsgID)
+	if in.Key == "" {
+		in.Key = e.EventName + ":" + in.User + ":" + ts
+	}
+	if len(in.Key) > 256 {
+		return "bad_request", http.StatusBadRequest
+	}
+	ctx, cancel := context.WithTimeout(r.Context(), s.o.AckTimeout)
+	defer cancel()
+	added, err := s.o.Queue.Enqueue(ctx, in)
+	if err != nil {
+		s.log.Error("zalo: cannot record a delivery; Zalo will retry it", "oa", oa.ID, "err", err)
+		return "store_error", http.StatusInternalServerError
+	}
+	if !added {
+		return "duplicate", http.StatusOK
+	}
+	select {
+	case s.wakeJ <- struct{}{}:
+	default:
+	}
+	return "accepted", http.StatusOK
+}
+
+// Run seeds the token state of OAs the store does not know yet (and of OAs marked as needing
+// re-authorisation whose configuration now carries a different refresh token), then runs the workers and
+// senders until ctx is cancelled. A job being answered when ctx ends is given back to the queue; a message
+// being sent is finished first (cancelling it could deliver it without recording so).
+func (s *Service) Run(ctx context.Context) error {
+	for _, oa := range s.o.OAs {
+		_, err := s.o.Queue.UpdateToken(ctx, oa.ID, func(cur Token, ok bool) (Token, error) {
+			if ok && !(cur.NeedsReauth && oa.RefreshToken != "" && oa.RefreshToken != cur.RefreshToken) {
+				return cur, nil
+			}
+			// First start, or re-authorised: the configuration carries a new refresh token.
+			return Token{AccessToken: oa.AccessToken, Expires: oa.AccessTokenExpires, RefreshToken: oa.RefreshToken, Updated: s.o.Now()}, nil
+		})
+		if err != nil {
+			return fmt.Errorf("zalo: token state of OA %s: %w", oa.ID, err)
+		}
+	}
+	var wg sync.WaitGroup
+	for range s.o.Workers {
+		wg.Go(func() { s.loop(ctx, s.wakeJ, s.work) })
+	}
+	for range s.o.Senders {
+		wg.Go(func() { s.loop(ctx, s.wakeS, s.sendOne) })
+	}
+	wg.Go(func() { s.housekeeping(ctx) })
+	wg.Wait()
+	return nil
+}
+
+// loop calls step until it finds nothing to do, then waits for a wake-up, the poll interval or the end.
+func (s *Service) loop(ctx context.Context, wake chan struct{}, step func(context.Context) bool) {
+	t := time.NewTimer(0)
+	defer t.Stop()
+	for {
+		for ctx.Err() == nil && step(ctx) {
+		}
+		t.Reset(s.o.Poll)
+		select {
+		case <-ctx.Done():
+			return
+		case <-wake:
+		case <-t.C:
+		}
+	}
+}
+
+// housekeeping updates the queue depth and purges old records.
+func (s *Service) housekeeping(ctx context.Context) {
+	t := time.NewTicker(max(s.o.Poll, time.Second))
+	defer t.Stop()
+	var lastPurge time.Time
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+		if st, err := s.o.Queue.Stats(ctx); err == nil {
+			s.m.depth.WithLabelValues("jobs").Set(float64(st.Jobs))
+			s.m.depth.WithLabelValues("sends").Set(float64(st.Sends))
+		}
+		if now := s.o.Now(); now.Sub(lastPurge) > time.Hour {
+			lastPurge = now
+			if n, err := s.o.Queue.Purge(ctx, now.Add(-s.o.Keep)); err != nil {
+				s.log.Warn("zalo: purge", "err", err)
+			} else if n > 0 {
+				s.log.Info("zalo: purged finished records", "n", n)
+			}
+		}
+	}
+}
+
+// backoff is the capped exponential delay before attempt n+1, with jitter: a random point in its upper half.
+func (s *Service) backoff(n int) time.Duration {
+	d := s.o.BackoffBase
+	for i := 1; i < n && d < s.o.BackoffMax; i++ {
+		d *= 2
+	}
+	d = min(d, s.o.BackoffMax)
+	return d/2 + time.Duration(s.random(int64(d/2)+1))
+}
+
+// ConversationID is the assistant conversation of a user of an OA: "zalo-<oa>-<user>", within
+// knowledge.MaxConversationID bytes by the limits on both ids.
+func ConversationID(oa, user string) string { return "zalo-" + oa + "-" + user }
+
+// The longest OA id (48) and user id (64) fit a conversation id: a negative constant would not compile.
+const _ = uint(knowledge.MaxConversationID - (len("zalo--") + 48 + 64))
+
+// work takes and processes one job; it reports whether there was one.
+func (s *Service) work(ctx context.Context) bool {
+	j, ok, err := s.o.Queue.Take(ctx, s.o.Now(), s.o.JobLease)
+	if err != nil {
+		if ctx.Err() == nil {
+			s.log.Error("zalo: take job", "err", err)
+		}
+		return false
+	}
+	if !ok {
+		return false
+	}
+	log := s.log.With("oa", j.OA, "user", who(j.OA, j.User), "job", j.ID)
+	bodies, err := s.reply(ctx, j)
+	if err != nil {
+		if ctx.Err() != nil {
+			// Shutting down: give the job back for the next process.
+			rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 5*time.Second)
+			defer cancel()
+			if err := s.o.Queue.Retry(rctx, j, s.o.Now()); err != nil {
+				log.Warn("zalo: release job at shutdown; it is retaken when its lease expires", "err", err)
+			}
+			return false
+		}
+		if j.Attempts < s.o.MaxJobAttempts {
+			log.Warn("zalo: answer failed; retrying", "attempt", j.Attempts, "err", err)
+			if err := s.o.Queue.Retry(ctx, j, s.o.Now().Add(s.backoff(j.Attempts))); err != nil {
+				log.Error("zalo: retry job", "err", err)
+			}
+			return true
+		}
+		log.Error("zalo: answer failed for good; apologising", "attempts", j.Attempts, "err", err)
+		bodies, err = messages(j.User, msgFailure, nil, s.lim)
+		if err != nil {
+			log.Error("zalo: build apology", "err", err)
+			return true
+		}
+	}
+	out := make([]Outbound, len(bodies))
+	for i, b := range bodies {
+		out[i] = Outbound{OA: j.OA, User: j.User, Body: b}
+	}
+	// The answer is done: record it even if ctx ends meanwhile.
+	cctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 30*time.Second)
+	defer cancel()
+	if err := s.o.Queue.Complete(cctx, j, s.o.Now(), out); err != nil {
+		if errors.Is(err, ErrLeaseLost) {
+			log.Warn("zalo: job retaken by another worker after its lease expired; dropping this answer")
+		} else if ctx.Err() == nil {
+			log.Error("zalo: complete job", "err", err)
+		}
+		return true
+	}
+	select {
+	case s.wakeS <- struct{}{}:
+	default:
+	}
+	return true
+}
+
+// Vietnamese texts of the channel.
+const (
+	msgGreeting = "Xin chào! Tôi là trợ lý ảo hướng dẫn thủ tục hành chính của Thành phố Hồ Chí Minh. " +
+		"Bạn hãy nhắn câu hỏi, ví dụ: \"Làm lại căn cước cần giấy tờ gì?\" hoặc \"Đăng ký khai sinh ở đâu?\"."
+	msgUnsupported = "Xin lỗi, hiện tôi chỉ đọc được tin nhắn chữ. Bạn hãy nhắn câu hỏi bằng chữ để tôi hỗ trợ nhé."
+	msgEmpty       = "Bạn hãy nhắn câu hỏi về thủ tục hành chính để tôi hỗ trợ nhé."
+	msgTooLong     = "Câu hỏi dài quá, bạn hãy nhắn ngắn gọn hơn (một câu hỏi mỗi tin nhắn) nhé."
+	msgFailure     = "Xin lỗi, hệ thống đang gặp sự cố nên chưa trả lời được câu hỏi của bạn. Bạn vui lòng nhắn lại sau ít phút."
+)
+
+// greetingSuggestions are the quick replies of the greeting.
+var greetingSuggestions = []string{"Làm lại căn cước cần giấy tờ gì?", "Đăng ký khai sinh ở đâu?", "Đăng ký tạm trú online"}
+
+// reply builds the message bodies answering a job.
+func (s *Service) reply(ctx context.Context, j Job) ([][]byte, error) {
+	switch j.Kind {
+	case KindFollow:
+		return messages(j.User, msgGreeting, answerButtons(assistant.Answer{Suggestions: greetingSuggestions}, s.lim), s.lim)
+	case KindUnsupported:
+		return messages(j.User, msgUnsupported, nil, s.lim)
+	case KindText:
+	default:
+		return messages(j.User, msgUnsupported, nil, s.lim)
+	}
+	ans, err := s.o.Answerer.Reply(assistant.WithChannel(ctx, "zalo"), ConversationID(j.OA, j.User), j.Text, nil)
+	switch {
+	case errors.Is(err, assistant.ErrEmpty):
+		return messages(j.User, msgEmpty, nil, s.lim)
+	case errors.Is(err, assistant.ErrTooLong):
+		return messages(j.User, msgTooLong, nil, s.lim)
+	case errors.Is(err, knowledge.ErrInvalid):
+		return messages(j.User, msgUnsupported, nil, s.lim)
+	case err != nil:
+		return nil, err
+	}
+	return messages(j.User, ans.Text, answerButtons(ans, s.lim), s.lim)
+}
+
+// sendOne takes and delivers one message; it reports whether there was one.
+func (s *Service) sendOne(ctx context.Context) bool {
+	snd, ok, err := s.o.Queue.TakeSend(ctx, s.o.Now(), s.o.SendLease)
+	if err != nil {
+		if ctx.Err() == nil {
+			s.log.Error("zalo: take send", "err", err)
+		}
+		return false
+	}
+	if !ok {
+		return false
+	}
+	// A send in flight is finished even when ctx ends: cancelling it could deliver the message unrecorded.
+	sctx := context.WithoutCancel(ctx)
+	o := s.deliver(sctx, snd)
+	label := "sent"
+	switch {
+	case o.Final:
+		label = "final"
+	case !o.Sent:
+		label = "retry"
+	}
+	s.m.sends.WithLabelValues(label).Inc()
+	log := s.log.With("oa", snd.OA, "user", who(snd.OA, snd.User), "send", snd.ID, "attempt", snd.Attempts)
+	switch label {
+	case "final":
+		log.Warn("zalo: message not delivered, for good", "code", o.Code, "reason", o.Reason)
+	case "retry":
+		log.Info("zalo: message not delivered; retrying", "code", o.Code, "reason", o.Reason, "at", o.RetryAt)
+	}
+	if err := s.o.Queue.FinishSend(sctx, snd, s.o.Now(), o); err != nil {
+		// Sent but not recorded: the lease expires and the message is sent again — the at-least-once window.
+		log.Error("zalo: record send", "err", err)
+	}
+	return true
+}
+
+// deliver sends one message and says how it went.
+func (s *Service) deliver(ctx context.Context, snd Send) Outcome {
+	oa, ok := s.oas[snd.OA]
+	if !ok {
+		return Outcome{Final: true, Reason: "OA no longer configured"}
+	}
+	retry := func(code int, reason string) Outcome {
+		if snd.Attempts >= s.o.MaxSendAttempts {
+			return Outcome{Final: true, Code: code, Reason: fmt.Sprintf("gave up after %d attempts: %s", snd.Attempts, reason)}
+		}
+		return Outcome{Code: code, Reason: reason, RetryAt: s.o.Now().Add(s.backoff(snd.Attempts))}
+	}
+	tok, err := s.token(ctx, oa, "")
+	if err != nil {
+		return retry(0, "no access token: "+err.Error())
+	}
+	res, err := s.api.send(ctx, tok.AccessToken, snd.Body)
+	if err == nil && (res.code == codeInvalidToken || res.code == codeExpiredToken) {
+		// The token was revoked or expired early: refresh once and try again.
+		tok, err = s.token(ctx, oa, tok.AccessToken)
+		if err != nil {
+			return retry(res.code, "no access token: "+err.Error())
+		}
+		res, err = s.api.send(ctx, tok.AccessToken, snd.Body)
+	}
+	switch {
+	case err != nil && errors.Is(err, errTransient):
+		return retry(res.status, err.Error())
+	case err != nil:
+		return Outcome{Final: true, Reason: err.Error()}
+	case res.code == 0:
+		return Outcome{Sent: true, MessageID: res.messageID}
+	case res.code == codeRateLimit, res.code == codeInvalidToken, res.code == codeExpiredToken:
+		return retry(res.code, res.message)
+	}
+	reason := finalCodes[res.code]
+	if reason == "" {
+		reason = "error " + res.message
+	}
+	return Outcome{Final: true, Code: res.code, Reason: reason}
+}
+
+// errNeedsReauth: the OA's refresh token was rejected; someone must authorise the app again.
+var errNeedsReauth = errors.New("the OA needs re-authorisation")
+
+// token returns a usable access token of oa. With stale set (a token the API just refused), it refreshes unless
+// another worker already replaced that token; without, it refreshes only when the token expires within
+// RefreshAhead.
+func (s *Service) token(ctx context.Context, oa OA, stale string) (Token, error) {
+	usable := func(t Token) bool {
+		return t.AccessToken != "" && !t.NeedsReauth && t.AccessToken != stale &&
+			(t.Expires.IsZero() || s.o.Now().Add(s.o.RefreshAhead).Before(t.Expires))
+	}
+	cur, ok, err := s.o.Queue.Token(ctx, oa.ID)
+	if err != nil {
+		return Token{}, err
+	}
+	if ok && usable(cur) {
+		return cur, nil
+	}
+	if ok && cur.NeedsReauth {
+		return Token{}, errNeedsReauth
+	}
+	var rejected bool
+	t, err := s.o.Queue.UpdateToken(ctx, oa.ID, func(cur Token, ok bool) (Token, error) {
+		if !ok {
+			cur = Token{AccessToken: oa.AccessToken, Expires: oa.AccessTokenExpires, RefreshToken: oa.RefreshToken}
+		}
+		if usable(cur) {
+			return cur, nil // refreshed meanwhile by another worker or process
+		}
+		if cur.NeedsReauth {
+			return Token{}, errNeedsReauth
+		}
+		next, err := s.api.refresh(ctx, oa, cur.RefreshToken, s.o.Now())
+		if errors.Is(err, errRejected) {
+			rejected = true
+			cur.NeedsReauth, cur.Updated = true, s.o.Now()
+			s.log.Error("zalo: the refresh token was rejected; the OA must be authorised again", "oa", oa.ID, "err", err)
+			return cur, nil
+		}
+		if err != nil {
+			return Token{}, err
+		}
+		return next, nil
+	})
+	if err != nil {
+		s.m.refreshes.WithLabelValues("error").Inc()
+		return Token{}, err
+	}
+	if rejected {
+		s.m.refreshes.WithLabelValues("rejected").Inc()
+		return Token{}, errNeedsReauth
+	}
+	if t.AccessToken != cur.AccessToken {
+		s.m.refreshes.WithLabelValues("refreshed").Inc()
+		s.log.Info("zalo: access token refreshed", "oa", oa.ID, "expires", t.Expires)
+	}
+	return t, nil
+}
+
+// newLease returns a random lease token.
+func newLease() string {
+	var b [12]byte
+	_, _ = crand.Read(b[:])
+	return hex.EncodeToString(b[:])
+}
