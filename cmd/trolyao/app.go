@@ -22,6 +22,7 @@ import (
 
 type app struct {
 	cfg    *Config
+	getenv func(string) string // for configuration files that reference environment variables
 	stdin  io.Reader
 	stdout io.Writer
 	stderr io.Writer
@@ -35,7 +36,11 @@ func (a *app) catalogPath() string {
 
 func (a *app) openStore(ctx context.Context) (knowledge.Store, error) {
 	if a.cfg.DatabaseURL != "" {
-		st, err := postgres.Open(ctx, postgres.Config{URL: a.cfg.DatabaseURL, EfSearch: a.cfg.EfSearch, Logger: a.logger})
+		if a.cfg.PGMaxConns < 2 {
+			return nil, usageError{"-pg-max-conns must be at least 2"}
+		}
+		st, err := postgres.Open(ctx, postgres.Config{URL: a.cfg.DatabaseURL, EfSearch: a.cfg.EfSearch, Logger: a.logger,
+			MaxConns: a.cfg.PGMaxConns, SQLLexical: a.cfg.PGSQLLexical})
 		if err != nil {
 			return nil, err
 		}

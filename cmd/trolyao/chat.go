@@ -49,7 +49,7 @@ func (a *app) chat(ctx context.Context) (err error) {
 			fmt.Fprintln(a.stdout, "(hội thoại mới)")
 			continue
 		}
-		ans, err := as.Reply(ctx, conv, line, nil)
+		ans, err := as.Reply(assistant.WithChannel(ctx, "cli"), conv, line, nil)
 		switch {
 		case errors.Is(err, knowledge.ErrQueryTooLong):
 			fmt.Fprintf(a.stdout, "Câu hỏi quá dài (tối đa %d ký tự).\n", knowledge.MaxQueryRunes)

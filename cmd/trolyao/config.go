@@ -17,12 +17,49 @@ type Config struct {
 	Embedder     EmbedderConfig
 	LLM          LLMConfig
 	EfSearch     int
+	PGMaxConns   int  // PostgreSQL pool size
+	PGSQLLexical bool // score BM25 in SQL instead of the in-memory index (less memory, slower)
 	LogLevel     string
 	TopK         int
 	AbstainBelow float64       // assistant: retrieval confidence under which it says it does not know
 	Tag          string        // eval: only cases with this tag
 	Verbose      bool          // eval: print each case
 	Retention    time.Duration // conversations older than this are deleted (0 keeps them)
+	Web          WebConfig
+	Zalo         ZaloConfig
+	Staff        StaffConfig
+}
+
+// StaffConfig is the staff API's session and import settings.
+type StaffConfig struct {
+	SecureCookie  bool // mark the session cookie Secure (serve behind HTTPS)
+	SessionIdle   time.Duration
+	SessionMax    time.Duration
+	LowConfidence float64 // answers under this confidence join the unanswered queue
+	MaxImportMB   int
+}
+
+// WebConfig is what serve's web channel reads: the chat API's limits (parsed into web.Config) and the widget.
+type WebConfig struct {
+	AllowedOrigins  string // comma-separated origins allowed to open a websocket or call the chat API
+	TrustedProxies  string // comma-separated addresses or prefixes whose X-Forwarded-For is believed
+	MaxConnsPerIP   int
+	ChatRate        float64 // messages per second per connection and per IP
+	ChatBurst       int
+	MaxInFlight     int
+	AnswerTimeout   time.Duration
+	LinkDomains     string // domains the widget turns into links
+	WidgetTitle     string
+	NoDemo          bool // serve no demo portal page at /
+	ShutdownTimeout time.Duration
+}
+
+// ZaloConfig enables the Zalo OA channel when Config names the OA configuration file.
+type ZaloConfig struct {
+	Config    string // JSON file listing the OAs and their secrets ("${ENV}" references allowed)
+	APIBase   string
+	OAuthBase string
+	Workers   int
 }
 
 // LLMConfig selects an optional chat model; empty Provider means offline answers only.
@@ -85,6 +122,8 @@ func newConfig(cmd string, getenv func(string) string, stderr io.Writer) (*Confi
 	fs.DurationVar(&c.Retention, "retention", envDur("TROLYAO_RETENTION", 90*24*time.Hour), "delete conversations older than this (0: keep)")
 	fs.BoolVar(&c.LLM.Legacy, "llm-legacy-max-tokens", getenv("TROLYAO_LLM_LEGACY_MAX_TOKENS") == "1", "send max_tokens (older servers)")
 	fs.IntVar(&c.EfSearch, "ef-search", envInt("TROLYAO_EF_SEARCH", 0), "PostgreSQL hnsw.ef_search per query (0: the store default, 300)")
+	fs.IntVar(&c.PGMaxConns, "pg-max-conns", envInt("TROLYAO_PG_MAX_CONNS", 20), "PostgreSQL connection pool size (a search uses two at once)")
+	fs.BoolVar(&c.PGSQLLexical, "pg-sql-lexical", getenv("TROLYAO_PG_SQL_LEXICAL") == "1", "PostgreSQL: score BM25 in SQL instead of an in-memory index (less memory, slower at scale)")
 	fs.StringVar(&c.LogLevel, "log-level", env("TROLYAO_LOG_LEVEL", "info"), "debug, info, warn or error")
 	fs.IntVar(&c.TopK, "k", 5, "search: number of results")
 	abst, err := strconv.ParseFloat(getenv("TROLYAO_ABSTAIN_BELOW"), 64)
@@ -92,9 +131,36 @@ func newConfig(cmd string, getenv func(string) string, stderr io.Writer) (*Confi
 		abst = 0
 	}
 	fs.Float64Var(&c.AbstainBelow, "abstain-below", abst, "assistant: confidence under which it abstains (0: default)")
+	fs.StringVar(&c.Web.AllowedOrigins, "allowed-origins", env("TROLYAO_ALLOWED_ORIGINS", ""), "serve: origins whose pages may use the chat API, comma-separated (empty: same origin only; * any)")
+	fs.StringVar(&c.Web.TrustedProxies, "trusted-proxies", env("TROLYAO_TRUSTED_PROXIES", ""), "serve: reverse proxies whose X-Forwarded-For is believed (addresses or CIDR prefixes)")
+	fs.IntVar(&c.Web.MaxConnsPerIP, "ws-max-conns-per-ip", envInt("TROLYAO_WS_MAX_CONNS_PER_IP", 0), "serve: open websockets per client IP (0: 20; negative: no cap)")
+	fs.Float64Var(&c.Web.ChatRate, "chat-rate", envFloat(getenv, "TROLYAO_CHAT_RATE", 0), "serve: chat messages per second per connection and per IP (0: 1)")
+	fs.IntVar(&c.Web.ChatBurst, "chat-burst", envInt("TROLYAO_CHAT_BURST", 0), "serve: burst of chat messages (0: 5)")
+	fs.IntVar(&c.Web.MaxInFlight, "chat-max-inflight", envInt("TROLYAO_CHAT_MAX_INFLIGHT", 0), "serve: answers composed at once (0: 64)")
+	fs.DurationVar(&c.Web.AnswerTimeout, "chat-answer-timeout", envDur("TROLYAO_CHAT_ANSWER_TIMEOUT", 0), "serve: time limit of one answer (0: 60s)")
+	fs.StringVar(&c.Web.LinkDomains, "widget-link-domains", env("TROLYAO_WIDGET_LINK_DOMAINS", ""), "serve: domains the widget links to, comma-separated (empty: dichvucong.gov.vn, hochiminhcity.gov.vn)")
+	fs.StringVar(&c.Web.WidgetTitle, "widget-title", env("TROLYAO_WIDGET_TITLE", ""), "serve: the widget's title")
+	fs.BoolVar(&c.Web.NoDemo, "no-demo", getenv("TROLYAO_NO_DEMO") == "1", "serve: no demo portal page at /")
+	fs.DurationVar(&c.Web.ShutdownTimeout, "shutdown-timeout", envDur("TROLYAO_SHUTDOWN_TIMEOUT", 15*time.Second), "serve: how long in-flight answers may finish on shutdown")
+	fs.StringVar(&c.Zalo.Config, "zalo-config", env("TROLYAO_ZALO_CONFIG", ""), "serve: Zalo OA configuration file (empty: no Zalo channel)")
+	fs.StringVar(&c.Zalo.APIBase, "zalo-api-base", env("TROLYAO_ZALO_API_BASE", ""), "serve: Zalo OA API base URL (empty: https://openapi.zalo.me)")
+	fs.StringVar(&c.Zalo.OAuthBase, "zalo-oauth-base", env("TROLYAO_ZALO_OAUTH_BASE", ""), "serve: Zalo OAuth base URL (empty: https://oauth.zaloapp.com)")
+	fs.IntVar(&c.Zalo.Workers, "zalo-workers", envInt("TROLYAO_ZALO_WORKERS", 0), "serve: Zalo answering workers (0: the default)")
+	fs.BoolVar(&c.Staff.SecureCookie, "staff-secure-cookie", getenv("TROLYAO_STAFF_SECURE_COOKIE") == "1", "serve: mark the staff session cookie Secure (behind HTTPS)")
+	fs.DurationVar(&c.Staff.SessionIdle, "staff-session-idle", envDur("TROLYAO_STAFF_SESSION_IDLE", 0), "serve: a staff session ends after this long without a request (0: 30m)")
+	fs.DurationVar(&c.Staff.SessionMax, "staff-session-max", envDur("TROLYAO_STAFF_SESSION_MAX", 0), "serve: and at most this long after login (0: 12h)")
+	fs.Float64Var(&c.Staff.LowConfidence, "staff-low-confidence", envFloat(getenv, "TROLYAO_STAFF_LOW_CONFIDENCE", 0), "serve: answers under this confidence join the unanswered queue (0: 0.6)")
+	fs.IntVar(&c.Staff.MaxImportMB, "staff-max-import-mb", envInt("TROLYAO_STAFF_MAX_IMPORT_MB", 0), "serve: largest catalog upload in MiB (0: 200)")
 	fs.StringVar(&c.Tag, "tag", "", "eval: only cases with this tag")
 	fs.BoolVar(&c.Verbose, "v", false, "eval: print every case")
 	return c, fs
+}
+
+func envFloat(getenv func(string) string, k string, def float64) float64 {
+	if v, err := strconv.ParseFloat(getenv(k), 64); err == nil {
+		return v
+	}
+	return def
 }
 
 func newLogger(w io.Writer, level string) *slog.Logger {

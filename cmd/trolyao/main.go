@@ -48,6 +48,8 @@ Usage:
   trolyao chat                  talk to the assistant in the terminal
   trolyao conversation export ID | delete ID | purge
                                 a stored conversation as JSON, delete it, or purge those past retention
+  trolyao staff add-user -role ROLE NAME | add-token -role ROLE [-expires DUR] NAME
+                                staff accounts (password on stdin) and API tokens for the staff API
   trolyao export [FILE.jsonl]   write the catalog in the normalized JSONL format
   trolyao coverage [PATH]       parser coverage report over a catalog source
   trolyao healthcheck           exit 0 when the local server answers /healthz
@@ -62,6 +64,9 @@ Configuration (flags override environment variables):
   -llm NAME        TROLYAO_LLM           empty (offline answers, default), "openai" or "ollama"
                    TROLYAO_LLM_URL, TROLYAO_LLM_MODEL, TROLYAO_LLM_KEY, TROLYAO_LLM_FIRST_TOKEN, TROLYAO_LLM_TIMEOUT
   -retention DUR   TROLYAO_RETENTION     delete conversations older than this (default 2160h = 90 days)
+  -allowed-origins LIST  TROLYAO_ALLOWED_ORIGINS  portal origins that embed the widget (default: same origin)
+  -zalo-config FILE      TROLYAO_ZALO_CONFIG      enable the Zalo OA webhook (see README)
+  serve's other limits (-chat-rate, -ws-max-conns-per-ip, -shutdown-timeout, …): trolyao serve -h
 `
 
 // run is the whole program, callable from tests.
@@ -75,7 +80,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdin i
 	if err := fs.Parse(rest); err != nil {
 		return err
 	}
-	app := &app{cfg: cfg, stdin: stdin, stdout: stdout, stderr: stderr, logger: newLogger(stderr, cfg.LogLevel)}
+	app := &app{cfg: cfg, getenv: getenv, stdin: stdin, stdout: stdout, stderr: stderr, logger: newLogger(stderr, cfg.LogLevel)}
 	switch cmd {
 	case "serve":
 		return app.serve(ctx)
@@ -97,6 +102,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdin i
 		return app.chat(ctx)
 	case "conversation":
 		return app.conversation(ctx, fs.Args())
+	case "staff":
+		return app.staffCmd(ctx, fs.Args())
 	case "help", "-h", "--help":
 		fmt.Fprint(stdout, usage)
 		return nil

@@ -125,9 +125,18 @@ func serveAndQuery(t *testing.T, getenv func(string) string) {
 	ctx, cancel := context.WithCancel(t.Context())
 	stderr := &syncBuffer{}
 	done := make(chan error, 1)
+	zaloAPI, zaloURL := startFakeZalo(t)
+	zaloCfg := zaloConfig(t)
 	wrapped := func(k string) string {
-		if k == "TROLYAO_ADDR" {
+		switch k {
+		case "TROLYAO_ADDR":
 			return "127.0.0.1:0"
+		case "TROLYAO_ZALO_CONFIG":
+			return zaloCfg
+		case "TROLYAO_ZALO_API_BASE", "TROLYAO_ZALO_OAUTH_BASE":
+			return zaloURL
+		case "TEST_ZALO_APP_SECRET":
+			return "app-secret"
 		}
 		return getenv(k)
 	}
@@ -185,7 +194,12 @@ func serveAndQuery(t *testing.T, getenv func(string) string) {
 	resp.Body.Close()
 	assert.Contains(t, ur.Text, "Sài Gòn")
 
+	channels(t, base, zaloAPI)
+
+	ws := openWebsocket(t, base)
+	defer ws.Close()
 	cancel()
+	expectGoingAway(t, ws)
 	select {
 	case err := <-done:
 		assert.NoError(t, err)

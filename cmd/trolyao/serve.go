@@ -6,33 +6,78 @@ import (
 	"fmt"
 	"net"
 	"net/http"
+	"path/filepath"
+	"sync"
 	"sync/atomic"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+	"golang.org/x/time/rate"
+
+	"github.com/trolyao/trolyao/assistant"
 	"github.com/trolyao/trolyao/channels/web"
+	"github.com/trolyao/trolyao/channels/web/widget"
+	"github.com/trolyao/trolyao/channels/zalo"
+	"github.com/trolyao/trolyao/channels/zalo/pgqueue"
+	"github.com/trolyao/trolyao/knowledge"
+	"github.com/trolyao/trolyao/knowledge/postgres"
+	"github.com/trolyao/trolyao/staff"
+	"github.com/trolyao/trolyao/staff/page"
 )
 
 // serve listens at once (so /healthz answers while a first start ingests the catalog), marks itself ready
-// when the catalog and the unit data are loaded, and shuts down gracefully on SIGINT/SIGTERM.
+// when the catalog and the unit data are loaded, and shuts down gracefully on SIGINT/SIGTERM: it stops
+// accepting, lets in-flight answers finish within the shutdown timeout, closes websockets with code 1001,
+// and stops the Zalo workers before the store is closed.
 func (a *app) serve(ctx context.Context) (err error) {
+	webCfg, widgetOpts, err := a.webOptions()
+	if err != nil {
+		return err
+	}
+	var zaloCfg zalo.Config
+	if a.cfg.Zalo.Config != "" {
+		if zaloCfg, err = zalo.LoadConfig(a.cfg.Zalo.Config, a.getenv); err != nil {
+			return usageError{fmt.Sprintf("-zalo-config: %v", err)}
+		}
+	}
 	st, err := a.openStore(ctx)
 	if err != nil {
 		return err
 	}
 	defer closeStore(st, &err)
-	ws := &web.Server{Store: st, Logger: a.logger}
+
+	reg := prometheus.NewRegistry()
+	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	ws := &web.Server{Store: st, Logger: a.logger, Config: webCfg, Registerer: reg, Gatherer: reg}
 	var ready atomic.Bool
 	ws.Ready = ready.Load
+
+	mux := http.NewServeMux()
+	wh := widget.Handler(widgetOpts)
+	if !a.cfg.Web.NoDemo {
+		mux.Handle("GET /{$}", wh)
+	}
+	mux.Handle("GET /widget.js", wh)
+	mux.Handle("GET /widget/", wh)
+	zaloH := &lateHandler{}
+	mux.Handle("POST /webhooks/zalo/{oa}", zaloH)
+	staffH := &lateHandler{}
+	mux.Handle(staff.Prefix, staffH)
+	ph := page.Handler()
+	mux.Handle(page.Prefix, ph) // the staff page and its assets; it checks methods itself
+	mux.Handle("/staff", ph)    // redirects to /staff/
+	mux.Handle("/", ws.Handler())
 
 	ln, err := net.Listen("tcp", a.cfg.Addr)
 	if err != nil {
 		return fmt.Errorf("serve: %w", err)
 	}
 	srv := &http.Server{
-		Handler:           ws.Handler(),
+		Handler:           mux,
 		ReadHeaderTimeout: 10 * time.Second,
 		ReadTimeout:       30 * time.Second,
-		WriteTimeout:      60 * time.Second,
+		WriteTimeout:      60 * time.Second, // SSE streams extend it per event
 		IdleTimeout:       120 * time.Second,
 		MaxHeaderBytes:    64 << 10,
 	}
@@ -40,24 +85,62 @@ func (a *app) serve(ctx context.Context) (err error) {
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()
 
+	// Background work (the Zalo workers, the retention purge) stops with runCtx and is waited for before
+	// the store closes.
+	runCtx, stopRun := context.WithCancel(ctx)
+	var bg sync.WaitGroup
+	defer func() {
+		stopRun()
+		bg.Wait()
+	}()
+
 	loadErr := func() error {
 		if err := a.ensureCatalog(ctx, st); err != nil {
 			return err
 		}
-		s, err := a.searcher(st)
-		if err != nil {
-			return err
-		}
-		u, err := a.loadUnits()
-		if err != nil {
-			return err
-		}
-		ws.Searcher, ws.Units = s, u
 		convs, err := conversationsOf(st)
 		if err != nil {
 			return err
 		}
-		go a.purgeLoop(ctx, convs)
+		as, err := a.assistant(st, convs)
+		if err != nil {
+			return err
+		}
+		ws.Searcher, ws.Units, ws.Assistant, ws.Conversations = as.Searcher, as.Units, as, convs
+		if len(zaloCfg.OAs) > 0 {
+			zs, closeQueue, err := a.zaloService(st, zaloCfg, as, reg)
+			if err != nil {
+				return err
+			}
+			zaloH.set(zs.Handler())
+			bg.Go(func() {
+				defer closeQueue()
+				if err := zs.Run(runCtx); err != nil && !errors.Is(err, context.Canceled) {
+					a.logger.Error("zalo workers stopped", "err", err)
+				}
+			})
+			a.logger.Info("zalo channel on", "oas", len(zaloCfg.OAs))
+		}
+		repo, closeRepo, err := a.staffRepo(st)
+		if err != nil {
+			return err
+		}
+		svc, err := a.staffService(st, repo, convs)
+		if err != nil {
+			_ = closeRepo()
+			return err
+		}
+		staffH.set(svc.Handler())
+		bg.Go(func() {
+			if err := svc.Run(runCtx); err != nil {
+				a.logger.Error("staff synonyms stopped", "err", err)
+			}
+			<-runCtx.Done() // the API keeps serving until shutdown
+			if err := closeRepo(); err != nil {
+				a.logger.Error("close staff data", "err", err)
+			}
+		})
+		bg.Go(func() { a.purgeLoop(runCtx, convs) })
 		ready.Store(true)
 		a.logger.Info("ready")
 		return nil
@@ -76,10 +159,84 @@ func (a *app) serve(ctx context.Context) (err error) {
 	case <-ctx.Done():
 	}
 	a.logger.Info("shutting down")
-	sctx, cancel := context.WithTimeout(context.Background(), 15*time.Second)
+	sctx, cancel := context.WithTimeout(context.Background(), a.cfg.Web.ShutdownTimeout)
 	defer cancel()
-	if err := srv.Shutdown(sctx); err != nil {
+	wsDone := make(chan error, 1)
+	go func() { wsDone <- ws.Shutdown(sctx) }()
+	if err := errors.Join(srv.Shutdown(sctx), <-wsDone); err != nil {
 		return fmt.Errorf("serve: shutdown: %w", err)
 	}
 	return nil
+}
+
+// webOptions turns the web flags into the chat API's limits and the widget's options.
+func (a *app) webOptions() (web.Config, widget.Options, error) {
+	c := a.cfg.Web
+	origins, err := web.ParseOrigins(c.AllowedOrigins)
+	if err != nil {
+		return web.Config{}, widget.Options{}, usageError{fmt.Sprintf("-allowed-origins: %v", err)}
+	}
+	proxies, err := web.ParseProxies(c.TrustedProxies)
+	if err != nil {
+		return web.Config{}, widget.Options{}, usageError{fmt.Sprintf("-trusted-proxies: %v", err)}
+	}
+	domains, err := widget.ParseLinkDomains(c.LinkDomains)
+	if err != nil {
+		return web.Config{}, widget.Options{}, usageError{fmt.Sprintf("-widget-link-domains: %v", err)}
+	}
+	if n := len([]rune(c.WidgetTitle)); n > widget.MaxTitle {
+		return web.Config{}, widget.Options{}, usageError{fmt.Sprintf("-widget-title: %d characters, at most %d", n, widget.MaxTitle)}
+	}
+	if c.ChatRate < 0 || c.ChatBurst < 0 || c.MaxInFlight < 0 || c.AnswerTimeout < 0 || c.ShutdownTimeout <= 0 {
+		return web.Config{}, widget.Options{}, usageError{"-chat-rate, -chat-burst, -chat-max-inflight and -chat-answer-timeout must not be negative, -shutdown-timeout must be positive"}
+	}
+	wc := web.Config{AllowedOrigins: origins, TrustedProxies: proxies, MaxConnsPerIP: c.MaxConnsPerIP,
+		MessageRate: rate.Limit(c.ChatRate), MessageBurst: c.ChatBurst, MaxInFlight: c.MaxInFlight,
+		AnswerTimeout: c.AnswerTimeout}
+	return wc, widget.Options{LinkDomains: domains, Title: c.WidgetTitle}, nil
+}
+
+// zaloService builds the Zalo channel over the store's database: its queue lives in PostgreSQL with the
+// PostgreSQL store, and in a bbolt file beside the embedded store otherwise. The returned func closes it.
+func (a *app) zaloService(st knowledge.Store, cfg zalo.Config, as *assistant.Assistant, reg prometheus.Registerer) (*zalo.Service, func(), error) {
+	var q zalo.Queue
+	closeQueue := func() {}
+	if pg, ok := st.(*postgres.Store); ok {
+		q = pgqueue.New(pg.Pool())
+	} else {
+		b, err := zalo.OpenBolt(filepath.Join(a.cfg.Dir, "zalo.db"))
+		if err != nil {
+			return nil, nil, err
+		}
+		q = b
+		closeQueue = func() {
+			if err := b.Close(); err != nil {
+				a.logger.Error("close zalo queue", "err", err)
+			}
+		}
+	}
+	zs, err := zalo.New(zalo.Options{OAs: cfg.OAs, Queue: q, Answerer: as, Logger: a.logger, Registerer: reg,
+		APIBase: a.cfg.Zalo.APIBase, OAuthBase: a.cfg.Zalo.OAuthBase, Workers: a.cfg.Zalo.Workers})
+	if err != nil {
+		closeQueue()
+		return nil, nil, err
+	}
+	return zs, closeQueue, nil
+}
+
+// lateHandler serves a handler that exists only once the catalog is loaded; before that it answers 503,
+// which webhook senders such as Zalo retry.
+type lateHandler struct{ h atomic.Pointer[http.Handler] }
+
+func (l *lateHandler) set(h http.Handler) { l.h.Store(&h) }
+
+func (l *lateHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	if h := l.h.Load(); h != nil {
+		(*h).ServeHTTP(w, r)
+		return
+	}
+	w.Header().Set("Content-Type", "application/json; charset=utf-8")
+	w.Header().Set("Retry-After", "5")
+	w.WriteHeader(http.StatusServiceUnavailable)
+	_, _ = w.Write([]byte(`{"error":{"code":"not_ready","message":"Hệ thống đang khởi động, vui lòng thử lại sau."}}` + "\n"))
 }

@@ -1,0 +1,184 @@
+package main
+
+import (
+	"bufio"
+	"bytes"
+	"encoding/json"
+	"io"
+	"net/http"
+	"net/http/cookiejar"
+	"os"
+	"os/exec"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/trolyao/trolyao/knowledge"
+	"github.com/trolyao/trolyao/knowledge/storetest"
+)
+
+// execMainEnv makes the test binary run trolyao's main instead of the tests: the way the tests start real
+// serve processes.
+const execMainEnv = "TROLYAO_TEST_EXEC_MAIN"
+
+func TestMain(m *testing.M) {
+	if os.Getenv(execMainEnv) == "1" {
+		main()
+		os.Exit(0)
+	}
+	os.Exit(m.Run())
+}
+
+// serveProcess starts `trolyao serve` as a separate process with the extra environment and returns its base
+// URL once it is ready; it is stopped with SIGTERM when the test ends.
+func serveProcess(t *testing.T, env ...string) string {
+	t.Helper()
+	cmd := exec.Command(os.Args[0], "serve")
+	cmd.Env = append(os.Environ(), append([]string{execMainEnv + "=1", "TROLYAO_ADDR=127.0.0.1:0"}, env...)...)
+	stderr, err := cmd.StderrPipe()
+	require.NoError(t, err)
+	require.NoError(t, cmd.Start())
+	t.Cleanup(func() {
+		_ = cmd.Process.Signal(syscall.SIGTERM)
+		done := make(chan error, 1)
+		go func() { done <- cmd.Wait() }()
+		select {
+		case err := <-done:
+			assert.NoError(t, err, "serve exits cleanly on SIGTERM")
+		case <-time.After(30 * time.Second):
+			_ = cmd.Process.Kill()
+			t.Error("serve did not stop on SIGTERM")
+		}
+	})
+	addr := make(chan string, 1)
+	go func() {
+		sc := bufio.NewScanner(stderr)
+		for sc.Scan() {
+			if m := listenRe.FindStringSubmatch(sc.Text()); m != nil {
+				addr <- m[1]
+			}
+		}
+	}()
+	var base string
+	select {
+	case a := <-addr:
+		base = "http://" + a
+	case <-time.After(60 * time.Second):
+		t.Fatal("serve did not start listening")
+	}
+	require.Eventually(t, func() bool {
+		resp, err := http.Get(base + "/readyz")
+		if err != nil {
+			return false
+		}
+		resp.Body.Close()
+		return resp.StatusCode == http.StatusOK
+	}, 120*time.Second, 50*time.Millisecond)
+	return base
+}
+
+// staffClient is a logged-in staff session: the cookie and the CSRF token.
+type staffClient struct {
+	t    *testing.T
+	base string
+	http *http.Client
+	csrf string
+}
+
+func staffLogin(t *testing.T, base, user, password string) *staffClient {
+	jar, err := cookiejar.New(nil)
+	require.NoError(t, err)
+	c := &staffClient{t: t, base: base, http: &http.Client{Jar: jar, Timeout: 30 * time.Second}}
+	var out struct {
+		CSRF string `json:"csrf_token"`
+	}
+	c.do("POST", "/api/v1/staff/login", map[string]string{"username": user, "password": password}, http.StatusOK, &out)
+	require.NotEmpty(t, out.CSRF)
+	c.csrf = out.CSRF
+	return c
+}
+
+func (c *staffClient) do(method, path string, body any, want int, out any) {
+	c.t.Helper()
+	b, err := json.Marshal(body)
+	require.NoError(c.t, err)
+	req, err := http.NewRequest(method, c.base+path, bytes.NewReader(b))
+	require.NoError(c.t, err)
+	req.Header.Set("Content-Type", "application/json")
+	if c.csrf != "" {
+		req.Header.Set("X-CSRF-Token", c.csrf)
+	}
+	resp, err := c.http.Do(req)
+	require.NoError(c.t, err)
+	defer resp.Body.Close()
+	data, _ := io.ReadAll(resp.Body)
+	require.Equal(c.t, want, resp.StatusCode, "%s %s: %s", method, path, data)
+	if out != nil {
+		require.NoError(c.t, json.Unmarshal(data, out))
+	}
+}
+
+// ask sends one question to the chat API of a serve process and returns the answer text.
+func ask(t *testing.T, base, q string) string {
+	t.Helper()
+	b, _ := json.Marshal(map[string]string{"text": q})
+	resp, err := http.Post(base+"/api/v1/chat", "application/json", bytes.NewReader(b))
+	require.NoError(t, err)
+	defer resp.Body.Close()
+	var a struct{ Text string }
+	require.NoError(t, json.NewDecoder(resp.Body).Decode(&a))
+	require.Equal(t, http.StatusOK, resp.StatusCode, a.Text)
+	return a.Text
+}
+
+// Two serve processes share one PostgreSQL database. A publisher edits a procedure's fee through the staff
+// API of the first; within 2 s the assistant of each process answers with the new fee.
+func TestPublishReachesSecondProcess(t *testing.T) {
+	url := testDatabase(t)
+	data := storetest.DataDir(t)
+	e := env(map[string]string{"TROLYAO_DATA": data, "TROLYAO_DATABASE_URL": url, "TROLYAO_DIR": t.TempDir()})
+	cli(t, e, "ingest")
+	var out bytes.Buffer
+	require.NoError(t, run(t.Context(), []string{"staff", "add-user", "-role", "publisher", "hoa.nguyen"}, e,
+		strings.NewReader("mật-khẩu-đủ-dài-2026\n"), &out, io.Discard))
+	assert.Contains(t, out.String(), "Đã tạo tài khoản hoa.nguyen")
+
+	// The test asks often from one address: lift the per-IP chat rate limit.
+	procEnv := []string{"TROLYAO_DATA=" + data, "TROLYAO_DATABASE_URL=" + url, "TROLYAO_CHAT_RATE=1000", "TROLYAO_CHAT_BURST=1000"}
+	a := serveProcess(t, procEnv...)
+	b := serveProcess(t, procEnv...)
+	const question = "làm lại căn cước lệ phí bao nhiêu"
+	for _, base := range []string{a, b} {
+		require.NotContains(t, ask(t, base, question), "123.456 đồng")
+	}
+
+	resp, err := http.Get(a + "/api/v1/procedures/1.014064")
+	require.NoError(t, err)
+	var p knowledge.Procedure
+	require.NoError(t, json.NewDecoder(resp.Body).Decode(&p))
+	resp.Body.Close()
+	for i := range p.Channels {
+		p.Channels[i].Fees = []knowledge.Fee{{Amount: 123456, Label: "Lệ phí"}}
+		p.Channels[i].Free, p.Channels[i].FeeNA = false, false
+	}
+	s := staffLogin(t, a, "hoa.nguyen", "mật-khẩu-đủ-dài-2026")
+	s.do("PUT", "/api/v1/staff/procedures/1.014064/draft", map[string]any{"base_version": 0, "procedure": p}, http.StatusOK, nil)
+	s.do("POST", "/api/v1/staff/procedures/1.014064/publish", map[string]any{"base_version": 1}, http.StatusOK, nil)
+	published := time.Now()
+
+	for _, base := range []string{a, b} {
+		var last string
+		for {
+			if last = ask(t, base, question); strings.Contains(last, "123.456 đồng") {
+				break
+			}
+			require.Less(t, time.Since(published), 2*time.Second, "answer still without the new fee: %s", last)
+			time.Sleep(20 * time.Millisecond)
+		}
+		t.Logf("%s answers with the new fee %v after publish", base, time.Since(published).Round(time.Millisecond))
+	}
+}
