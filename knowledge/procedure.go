@@ -5,6 +5,7 @@ package knowledge
 
 import (
 	"errors"
+	"slices"
 	"time"
 )
 
@@ -106,6 +107,23 @@ type Procedure struct {
 	LocalNotes   string        `json:"local_notes,omitempty"`
 	Source       string        `json:"source,omitempty"` // e.g. "dvcqg-2026"
 	SourceDate   time.Time     `json:"source_date,omitzero"`
+}
+
+// Clone returns a deep copy: changing its slices leaves p unchanged. Stores hand out clones, so that a caller
+// editing a record (a staff draft, a test) cannot change the catalog they serve.
+func (p Procedure) Clone() Procedure {
+	p.Levels = slices.Clone(p.Levels)
+	p.Agencies = slices.Clone(p.Agencies)
+	p.Subjects = slices.Clone(p.Subjects)
+	p.Channels = slices.Clone(p.Channels)
+	for i := range p.Channels {
+		p.Channels[i].Fees = slices.Clone(p.Channels[i].Fees)
+	}
+	p.Dossier = slices.Clone(p.Dossier)
+	p.Steps = slices.Clone(p.Steps)
+	p.Legal = slices.Clone(p.Legal)
+	p.Aliases = slices.Clone(p.Aliases)
+	return p
 }
 
 // HasLevel reports whether the procedure is handled at level l.

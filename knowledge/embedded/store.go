@@ -97,7 +97,7 @@ func (s *Store) Get(_ context.Context, code string) (knowledge.Procedure, error)
 	if !ok {
 		return knowledge.Procedure{}, fmt.Errorf("embedded: get %q: %w", code, knowledge.ErrNotFound)
 	}
-	return ix.docs[i].Procedure, nil
+	return ix.docs[i].Procedure.Clone(), nil
 }
 
 // List returns every procedure ordered by code.
@@ -105,7 +105,7 @@ func (s *Store) List(_ context.Context) ([]knowledge.Procedure, error) {
 	ix := s.idx.Load()
 	out := make([]knowledge.Procedure, len(ix.docs))
 	for i, d := range ix.docs {
-		out[i] = d.Procedure
+		out[i] = d.Procedure.Clone()
 	}
 	return out, nil
 }

@@ -535,6 +535,27 @@ func testRoundTrip(t *testing.T, s knowledge.Store) {
 	require.NoError(t, err)
 	assert.Equal(t, fullProcedure(), got)
 	assert.True(t, got.SourceDate.Equal(fullProcedure().SourceDate))
+
+	// What a caller does to a record it got changes nothing in the store.
+	require.NotEmpty(t, got.Channels)
+	require.NotEmpty(t, got.Channels[0].Fees)
+	require.NotEmpty(t, got.Dossier)
+	got.Channels[0].Fees[0].Amount++
+	got.Dossier[0].Name = "đã sửa"
+	got.Aliases = append(got.Aliases[:0], "đã sửa")
+	again, err := s.Get(ctx, full.Procedure.Code)
+	require.NoError(t, err)
+	assert.Equal(t, fullProcedure(), again, "Get hands out a copy")
+	all, err := s.List(ctx)
+	require.NoError(t, err)
+	for i := range all {
+		for j := range all[i].Dossier {
+			all[i].Dossier[j].Name = "đã sửa"
+		}
+	}
+	again, err = s.Get(ctx, full.Procedure.Code)
+	require.NoError(t, err)
+	assert.Equal(t, fullProcedure(), again, "List hands out copies")
 	checkState(t, s, docs, meta)
 	search(t, s, docs, knowledge.SearchRequest{Terms: queryTerms("đăng ký HTX hợp tác xã"), Vector: full.Vector, Limit: 5})
 }
