@@ -1,7 +1,9 @@
 package staff_test
 
 import (
+	"fmt"
 	"net/http"
+	"net/netip"
 	"strings"
 	"testing"
 	"time"
@@ -165,5 +167,44 @@ func TestLoginThrottling(t *testing.T) {
 	}
 	e.clock.Add(time.Second)
 	res = anon.do("POST", "/login", map[string]string{"username": "lan", "password": password})
+	assert.Equal(t, http.StatusTooManyRequests, res.status)
+}
+
+// TestLoginThrottlingBehindProxy: behind a trusted reverse proxy, failed logins are counted per client (the
+// right-most untrusted X-Forwarded-For entry), so one client's failures do not lock out the others; without
+// trusting the proxy every client shares its address.
+func TestLoginThrottlingBehindProxy(t *testing.T) {
+	fail20 := func(c *client, xff string) {
+		t.Helper()
+		for i := range 20 {
+			res := c.do("POST", "/login", map[string]string{"username": fmt.Sprintf("khach%02d", i), "password": "sai-sai-sai"},
+				"X-Forwarded-For", xff)
+			require.Equal(t, http.StatusUnauthorized, res.status, "failure %d", i+1)
+		}
+	}
+	good := map[string]string{"username": "lan", "password": password}
+
+	e := newEnv(t, smallStore(t), nil, nil, func(o *staff.Options) {
+		o.TrustedProxies = []netip.Prefix{netip.MustParsePrefix("127.0.0.0/8"), netip.MustParsePrefix("10.0.0.0/8")}
+	})
+	e.addUser("lan", staff.RoleViewer)
+	anon := &client{e: e}
+	// The attacker puts a forged address first; the proxies (10.0.0.7, then the peer) append the real one.
+	fail20(anon, "198.51.100.1, 203.0.113.5, 10.0.0.7")
+	res := anon.do("POST", "/login", good, "X-Forwarded-For", "203.0.113.5")
+	assert.Equal(t, http.StatusTooManyRequests, res.status, "the failing client is locked")
+	res = anon.do("POST", "/login", good, "X-Forwarded-For", "198.51.100.1, 203.0.113.5")
+	assert.Equal(t, http.StatusTooManyRequests, res.status, "whatever it forges on the left")
+	res = anon.do("POST", "/login", good, "X-Forwarded-For", "203.0.113.6")
+	assert.Equal(t, http.StatusOK, res.status, "another client behind the same proxy logs in: %s", res.body)
+	res = anon.do("POST", "/login", good)
+	assert.Equal(t, http.StatusOK, res.status, "so does the proxy's own address")
+
+	// The proxy not trusted: the header is ignored and everyone behind it shares the peer address.
+	e = newEnv(t, smallStore(t), nil, nil)
+	e.addUser("lan", staff.RoleViewer)
+	anon = &client{e: e}
+	fail20(anon, "203.0.113.5")
+	res = anon.do("POST", "/login", good, "X-Forwarded-For", "203.0.113.6")
 	assert.Equal(t, http.StatusTooManyRequests, res.status)
 }

@@ -146,7 +146,12 @@ func TestLinkAndSynonym(t *testing.T) {
 	var v staff.Version
 	res.json(t, &v)
 	assert.Equal(t, staff.ActionAlias, v.Action)
-	assert.Equal(t, 1, v.Version)
+	assert.Equal(t, 2, v.Version, "version 1 is the catalog's record")
+	var first staff.Version
+	c.do("GET", "/procedures/"+target+"/versions/1", nil).json(t, &first)
+	assert.Equal(t, staff.ActionCatalog, first.Action)
+	require.NotNil(t, first.Procedure)
+	assert.Empty(t, first.Procedure.Aliases)
 	assert.Equal(t, target, top(question), "the linked question now finds the procedure first")
 	p, err := st.Get(ctx, target)
 	require.NoError(t, err)

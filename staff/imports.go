@@ -16,6 +16,7 @@ import (
 	"path/filepath"
 	"strconv"
 	"strings"
+	"unicode"
 	"unicode/utf8"
 
 	"github.com/trolyao/trolyao/ingest"
@@ -64,7 +65,7 @@ func (s *Service) createImport(w http.ResponseWriter, r *http.Request, p *princi
 		return
 	}
 	format := importFormat(name)
-	recs, problems, e := readUpload(format, file, dir)
+	recs, problems, e := readUpload(format, name, file, dir)
 	if e != nil {
 		e.write(w)
 		return
@@ -131,15 +132,11 @@ func (s *Service) receive(r *http.Request, dir string) (string, string, *apiErr)
 			}
 		}
 	} else {
-		name, src = r.URL.Query().Get("name"), r.Body
+		name, src = rawUploadName(r), r.Body
 	}
-	name = path.Base(strings.ReplaceAll(name, `\`, "/"))
-	if !utf8.ValidString(name) || utf8.RuneCountInString(name) > maxImportNameRunes {
-		name = ""
-	}
-	if importFormat(name) == "" {
-		return "", "", errf(http.StatusBadRequest, "bad_request",
-			"Không nhận ra định dạng tệp: cần .zip, .tar.gz, .json, .xlsx hoặc .jsonl (đặt tên tệp qua tham số name).")
+	name, e := cleanUploadName(name)
+	if e != nil {
+		return "", "", e
 	}
 	dst := filepath.Join(dir, "upload")
 	f, err := os.OpenFile(dst, os.O_CREATE|os.O_EXCL|os.O_WRONLY, 0o600)
@@ -159,6 +156,45 @@ func (s *Service) receive(r *http.Request, dir string) (string, string, *apiErr)
 	return name, dst, nil
 }
 
+// rawUploadName is the file name of a raw-body upload: the filename query parameter, the name parameter, or
+// the filename of a Content-Disposition header, in that order.
+func rawUploadName(r *http.Request) string {
+	q := r.URL.Query()
+	if n := q.Get("filename"); n != "" {
+		return n
+	}
+	if n := q.Get("name"); n != "" {
+		return n
+	}
+	if _, params, err := mime.ParseMediaType(r.Header.Get("Content-Disposition")); err == nil {
+		return params["filename"]
+	}
+	return ""
+}
+
+// cleanUploadName keeps the last element of a client's file name, without control characters, and checks
+// that it names a known format in at most maxImportNameRunes characters.
+func cleanUploadName(name string) (string, *apiErr) {
+	name = path.Base(strings.ReplaceAll(name, `\`, "/"))
+	if !utf8.ValidString(name) {
+		return "", errf(http.StatusBadRequest, "bad_request", "Tên tệp không hợp lệ (sai mã hoá UTF-8).")
+	}
+	name = strings.TrimSpace(strings.Map(func(r rune) rune {
+		if unicode.IsControl(r) || r == unicode.ReplacementChar {
+			return -1
+		}
+		return r
+	}, name))
+	if utf8.RuneCountInString(name) > maxImportNameRunes {
+		return "", errf(http.StatusBadRequest, "bad_request", fmt.Sprintf("Tên tệp dài quá %d ký tự.", maxImportNameRunes))
+	}
+	if importFormat(name) == "" || name == "." || name == "/" {
+		return "", errf(http.StatusBadRequest, "bad_request",
+			"Không nhận ra định dạng tệp: cần .zip, .tar.gz, .json, .xlsx hoặc .jsonl (đặt tên tệp qua tham số filename).")
+	}
+	return name, nil
+}
+
 func isTooLarge(err error) bool {
 	var mbe *http.MaxBytesError
 	return errors.As(err, &mbe) || errors.Is(err, errTooLarge)
@@ -168,8 +204,9 @@ func (s *Service) tooLarge() *apiErr {
 	return errf(http.StatusRequestEntityTooLarge, "too_large", fmt.Sprintf("Tệp vượt quá giới hạn %d MiB.", s.opt.MaxImportBytes>>20))
 }
 
-// readUpload reads the records of an uploaded file with ingest's readers.
-func readUpload(format, file, dir string) ([]knowledge.Procedure, []ingest.Problem, *apiErr) {
+// readUpload reads the records of an uploaded file with ingest's readers; problems of a single file are
+// labelled with the name it was uploaded as.
+func readUpload(format, name, file, dir string) ([]knowledge.Procedure, []ingest.Problem, *apiErr) {
 	bad := func(msg string) *apiErr { return errf(http.StatusBadRequest, "bad_request", msg) }
 	switch format {
 	case "zip", "tar.gz":
@@ -202,12 +239,12 @@ func readUpload(format, file, dir string) ([]knowledge.Procedure, []ingest.Probl
 			return nil, nil, errInternal
 		}
 		if len(data) > knowledge.MaxRecordBytes {
-			return nil, []ingest.Problem{{File: "upload.json", Field: "size", Reason: "record larger than 1 MiB"}}, nil
+			return nil, []ingest.Problem{{File: name, Field: "size", Reason: "record larger than 1 MiB"}}, nil
 		}
-		p, err := ingest.ParsePortalRecord(data, "upload.json", "")
+		p, err := ingest.ParsePortalRecord(data, name, "")
 		if err != nil {
 			var fe *ingest.FieldError
-			pr := ingest.Problem{File: "upload.json", Reason: err.Error()}
+			pr := ingest.Problem{File: name, Reason: err.Error()}
 			if errors.As(err, &fe) {
 				pr.Field, pr.Reason = fe.Field, fe.Reason
 			}
@@ -223,6 +260,11 @@ func readUpload(format, file, dir string) ([]knowledge.Procedure, []ingest.Probl
 		if err != nil {
 			return nil, nil, bad("Không đọc được tệp XLSX (tệp hỏng hoặc quá lớn).")
 		}
+		for i := range probs {
+			if probs[i].File == x {
+				probs[i].File = name
+			}
+		}
 		return ps, probs, nil
 	case "jsonl":
 		f, err := os.Open(file)
@@ -230,7 +272,7 @@ func readUpload(format, file, dir string) ([]knowledge.Procedure, []ingest.Probl
 			return nil, nil, errInternal
 		}
 		defer f.Close()
-		ps, probs, err := ingest.ReadJSONL(f, "upload.jsonl")
+		ps, probs, err := ingest.ReadJSONL(f, name)
 		if err != nil {
 			return nil, nil, bad("Tệp JSONL không hợp lệ: dòng đầu phải là {\"format\":\"trolyao-procedures\",\"version\":1}.")
 		}
@@ -380,7 +422,7 @@ func (s *Service) compare(ctx context.Context, ps []knowledge.Procedure, problem
 			if cur, err := s.opt.Store.Get(ctx, p.Code); err == nil {
 				var fs []string
 				for _, c := range Diff(&cur, p) {
-					fs = append(fs, c.Field)
+					fs = append(fs, c.Label)
 				}
 				rec.Reason = "Thay đổi: " + strings.Join(fs, ", ")
 			}

@@ -10,8 +10,11 @@ import (
 	"io/fs"
 	"mime/multipart"
 	"net/http"
+	"net/url"
 	"os"
 	"path/filepath"
+	"reflect"
+	"slices"
 	"strings"
 	"testing"
 
@@ -162,7 +165,7 @@ func runImportRealCrawl(t *testing.T, e *env, full bool) {
 	editor.do("GET", fmt.Sprintf("/imports/%d?status=changed", third.ID), nil).json(t, &changed)
 	require.Len(t, changed.Records, 1)
 	assert.Equal(t, edited, changed.Records[0].Code)
-	assert.Contains(t, changed.Records[0].Reason, "result")
+	assert.Equal(t, "Thay đổi: Kết quả thực hiện", changed.Records[0].Reason)
 
 	res = publisher.do("POST", fmt.Sprintf("/imports/%d/publish", third.ID), nil)
 	require.Equal(t, http.StatusOK, res.status, "%s", res.body)
@@ -283,3 +286,150 @@ func TestImportFormats(t *testing.T) {
 }
 
 func storeDataDir(t *testing.T) string { return filepath.Dir(filepath.Dir(crawlDir(t))) }
+
+// TestImportLabels: invalid records of a single uploaded file are labelled with the name it was uploaded as,
+// whichever way the name is given; names are reduced to their last element, and a long one is refused.
+func TestImportLabels(t *testing.T) {
+	e := newEnv(t, smallStore(t), nil, nil)
+	e.addUser("lan", staff.RoleEditor)
+	c := e.login("lan")
+	var jl bytes.Buffer
+	require.NoError(t, ingest.WriteJSONL(&jl, []knowledge.Procedure{{Code: "1.999999", Name: "Mới"}}))
+	jl.WriteString(`{"code":"1.888888"}` + "\n")
+	body := jl.Bytes()
+	invalidFile := func(res response) string {
+		t.Helper()
+		require.Equal(t, http.StatusCreated, res.status, "%s", res.body)
+		var v importView
+		res.json(t, &v)
+		for _, r := range v.Records {
+			if r.Status == staff.StatusInvalid {
+				return r.File
+			}
+		}
+		t.Fatalf("no invalid record: %s", res.body)
+		return ""
+	}
+
+	assert.Equal(t, "danh-muc-quan-1.jsonl:3", invalidFile(c.do("POST", "/imports?filename=danh-muc-quan-1.jsonl", body,
+		"Content-Type", "application/octet-stream")))
+	assert.Equal(t, "cu.jsonl:3", invalidFile(c.do("POST", "/imports?name=cu.jsonl", body, "Content-Type", "application/octet-stream")))
+	assert.Equal(t, "thủ tục phường.jsonl:3", invalidFile(c.do("POST", "/imports", body, "Content-Type", "application/octet-stream",
+		"Content-Disposition", `attachment; filename*=UTF-8''th%E1%BB%A7%20t%E1%BB%A5c%20ph%C6%B0%E1%BB%9Dng.jsonl`)))
+	assert.Equal(t, "bang.jsonl:3", invalidFile(c.do("POST", "/imports", body, "Content-Type", "application/octet-stream",
+		"Content-Disposition", `attachment; filename="C:\\Users\\x\\bang.jsonl"`)))
+	assert.Equal(t, "ab.jsonl:3", invalidFile(c.do("POST", "/imports?filename="+url.QueryEscape("../../a\x01b.jsonl"), body,
+		"Content-Type", "application/octet-stream")))
+
+	var mp bytes.Buffer
+	mw := multipart.NewWriter(&mp)
+	fw, err := mw.CreateFormFile("file", "tu-bieu-mau.jsonl")
+	require.NoError(t, err)
+	_, err = fw.Write(body)
+	require.NoError(t, err)
+	require.NoError(t, mw.Close())
+	assert.Equal(t, "tu-bieu-mau.jsonl:3", invalidFile(c.do("POST", "/imports", mp.Bytes(), "Content-Type", mw.FormDataContentType())))
+
+	// A single portal record that is broken is labelled with its name too.
+	assert.Equal(t, "1.000777.json", invalidFile(c.do("POST", "/imports?filename=1.000777.json", `{"ma_thu_tuc": "1.0`,
+		"Content-Type", "application/octet-stream")))
+
+	res := c.do("POST", "/imports?filename="+strings.Repeat("a", 300)+".jsonl", body, "Content-Type", "application/octet-stream")
+	assert.Equal(t, http.StatusBadRequest, res.status)
+	assert.Contains(t, string(res.body), "255")
+	res = c.do("POST", "/imports", body, "Content-Type", "application/octet-stream")
+	assert.Equal(t, http.StatusBadRequest, res.status, "no name at all")
+}
+
+// TestFieldLabels: every field of a procedure has a Vietnamese label, used in the import report and the diff.
+func TestFieldLabels(t *testing.T) {
+	typ := reflect.TypeFor[knowledge.Procedure]()
+	seen := map[string]bool{}
+	for i := range typ.NumField() {
+		name, _, _ := strings.Cut(typ.Field(i).Tag.Get("json"), ",")
+		if name == "" || name == "-" {
+			continue
+		}
+		l := staff.FieldLabel(name)
+		assert.NotEqual(t, name, l, "%s has a label", name)
+		assert.NotEqual(t, l, knowledge.Fold(l), "%s: the label is Vietnamese with diacritics", name)
+		assert.False(t, seen[l], "the label of %s is unique", name)
+		seen[l] = true
+	}
+	assert.Equal(t, "Ghi chú địa phương", staff.FieldLabel("local_notes"))
+	assert.Equal(t, "khong-co", staff.FieldLabel("khong-co"))
+
+	e := newEnv(t, smallStore(t), nil, nil)
+	e.addUser("lan", staff.RoleEditor)
+	c := e.login("lan")
+	pub, err := e.store.Get(t.Context(), "1.000001")
+	require.NoError(t, err)
+	pub.LocalNotes = "Phường Bến Nghé nhận hồ sơ cả sáng thứ Bảy."
+	pub.Channels = slices.Clone(pub.Channels) // the store's record is not ours to change
+	pub.Channels[0].Fees = []knowledge.Fee{{Amount: 8000, Label: "Lệ phí"}}
+	pub.Channels[0].Free = false
+	var jl bytes.Buffer
+	require.NoError(t, ingest.WriteJSONL(&jl, []knowledge.Procedure{pub}))
+	res, v := upload(t, c, "sua.jsonl", jl.Bytes())
+	require.Equal(t, http.StatusCreated, res.status, "%s", res.body)
+	require.Len(t, v.Records, 1)
+	assert.Equal(t, "Thay đổi: Cách thức nộp, thời hạn, lệ phí, Ghi chú địa phương", v.Records[0].Reason)
+
+	res = c.do("PUT", "/procedures/1.000001/draft", map[string]any{"base_version": 0, "procedure": pub})
+	require.Equal(t, http.StatusOK, res.status, "%s", res.body)
+	var diff struct{ Changes []staff.Change }
+	c.do("GET", "/procedures/1.000001/diff", nil).json(t, &diff)
+	require.Len(t, diff.Changes, 2)
+	assert.Equal(t, "channels", diff.Changes[0].Field)
+	assert.Equal(t, "Cách thức nộp, thời hạn, lệ phí", diff.Changes[0].Label)
+	assert.Equal(t, "local_notes", diff.Changes[1].Field)
+	assert.Equal(t, "Ghi chú địa phương", diff.Changes[1].Label)
+}
+
+// TestCatalogVersionsOfImport: publishing an import keeps, for each record that came from the catalog and
+// had no version, the catalog's record as version 1; restoring it returns to it exactly.
+func TestCatalogVersionsOfImport(t *testing.T) {
+	e := newEnv(t, smallStore(t), nil, nil)
+	e.addUser("lan", staff.RoleEditor)
+	e.addUser("hoa", staff.RolePublisher)
+	editor, publisher := e.login("lan"), e.login("hoa")
+	ctx := t.Context()
+	all, err := e.store.List(ctx)
+	require.NoError(t, err)
+	originals := map[string]knowledge.Procedure{}
+	var edited []knowledge.Procedure
+	for _, p := range all {
+		originals[p.Code] = p
+		p.LocalNotes = "Ghi chú mới của phường"
+		edited = append(edited, p)
+	}
+	edited = append(edited, knowledge.Procedure{Code: "1.000099", Name: "Thủ tục mới hoàn toàn"})
+	var jl bytes.Buffer
+	require.NoError(t, ingest.WriteJSONL(&jl, edited))
+	res, v := upload(t, editor, "sua.jsonl", jl.Bytes())
+	require.Equal(t, http.StatusCreated, res.status, "%s", res.body)
+	require.Equal(t, staff.Counts{New: 1, Changed: 3, Total: 4}, v.Counts)
+	res = publisher.do("POST", fmt.Sprintf("/imports/%d/publish", v.ID), nil)
+	require.Equal(t, http.StatusOK, res.status, "%s", res.body)
+
+	for code, orig := range originals {
+		var hist struct{ Items []staff.Version }
+		editor.do("GET", "/procedures/"+code+"/versions", nil).json(t, &hist)
+		require.Len(t, hist.Items, 2, code)
+		assert.Equal(t, []string{staff.ActionImport, staff.ActionCatalog}, []string{hist.Items[0].Action, hist.Items[1].Action})
+		var v1 staff.Version
+		editor.do("GET", "/procedures/"+code+"/versions/1", nil).json(t, &v1)
+		require.NotNil(t, v1.Procedure)
+		assert.Equal(t, orig, *v1.Procedure, code)
+	}
+	var hist struct{ Items []staff.Version }
+	editor.do("GET", "/procedures/1.000099/versions", nil).json(t, &hist)
+	require.Len(t, hist.Items, 1, "a new procedure has no catalog version")
+	assert.Equal(t, staff.ActionImport, hist.Items[0].Action)
+
+	res = publisher.do("POST", "/procedures/1.000002/versions/1/restore", nil)
+	require.Equal(t, http.StatusOK, res.status, "%s", res.body)
+	got, err := e.store.Get(ctx, "1.000002")
+	require.NoError(t, err)
+	assert.Equal(t, originals["1.000002"], got)
+}

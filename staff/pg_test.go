@@ -75,6 +75,11 @@ func TestPostgresService(t *testing.T) {
 		st := pgStore(t, pgtest.Schema(t))
 		runImportRealCrawl(t, newEnv(t, st, staffpg.New(st.Pool()), nil), false)
 	})
+	t.Run("CatalogRollback", func(t *testing.T) {
+		st := pgStore(t, pgtest.Schema(t))
+		syncReal(t, st)
+		runCatalogRollback(t, newEnv(t, st, staffpg.New(st.Pool()), nil))
+	})
 	t.Run("ConcurrentEdits", func(t *testing.T) {
 		st := pgStore(t, pgtest.Schema(t))
 		fillSmall(t, st)

@@ -28,6 +28,9 @@ const (
 	MaxNoteRunes = 1000
 	MaxAliases   = 100
 	embedBatch   = 128
+	// listThreshold is the number of catalog records to keep as versions above which they are read with one
+	// List rather than one Get each.
+	listThreshold = 64
 )
 
 func validCode(code string) bool { return codePattern.MatchString(code) }
@@ -390,10 +393,46 @@ var procedureFields = func() []string {
 	return out
 }()
 
+// fieldLabels names every JSON field of knowledge.Procedure in Vietnamese, as staff see it on the page.
+var fieldLabels = map[string]string{
+	"code":         "Mã thủ tục",
+	"name":         "Tên thủ tục",
+	"levels":       "Cấp thực hiện",
+	"field":        "Lĩnh vực",
+	"kind":         "Loại thủ tục",
+	"decision":     "Quyết định công bố",
+	"ministry":     "Bộ, ngành",
+	"agencies":     "Cơ quan thực hiện",
+	"address":      "Địa chỉ tiếp nhận",
+	"subjects":     "Đối tượng thực hiện",
+	"channels":     "Cách thức nộp, thời hạn, lệ phí",
+	"dossier":      "Thành phần hồ sơ",
+	"steps":        "Trình tự thực hiện",
+	"requirements": "Yêu cầu, điều kiện",
+	"result":       "Kết quả thực hiện",
+	"legal":        "Căn cứ pháp lý",
+	"related":      "Thủ tục liên quan",
+	"url":          "Đường dẫn trên Cổng dịch vụ công",
+	"aliases":      "Cách hỏi khác",
+	"local_notes":  "Ghi chú địa phương",
+	"source":       "Nguồn dữ liệu",
+	"source_date":  "Ngày dữ liệu",
+}
+
+// FieldLabel is the Vietnamese label of a knowledge.Procedure JSON field ("local_notes" → "Ghi chú địa
+// phương"); an unknown name is returned as it is.
+func FieldLabel(field string) string {
+	if l, ok := fieldLabels[field]; ok {
+		return l
+	}
+	return field
+}
+
 // Change is one field that differs between two records.
 type Change struct {
-	Field string          `json:"field"`
-	Op    string          `json:"op"` // added, removed, changed
+	Field string          `json:"field"` // the JSON name, e.g. local_notes
+	Label string          `json:"label"` // its Vietnamese label (FieldLabel), e.g. Ghi chú địa phương
+	Op    string          `json:"op"`    // added, removed, changed
 	Old   json.RawMessage `json:"old,omitempty"`
 	New   json.RawMessage `json:"new,omitempty"`
 }
@@ -413,13 +452,14 @@ func Diff(old, new *knowledge.Procedure) []Change {
 	for _, f := range procedureFields {
 		x, inA := a[f]
 		y, inB := b[f]
+		l := FieldLabel(f)
 		switch {
 		case inA && !inB:
-			out = append(out, Change{Field: f, Op: "removed", Old: x})
+			out = append(out, Change{Field: f, Label: l, Op: "removed", Old: x})
 		case !inA && inB:
-			out = append(out, Change{Field: f, Op: "added", New: y})
+			out = append(out, Change{Field: f, Label: l, Op: "added", New: y})
 		case inA && inB && !bytes.Equal(x, y):
-			out = append(out, Change{Field: f, Op: "changed", Old: x, New: y})
+			out = append(out, Change{Field: f, Label: l, Op: "changed", Old: x, New: y})
 		}
 	}
 	return out
@@ -489,6 +529,10 @@ func (s *Service) publishRecords(ctx context.Context, upserts []knowledge.Proced
 	if err != nil {
 		return nil, err
 	}
+	originals, err := s.catalogVersions(ctx, upserts, deletes)
+	if err != nil {
+		return nil, err
+	}
 	docs := make([]knowledge.Doc, 0, len(upserts))
 	for i := 0; i < len(upserts); i += embedBatch {
 		batch := upserts[i:min(i+embedBatch, len(upserts))]
@@ -522,7 +566,11 @@ func (s *Service) publishRecords(ctx context.Context, upserts []knowledge.Proced
 		return nil, fmt.Errorf("staff: publish: %w", err)
 	}
 	now := s.now()
-	vs := make([]Version, 0, len(docs)+len(deletes))
+	vs := make([]Version, 0, len(originals)+len(docs)+len(deletes))
+	for i := range originals {
+		originals[i].At = now
+		vs = append(vs, originals[i])
+	}
 	for i := range docs {
 		p := docs[i].Procedure
 		vs = append(vs, Version{Code: p.Code, Action: action, By: by, At: now, Note: note, Hash: docs[i].Hash, Procedure: &p})
@@ -536,7 +584,66 @@ func (s *Service) publishRecords(ctx context.Context, upserts []knowledge.Proced
 	if err != nil {
 		return nil, fmt.Errorf("staff: publish: record versions: %w", err)
 	}
-	return stored, nil
+	return stored[len(originals):], nil
+}
+
+// catalogVersions returns, for each code to publish or remove that is in the store but has no version yet (it
+// came from the catalog ingest), its current record as a version of ActionCatalog, so that the history starts
+// with the original and restoring it returns to the catalog's text. Versions are numbered in order, so these
+// come before the new ones.
+func (s *Service) catalogVersions(ctx context.Context, upserts, deletes []knowledge.Procedure) ([]Version, error) {
+	latest, err := s.opt.Repo.LatestVersions(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("staff: publish: %w", err)
+	}
+	var need []string
+	seen := map[string]bool{}
+	for _, p := range slices.Concat(upserts, deletes) {
+		if latest[p.Code] == 0 && !seen[p.Code] {
+			seen[p.Code] = true
+			need = append(need, p.Code)
+		}
+	}
+	if len(need) == 0 {
+		return nil, nil
+	}
+	hashes, err := s.opt.Store.Hashes(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("staff: publish: %w", err)
+	}
+	get := func(code string) (knowledge.Procedure, error) { return s.opt.Store.Get(ctx, code) }
+	if len(need) > listThreshold { // a large batch: one read of the catalog instead of one per record
+		all, err := s.opt.Store.List(ctx)
+		if err != nil {
+			return nil, fmt.Errorf("staff: publish: %w", err)
+		}
+		byCode := make(map[string]knowledge.Procedure, len(all))
+		for _, p := range all {
+			byCode[p.Code] = p
+		}
+		get = func(code string) (knowledge.Procedure, error) {
+			if p, ok := byCode[code]; ok {
+				return p, nil
+			}
+			return knowledge.Procedure{}, knowledge.ErrNotFound
+		}
+	}
+	var out []Version
+	for _, code := range need {
+		h, ok := hashes[code]
+		if !ok {
+			continue // a new procedure: its first version is the one published now
+		}
+		cur, err := get(code)
+		if errors.Is(err, knowledge.ErrNotFound) {
+			continue
+		} else if err != nil {
+			return nil, fmt.Errorf("staff: publish: %w", err)
+		}
+		out = append(out, Version{Code: code, Action: ActionCatalog, By: CatalogAuthor,
+			Note: "Nội dung gốc từ danh mục, trước lần xuất bản đầu tiên của cán bộ", Hash: h, Procedure: &cur})
+	}
+	return out, nil
 }
 
 // checkEmbedder refuses to publish vectors of another embedder than the index's; it returns the index's meta

@@ -224,10 +224,10 @@ func TestPublishFlow(t *testing.T) {
 	assert.Equal(t, http.StatusConflict, publisher.do("POST", "/procedures/"+code+"/publish", map[string]any{"base_version": d.Version + 1}).status)
 	res = publisher.do("POST", "/procedures/"+code+"/publish", map[string]any{"base_version": d.Version, "note": "Phí mới"})
 	require.Equal(t, http.StatusOK, res.status, "%s", res.body)
-	var v1 staff.Version
-	res.json(t, &v1)
-	assert.Equal(t, 1, v1.Version)
-	assert.Equal(t, "hoa", v1.By)
+	var v2 staff.Version
+	res.json(t, &v2)
+	assert.Equal(t, 2, v2.Version, "version 1 is the catalog's record")
+	assert.Equal(t, "hoa", v2.By)
 
 	after, err := a.Reply(ctx, "c3", q, nil)
 	require.NoError(t, err)
@@ -235,14 +235,14 @@ func TestPublishFlow(t *testing.T) {
 	assert.Contains(t, after.Text, "123.456 đồng", "the assistant answers from the published content")
 	assert.Equal(t, http.StatusNotFound, editor.do("GET", "/procedures/"+code+"/draft", nil).status, "publishing consumes the draft")
 
-	// A second version, then restore the first.
+	// A third version, then restore the second.
 	d = setFee(654321)
 	res = publisher.do("POST", "/procedures/"+code+"/publish", nil, "If-Match", fmt.Sprint(d.Version))
 	require.Equal(t, http.StatusOK, res.status, "%s", res.body)
 	ans, err := a.Reply(ctx, "c4", q, nil)
 	require.NoError(t, err)
 	assert.Contains(t, ans.Text, "654.321 đồng")
-	res = publisher.do("POST", "/procedures/"+code+"/versions/1/restore", map[string]string{"note": "Quay lại"})
+	res = publisher.do("POST", "/procedures/"+code+"/versions/2/restore", map[string]string{"note": "Quay lại"})
 	require.Equal(t, http.StatusOK, res.status, "%s", res.body)
 	ans, err = a.Reply(ctx, "c5", q, nil)
 	require.NoError(t, err)
@@ -250,14 +250,16 @@ func TestPublishFlow(t *testing.T) {
 
 	var hist struct{ Items []staff.Version }
 	editor.do("GET", "/procedures/"+code+"/versions", nil).json(t, &hist)
-	require.Len(t, hist.Items, 3)
-	assert.Equal(t, []string{"restore", "publish", "publish"}, []string{hist.Items[0].Action, hist.Items[1].Action, hist.Items[2].Action})
+	require.Len(t, hist.Items, 4)
+	assert.Equal(t, []string{"restore", "publish", "publish", "catalog"},
+		[]string{hist.Items[0].Action, hist.Items[1].Action, hist.Items[2].Action, hist.Items[3].Action})
 	assert.Equal(t, "Quay lại", hist.Items[0].Note)
 	assert.Nil(t, hist.Items[0].Procedure)
-	var v2 staff.Version
-	editor.do("GET", "/procedures/"+code+"/versions/2", nil).json(t, &v2)
-	require.NotNil(t, v2.Procedure)
-	assert.Equal(t, int64(654321), v2.Procedure.Channels[0].Fees[0].Amount)
+	assert.Equal(t, staff.CatalogAuthor, hist.Items[3].By)
+	var v3 staff.Version
+	editor.do("GET", "/procedures/"+code+"/versions/3", nil).json(t, &v3)
+	require.NotNil(t, v3.Procedure)
+	assert.Equal(t, int64(654321), v3.Procedure.Channels[0].Fees[0].Amount)
 
 	// Unpublish: the assistant no longer cites it.
 	res = publisher.do("POST", "/procedures/"+code+"/unpublish", map[string]string{"note": "Bãi bỏ"})
@@ -271,7 +273,7 @@ func TestPublishFlow(t *testing.T) {
 	}
 	editor.do("GET", "/procedures/"+code, nil).json(t, &cur)
 	assert.Nil(t, cur.Published)
-	assert.Equal(t, 4, cur.Version)
+	assert.Equal(t, 5, cur.Version)
 
 	// The audit log has every step, with who.
 	e.addUser("root", staff.RoleAdmin)
@@ -287,4 +289,90 @@ func TestPublishFlow(t *testing.T) {
 	assert.Equal(t, []string{"lan:draft_save", "hoa:publish", "lan:draft_save", "hoa:publish", "hoa:restore", "hoa:unpublish"}, actions)
 	_ = context.Background
 	_ = assistant.FormatVND
+}
+
+// TestCatalogRollback: the first staff publish of a record from the catalog ingest keeps the catalog's record
+// as version 1, and restoring it puts back exactly the original, which the assistant answers from again.
+func TestCatalogRollback(t *testing.T) { runCatalogRollback(t, newEnv(t, realStore(t), nil, nil)) }
+
+func runCatalogRollback(t *testing.T, e *env) {
+	const code = "1.014064" // cấp lại thẻ căn cước
+	e.addUser("lan", staff.RoleEditor)
+	e.addUser("hoa", staff.RolePublisher)
+	editor, publisher := e.login("lan"), e.login("hoa")
+	ctx := t.Context()
+	a := newAssistant(e.store, memconv.New())
+	q := "cấp lại thẻ căn cước nộp hồ sơ ở đâu"
+	original, err := e.store.Get(ctx, code)
+	require.NoError(t, err)
+	before, err := a.Reply(ctx, "r1", q, nil)
+	require.NoError(t, err)
+	require.NotEmpty(t, before.Citations, before.Text)
+	require.Equal(t, code, before.Citations[0].Code, before.Text)
+
+	const address = "Quầy số 7, Trung tâm hành chính công thử nghiệm"
+	edited := original
+	edited.Address = address
+	res := editor.do("PUT", "/procedures/"+code+"/draft", map[string]any{"base_version": 0, "procedure": edited})
+	require.Equal(t, http.StatusOK, res.status, "%s", res.body)
+	res = publisher.do("POST", "/procedures/"+code+"/publish", map[string]any{"base_version": 1})
+	require.Equal(t, http.StatusOK, res.status, "%s", res.body)
+	var pub staff.Version
+	res.json(t, &pub)
+	assert.Equal(t, 2, pub.Version)
+	assert.Equal(t, staff.ActionPublish, pub.Action)
+	got, err := e.store.Get(ctx, code)
+	require.NoError(t, err)
+	require.Equal(t, address, got.Address)
+	ans, err := a.Reply(ctx, "r2", q, nil)
+	require.NoError(t, err)
+	require.Contains(t, ans.Text, address)
+
+	var hist struct{ Items []staff.Version }
+	editor.do("GET", "/procedures/"+code+"/versions", nil).json(t, &hist)
+	require.Len(t, hist.Items, 2)
+	first := hist.Items[1]
+	assert.Equal(t, 1, first.Version)
+	assert.Equal(t, staff.ActionCatalog, first.Action)
+	assert.Equal(t, staff.CatalogAuthor, first.By)
+	hashes, err := e.store.Hashes(ctx)
+	require.NoError(t, err)
+	var v1 staff.Version
+	editor.do("GET", "/procedures/"+code+"/versions/1", nil).json(t, &v1)
+	require.NotNil(t, v1.Procedure)
+	assert.Equal(t, original, *v1.Procedure, "version 1 is the catalog's record")
+	assert.Equal(t, knowledge.ContentHash(&original), v1.Hash)
+	assert.NotEqual(t, hashes[code], v1.Hash)
+
+	res = publisher.do("POST", "/procedures/"+code+"/versions/1/restore", nil)
+	require.Equal(t, http.StatusOK, res.status, "%s", res.body)
+	var rv staff.Version
+	res.json(t, &rv)
+	assert.Equal(t, 3, rv.Version)
+	restored, err := e.store.Get(ctx, code)
+	require.NoError(t, err)
+	assert.Equal(t, original, restored, "the store holds the catalog's record again")
+	hashes, err = e.store.Hashes(ctx)
+	require.NoError(t, err)
+	assert.Equal(t, knowledge.ContentHash(&original), hashes[code])
+	after, err := a.Reply(ctx, "r3", q, nil)
+	require.NoError(t, err)
+	assert.Equal(t, before.Text, after.Text, "the assistant answers with the original content")
+	assert.NotContains(t, after.Text, address)
+
+	// Later publishes add no second catalog version.
+	res = editor.do("PUT", "/procedures/"+code+"/draft", map[string]any{"base_version": 0, "procedure": edited})
+	require.Equal(t, http.StatusOK, res.status, "%s", res.body)
+	res = publisher.do("POST", "/procedures/"+code+"/publish", map[string]any{"base_version": 1})
+	require.Equal(t, http.StatusOK, res.status, "%s", res.body)
+	res.json(t, &pub)
+	assert.Equal(t, 4, pub.Version)
+	editor.do("GET", "/procedures/"+code+"/versions", nil).json(t, &hist)
+	var catalogs int
+	for _, v := range hist.Items {
+		if v.Action == staff.ActionCatalog {
+			catalogs++
+		}
+	}
+	assert.Equal(t, 1, catalogs)
 }

@@ -10,6 +10,8 @@ import (
 	"log/slog"
 	"net"
 	"net/http"
+	"net/netip"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -50,6 +52,10 @@ type Options struct {
 	LowConfidence  float64
 	MaxImportBytes int64  // largest upload of POST /imports
 	TempDir        string // where archives are unpacked; "" is os.TempDir()
+	// TrustedProxies are the reverse proxies whose X-Forwarded-For header is believed when throttling logins
+	// per client address: when the peer address is in one of them, the client is the right-most
+	// X-Forwarded-For entry that is not a trusted proxy. Empty means the peer address is the client.
+	TrustedProxies []netip.Prefix
 }
 
 // Service is the staff backend. Create it with New; serve Handler under Prefix and run Run in the background.
@@ -368,14 +374,51 @@ func (s *Service) record(ctx context.Context, actor, action, target string, deta
 	}
 }
 
-// clientIP is the address of the peer (the integrator puts the service behind a proxy that sets RemoteAddr
-// correctly, or accepts that throttling per address sees the proxy).
-func clientIP(r *http.Request) string {
+// maxForwardedHops bounds how many X-Forwarded-For entries clientIP looks at.
+const maxForwardedHops = 64
+
+// clientIP is the client's address for throttling logins: the peer address, or, when the peer is one of
+// Options.TrustedProxies, the right-most X-Forwarded-For entry that is not a trusted proxy (a malformed entry
+// stops the walk at the last trusted address).
+func (s *Service) clientIP(r *http.Request) string {
+	return clientAddr(r, s.opt.TrustedProxies)
+}
+
+func clientAddr(r *http.Request, trusted []netip.Prefix) string {
 	host, _, err := net.SplitHostPort(r.RemoteAddr)
 	if err != nil {
-		return r.RemoteAddr
+		host = r.RemoteAddr
 	}
-	return host
+	addr, err := netip.ParseAddr(host)
+	if err != nil {
+		return host
+	}
+	addr = addr.Unmap()
+	isTrusted := func(a netip.Addr) bool {
+		return slices.ContainsFunc(trusted, func(p netip.Prefix) bool { return p.Contains(a) })
+	}
+	if !isTrusted(addr) {
+		return addr.String()
+	}
+	var hops []string
+	for _, v := range r.Header.Values("X-Forwarded-For") {
+		hops = append(hops, strings.Split(v, ",")...)
+	}
+	if len(hops) > maxForwardedHops {
+		hops = hops[len(hops)-maxForwardedHops:]
+	}
+	for _, h := range slices.Backward(hops) {
+		a, err := netip.ParseAddr(strings.TrimSpace(h))
+		if err != nil {
+			break
+		}
+		a = a.Unmap()
+		if !isTrusted(a) {
+			return a.String()
+		}
+		addr = a
+	}
+	return addr.String()
 }
 
 // queryInt reads an integer query parameter in [lo, hi], def when absent.

@@ -118,7 +118,7 @@ func (s *Service) login(w http.ResponseWriter, r *http.Request, _ *principal) {
 	ctx := r.Context()
 	now := s.now()
 	name := strings.ToLower(strings.TrimSpace(req.Username))
-	ip := clientIP(r)
+	ip := s.clientIP(r)
 	if d := max(s.users.locked("u:"+name, now), s.ips.locked("ip:"+ip, now)); d > 0 {
 		w.Header().Set("Retry-After", strconv.Itoa(int(d.Seconds())+1))
 		writeJSON(w, http.StatusTooManyRequests, map[string]any{"error": map[string]string{"code": "throttled",

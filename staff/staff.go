@@ -4,6 +4,10 @@
 // low-confidence and thumbs-down questions, aliases, runtime synonyms) and an append-only audit log, served
 // as the JSON API described in openapi.yaml under /api/v1/staff/.
 //
+// Failed logins are throttled per username and per client address (behind a reverse proxy, set
+// Options.TrustedProxies so that the address is the client's, from X-Forwarded-For). The counts are kept in
+// memory, per process: several serve processes each throttle on their own, and a restart forgets them.
+//
 // Storage is the Repo interface, implemented by staff/embedded (a bbolt file) and staff/postgres (tables of
 // migration 0003), both held to the contract in staff/stafftest. The package imports knowledge, ingest,
 // assistant (for previews and redaction), the standard library and golang.org/x/crypto; never a driver.
@@ -102,7 +106,13 @@ const (
 	ActionRestore   = "restore"
 	ActionImport    = "import"
 	ActionAlias     = "alias"
+	// ActionCatalog is the record as the catalog ingest left it, kept as version 1 when staff first publish,
+	// import, link or remove a procedure that came from the catalog.
+	ActionCatalog = "catalog"
 )
+
+// CatalogAuthor is the By of an ActionCatalog version.
+const CatalogAuthor = "danh mục"
 
 // Version is one entry of a procedure's publishing history. Procedure is the record published (for
 // unpublish, the record removed); it is nil in lists.

@@ -14,6 +14,7 @@ import (
 	bolterrors "go.etcd.io/bbolt/errors"
 	"golang.org/x/term"
 
+	"github.com/trolyao/trolyao/channels/web"
 	"github.com/trolyao/trolyao/knowledge"
 	"github.com/trolyao/trolyao/knowledge/postgres"
 	"github.com/trolyao/trolyao/staff"
@@ -51,10 +52,14 @@ func (a *app) staffService(st knowledge.Store, repo staff.Repo, convs knowledge.
 	if err != nil {
 		return nil, err
 	}
+	proxies, err := web.ParseProxies(a.cfg.Web.TrustedProxies)
+	if err != nil {
+		return nil, usageError{fmt.Sprintf("-trusted-proxies: %v", err)}
+	}
 	c := a.cfg.Staff
 	return staff.New(staff.Options{Repo: repo, Store: st, Embedder: emb, Conversations: convs, Logger: a.logger,
 		SecureCookie: c.SecureCookie, SessionIdle: c.SessionIdle, SessionMax: c.SessionMax,
-		LowConfidence: c.LowConfidence, MaxImportBytes: int64(c.MaxImportMB) << 20})
+		LowConfidence: c.LowConfidence, MaxImportBytes: int64(c.MaxImportMB) << 20, TrustedProxies: proxies})
 }
 
 const staffUsage = `usage:

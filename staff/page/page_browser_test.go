@@ -216,8 +216,8 @@ func openFromSearch(t *testing.T, ctx context.Context, query, code string) {
 }
 
 // An editor with the publisher role logs in through the form, edits a real procedure, sees the diff, previews
-// the assistant's answer from the draft, publishes it (the citizen side answers with it at once), publishes
-// again and rolls back to the first version; saving over someone else's newer draft is refused with a
+// the assistant's answer from the draft, publishes it (the citizen side answers with it at once), rolls back
+// to the catalog's original from the history, and publishes again straight from the form; saving over someone else's newer draft is refused with a
 // conflict and overwrites nothing; a request without the CSRF header is refused; a viewer sees no editing or
 // publishing controls, also at a phone's width.
 func TestBrowserEditPreviewPublish(t *testing.T) {
@@ -296,12 +296,12 @@ func TestBrowserEditPreviewPublish(t *testing.T) {
 	assert.Contains(t, answer, code)
 	assert.NotContains(t, b.ask(t, question), address, "citizens still get the published record")
 
-	// Publish, and the citizen side answers with the new content.
+	// Publish, and the citizen side answers with the new content. The catalog's record is kept as version 1.
 	do(t, ctx, "publish",
 		chromedp.Click(chromedp.CSS(`.subtab[data-pane="edit"]`)),
 		chromedp.Click(chromedp.ID("publish")),
 	)
-	waitText(t, ctx, "notice", "Đã xuất bản phiên bản")
+	waitText(t, ctx, "notice", "Đã xuất bản phiên bản 2")
 	waitText(t, ctx, "editor-state", "Chưa có bản nháp")
 	live := b.published(t, code)
 	want := original
@@ -311,17 +311,7 @@ func TestBrowserEditPreviewPublish(t *testing.T) {
 	assert.Contains(t, b.ask(t, question), address)
 	browsertest.Screenshot(t, ctx, "published")
 
-	// A second edit, published straight from the form (the page saves the draft first).
-	address2 := address + ", tầng 2"
-	do(t, ctx, "second edit",
-		setValue("#f-address", ""),
-		chromedp.SendKeys(chromedp.ID("f-address"), address2),
-		chromedp.Click(chromedp.ID("publish")),
-	)
-	waitText(t, ctx, "notice", "Đã xuất bản phiên bản 2")
-	assert.Equal(t, address2, b.published(t, code).Address)
-
-	// Roll back: restore version 1 from the history.
+	// Roll back to the catalog's original from the history, after this one publish.
 	restore := chromedp.CSS(`#versions-table tr[data-version="1"] button.restore`)
 	do(t, ctx, "history",
 		chromedp.Click(chromedp.CSS(`.subtab[data-pane="versions"]`)),
@@ -331,18 +321,38 @@ func TestBrowserEditPreviewPublish(t *testing.T) {
 	require.NoError(t, err)
 	assert.Contains(t, current, "Đang xuất bản")
 	assert.Contains(t, current, "bientap")
+	first, err := chromedp.Run(ctx, chromedp.Text(chromedp.CSS(`#versions-table tr[data-version="1"]`)))
+	require.NoError(t, err)
+	assert.Contains(t, first, "Nội dung gốc từ danh mục", "the history names the catalog's version")
+	assert.Contains(t, first, "danh mục")
+	assert.Equal(t, "catalog", eval[string](t, ctx, `document.querySelector('#versions-table tr[data-version="1"]').dataset.action`))
+	assert.Equal(t, 2, eval[int](t, ctx, `document.querySelectorAll("#versions-table tbody tr").length`))
 	browsertest.Screenshot(t, ctx, "versions")
 	do(t, ctx, "restore", chromedp.Click(restore))
 	waitText(t, ctx, "notice", "Đã khôi phục nội dung phiên bản 1")
 	waitText(t, ctx, "editor-state", "phiên bản 3")
 	restored := b.published(t, code)
-	assert.JSONEq(t, jsonOf(t, live), jsonOf(t, restored), "version 1 is live again")
+	assert.Equal(t, original, restored, "the catalog's record is live again, exactly")
 	answer = b.ask(t, question)
-	assert.Contains(t, answer, address)
-	assert.NotContains(t, answer, address2)
+	assert.NotContains(t, answer, address)
+	assert.Contains(t, answer, code)
 	addr, err := chromedp.Run(ctx, chromedp.Value(chromedp.ID("f-address")))
 	require.NoError(t, err)
-	assert.Equal(t, address, addr, "the form shows the restored record")
+	assert.Equal(t, original.Address, addr, "the form shows the restored record")
+	rows = eval[int](t, ctx, `document.querySelectorAll("#dossier-rows .rowitem").length`)
+	assert.Equal(t, len(original.Dossier), rows, "the added dossier item is gone")
+
+	// Another edit, published straight from the form (the page saves the draft first).
+	address2 := address + ", tầng 2"
+	do(t, ctx, "second edit",
+		chromedp.Click(chromedp.CSS(`.subtab[data-pane="edit"]`)),
+		setValue("#f-address", ""),
+		chromedp.SendKeys(chromedp.ID("f-address"), address2),
+		chromedp.Click(chromedp.ID("publish")),
+	)
+	waitText(t, ctx, "notice", "Đã xuất bản phiên bản 4")
+	assert.Equal(t, address2, b.published(t, code).Address)
+	assert.Contains(t, b.ask(t, question), address2)
 
 	// Someone else saves a draft while the page holds the record: saving is refused with a conflict, nothing
 	// is overwritten, and reloading shows their draft.

@@ -9,6 +9,7 @@ const KIND_NAMES = { "truc-tiep": "Trực tiếp", "truc-tuyen": "Trực tuyến
 const STATUS_NAMES = { new: "Mới", changed: "Thay đổi", unchanged: "Không đổi", invalid: "Không hợp lệ" };
 const ACTION_NAMES = {
   publish: "Xuất bản", unpublish: "Ngừng xuất bản", restore: "Khôi phục", import: "Nhập dữ liệu", alias: "Thêm cách hỏi",
+  catalog: "Nội dung gốc từ danh mục",
 };
 const FIELD_NAMES = {
   code: "Mã thủ tục", name: "Tên thủ tục", levels: "Cấp thực hiện", field: "Lĩnh vực", kind: "Loại thủ tục",
@@ -721,7 +722,7 @@ async function loadDiff() {
   }
   for (const c of diff.changes) {
     const tr = el("tr");
-    tr.append(el("th", FIELD_NAMES[c.field] || c.field), el("td", describe(c.field, c.old), "old"), el("td", describe(c.field, c.new), "new"));
+    tr.append(el("th", c.label || FIELD_NAMES[c.field] || c.field), el("td", describe(c.field, c.old), "old"), el("td", describe(c.field, c.new), "new"));
     tr.firstChild.scope = "row";
     tr.dataset.field = c.field;
     body.append(tr);
@@ -747,32 +748,39 @@ async function loadVersions() {
   for (const v of res.items) {
     const tr = el("tr");
     tr.dataset.version = v.version;
-    const note = [ACTION_NAMES[v.action] || v.action, v.note].filter(Boolean).join(": ");
+    tr.dataset.action = v.action;
+    // A catalog version is the record as the catalog ingest left it, kept when staff first published.
+    const original = v.action === "catalog";
+    const note = original
+      ? "Nội dung gốc từ danh mục (trước lần xuất bản đầu tiên của cán bộ)"
+      : [ACTION_NAMES[v.action] || v.action, v.note].filter(Boolean).join(": ");
     const actions = el("td");
     if (v.version === current) {
       actions.append(v.action === "unpublish"
         ? el("span", "Hiện tại: ngừng xuất bản", "badge off")
         : el("span", "Đang xuất bản", "badge new"));
     } else if (can("publisher")) {
-      const b = button("Khôi phục", "secondary restore", () => restore(v.version, b));
-      b.setAttribute("aria-label", `Khôi phục phiên bản ${v.version}`);
+      const b = button(original ? "Khôi phục bản gốc" : "Khôi phục", "secondary restore", () => restore(v.version, b, original));
+      b.setAttribute("aria-label", original ? `Khôi phục nội dung gốc từ danh mục (phiên bản ${v.version})` : `Khôi phục phiên bản ${v.version}`);
       actions.append(b);
     }
-    tr.append(el("td", v.version), el("td", formatDate(v.at)), el("td", v.by), el("td", note), actions);
+    const noteCell = el("td", note);
+    if (original) noteCell.prepend(el("span", "Gốc", "badge"), " ");
+    tr.append(el("td", v.version), el("td", formatDate(v.at)), el("td", v.by), noteCell, actions);
     body.append(tr);
   }
 }
 
-async function restore(version, b) {
+async function restore(version, b, original) {
   clearNotices();
   const p = state.proc;
   await busy(b, async () => {
     const v = await api("POST", `/procedures/${encodeURIComponent(p.code)}/versions/${version}/restore`, {
-      note: `Khôi phục phiên bản ${version}`,
+      note: original ? `Khôi phục nội dung gốc từ danh mục (phiên bản ${version})` : `Khôi phục phiên bản ${version}`,
     });
     await reloadProcedure();
     await loadVersions();
-    notify(`Đã khôi phục nội dung phiên bản ${version} (thành phiên bản ${v.version}).`);
+    notify(`Đã khôi phục nội dung phiên bản ${version}${original ? ", nội dung gốc từ danh mục" : ""} (thành phiên bản ${v.version}).`);
   });
 }
 
