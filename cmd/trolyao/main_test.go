@@ -149,14 +149,7 @@ func serveAndQuery(t *testing.T, getenv func(string) string) {
 		}
 		return m != nil
 	}, 10*time.Second, 20*time.Millisecond)
-	require.Eventually(t, func() bool {
-		resp, err := http.Get(base + "/readyz")
-		if err != nil {
-			return false
-		}
-		resp.Body.Close()
-		return resp.StatusCode == http.StatusOK
-	}, 60*time.Second, 50*time.Millisecond)
+	waitReady(t, base, 60*time.Second)
 
 	resp, err := http.Get(base + "/api/v1/search?q=" + url.QueryEscape("lam lai cccd mat bao lau"))
 	require.NoError(t, err)
@@ -206,6 +199,19 @@ func serveAndQuery(t *testing.T, getenv func(string) string) {
 	case <-time.After(20 * time.Second):
 		t.Fatal("serve did not stop")
 	}
+}
+
+// waitReady waits until the server at base answers /readyz with 200.
+func waitReady(t *testing.T, base string, within time.Duration) {
+	t.Helper()
+	require.Eventually(t, func() bool {
+		resp, err := http.Get(base + "/readyz")
+		if err != nil {
+			return false
+		}
+		resp.Body.Close()
+		return resp.StatusCode == http.StatusOK
+	}, within, 50*time.Millisecond)
 }
 
 func TestUsage(t *testing.T) {

@@ -70,14 +70,7 @@ func serveProcess(t *testing.T, env ...string) string {
 	case <-time.After(60 * time.Second):
 		t.Fatal("serve did not start listening")
 	}
-	require.Eventually(t, func() bool {
-		resp, err := http.Get(base + "/readyz")
-		if err != nil {
-			return false
-		}
-		resp.Body.Close()
-		return resp.StatusCode == http.StatusOK
-	}, 120*time.Second, 50*time.Millisecond)
+	waitReady(t, base, 120*time.Second)
 	return base
 }
 
