@@ -6,15 +6,19 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"io/fs"
 	"net/http"
 	"os"
+	"path/filepath"
 	"strings"
 	"time"
 
 	"github.com/trolyao/trolyao/assistant"
 	"github.com/trolyao/trolyao/assistant/eval"
 	"github.com/trolyao/trolyao/ingest"
+	"github.com/trolyao/trolyao/knowledge"
 	"github.com/trolyao/trolyao/knowledge/memconv"
+	"github.com/trolyao/trolyao/knowledge/postgres"
 )
 
 func (a *app) ingest(ctx context.Context, args []string) (err error) {
@@ -31,12 +35,59 @@ func (a *app) ingest(ctx context.Context, args []string) (err error) {
 		return err
 	}
 	defer closeStore(st, &err)
+	procs, kept, err := a.keepStaffEdits(ctx, st, procs)
+	if err != nil {
+		return err
+	}
 	rep, err := a.sync(ctx, st, procs)
 	if err != nil {
 		return err
 	}
 	fmt.Fprintln(a.stdout, rep.String())
+	if kept > 0 {
+		fmt.Fprintf(a.stdout, "%d procedures managed by staff were left as published; import the source through the staff page to review its changes to them\n", kept)
+	}
 	return nil
+}
+
+// keepStaffEdits keeps what staff published: for every procedure with staff versions, the source record is
+// replaced by the store's (or dropped if staff unpublished it), so a sync from the portal never silently
+// overwrites an edit. It returns the records to sync and how many were kept.
+func (a *app) keepStaffEdits(ctx context.Context, st knowledge.Store, procs []knowledge.Procedure) ([]knowledge.Procedure, int, error) {
+	if _, ok := st.(*postgres.Store); !ok {
+		if _, err := os.Stat(filepath.Join(a.cfg.Dir, "staff.db")); errors.Is(err, fs.ErrNotExist) {
+			return procs, 0, nil // no staff data beside this store
+		}
+	}
+	repo, closeRepo, err := a.staffRepo(st)
+	if err != nil {
+		return nil, 0, err
+	}
+	defer func() { _ = closeRepo() }()
+	managed, err := repo.LatestVersions(ctx)
+	if err != nil {
+		return nil, 0, err
+	}
+	if len(managed) == 0 {
+		return procs, 0, nil
+	}
+	out := make([]knowledge.Procedure, 0, len(procs))
+	for _, p := range procs {
+		if _, ok := managed[p.Code]; !ok {
+			out = append(out, p)
+		}
+	}
+	for code := range managed {
+		p, err := st.Get(ctx, code)
+		switch {
+		case errors.Is(err, knowledge.ErrNotFound): // unpublished by staff: stays out
+		case err != nil:
+			return nil, 0, err
+		default:
+			out = append(out, p)
+		}
+	}
+	return out, len(managed), nil
 }
 
 func (a *app) search(ctx context.Context, args []string) (err error) {

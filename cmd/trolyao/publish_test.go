@@ -174,4 +174,11 @@ func TestPublishReachesSecondProcess(t *testing.T) {
 		}
 		t.Logf("%s answers with the new fee %v after publish", base, time.Since(published).Round(time.Millisecond))
 	}
+
+	// A later sync from the portal crawl keeps what staff published.
+	out.Reset()
+	require.NoError(t, run(t.Context(), []string{"ingest"}, e, strings.NewReader(""), &out, io.Discard))
+	assert.Contains(t, out.String(), "2642 unchanged")
+	assert.Contains(t, out.String(), "1 procedures managed by staff were left as published")
+	assert.Contains(t, ask(t, b, question), "123.456 đồng")
 }
