@@ -18,8 +18,9 @@
 // Nothing acknowledged is lost: a job or a send is held under a lease (a token and a time); a process that
 // dies holding it leaves the lease to expire and another worker takes the job again (the embedded store,
 // which one process holds at a time, clears every lease when it opens). Completing a job checks that the lease
-// is still held, so a job retaken after a slow worker's lease expired is answered once. The only window for a
-// duplicate is between the Zalo API accepting a message and the commit that marks its row sent (a crash or a
+// is still held, so a job retaken after a slow worker's lease expired is answered once; an API call of a send
+// is cut off before its lease ends, so a slow API cannot have two senders deliver one message. The only window
+// for a duplicate is between the Zalo API accepting a message and the commit that marks its row sent (a crash or a
 // lost commit there sends it again); no protocol can close it, since the API takes no idempotency key. A job
 // whose worker died after the assistant stored the turn in the conversation but before the job's commit is
 // answered again, so the conversation may record that turn twice; the citizen still gets one reply.

@@ -23,21 +23,24 @@ type fakeZalo struct {
 	appID     string
 	appSecret string
 
-	mu         sync.Mutex
-	access     string          // the valid access token
-	refresh    string          // the valid refresh token
-	spent      map[string]bool // refresh tokens already used
-	reused     int             // refresh attempts with a spent token
-	refreshes  int
-	delivered  []delivered // messages accepted (error 0)
-	calls      int         // send calls, all outcomes
-	failures   []string    // malformed requests
-	seq        int
-	inject     func(n int, m delivered) (status int, body string, ok bool) // n: 1-based call number
-	hold       chan struct{}                                               // when set, the first send waits for it and is not delivered
-	holding    chan struct{}                                               // closed when a send is being held
-	holdOnce   sync.Once
-	rejectAll  bool // OAuth refuses every refresh
+	mu        sync.Mutex
+	access    string          // the valid access token
+	refresh   string          // the valid refresh token
+	spent     map[string]bool // refresh tokens already used
+	reused    int             // refresh attempts with a spent token
+	refreshes int
+	delivered []delivered // messages accepted (error 0)
+	calls     int         // send calls, all outcomes
+	failures  []string    // malformed requests
+	seq       int
+	inject    func(n int, m delivered) (status int, body string, ok bool) // n: 1-based call number
+	hold      chan struct{}                                               // when set, the first send waits for it and is not delivered
+	holding   chan struct{}                                               // closed when a send is being held
+	holdOnce  sync.Once
+	rejectAll bool // OAuth refuses every refresh
+	// stall, when set, is how long send call n takes before the API processes it; a client that gives up
+	// meanwhile (its connection closes) leaves the message undelivered.
+	stall      func(n int) time.Duration
 	deliveries chan struct{}
 }
 
@@ -87,8 +90,17 @@ func (f *fakeZalo) send(w http.ResponseWriter, r *http.Request) {
 		writeJSON(w, `{"error":-216,"message":"Access token is invalid"}`)
 		return
 	}
-	inject := f.inject
+	inject, stall := f.inject, f.stall
 	f.mu.Unlock()
+	if stall != nil {
+		if d := stall(n); d > 0 {
+			select {
+			case <-time.After(d):
+			case <-r.Context().Done():
+				return
+			}
+		}
+	}
 	if hold != nil {
 		held := false
 		f.holdOnce.Do(func() {

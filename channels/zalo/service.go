@@ -11,6 +11,7 @@ import (
 	"log/slog"
 	"math/rand/v2"
 	"net/http"
+	"strings"
 	"sync"
 	"time"
 
@@ -78,7 +79,8 @@ type Options struct {
 	// AckTimeout bounds the durable write of a delivery: Zalo wants its answer within about 2 s, and a 500
 	// (Zalo delivers again) beats no answer. A write that commits after the timeout is found as a duplicate.
 	AckTimeout time.Duration
-	// Keep is how long finished jobs (their de-duplication keys) and send records are kept.
+	// Keep is how long finished jobs (their de-duplication keys) and send records are kept; at least
+	// MaxAge + MaxFuture.
 	Keep time.Duration
 	// MaxTextRunes, MaxButtons, ButtonTitleMax and QueryPayloadMax are Zalo's message limits.
 	MaxTextRunes, MaxButtons, ButtonTitleMax, QueryPayloadMax int
@@ -136,6 +138,10 @@ func New(o Options) (*Service, error) {
 	defInt(&o.QueryPayloadMax, DefaultQueryPayload)
 	if o.MaxBody <= 0 {
 		o.MaxBody = DefaultMaxBody
+	}
+	if o.Keep < o.MaxAge+o.MaxFuture {
+		// A de-duplication key purged while Zalo may still re-deliver its event would answer it twice.
+		return nil, fmt.Errorf("%w: Keep (%v) must be at least MaxAge + MaxFuture (%v)", ErrConfig, o.Keep, o.MaxAge+o.MaxFuture)
 	}
 	if o.MaxTextRunes < 100 || o.ButtonTitleMax < 5 || o.QueryPayloadMax < 40 {
 		return nil, fmt.Errorf("%w: MaxTextRunes ≥ 100, ButtonTitleMax ≥ 5 and QueryPayloadMax ≥ 40 are required", ErrConfig)
@@ -246,7 +252,9 @@ func (s *Service) accept(w http.ResponseWriter, r *http.Request) (string, int) {
 	in := Inbound{OA: oa.ID, User: string(e.Sender.ID), At: at}
 	switch rt {
 	case routeText:
-		in.Kind, in.Text = KindText, e.Message.Text
+		// U+0000 is valid JSON but no text of a citizen's; PostgreSQL cannot store it, so it goes here rather
+		// than failing the durable write (a 500 that Zalo would re-deliver for hours).
+		in.Kind, in.Text = KindText, strings.ReplaceAll(e.Message.Text, "\x00", "")
 	case routeUnsupported:
 		in.Kind = KindUnsupported
 	case routeFollow:
@@ -262,7 +270,7 @@ func (s *Service) accept(w http.ResponseWriter, r *http.Request) (string, int) {
 	if in.Key == "" {
 		in.Key = e.EventName + ":" + in.User + ":" + ts
 	}
-	if len(in.Key) > 256 {
+	if len(in.Key) > 256 || strings.ContainsRune(in.Key, 0) {
 		return "bad_request", http.StatusBadRequest
 	}
 	ctx, cancel := context.WithTimeout(r.Context(), s.o.AckTimeout)
@@ -482,8 +490,10 @@ func (s *Service) sendOne(ctx context.Context) bool {
 		return false
 	}
 	// A send in flight is finished even when ctx ends: cancelling it could deliver the message unrecorded.
+	// It is not, however, let run past its lease: another sender would take the message again and deliver it
+	// a second time. Each API call ends at a deadline that leaves a quarter of the lease to record the outcome.
 	sctx := context.WithoutCancel(ctx)
-	o := s.deliver(sctx, snd)
+	o := s.deliver(sctx, snd, time.Now().Add(s.o.SendLease*3/4))
 	label := "sent"
 	switch {
 	case o.Final:
@@ -506,8 +516,10 @@ func (s *Service) sendOne(ctx context.Context) bool {
 	return true
 }
 
-// deliver sends one message and says how it went.
-func (s *Service) deliver(ctx context.Context, snd Send) Outcome {
+// deliver sends one message and says how it went. A send call ends at deadline (the lease's end, less a
+// margin), and is not started after it; token refreshes are not bound by it, since cancelling one could lose
+// the rotated refresh token.
+func (s *Service) deliver(ctx context.Context, snd Send, deadline time.Time) Outcome {
 	oa, ok := s.oas[snd.OA]
 	if !ok {
 		return Outcome{Final: true, Reason: "OA no longer configured"}
@@ -518,18 +530,26 @@ func (s *Service) deliver(ctx context.Context, snd Send) Outcome {
 		}
 		return Outcome{Code: code, Reason: reason, RetryAt: s.o.Now().Add(s.backoff(snd.Attempts))}
 	}
+	send := func(token string) (apiResult, error) {
+		if !time.Now().Before(deadline) {
+			return apiResult{}, fmt.Errorf("%w: the lease ran out before the send", errTransient)
+		}
+		dctx, cancel := context.WithDeadline(ctx, deadline)
+		defer cancel()
+		return s.api.send(dctx, token, snd.Body)
+	}
 	tok, err := s.token(ctx, oa, "")
 	if err != nil {
 		return retry(0, "no access token: "+err.Error())
 	}
-	res, err := s.api.send(ctx, tok.AccessToken, snd.Body)
+	res, err := send(tok.AccessToken)
 	if err == nil && (res.code == codeInvalidToken || res.code == codeExpiredToken) {
 		// The token was revoked or expired early: refresh once and try again.
 		tok, err = s.token(ctx, oa, tok.AccessToken)
 		if err != nil {
 			return retry(res.code, "no access token: "+err.Error())
 		}
-		res, err = s.api.send(ctx, tok.AccessToken, snd.Body)
+		res, err = send(tok.AccessToken)
 	}
 	switch {
 	case err != nil && errors.Is(err, errTransient):

@@ -487,3 +487,57 @@ func TestPerUserOrder(t *testing.T) {
 		r.api.check(t)
 	})
 }
+
+// TestNULInText: a text carrying U+0000 (valid JSON, but PostgreSQL text cannot hold it) is recorded and
+// answered rather than refused with a 500 that Zalo would re-deliver for hours.
+func TestNULInText(t *testing.T) {
+	stores(t, func(t *testing.T, q zalo.Queue) {
+		r := start(t, q, nil, nil, nil)
+		deliver(t, r.hook.URL, event("user_send_text", "6142494823", "Chào\x00 bạn", "nul-1", time.Now()))
+		idle(t, q)
+		msgs := r.api.messages()
+		require.Len(t, msgs, 1)
+		assert.Equal(t, "Trả lời: Chào bạn", msgs[0].Text)
+
+		body := event("user_send_text", "6142494823", "Chào", "nul\x002", time.Now())
+		var e struct {
+			Timestamp string `json:"timestamp"`
+		}
+		require.NoError(t, json.Unmarshal(body, &e))
+		assert.Equal(t, http.StatusBadRequest, post(t, r.hook.URL, body, zalo.Sign(testAppID, body, e.Timestamp, testOASecret)),
+			"a msg_id with U+0000 is malformed")
+		r.api.check(t)
+	})
+}
+
+// TestSlowSendWithinLease: a send the API takes longer than the lease to answer is abandoned before the lease
+// ends (and retried under the same record) instead of completing after another sender took the message again
+// — which delivered it twice.
+func TestSlowSendWithinLease(t *testing.T) {
+	stores(t, func(t *testing.T, q zalo.Queue) {
+		api := newFakeZalo(t, testAppID, testAppSecret, firstAccess, firstRefresh)
+		api.stall = func(n int) time.Duration {
+			if n == 1 {
+				return 3 * time.Second
+			}
+			return 0
+		}
+		r := start(t, q, api, nil, func(o *zalo.Options) { o.Senders, o.SendLease = 2, time.Second })
+		deliver(t, r.hook.URL, event("user_send_text", "6142494823", "Chào", "slow-1", time.Now()))
+		idle(t, q)
+		r.stop() // waits for every send in flight
+		require.Len(t, api.messages(), 1, "delivered once")
+		assert.Equal(t, "Trả lời: Chào", api.messages()[0].Text)
+		api.check(t)
+	})
+}
+
+// TestKeepCoversReplayWindow: finished jobs (their de-duplication keys) must outlive the replay window, or a
+// re-delivery Zalo may still send after the purge would be answered a second time.
+func TestKeepCoversReplayWindow(t *testing.T) {
+	q := openBolt(t, filepath.Join(t.TempDir(), "zalo.db"))
+	_, err := zalo.New(zalo.Options{OAs: []zalo.OA{testOA()}, Queue: q, Answerer: &fakeAnswerer{}, Keep: time.Minute})
+	assert.ErrorIs(t, err, zalo.ErrConfig)
+	_, err = zalo.New(zalo.Options{OAs: []zalo.OA{testOA()}, Queue: q, Answerer: &fakeAnswerer{}, Keep: time.Hour})
+	assert.NoError(t, err)
+}
