@@ -115,6 +115,9 @@ func checkText(text string) *chatError {
 	if utf8.RuneCountInString(text) > MaxChars {
 		return errTooLong
 	}
+	if strings.ContainsRune(text, 0) { // no conversation store keeps a NUL: refuse it before the ack
+		return errBadText
+	}
 	return nil
 }
 

@@ -21,8 +21,9 @@ type Config struct {
 	// ReadLimit is the largest websocket frame a client may send, in bytes; a larger one closes the
 	// connection with code 1009. Default DefaultReadLimit.
 	ReadLimit int64
-	// MessageRate and MessageBurst are the token bucket of each websocket connection (every client frame but
-	// ping costs a token) and of each client IP for POST /api/v1/chat. Defaults 1 per second, burst 5.
+	// MessageRate and MessageBurst are the token bucket of each websocket connection (every well-formed client
+	// frame but ping costs a token) and of each client IP for POST /api/v1/chat and POST /api/v1/chat/feedback.
+	// Defaults 1 per second, burst 5.
 	MessageRate  rate.Limit
 	MessageBurst int
 	// MaxConnsPerIP caps the open websockets of one client IP. Default 20; negative means no cap.
@@ -35,9 +36,9 @@ type Config struct {
 	// (a pong included) before closing the connection; WriteWait bounds one write of a frame (websocket or
 	// SSE event). Defaults 50 s, 60 s, 10 s.
 	PingPeriod, PongWait, WriteWait time.Duration
-	// SendQueue is how many frames may wait for one websocket client; a frame that finds no room within
-	// WriteWait disconnects the client with close code 1008 rather than being buffered without bound.
-	// Default 32.
+	// SendQueue is how many frames may wait for one websocket client (and at most 1 MiB of them); a frame
+	// that finds no room within WriteWait disconnects the client with close code 1008 rather than being
+	// buffered without bound. Default 32.
 	SendQueue int
 	// MaxQueued is how many messages of one websocket connection may wait behind the one being answered;
 	// beyond it a message gets error busy. Default 4.

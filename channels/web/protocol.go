@@ -177,6 +177,7 @@ var (
 	errBadVersion      = &chatError{"bad_version", "Phiên bản giao thức không được hỗ trợ, vui lòng tải lại trang.", http.StatusBadRequest}
 	errTooLong         = &chatError{"too_long", "Câu hỏi quá dài, vui lòng rút gọn (tối đa " + strconv.Itoa(MaxChars) + " ký tự).", http.StatusRequestEntityTooLarge}
 	errEmpty           = &chatError{"empty", "Vui lòng nhập câu hỏi.", http.StatusBadRequest}
+	errBadText         = &chatError{"bad_request", "Câu hỏi chứa ký tự không hợp lệ, vui lòng nhập lại.", http.StatusBadRequest}
 	errRateLimited     = &chatError{"rate_limited", "Bạn gửi tin nhắn quá nhanh, vui lòng chờ một chút rồi gửi lại.", http.StatusTooManyRequests}
 	errBusy            = &chatError{"busy", "Hệ thống đang bận, vui lòng thử lại sau ít phút.", http.StatusServiceUnavailable}
 	errShuttingDown    = &chatError{"busy", "Hệ thống đang khởi động lại để bảo trì, vui lòng thử lại sau ít phút.", http.StatusServiceUnavailable}

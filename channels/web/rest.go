@@ -127,7 +127,9 @@ func (c *chat) postChat(w http.ResponseWriter, r *http.Request) {
 		writeChatError(w, e)
 		return
 	}
-	conv, e := c.resolve(r.Context(), req.ConversationID)
+	ctx, cancel := requestContext(r)
+	conv, e := c.resolve(ctx, req.ConversationID)
+	cancel()
 	if e != nil {
 		c.active.Done()
 		writeChatError(w, e)
@@ -224,6 +226,7 @@ func (c *chat) getHistory(w http.ResponseWriter, r *http.Request) {
 		writeChatError(w, e)
 		return
 	}
+	w.Header().Set("Cache-Control", "no-store") // what a citizen wrote: no shared cache may keep it
 	writeJSON(w, http.StatusOK, h)
 }
 

@@ -2,16 +2,20 @@ package web
 
 import (
 	"bufio"
+	"context"
 	"encoding/json"
 	"io"
 	"net/http"
 	"net/http/httptest"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+
+	"github.com/trolyao/trolyao/knowledge"
 )
 
 // post sends a JSON body and returns the response (closed at the end of the test).
@@ -121,6 +125,7 @@ func TestSSE(t *testing.T) {
 	require.NoError(t, err)
 	defer hr.Body.Close()
 	require.Equal(t, http.StatusOK, hr.StatusCode)
+	assert.Equal(t, "no-store", hr.Header.Get("Cache-Control"), "the history holds what a citizen wrote: no cache keeps it")
 	var h frame
 	require.NoError(t, json.NewDecoder(hr.Body).Decode(&h))
 	assert.Equal(t, conv, h.ConversationID)
@@ -153,6 +158,7 @@ func TestRESTErrors(t *testing.T) {
 		{"/api/v1/chat", `{"text":"chào"}`, http.Header{"Content-Type": {"text/plain"}}, 415, "bad_request"},
 		{"/api/v1/chat", `{"text":"chào"}`, http.Header{"Origin": {"https://evil.example"}}, 403, "forbidden"},
 		{"/api/v1/chat", `{"text":"  "}`, http.Header{"Accept": {"text/event-stream"}}, 400, "empty"},
+		{"/api/v1/chat", `{"text":"căn\u0000cước"}`, http.Header{"Accept": {"text/event-stream"}}, 400, "bad_request"},
 		{"/api/v1/chat/feedback", `{"conversation_id":"` + unknown + `","message_id":2,"value":1}`, nil, 404, "not_found"},
 		{"/api/v1/chat/feedback", `{"conversation_id":"` + unknown + `","message_id":2,"value":5}`, nil, 400, "bad_request"},
 		{"/api/v1/chat/feedback", `{"conversation_id":"x","message_id":2,"value":1}`, nil, 400, "bad_conversation"},
@@ -274,4 +280,39 @@ func TestBusy(t *testing.T) {
 	}
 	_, f := c.exchange("2", "đăng ký khai sinh", "") // the slot is free again
 	assert.Equal(t, "answer", f.Type)
+}
+
+// boundedConvs counts the calls of the conversation store made without a deadline.
+type boundedConvs struct {
+	knowledge.Conversations
+	unbounded atomic.Int64
+}
+
+func (b *boundedConvs) Load(ctx context.Context, id string) (knowledge.Conversation, error) {
+	if _, ok := ctx.Deadline(); !ok {
+		b.unbounded.Add(1)
+	}
+	return b.Conversations.Load(ctx, id)
+}
+
+// TestRESTStoreDeadline: the chat API never waits on the conversation store without a time limit (a stuck
+// database must not hold requests, and with them shutdown, for as long as the client keeps waiting).
+func TestRESTStoreDeadline(t *testing.T) {
+	e := newEnv(t, Config{MessageBurst: 10})
+	b := &boundedConvs{Conversations: e.s.Conversations}
+	e.s.Conversations = b
+	resp := e.post(t, "/api/v1/chat", `{"text":"làm lại căn cước cần gì"}`, nil)
+	require.Equal(t, http.StatusOK, resp.StatusCode)
+	var ans frame
+	require.NoError(t, json.NewDecoder(resp.Body).Decode(&ans))
+	for _, h := range []http.Header{nil, {"Accept": {"text/event-stream"}}} {
+		resp = e.post(t, "/api/v1/chat", `{"text":"lệ phí bao nhiêu","conversation_id":"`+ans.ConversationID+`"}`, h)
+		require.Equal(t, http.StatusOK, resp.StatusCode)
+		_, err := io.ReadAll(resp.Body)
+		require.NoError(t, err)
+	}
+	hr, err := e.ts.Client().Get(e.ts.URL + "/api/v1/chat/" + ans.ConversationID)
+	require.NoError(t, err)
+	hr.Body.Close()
+	assert.Equal(t, int64(0), b.unbounded.Load())
 }

@@ -8,6 +8,7 @@ import (
 	"net/http"
 	"strconv"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/gorilla/websocket"
@@ -32,7 +33,16 @@ type conn struct {
 	mu      sync.Mutex
 	pending []job // messages accepted and not started, oldest first
 	working bool  // a worker goroutine is running
+
+	qmu     sync.Mutex    // one queue call at a time (the reader's and the worker's)
+	queued  atomic.Int64  // bytes of the frames in send and of the one being written
+	drained chan struct{} // signalled (capacity 1) each time the writer has written a frame
 }
+
+// maxQueuedBytes bounds the bytes waiting for one websocket client, whatever the number of frames: a frame
+// that would pass it waits (up to WriteWait) for the writer, like a frame that finds the queue full. A single
+// larger frame (a long history) is queued when nothing else waits.
+const maxQueuedBytes = 1 << 20
 
 // job is an accepted message waiting for its answer.
 type job struct {
@@ -74,7 +84,8 @@ func (c *chat) serveWS(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	k := &conn{c: c, ws: ws, ip: ip, lim: rate.NewLimiter(c.cfg.MessageRate, c.cfg.MessageBurst),
-		send: make(chan []byte, c.cfg.SendQueue), away: make(chan struct{}), quit: make(chan struct{})}
+		send: make(chan []byte, c.cfg.SendQueue), away: make(chan struct{}), quit: make(chan struct{}),
+		drained: make(chan struct{}, 1)}
 	c.mu.Lock()
 	if c.closing { // Shutdown began during the handshake and will not see this connection
 		c.release(ip)
@@ -172,36 +183,56 @@ func (k *conn) writeLoop() {
 func (k *conn) write(b []byte) bool {
 	_ = k.ws.SetWriteDeadline(time.Now().Add(k.c.cfg.WriteWait))
 	err := k.ws.WriteMessage(websocket.TextMessage, b)
+	k.queued.Add(-int64(len(b)))
+	select {
+	case k.drained <- struct{}{}:
+	default:
+	}
 	if ne, ok := errors.AsType[net.Error](err); ok && ne.Timeout() {
 		k.slow()
 	}
 	return err == nil
 }
 
-// queue adds a frame for the writer, waiting up to WriteWait for room. A client whose queue stays full does
-// not read its frames: it is disconnected with close code 1008 rather than buffered without bound. (The
-// reader waiting here also stops reading the client's frames: a client that sends without reading gets
-// TCP back-pressure first.)
+// queue adds a frame for the writer, waiting up to WriteWait for room: at most SendQueue frames and
+// maxQueuedBytes bytes wait. A client whose queue stays full does not read its frames: it is disconnected
+// with close code 1008 rather than buffered without bound. (The reader waiting here also stops reading the
+// client's frames: a client that sends without reading gets TCP back-pressure first.)
 func (k *conn) queue(v any) {
 	b, err := json.Marshal(v)
 	if err != nil {
 		k.c.s.logError("encode frame", err)
 		return
 	}
-	select {
-	case k.send <- b:
-		return
-	case <-k.quit:
-		return
-	default:
-	}
-	t := time.NewTimer(k.c.cfg.WriteWait)
-	defer t.Stop()
-	select {
-	case k.send <- b:
-	case <-k.quit:
-	case <-t.C:
-		k.slow()
+	n := int64(len(b))
+	k.qmu.Lock()
+	defer k.qmu.Unlock()
+	var t *time.Timer
+	for {
+		if q := k.queued.Load(); q <= 0 || q+n <= maxQueuedBytes {
+			k.queued.Add(n)
+			select {
+			case k.send <- b:
+				return
+			case <-k.quit:
+				k.queued.Add(-n)
+				return
+			default:
+				k.queued.Add(-n)
+			}
+		}
+		if t == nil {
+			t = time.NewTimer(k.c.cfg.WriteWait)
+			defer t.Stop()
+		}
+		select {
+		case <-k.drained: // the writer took a frame: look again
+		case <-k.quit:
+			return
+		case <-t.C:
+			k.slow()
+			return
+		}
 	}
 }
 

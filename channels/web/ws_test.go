@@ -6,6 +6,7 @@ import (
 	"errors"
 	"net"
 	"net/http"
+	"net/http/httptest"
 	"net/netip"
 	"strings"
 	"syscall"
@@ -220,6 +221,8 @@ func TestWebsocketLimits(t *testing.T) {
 			{map[string]string{"type": "message", "id": strings.Repeat("x", 65), "text": "chào"}, "bad_request"},
 			{map[string]string{"type": "message", "id": "e", "text": "  \n "}, "empty"},
 			{map[string]string{"type": "message", "id": "l", "text": strings.Repeat("ă", MaxChars+1)}, "too_long"},
+			// A NUL character cannot be stored: refused before the ack, not after a streamed answer.
+			{map[string]string{"type": "message", "id": "n", "text": "căn\x00cước"}, "bad_request"},
 			{map[string]string{"type": "message", "id": "b", "text": "chào", "conversation_id": "../../etc"}, "bad_conversation"},
 			{map[string]string{"type": "message", "id": "b", "text": "chào", "conversation_id": strings.Repeat("A", 26)}, "bad_conversation"},
 			{map[string]string{"type": "history", "conversation_id": "x"}, "bad_conversation"},
@@ -483,4 +486,37 @@ func must[T any](v T, err error) T {
 		panic(err)
 	}
 	return v
+}
+
+// TestQueueBytes: the frames waiting for a client are bounded in bytes too, not only in number: a client that
+// does not take a long frame is disconnected (1008) rather than have 32 long frames buffered for it.
+func TestQueueBytes(t *testing.T) {
+	c := newChat(&Server{Config: Config{WriteWait: 50 * time.Millisecond}})
+	conns := make(chan *websocket.Conn, 1)
+	ts := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		ws, err := (&websocket.Upgrader{}).Upgrade(w, r, nil)
+		if err == nil {
+			conns <- ws
+		}
+	}))
+	defer ts.Close()
+	client, resp, err := websocket.DefaultDialer.Dial("ws"+strings.TrimPrefix(ts.URL, "http"), nil)
+	require.NoError(t, err)
+	resp.Body.Close()
+	defer client.Close()
+	ws := <-conns
+	// No writer runs: nothing leaves the queue, as with a client that stopped reading.
+	k := &conn{c: c, ws: ws, send: make(chan []byte, c.cfg.SendQueue), away: make(chan struct{}),
+		quit: make(chan struct{}), drained: make(chan struct{}, 1)}
+	long := deltaFrame{Type: "delta", Text: strings.Repeat("ă", maxQueuedBytes/3)} // 2/3 of the budget
+	k.queue(long)
+	require.Len(t, k.send, 1, "a long frame is queued when nothing else waits")
+	k.queue(long)
+	assert.Len(t, k.send, 1, "a second long frame would pass the byte budget")
+	select {
+	case <-k.quit:
+	default:
+		t.Fatal("the client was not disconnected")
+	}
+	assert.Equal(t, 1.0, metricValue(c.m.slow))
 }

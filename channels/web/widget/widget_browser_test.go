@@ -266,3 +266,65 @@ func TestWidgetReducedMotion(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, "none", animation())
 }
+
+// A message typed while the first message of a conversation waits for its ack is sent once that first
+// message is refused (an error frame instead of the ack), not left pending.
+func TestWidgetQueuedAfterRefusal(t *testing.T) {
+	first, release := make(chan struct{}), make(chan struct{})
+	var mu sync.Mutex
+	var texts []string
+	mux := mount(widget.Handler(widget.Options{}))
+	mux.HandleFunc("GET /ws", func(w http.ResponseWriter, r *http.Request) {
+		c, err := (&websocket.Upgrader{}).Upgrade(w, r, nil)
+		if err != nil {
+			return
+		}
+		defer c.Close()
+		_ = c.WriteJSON(map[string]any{"type": "hello", "v": 1, "max_chars": 1000})
+		for {
+			var m map[string]any
+			if err := c.ReadJSON(&m); err != nil {
+				return
+			}
+			if m["type"] != "message" {
+				continue
+			}
+			id, _ := m["id"].(string)
+			text, _ := m["text"].(string)
+			mu.Lock()
+			texts = append(texts, text)
+			n := len(texts)
+			mu.Unlock()
+			if n == 1 {
+				first <- struct{}{}
+				<-release
+				_ = c.WriteJSON(map[string]any{"type": "error", "id": id, "code": "rate_limited",
+					"message": "Bạn gửi tin nhắn quá nhanh, vui lòng chờ một chút rồi gửi lại."})
+				continue
+			}
+			_ = c.WriteJSON(map[string]any{"type": "ack", "id": id, "conversation_id": fakeConv})
+			_ = c.WriteJSON(map[string]any{"type": "answer", "id": id, "conversation_id": fakeConv, "message_id": 2,
+				"text": "Trả lời", "citations": []any{}, "options": []any{}, "suggestions": []any{}, "abstained": false})
+		}
+	})
+	srv := httptest.NewServer(mux)
+	defer srv.Close()
+
+	ctx := browsertest.New(t, 1280, 800, time.Minute)
+	run(t, ctx, chromedp.Navigate(srv.URL+"/?open=true&persist=memory"))
+	waitJS(t, ctx, `document.getElementById('trolyao-widget') && document.getElementById('trolyao-widget').dataset.connection === 'open'`)
+	run(t, ctx, chromedp.SendKeys(q("#tl-input"), "một"+kb.Enter))
+	select {
+	case <-first:
+	case <-ctx.Done():
+		t.Fatal("the first message never arrived")
+	}
+	run(t, ctx, chromedp.SendKeys(q("#tl-input"), "hai"+kb.Enter))
+	waitJS(t, ctx, root+`.querySelectorAll('.msg.user[data-state="pending"]').length === 2`)
+	close(release)
+	waitJS(t, ctx, root+`.querySelector('.msg.assistant[data-state="final"]')`)
+	mu.Lock()
+	defer mu.Unlock()
+	assert.Equal(t, []string{"một", "hai"}, texts)
+	assert.Equal(t, "failed", evalJS[string](t, ctx, root+`.querySelectorAll('.msg.user')[0].dataset.state`))
+}

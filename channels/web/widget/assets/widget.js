@@ -1,6 +1,6 @@
 // The embeddable chat widget of the trolyao virtual assistant (chat protocol v1, docs/protocol.md).
 // Embed: <script src="https://host/widget.js" defer data-persist="local"></script>; the attributes are
-// documented in channels/web/widget/README.md. Server data is only ever set with textContent.
+// documented in the package comment of channels/web/widget. Server data is only ever set with textContent.
 (function () {
   "use strict";
 
@@ -645,9 +645,8 @@
       }
     }
     notice(text);
-    if (!m) {
-      flush();
-    }
+    // Messages held back until this one named the conversation go out now.
+    flush();
   }
 
   function onHistory(f) {
