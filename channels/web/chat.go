@@ -322,8 +322,8 @@ func (c *chat) feedback(ctx context.Context, id string, messageID int64, value i
 	return errInternal
 }
 
-// clientIP is the address of the client: the peer, or, behind a trusted proxy, the right-most
-// X-Forwarded-For entry that is not a trusted proxy.
+// clientIP is the client as the per-client limits count it (see clientKey): the peer, or, behind a trusted
+// proxy, the right-most X-Forwarded-For entry that is not a trusted proxy.
 func (c *chat) clientIP(r *http.Request) string {
 	host, _, err := net.SplitHostPort(r.RemoteAddr)
 	if err != nil {
@@ -335,7 +335,7 @@ func (c *chat) clientIP(r *http.Request) string {
 	}
 	addr = addr.Unmap()
 	if !c.trusted(addr) {
-		return addr.String()
+		return clientKey(addr)
 	}
 	var hops []string
 	for _, v := range r.Header.Values("X-Forwarded-For") {
@@ -348,7 +348,7 @@ func (c *chat) clientIP(r *http.Request) string {
 		}
 		a = a.Unmap()
 		if !c.trusted(a) {
-			return a.String()
+			return clientKey(a)
 		}
 		addr = a
 	}
@@ -384,6 +384,16 @@ func (c *chat) originAllowed(r *http.Request) bool {
 }
 
 // allowIP takes a token from the REST rate limiter of a client IP.
+// clientKey is what the per-client limits count by: an IPv4 address, or the /64 network of an IPv6 address —
+// one subscriber usually holds a whole /64, so counting single IPv6 addresses would give each of them a
+// fresh rate limit and connection cap.
+func clientKey(a netip.Addr) string {
+	if a.Is6() {
+		return netip.PrefixFrom(a, 64).Masked().String()
+	}
+	return a.String()
+}
+
 func (c *chat) allowIP(ip string) bool {
 	now := time.Now()
 	c.mu.Lock()
