@@ -42,6 +42,13 @@ func TestLogin(t *testing.T) {
 	assert.Equal(t, "bad_credentials", res.code())
 	res = anon.do("POST", "/login", `{"username":"lan"}`)
 	assert.Equal(t, http.StatusBadRequest, res.status)
+	// A cross-site form (text/plain) carrying JSON cannot log a browser in: login CSRF.
+	res = anon.do("POST", "/login", `{"username":"lan","password":"`+password+`"}`, "Content-Type", "text/plain")
+	assert.Equal(t, http.StatusUnsupportedMediaType, res.status)
+	assert.Empty(t, res.header.Values("Set-Cookie"))
+	res = anon.do("POST", "/login", `{"username":"lan","password":"`+password+`"}`, "Content-Type", "application/x-www-form-urlencoded")
+	assert.Equal(t, http.StatusUnsupportedMediaType, res.status)
+	assert.Empty(t, res.header.Values("Set-Cookie"))
 
 	c := e.login("LAN")
 	res = c.do("GET", "/me", nil)
@@ -207,4 +214,28 @@ func TestLoginThrottlingBehindProxy(t *testing.T) {
 	fail20(anon, "203.0.113.5")
 	res = anon.do("POST", "/login", good, "X-Forwarded-For", "203.0.113.6")
 	assert.Equal(t, http.StatusTooManyRequests, res.status)
+}
+
+// TestFailedLoginAudit: a failed login is audited with the account's name, but an unknown username (often a
+// password typed into the wrong field) is never written down.
+func TestFailedLoginAudit(t *testing.T) {
+	e := newEnv(t, smallStore(t), nil, nil)
+	e.addUser("lan", staff.RoleEditor)
+	e.addUser("root", staff.RoleAdmin)
+	anon := &client{e: e}
+	require.Equal(t, http.StatusUnauthorized, anon.do("POST", "/login", map[string]string{"username": "lan", "password": "sai-mật-khẩu-rồi"}).status)
+	require.Equal(t, http.StatusUnauthorized, anon.do("POST", "/login", map[string]string{"username": "bimat-cua-lan-2026", "password": "x"}).status)
+
+	var audit struct{ Items []staff.AuditEntry }
+	e.login("root").do("GET", "/audit", nil).json(t, &audit)
+	var failed []staff.AuditEntry
+	for _, a := range audit.Items {
+		assert.NotContains(t, a.Actor+a.Target+string(a.Details), "bimat")
+		if a.Action == "login_failed" {
+			failed = append(failed, a)
+		}
+	}
+	require.Len(t, failed, 2)
+	assert.Equal(t, "lan", failed[1].Actor, "newest first")
+	assert.NotEqual(t, "lan", failed[0].Actor)
 }

@@ -204,6 +204,8 @@ func (s *Service) markHandled(w http.ResponseWriter, r *http.Request, p *princip
 		writeError(w, http.StatusBadRequest, "bad_request", "Cần by (question hoặc procedure) và key (tối đa 2.000 ký tự).")
 		return
 	}
+	// Group keys are redacted already; a key sent by hand may not be, and it is stored and audited.
+	req.Key = assistant.Redact(req.Key)
 	if err := s.opt.Repo.SetHandled(r.Context(), Handled{Kind: req.By, Key: req.Key, By: p.Actor(), At: s.now()}); err != nil {
 		s.fail(w, r, err)
 		return

@@ -2,6 +2,7 @@ package staff_test
 
 import (
 	"net/http"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -227,4 +228,31 @@ func TestAssistantFeedsQueue(t *testing.T) {
 	require.Contains(t, keys, staff.QuestionKey("đăng ký khai sinh cần giấy tờ gì"))
 	assert.Equal(t, 1, keys[staff.QuestionKey("đăng ký khai sinh cần giấy tờ gì")].ThumbsDown)
 	assert.Contains(t, keys, staff.QuestionKey("con mèo nhà tôi bị lạc mất rồi"))
+}
+
+// TestHandledKeyRedacted: a queue key sent by hand with a phone number is neither stored nor audited with it.
+func TestHandledKeyRedacted(t *testing.T) {
+	e := newEnv(t, smallStore(t), nil, nil)
+	e.addUser("lan", staff.RoleEditor)
+	e.addUser("root", staff.RoleAdmin)
+	res := e.login("lan").do("POST", "/unanswered/handled", map[string]string{"by": "question", "key": "gọi 0901234567 giúp tôi"})
+	require.Equal(t, http.StatusNoContent, res.status, "%s", res.body)
+
+	hs, err := e.repo.Handled(t.Context())
+	require.NoError(t, err)
+	require.Len(t, hs, 1)
+	assert.NotContains(t, hs[0].Key, "0901234567")
+	var audit struct{ Items []staff.AuditEntry }
+	e.login("root").do("GET", "/audit", nil).json(t, &audit)
+	require.NotEmpty(t, audit.Items)
+	for _, a := range audit.Items {
+		assert.NotContains(t, a.Target+string(a.Details), "0901234567")
+	}
+	// A group key (redacted and folded already) is kept as it is.
+	key := staff.QuestionKey("gọi 0901234567 giúp tôi")
+	res = e.login("lan").do("POST", "/unanswered/handled", map[string]string{"by": "question", "key": key})
+	require.Equal(t, http.StatusNoContent, res.status)
+	hs, err = e.repo.Handled(t.Context())
+	require.NoError(t, err)
+	assert.True(t, slices.ContainsFunc(hs, func(h staff.Handled) bool { return h.Key == key }), "%v", hs)
 }

@@ -225,7 +225,9 @@ func readUpload(format, name, file, dir string) ([]knowledge.Procedure, []ingest
 				return nil, nil, errf(http.StatusRequestEntityTooLarge, "too_large",
 					fmt.Sprintf("Tệp nén có quá %d tệp hoặc giải nén vượt quá %d MiB.", MaxArchiveEntries, MaxUnpackedBytes>>20))
 			}
-			return nil, nil, bad("Tệp nén bị hỏng hoặc không hợp lệ: " + err.Error())
+			// The message names entries relative to the archive, never the server's temporary directory.
+			msg := strings.ReplaceAll(err.Error(), root+string(filepath.Separator), "")
+			return nil, nil, bad("Tệp nén bị hỏng hoặc không hợp lệ: " + strings.ReplaceAll(msg, root, "."))
 		}
 		ps, probs, err := ingest.ReadPortalDir(root)
 		if err != nil {
@@ -382,7 +384,13 @@ func untgz(file, root string) error {
 		if n >= MaxArchiveEntries {
 			return errTooLarge
 		}
+		// Skipped entries are decompressed too: their declared sizes count, so that a gzip bomb in an ignored
+		// entry cannot keep the server busy.
+		if h.Size > budget {
+			return errTooLarge
+		}
 		if h.Typeflag != tar.TypeReg || !wanted(h.Name) {
+			budget -= max(h.Size, 0)
 			continue // directories, links and devices are never created
 		}
 		dst := safeJoin(root, h.Name)

@@ -433,3 +433,36 @@ func TestCatalogVersionsOfImport(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, originals["1.000002"], got)
 }
+
+// TestImportArchiveLimits: an ignored tar entry that declares more than the unpacked budget is refused before
+// it is decompressed, and archive errors never reveal the server's temporary directory.
+func TestImportArchiveLimits(t *testing.T) {
+	tmp := t.TempDir()
+	e := newEnv(t, smallStore(t), nil, nil, func(o *staff.Options) { o.TempDir = tmp })
+	e.addUser("lan", staff.RoleEditor)
+	c := e.login("lan")
+
+	// The header of a 2 GiB non-record entry, without its data: skipping it would mean decompressing it all.
+	var buf bytes.Buffer
+	gz := gzip.NewWriter(&buf)
+	tw := tar.NewWriter(gz)
+	require.NoError(t, tw.WriteHeader(&tar.Header{Name: "video.bin", Mode: 0o644, Size: staff.MaxUnpackedBytes + 1, Typeflag: tar.TypeReg}))
+	require.NoError(t, gz.Close())
+	res, _ := upload(t, c, "bomb.tar.gz", buf.Bytes())
+	assert.Equal(t, http.StatusRequestEntityTooLarge, res.status, "%s", res.body)
+
+	// A record file and a record "directory" of the same name cannot both be unpacked.
+	var zb bytes.Buffer
+	zw := zip.NewWriter(&zb)
+	for _, name := range []string{"a.json", "a.json/b.json"} {
+		w, err := zw.Create(name)
+		require.NoError(t, err)
+		_, err = w.Write([]byte(`{}`))
+		require.NoError(t, err)
+	}
+	require.NoError(t, zw.Close())
+	res, _ = upload(t, c, "clash.zip", zb.Bytes())
+	assert.Equal(t, http.StatusBadRequest, res.status, "%s", res.body)
+	assert.NotContains(t, string(res.body), tmp)
+	assert.NotContains(t, string(res.body), "staff-import-")
+}

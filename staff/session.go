@@ -2,13 +2,13 @@ package staff
 
 import (
 	"errors"
+	"mime"
 	"net/http"
 	"strconv"
 	"strings"
 	"time"
 	"unicode/utf8"
 
-	"github.com/trolyao/trolyao/assistant"
 	"github.com/trolyao/trolyao/knowledge"
 )
 
@@ -101,10 +101,19 @@ func (s *Service) view(p *principal) sessionView {
 	return v
 }
 
+// unknownUser is the actor of a failed login with a username that has no account.
+const unknownUser = "(không rõ)"
+
 func (s *Service) login(w http.ResponseWriter, r *http.Request, _ *principal) {
 	var req struct {
 		Username string `json:"username"`
 		Password string `json:"password"`
+	}
+	// Only a JSON body: a cross-site form cannot send one without a CORS preflight, so another site cannot log
+	// a browser in to an account of its choosing (login CSRF; every other write needs the CSRF header).
+	if mt, _, _ := mime.ParseMediaType(r.Header.Get("Content-Type")); mt != "application/json" {
+		writeError(w, http.StatusUnsupportedMediaType, "unsupported_media_type", "Yêu cầu đăng nhập phải gửi dạng JSON (Content-Type: application/json).")
+		return
 	}
 	if e := decode(w, r, &req); e != nil {
 		e.write(w)
@@ -137,7 +146,12 @@ func (s *Service) login(w http.ResponseWriter, r *http.Request, _ *principal) {
 	if !CheckPassword(hash, req.Password) || err != nil || u.Disabled {
 		s.users.fail("u:"+name, now)
 		s.ips.fail("ip:"+ip, now)
-		s.record(ctx, assistant.Redact(name), "login_failed", assistant.Redact(name), nil) // a mistyped username may be a number
+		// An unknown username is not recorded: it is often a password typed into the wrong field.
+		actor, details := unknownUser, map[string]any{"unknown_user": true}
+		if err == nil {
+			actor, details = u.Username, nil
+		}
+		s.record(ctx, actor, "login_failed", actor, details)
 		writeError(w, http.StatusUnauthorized, "bad_credentials", "Tên đăng nhập hoặc mật khẩu không đúng.")
 		return
 	}
