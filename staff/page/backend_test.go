@@ -30,7 +30,7 @@ func newBackend(t *testing.T) *backend {
 	repo, err := sembedded.Open(filepath.Join(t.TempDir(), "staff.db"))
 	require.NoError(t, err)
 	t.Cleanup(func() { _ = repo.Close() })
-	svc, err := staff.New(staff.Options{Repo: repo, Store: w.store, Embedder: knowledge.HashEmbedder{},
+	svc, err := staff.New(staff.Options{Repo: repo, Store: w.Store, Embedder: knowledge.HashEmbedder{},
 		Conversations: w.convs, TempDir: t.TempDir()})
 	require.NoError(t, err)
 	return &backend{

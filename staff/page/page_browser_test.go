@@ -526,7 +526,7 @@ func TestBrowserImportQueueAndLifecycle(t *testing.T) {
 	waitText(t, ctx, "unpublish", "Bấm lần nữa")
 	do(t, ctx, "confirm unpublish", chromedp.Click(chromedp.ID("unpublish")))
 	waitText(t, ctx, "notice", "Đã ngừng xuất bản")
-	_, err = b.world.store.Get(t.Context(), newCode)
+	_, err = b.world.Store.Get(t.Context(), newCode)
 	assert.ErrorIs(t, err, knowledge.ErrNotFound)
 	name, err := chromedp.Run(ctx, chromedp.Value(chromedp.ID("f-name")))
 	require.NoError(t, err)
