@@ -8,15 +8,14 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"net"
 	"net/http"
 	"net/netip"
-	"slices"
 	"strconv"
 	"strings"
 	"sync"
 	"time"
 
+	"github.com/trolyao/trolyao/internal/clientip"
 	"github.com/trolyao/trolyao/knowledge"
 )
 
@@ -374,9 +373,6 @@ func (s *Service) record(ctx context.Context, actor, action, target string, deta
 	}
 }
 
-// maxForwardedHops bounds how many X-Forwarded-For entries clientIP looks at.
-const maxForwardedHops = 64
-
 // clientIP is the client's address for throttling logins: the peer address, or, when the peer is one of
 // Options.TrustedProxies, the right-most X-Forwarded-For entry that is not a trusted proxy (a malformed entry
 // stops the walk at the last trusted address).
@@ -385,38 +381,9 @@ func (s *Service) clientIP(r *http.Request) string {
 }
 
 func clientAddr(r *http.Request, trusted []netip.Prefix) string {
-	host, _, err := net.SplitHostPort(r.RemoteAddr)
-	if err != nil {
-		host = r.RemoteAddr
-	}
-	addr, err := netip.ParseAddr(host)
-	if err != nil {
-		return host
-	}
-	addr = addr.Unmap()
-	isTrusted := func(a netip.Addr) bool {
-		return slices.ContainsFunc(trusted, func(p netip.Prefix) bool { return p.Contains(a) })
-	}
-	if !isTrusted(addr) {
-		return addr.String()
-	}
-	var hops []string
-	for _, v := range r.Header.Values("X-Forwarded-For") {
-		hops = append(hops, strings.Split(v, ",")...)
-	}
-	if len(hops) > maxForwardedHops {
-		hops = hops[len(hops)-maxForwardedHops:]
-	}
-	for _, h := range slices.Backward(hops) {
-		a, err := netip.ParseAddr(strings.TrimSpace(h))
-		if err != nil {
-			break
-		}
-		a = a.Unmap()
-		if !isTrusted(a) {
-			return a.String()
-		}
-		addr = a
+	addr, raw := clientip.Of(r, trusted)
+	if !addr.IsValid() {
+		return raw
 	}
 	return addr.String()
 }

@@ -3,11 +3,9 @@ package web
 import (
 	"context"
 	"errors"
-	"net"
 	"net/http"
 	"net/netip"
 	"net/url"
-	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -17,6 +15,7 @@ import (
 	"golang.org/x/time/rate"
 
 	"github.com/trolyao/trolyao/assistant"
+	"github.com/trolyao/trolyao/internal/clientip"
 	"github.com/trolyao/trolyao/knowledge"
 )
 
@@ -325,43 +324,11 @@ func (c *chat) feedback(ctx context.Context, id string, messageID int64, value i
 // clientIP is the client as the per-client limits count it (see clientKey): the peer, or, behind a trusted
 // proxy, the right-most X-Forwarded-For entry that is not a trusted proxy.
 func (c *chat) clientIP(r *http.Request) string {
-	host, _, err := net.SplitHostPort(r.RemoteAddr)
-	if err != nil {
-		host = r.RemoteAddr
+	addr, raw := clientip.Of(r, c.cfg.TrustedProxies)
+	if !addr.IsValid() {
+		return raw
 	}
-	addr, err := netip.ParseAddr(host)
-	if err != nil {
-		return host
-	}
-	addr = addr.Unmap()
-	if !c.trusted(addr) {
-		return clientKey(addr)
-	}
-	var hops []string
-	for _, v := range r.Header.Values("X-Forwarded-For") {
-		hops = append(hops, strings.Split(v, ",")...)
-	}
-	for _, h := range slices.Backward(hops) {
-		a, err := netip.ParseAddr(strings.TrimSpace(h))
-		if err != nil {
-			break
-		}
-		a = a.Unmap()
-		if !c.trusted(a) {
-			return clientKey(a)
-		}
-		addr = a
-	}
-	return addr.String()
-}
-
-func (c *chat) trusted(a netip.Addr) bool {
-	for _, p := range c.cfg.TrustedProxies {
-		if p.Contains(a) {
-			return true
-		}
-	}
-	return false
+	return clientKey(addr)
 }
 
 // originAllowed applies Config.AllowedOrigins to a browser's Origin header; requests without one pass.
