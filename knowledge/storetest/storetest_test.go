@@ -31,7 +31,7 @@ func (s memStore) Get(_ context.Context, code string) (knowledge.Procedure, erro
 	if !ok {
 		return knowledge.Procedure{}, fmt.Errorf("mem: get %s: %w", code, knowledge.ErrNotFound)
 	}
-	return d.Procedure, nil
+	return d.Procedure.Clone(), nil
 }
 
 func (s memStore) List(context.Context) ([]knowledge.Procedure, error) {
@@ -39,7 +39,7 @@ func (s memStore) List(context.Context) ([]knowledge.Procedure, error) {
 	defer s.m.mu.RUnlock()
 	var out []knowledge.Procedure
 	for _, code := range slices.Sorted(maps.Keys(s.m.docs)) {
-		out = append(out, s.m.docs[code].Procedure)
+		out = append(out, s.m.docs[code].Procedure.Clone())
 	}
 	return out, nil
 }
