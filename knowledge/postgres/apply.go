@@ -242,14 +242,19 @@ func (s *Store) apply(ctx context.Context, tx pgx.Tx, c knowledge.Change, rows [
 		return false, fmt.Errorf("corpus stats: %w", err)
 	}
 	// The change log and the notification that keep every process's lexical index current (see refresh);
-	// the notification is delivered when the transaction commits, and not at all if it does not.
+	// the notification is delivered when the transaction commits, and not at all if it does not. A reset
+	// makes every process read its whole index again: its codes (the whole catalog) would only fill the log.
+	logged := codes
+	if c.Reset {
+		logged = []string{}
+	}
 	if _, err := tx.Exec(ctx, `WITH log AS (
 			INSERT INTO catalog_changes (version, reset, codes) VALUES ($1, $2, $3)
 		), pruned AS (
 			DELETE FROM catalog_changes WHERE version <= $1 - $4::bigint
 		)
 		SELECT pg_notify($5, current_schema() || ':' || $1::text)`,
-		version, c.Reset, codes, keepChanges, notifyChannel); err != nil {
+		version, c.Reset, logged, keepChanges, notifyChannel); err != nil {
 		return false, fmt.Errorf("change log: %w", err)
 	}
 	if c.Meta != nil {

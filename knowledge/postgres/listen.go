@@ -107,8 +107,13 @@ func (s *Store) follow(ctx context.Context, conn *pgx.Conn) error {
 			if conn.IsClosed() {
 				return err
 			}
-			// Quiet for a while: check that the connection is alive and that nothing was missed.
-			if err := conn.Ping(ctx); err != nil {
+			// Quiet for a while: check that the connection is alive and that nothing was missed. The ping has
+			// its own deadline: on a connection that died silently (a crashed host, a dropped NAT entry) it
+			// would otherwise wait for TCP to give up, a quarter of an hour, with the index left behind.
+			pctx, cancel := context.WithTimeout(ctx, checkEvery)
+			err := conn.Ping(pctx)
+			cancel()
+			if err != nil {
 				return err
 			}
 		default:

@@ -47,9 +47,12 @@ import (
 
 // Config configures a Store.
 type Config struct {
-	URL      string       // connection URL or keyword/value DSN
-	Schema   string       // schema of the store's tables, created if absent; "" keeps the server's search_path
-	MaxConns int          // pool size (a search uses two connections at once); 0 for pgxpool's default
+	URL    string // connection URL or keyword/value DSN
+	Schema string // schema of the store's tables, created if absent; "" keeps the server's search_path
+	// MaxConns is the pool size; 0 for pgxpool's default. A search uses up to two connections at once but
+	// never holds one while it waits for another, so any size works. The in-memory lexical index also keeps
+	// one listening connection outside the pool: count MaxConns+1 per process against max_connections.
+	MaxConns int
 	EfSearch int          // hnsw.ef_search of a search (raised to its Limit); 0 for DefaultEfSearch
 	Logger   *slog.Logger // nil discards
 	// SQLLexical scores BM25 in SQL (see lexicalSQL) instead of in the in-memory lexical index: no memory
@@ -98,7 +101,9 @@ var _ knowledge.Store = (*Store)(nil)
 
 // Open connects, creates the vector and unaccent extensions when they are missing (which needs the right
 // privilege once), creates the schema and applies the embedded migrations, then opens a pool whose
-// connections know the vector types and use the schema.
+// connections know the vector types and use the schema. Unless Config.SQLLexical, it then loads the in-memory
+// lexical index and opens the connection that listens for other processes' changes; it fails if either
+// fails. Close stops the listener.
 func Open(ctx context.Context, cfg Config) (*Store, error) {
 	log := cfg.Logger
 	if log == nil {
