@@ -20,6 +20,9 @@ const notifyChannel = "trolyao_catalog"
 // for tests.
 var checkEvery = 5 * time.Second
 
+// pingTimeout bounds the listener's check of a quiet connection (see listen). A variable for tests.
+var pingTimeout = 5 * time.Second
+
 // retryMin and retryMax bound the wait between reconnections of the listener.
 const (
 	retryMin = 100 * time.Millisecond
@@ -110,7 +113,7 @@ func (s *Store) follow(ctx context.Context, conn *pgx.Conn) error {
 			// Quiet for a while: check that the connection is alive and that nothing was missed. The ping has
 			// its own deadline: on a connection that died silently (a crashed host, a dropped NAT entry) it
 			// would otherwise wait for TCP to give up, a quarter of an hour, with the index left behind.
-			pctx, cancel := context.WithTimeout(ctx, checkEvery)
+			pctx, cancel := context.WithTimeout(ctx, pingTimeout)
 			err := conn.Ping(pctx)
 			cancel()
 			if err != nil {

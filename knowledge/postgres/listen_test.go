@@ -96,9 +96,9 @@ func (b *blackhole) freeze() {
 // listener's periodic check notices within its own deadline, reconnects and catches up, rather than
 // waiting on the dead connection until TCP gives up.
 func TestListenerSilentDeath(t *testing.T) {
-	old := checkEvery
-	t.Cleanup(func() { checkEvery = old }) // after the stores' cleanups, which stop their listeners
-	checkEvery = 50 * time.Millisecond
+	oldCheck, oldPing := checkEvery, pingTimeout
+	t.Cleanup(func() { checkEvery, pingTimeout = oldCheck, oldPing }) // after the stores' cleanups, which stop their listeners
+	checkEvery, pingTimeout = 50*time.Millisecond, 200*time.Millisecond
 	schema := newSchema(t)
 	a, b := openStore(t, schema), openStore(t, schema)
 	ctx := t.Context()
