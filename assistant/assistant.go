@@ -5,6 +5,9 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"math"
+	"slices"
+	"sort"
 	"strconv"
 	"strings"
 	"time"
@@ -20,27 +23,20 @@ type Assistant struct {
 	Store         knowledge.Store
 	Units         *knowledge.Units
 	Conversations knowledge.Conversations
-	Model         Model     // optional: nil answers offline only
-	LLM           LLMConfig // timeouts of the model
-	Logger        *slog.Logger
-	// AbstainBelow is the retrieval confidence under which a new question is not answered with a procedure.
-	AbstainBelow float64
-	// ClarifyWithin: when the second candidate scores within this share of the first and is a different
-	// procedure (not a level variant), the assistant asks which one is meant.
-	ClarifyWithin float64
-	Now           func() time.Time
+	// Policy decides between answering, asking and abstaining (nil: DefaultPolicy).
+	Policy *Policy
+	// Phrases indexes the question bank's phrasings by procedure code and Negatives its negatives; both feed
+	// the policy's features (nil: those features are 0).
+	Phrases   *PhraseIndex
+	Negatives *PhraseIndex
+	Model     Model     // optional: nil answers offline only
+	LLM       LLMConfig // timeouts of the model
+	Logger    *slog.Logger
+	Now       func() time.Time
 }
 
-// Defaults for the thresholds.
-const (
-	DefaultAbstainBelow  = 0.5
-	DefaultClarifyWithin = 0.015
-	maxOptions           = 5
-	// uncertainShare of the abstain threshold: between it and the threshold the assistant asks instead of
-	// answering; alsoOfferBelow: under this confidence an answer also lists the next candidates.
-	uncertainShare = 0.7
-	alsoOfferBelow = 0.85
-)
+// maxOptions is the most procedures a clarifying question offers.
+const maxOptions = 5
 
 // Errors a channel classifies for the user.
 var (
@@ -175,17 +171,16 @@ func (a *Assistant) answer(ctx context.Context, st *knowledge.DialogueState, tex
 		}
 	}
 
-	res, err := a.Searcher.Search(ctx, text, maxOptions*2)
+	as, err := a.Assess(ctx, text, intents)
 	if err != nil {
 		return Answer{}, nil, err
 	}
-	ans.Confidence = res.Confidence
-	content := len(res.Query.Tokens) > 0
-	confident := len(res.Hits) > 0 && res.Confidence >= a.abstainBelow()
+	ans.Confidence = as.P[classAnswer]
+	hits := as.Hits
 
 	// 4. Greetings, thanks, off-topic: no procedure.
-	smallTalk := (has(intents, IntentGreeting) || has(intents, IntentThanks)) && (smallTalkOnly(res.Query.Tokens) || !confident && !topical(intents))
-	if smallTalk || has(intents, IntentOutOfScope) && !confident {
+	smallTalk := (has(intents, IntentGreeting) || has(intents, IntentThanks)) && (smallTalkOnly(as.Tokens) || as.Action < ActAnswerWithAlternatives && !topical(intents))
+	if smallTalk || has(intents, IntentOutOfScope) && as.Action < ActAnswerWithAlternatives {
 		ans.Abstained = true
 		switch {
 		case has(intents, IntentThanks):
@@ -200,7 +195,7 @@ func (a *Assistant) answer(ctx context.Context, st *knowledge.DialogueState, tex
 	}
 
 	// 5. A follow-up on the procedure in focus ("vậy lệ phí bao nhiêu?", "mất mấy ngày?").
-	if st.Focus != "" && (!content || has(intents, IntentMore) || !confident && topical(intents)) {
+	if st.Focus != "" && a.followUp(st, as, intents) {
 		p, err := a.Store.Get(ctx, st.Focus)
 		if err == nil {
 			prev := DetectIntents(st.Query)
@@ -212,24 +207,19 @@ func (a *Assistant) answer(ctx context.Context, st *knowledge.DialogueState, tex
 		}
 	}
 
-	hits := collapseVariants(res.Hits)
-
 	// 6. Unsure: ask which procedure is meant; nothing found: say so.
-	if !confident {
-		if len(hits) > 0 && res.Confidence >= a.abstainBelow()*uncertainShare && content {
-			n := min(3, len(hits))
-			return a.options(st, text, ans, hits[:n], "Tôi chưa chắc bạn hỏi thủ tục nào. Có phải một trong các thủ tục sau? Hãy chọn hoặc gõ số thứ tự:"), nil, nil
-		}
+	switch as.Action {
+	case ActAbstain:
 		ans.Abstained = true
 		ans.Text = notFound
 		ans.Suggestions = starterSuggestions
 		return ans, nil, nil
+	case ActClarify:
+		n := min(maxOptions, len(hits))
+		return a.options(st, text, ans, hits[:n], "Tôi chưa chắc bạn hỏi thủ tục nào. Có phải một trong các thủ tục sau? Hãy chọn hoặc gõ số thứ tự:"), nil, nil
 	}
 
-	// 7. A new procedure; ask when the best candidates are different procedures scoring alike.
-	if opts := a.clarify(hits, res.Query.Tokens); len(opts) > 1 {
-		return a.options(st, text, ans, hits[:len(opts)], "Bạn muốn hỏi thủ tục nào dưới đây? Hãy chọn hoặc gõ số thứ tự:"), nil, nil
-	}
+	// 7. A new procedure.
 	p, err := a.Store.Get(ctx, hits[0].Code)
 	if err != nil {
 		return Answer{}, nil, fmt.Errorf("assistant: %w", err)
@@ -237,7 +227,7 @@ func (a *Assistant) answer(ctx context.Context, st *knowledge.DialogueState, tex
 	st.Focus, st.Query = p.Code, text
 	ans = a.procedureAnswer(&p, ans)
 	// Not fully sure: offer the next candidates too, so a wrong first guess costs one tap.
-	if res.Confidence < alsoOfferBelow && len(hits) > 1 {
+	if as.Action == ActAnswerWithAlternatives && len(hits) > 1 {
 		var lines []string
 		for _, h := range hits[1:min(3, len(hits))] {
 			ans.Options = append(ans.Options, Citation{Code: h.Code, Name: h.Name})
@@ -247,6 +237,143 @@ func (a *Assistant) answer(ctx context.Context, st *knowledge.DialogueState, tex
 		st.Pending = append([]string{p.Code}, codesOf(ans.Options)...)
 	}
 	return ans, []knowledge.Procedure{p}, nil
+}
+
+// followUp reports whether a message continues on the procedure in focus rather than asking about another:
+// it has no content words of its own, or it asks something (fee, time, where …) without naming a procedure
+// the policy would answer with, or the procedure it names is the one in focus.
+func (a *Assistant) followUp(st *knowledge.DialogueState, as Assessment, intents []Intent) bool {
+	switch {
+	case len(as.Tokens) == 0 || has(intents, IntentMore) && as.Action < ActAnswer:
+		return true
+	case len(as.Hits) > 0 && baseName(as.Hits[0].Name) == baseName(a.focusName(st)):
+		return true
+	case as.Action >= ActAnswerWithAlternatives:
+		return false
+	}
+	return topical(intents)
+}
+
+func (a *Assistant) focusName(st *knowledge.DialogueState) string {
+	p, err := a.Store.Get(context.Background(), st.Focus)
+	if err != nil {
+		return st.Focus
+	}
+	return p.Name
+}
+
+// Assessment is what the assistant makes of one message before it answers: the best procedures (one per
+// family), the policy's features, probabilities and action.
+type Assessment struct {
+	Tokens  []string        // the message's folded syllables after the lexicon
+	Matched map[string]bool // syllables some retrieved procedure contains
+	Typed   []string        // the message's folded syllables as typed
+	Hits    []knowledge.Hit
+	F       Features
+	P       [numClasses]float64
+	Action  Action
+}
+
+// Assess retrieves the procedures for text and applies the policy.
+func (a *Assistant) Assess(ctx context.Context, text string, intents []Intent) (Assessment, error) {
+	res, err := a.Searcher.Search(ctx, text, maxOptions*3)
+	if err != nil {
+		return Assessment{}, err
+	}
+	as := Assessment{Tokens: res.Query.Tokens, Typed: knowledge.Syllables(text), Matched: res.Matched}
+	sims := a.Phrases.Best(res.Query.Tokens)
+	hits := slices.Clone(res.Hits)
+	for i := range hits {
+		hits[i].Score += phraseWeight * sims[hits[i].Code]
+	}
+	sort.SliceStable(hits, func(i, j int) bool { return hits[i].Score > hits[j].Score })
+	as.Hits = collapseVariants(hits, res.Query.Level)
+	as.F = a.features(as, intents, sims)
+	pol := a.Policy
+	if pol == nil {
+		if pol, err = DefaultPolicy(); err != nil {
+			return Assessment{}, err
+		}
+	}
+	as.P = pol.Probabilities(as.F)
+	as.Action = pol.Decide(as.P)
+	switch {
+	case len(as.Hits) == 0:
+		as.Action = ActAbstain
+	case as.Action < ActAnswerWithAlternatives && namesExactly(as):
+		// "đăng ký khai sinh có mất phí không" names the procedure; its variants add words it does not say.
+		as.Action = ActAnswerWithAlternatives
+	case as.Action != ActClarify && bareName(as):
+		// "giấy phép lái xe", "căn cước": a topic that several procedures' names contain in full.
+		as.Action = ActClarify
+	}
+	return as, nil
+}
+
+// namesExactly reports whether the message contains the whole name of the best procedure and not the whole
+// name of the next one.
+func namesExactly(as Assessment) bool {
+	return as.Hits[0].NameCover == 1 && (len(as.Hits) < 2 || as.Hits[1].NameCover < 1)
+}
+
+// bareName reports whether the message is nothing but words that the names of the two best procedures both
+// contain: a topic, not a question about one procedure.
+func bareName(as Assessment) bool {
+	if len(as.Hits) < 2 || len(as.Typed) == 0 {
+		return false
+	}
+	for _, h := range as.Hits[:2] {
+		name := map[string]bool{}
+		for _, t := range knowledge.Syllables(h.Name) {
+			name[t] = true
+		}
+		for _, t := range as.Typed {
+			if !name[t] {
+				return false
+			}
+		}
+	}
+	return true
+}
+
+// phraseWeight is the weight of the similarity to a procedure's closest bank phrasing in the ranking, added to
+// the retrieval's fused score (chosen on the validation split).
+const phraseWeight = 0.75
+
+func (a *Assistant) features(as Assessment, intents []Intent, sims map[string]float64) Features {
+	var f Features
+	if len(as.Tokens) == 0 {
+		f[10] = 1
+	}
+	if topical(intents) {
+		f[8] = 1
+	}
+	if has(intents, IntentOutOfScope) {
+		f[9] = 1
+	}
+	f[6] = a.Negatives.MaxCosine(as.Tokens)
+	if len(as.Hits) == 0 {
+		f[7] = f[6]
+		return f
+	}
+	h := as.Hits[0]
+	f[0], f[2], f[3], f[4] = h.Score, math.Log1p(h.Lexical), h.Dense, h.NameCover
+	if len(as.Hits) > 1 {
+		f[5] = as.Hits[1].Score
+		f[12], f[13] = as.Hits[1].NameCover, sims[as.Hits[1].Code]
+		if h.Score > 0 {
+			f[1] = (h.Score - as.Hits[1].Score) / h.Score
+		}
+	} else {
+		f[1] = 1
+	}
+	f[11] = sims[h.Code]
+	f[7] = f[6] - f[11]
+	if h.NameCover == 1 && f[12] < 1 {
+		f[14] = 1
+	}
+	f[15] = float64(min(3, a.Phrases.Unknown(as.Tokens, as.Matched)))
+	return f
 }
 
 // options asks the user to choose among hits and remembers them for the next message.
@@ -286,13 +413,6 @@ func smallTalkOnly(toks []string) bool {
 		}
 	}
 	return true
-}
-
-func (a *Assistant) abstainBelow() float64 {
-	if a.AbstainBelow > 0 {
-		return a.AbstainBelow
-	}
-	return DefaultAbstainBelow
 }
 
 func (a *Assistant) procedureAnswer(p *knowledge.Procedure, ans Answer) Answer {
@@ -369,42 +489,44 @@ func baseName(name string) string {
 	return strings.TrimSpace(strings.TrimPrefix(f, "thu tuc "))
 }
 
-// collapseVariants keeps the best-ranked hit of each procedure that exists at several levels.
-func collapseVariants(hits []knowledge.Hit) []knowledge.Hit {
-	seen := map[string]bool{}
+// collapseVariants keeps one hit of each procedure that exists at several levels, in the rank of its best
+// one: the variant of the level that serves citizens first (the commune, then the province) unless the
+// question names a level ("ở sở", "cấp tỉnh"), in which case that level's variant.
+func collapseVariants(hits []knowledge.Hit, hint knowledge.Level) []knowledge.Hit {
+	at := map[string]int{}
 	out := make([]knowledge.Hit, 0, len(hits))
 	for _, h := range hits {
 		b := baseName(h.Name)
-		if seen[b] {
+		i, ok := at[b]
+		if !ok {
+			at[b] = len(out)
+			out = append(out, h)
 			continue
 		}
-		seen[b] = true
-		out = append(out, h)
+		if levelRank(h.Levels, hint) < levelRank(out[i].Levels, hint) {
+			h.Score = out[i].Score
+			out[i] = h
+		}
 	}
 	return out
 }
 
-// clarify returns the codes to offer when the best hits are distinct procedures scoring within ClarifyWithin.
-// A question that names the best procedure in full ("đăng ký thường trú") is never ambiguous.
-func (a *Assistant) clarify(hits []knowledge.Hit, query []string) []string {
-	within := a.ClarifyWithin
-	if within == 0 {
-		within = DefaultClarifyWithin
-	}
-	if len(hits) < 2 || hits[0].Score <= 0 || overlap(knowledge.Syllables(baseName(hits[0].Name)), query) == 1 {
-		return nil
-	}
-	var opts []string
-	for _, h := range hits {
-		if (hits[0].Score-h.Score)/hits[0].Score > within || len(opts) == maxOptions {
-			break
+// levelRank orders variants for citizens: the level the question names, then commune, province, the rest.
+func levelRank(ls []knowledge.Level, hint knowledge.Level) int {
+	best := 4
+	for _, l := range ls {
+		r := 3
+		switch {
+		case hint != "" && l == hint:
+			r = 0
+		case l == knowledge.LevelCommune:
+			r = 1
+		case l == knowledge.LevelProvince:
+			r = 2
 		}
-		opts = append(opts, h.Code)
+		best = min(best, r)
 	}
-	if len(opts) < 2 {
-		return nil
-	}
-	return opts
+	return best
 }
 
 func nameOf(hits []knowledge.Hit, code string) string {

@@ -99,7 +99,7 @@ func TestAnswersCiteAndStateFacts(t *testing.T) {
 		{"Đăng ký khai sinh có mất phí không?", "1.001193", []string{"miễn phí"}},
 		{"Đăng ký thường trú cần giấy tờ gì và lệ phí bao nhiêu?", "1.004222", []string{"Hồ sơ cần chuẩn bị", "bản chính", "20.000 đồng"}},
 		{"Đăng ký tạm trú online trên VNeID mất bao nhiêu tiền?", "1.004194", []string{"7.000 đồng"}},
-		{"căn cứ pháp lý đăng ký khai sinh", "1.001193", []string{"123/2015/NĐ-CP"}},
+		{"căn cứ pháp lý làm giấy khai sinh cho con", "1.001193", []string{"123/2015/NĐ-CP"}},
 		{"đăng ký hộ kinh doanh online thế nào", "1.001612", []string{"Nộp trực tuyến: có", "VNeID"}},
 		{"đăng ký khai sinh xong nhận được kết quả gì", "1.001193", []string{"Kết quả: Giấy khai sinh"}},
 		{"điều kiện đăng ký thường trú là gì", "1.004222", []string{"Điều kiện:"}},
@@ -212,7 +212,11 @@ func TestConversationStored(t *testing.T) {
 	require.NoError(t, err)
 	require.Len(t, c.Messages, 2)
 	assert.Equal(t, "user", c.Messages[0].Role)
-	assert.Equal(t, cited(ans), c.Messages[1].Codes)
+	offered := cited(ans)
+	for _, o := range ans.Options {
+		offered = append(offered, o.Code)
+	}
+	assert.Equal(t, offered, c.Messages[1].Codes, "the cited procedure and the alternatives offered")
 	assert.Equal(t, ans.MessageID, c.Messages[1].ID)
 	assert.Equal(t, ans.Citations[0].Code, c.State.Focus)
 	require.NoError(t, a.Conversations.Feedback(t.Context(), "stored", ans.MessageID, -1))

@@ -46,9 +46,9 @@ type Answer struct {
 	Options     []Citation `json:"options,omitempty"`
 	Suggestions []string   `json:"suggestions,omitempty"` // quick replies
 	Intents     []Intent   `json:"intents,omitempty"`
-	Abstained   bool       `json:"abstained,omitempty"` // no procedure could be given with confidence
-	Confidence  float64    `json:"confidence,omitempty"`
-	Source      string     `json:"source,omitempty"` // "offline" or "llm"
+	Abstained   bool       `json:"abstained,omitempty"`  // no procedure could be given with confidence
+	Confidence  float64    `json:"confidence,omitempty"` // the policy's probability that the best procedure is right
+	Source      string     `json:"source,omitempty"`     // "offline" or "llm"
 }
 
 // Model is an LLM that streams text; assistant/langchain implements it over langchaingo.

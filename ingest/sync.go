@@ -13,6 +13,8 @@ type SyncOptions struct {
 	KeepRemoved bool                                // keep procedures that disappeared from the source
 	BatchSize   int                                 // texts per embedding call; default 128
 	Progress    func(stage string, done, total int) // called as embedding advances; may be nil
+	// Phrasebook gives the question bank's phrasings, indexed with each record (nil: none).
+	Phrasebook knowledge.Phrasebook
 }
 
 // SyncReport says what a Sync did.
@@ -67,7 +69,7 @@ func Sync(ctx context.Context, st knowledge.Store, emb knowledge.Embedder, meta 
 		switch {
 		case !ok:
 			rep.Added++
-		case reset || old != knowledge.ContentHash(p):
+		case reset || old != knowledge.ContentHash(p, knowledge.PhrasingsOf(opt.Phrasebook, p.Code)):
 			rep.Changed++
 		default:
 			rep.Unchanged++
@@ -109,31 +111,9 @@ func Sync(ctx context.Context, st knowledge.Store, emb knowledge.Embedder, meta 
 		rep.Duration = time.Since(start)
 		return rep, nil
 	}
-	docs := make([]knowledge.Doc, 0, len(todo))
-	for i := 0; i < len(todo); i += opt.BatchSize {
-		batch := todo[i:min(i+opt.BatchSize, len(todo))]
-		texts := make([]string, len(batch))
-		for j := range batch {
-			texts[j] = knowledge.EmbedText(&batch[j])
-		}
-		vecs, err := emb.EmbedDocuments(ctx, texts)
-		if err != nil {
-			return rep, fmt.Errorf("sync: embed: %w", err)
-		}
-		if len(vecs) != len(batch) {
-			return rep, fmt.Errorf("sync: embed: %d vectors for %d texts", len(vecs), len(batch))
-		}
-		for j := range batch {
-			if len(vecs[j]) != meta.Dim {
-				return rep, fmt.Errorf("sync: embed %s: %w: %d dimensions, configured %d",
-					batch[j].Code, knowledge.ErrInvalid, len(vecs[j]), meta.Dim)
-			}
-			docs = append(docs, knowledge.NewDoc(batch[j], vecs[j]))
-		}
-		rep.Embedded += len(batch)
-		if opt.Progress != nil {
-			opt.Progress("embed", rep.Embedded, len(todo))
-		}
+	docs, err := embedDocs(ctx, emb, meta, todo, opt, &rep)
+	if err != nil {
+		return rep, err
 	}
 	ch := knowledge.Change{Upsert: docs, Delete: del}
 	if reset {
@@ -149,6 +129,81 @@ func Sync(ctx context.Context, st knowledge.Store, emb knowledge.Embedder, meta 
 		opt.Progress("write", 1, 1)
 	}
 	rep.Wrote = true
+	rep.Duration = time.Since(start)
+	return rep, nil
+}
+
+// embedDocs embeds procs in batches and builds their documents with their phrasings.
+func embedDocs(ctx context.Context, emb knowledge.Embedder, meta knowledge.Meta, procs []knowledge.Procedure,
+	opt SyncOptions, rep *SyncReport) ([]knowledge.Doc, error) {
+	if opt.BatchSize <= 0 {
+		opt.BatchSize = 128
+	}
+	docs := make([]knowledge.Doc, 0, len(procs))
+	for i := 0; i < len(procs); i += opt.BatchSize {
+		batch := procs[i:min(i+opt.BatchSize, len(procs))]
+		texts := make([]string, len(batch))
+		for j := range batch {
+			texts[j] = knowledge.EmbedText(&batch[j], knowledge.PhrasingsOf(opt.Phrasebook, batch[j].Code))
+		}
+		vecs, err := emb.EmbedDocuments(ctx, texts)
+		if err != nil {
+			return nil, fmt.Errorf("sync: embed: %w", err)
+		}
+		if len(vecs) != len(batch) {
+			return nil, fmt.Errorf("sync: embed: %d vectors for %d texts", len(vecs), len(batch))
+		}
+		for j := range batch {
+			if len(vecs[j]) != meta.Dim {
+				return nil, fmt.Errorf("sync: embed %s: %w: %d dimensions, configured %d",
+					batch[j].Code, knowledge.ErrInvalid, len(vecs[j]), meta.Dim)
+			}
+			docs = append(docs, knowledge.NewDoc(batch[j], knowledge.PhrasingsOf(opt.Phrasebook, batch[j].Code), vecs[j]))
+		}
+		rep.Embedded += len(batch)
+		if opt.Progress != nil {
+			opt.Progress("embed", rep.Embedded, len(procs))
+		}
+	}
+	return docs, nil
+}
+
+// Reindex re-indexes the stored records whose phrasings changed (a new question bank in a new binary), keeping
+// the records themselves as they are — staff edits included. It is cheap when nothing changed: one hash per
+// record. The embedder must be the one that built the index.
+func Reindex(ctx context.Context, st knowledge.Store, emb knowledge.Embedder, meta knowledge.Meta,
+	opt SyncOptions) (SyncReport, error) {
+	start := time.Now()
+	var rep SyncReport
+	hashes, err := st.Hashes(ctx)
+	if err != nil {
+		return rep, fmt.Errorf("reindex: %w", err)
+	}
+	all, err := st.List(ctx)
+	if err != nil {
+		return rep, fmt.Errorf("reindex: %w", err)
+	}
+	rep.Total = len(all)
+	var todo []knowledge.Procedure
+	for i := range all {
+		p := &all[i]
+		if hashes[p.Code] == knowledge.ContentHash(p, knowledge.PhrasingsOf(opt.Phrasebook, p.Code)) {
+			rep.Unchanged++
+			continue
+		}
+		rep.Changed++
+		todo = append(todo, *p)
+	}
+	if len(todo) > 0 {
+		docs, err := embedDocs(ctx, emb, meta, todo, opt, &rep)
+		if err != nil {
+			return rep, fmt.Errorf("reindex: %w", err)
+		}
+		if err := st.Apply(ctx, knowledge.Change{Upsert: docs}); err != nil {
+			return rep, fmt.Errorf("reindex: %w", err)
+		}
+		rep.Wrote = true
+	}
 	rep.Duration = time.Since(start)
 	return rep, nil
 }

@@ -164,7 +164,7 @@ func TestSyncKilled(t *testing.T) {
 	want := func(ps []knowledge.Procedure) map[string]string {
 		m := map[string]string{}
 		for i := range ps {
-			m[ps[i].Code] = knowledge.ContentHash(&ps[i])
+			m[ps[i].Code] = knowledge.ContentHash(&ps[i], nil)
 		}
 		return m
 	}

@@ -23,8 +23,8 @@ type Message struct {
 	Feedback int       `json:"feedback,omitempty"` // +1 / -1 given to an assistant message
 	Abstain  bool      `json:"abstain,omitempty"`  // the assistant could not answer
 	Channel  string    `json:"channel,omitempty"`  // "web", "zalo", "cli", …
-	// Confidence is the retrieval confidence of an assistant message that answered a new question (see
-	// Result.Confidence); 0 when no retrieval was made (a follow-up, a greeting).
+	// Confidence is the assistant's estimate that the procedure it named first is right (its decision
+	// policy's probability); 0 when no retrieval was made (a follow-up, a greeting).
 	Confidence float64 `json:"confidence,omitempty"`
 }
 

@@ -34,7 +34,7 @@ var lexiconRules = []struct {
 	{"phiếu lý lịch tư pháp", []string{"lltp", "lý lịch tư pháp", "phiếu lý lịch", "lý lịch"}},
 
 	// Residence (hộ khẩu was abolished in 2023; the catalog says thường trú / tạm trú).
-	{"đăng ký thường trú", []string{"nhập hộ khẩu", "nhập khẩu", "đăng ký hộ khẩu", "làm hộ khẩu", "chuyển hộ khẩu",
+	{"đăng ký thường trú", []string{"nhập hộ khẩu", "đăng ký hộ khẩu", "làm hộ khẩu", "chuyển hộ khẩu",
 		"nhập thường trú", "chuyển khẩu"}},
 	{"tách hộ", []string{"tách hộ khẩu", "tách khẩu", "tách sổ hộ khẩu", "ra hộ riêng"}},
 	{"xóa đăng ký thường trú", []string{"cắt hộ khẩu", "cắt khẩu", "xóa hộ khẩu", "xoá hộ khẩu"}},
@@ -341,6 +341,13 @@ func compileLexicon(extra []Synonym) *lexicon {
 // rewrite applies teencode to single syllables, the age rule, and then the phrase rules, longest match first,
 // left to right. Replacement syllables are not rewritten again.
 func (lx *lexicon) rewrite(in []token) []token {
+	out, _ := lx.read(in)
+	return out
+}
+
+// read is rewrite that also returns kept: the message's own syllables (after teencode) but those the drop
+// rules remove — filler and intent words ("cho em hỏi", "bao nhiêu", "ạ") that say nothing of the procedure.
+func (lx *lexicon) read(in []token) (out, kept []token) {
 	acc := accented(in)
 	exp := make([]token, 0, len(in))
 	for _, t := range in {
@@ -352,7 +359,8 @@ func (lx *lexicon) rewrite(in []token) []token {
 	}
 	exp = ageRule(exp)
 	exp = lostRule(exp, acc)
-	out := make([]token, 0, len(exp))
+	out = make([]token, 0, len(exp))
+	kept = make([]token, 0, len(exp))
 	for i := 0; i < len(exp); {
 		matched := false
 		for _, r := range lx.byFirst[exp[i].fold] {
@@ -373,6 +381,9 @@ func (lx *lexicon) rewrite(in []token) []token {
 			}
 			if ok {
 				out = append(out, r.to...)
+				if len(r.to) > 0 {
+					kept = append(kept, exp[i:i+len(r.from)]...)
+				}
 				i += len(r.from)
 				matched = true
 				break
@@ -380,10 +391,11 @@ func (lx *lexicon) rewrite(in []token) []token {
 		}
 		if !matched {
 			out = append(out, exp[i])
+			kept = append(kept, exp[i])
 			i++
 		}
 	}
-	return out
+	return out, kept
 }
 
 // ageRule rewrites "5 tuổi" into the catalog's age brackets for identity cards: under 14 / from 14 up.
@@ -431,6 +443,9 @@ func lostRule(ts []token, acc bool) []token {
 		}
 		if i > 0 {
 			prev = ts[i-1].fold
+			if acc && ts[i-1].raw == "có" { // "có mất phí không": has, not the aunt (cô)
+				prev = ""
+			}
 		}
 		var to string
 		switch {

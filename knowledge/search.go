@@ -32,14 +32,17 @@ type Hit struct {
 	Score   float64 // fused score
 	Lexical float64 // raw BM25
 	Dense   float64 // cosine similarity
+	// NameCover is the share of the procedure name's distinct syllables that the question contains.
+	NameCover float64
 }
 
 // Result is a ranked answer to a question.
 type Result struct {
 	Query      Query
 	Hits       []Hit
-	Confidence float64 // estimated probability that Hits[0] is a right answer; 0 with no hits
-	Signals    Signals // what the confidence was computed from
+	Confidence float64         // estimated probability that Hits[0] is a right answer; 0 with no hits
+	Signals    Signals         // what the confidence was computed from
+	Matched    map[string]bool // query syllables that some candidate contains
 }
 
 // Signals are the features of the confidence estimate.
@@ -88,6 +91,12 @@ func (s *Searcher) Search(ctx context.Context, q string, k int) (Result, error) 
 		return Result{}, fmt.Errorf("search: %w", err)
 	}
 	res.Hits, res.Signals = fuse(query, cands, w, k)
+	res.Matched = map[string]bool{}
+	for _, c := range cands {
+		for _, m := range c.Matched {
+			res.Matched[m] = true
+		}
+	}
 	if len(res.Hits) > 0 {
 		res.Confidence = res.Signals.confidence()
 	}
@@ -114,11 +123,13 @@ func fuse(q Query, cands []Candidate, w Weights, k int) ([]Hit, Signals) {
 			score += w.Lexical * c.Lexical / maxLex
 		}
 		name := indexName(c.Name)
-		score += w.NameCover*nameCover(name, inQuery) + levelBonus(c.Levels, q.Level, w)
+		cover := nameCover(name, inQuery)
+		score += w.NameCover*cover + levelBonus(c.Levels, q.Level, w)
 		if obsoleteLevel(name) {
 			score -= w.Obsolete
 		}
-		hits = append(hits, Hit{Code: c.Code, Name: c.Name, Levels: c.Levels, Score: score, Lexical: c.Lexical, Dense: c.Dense})
+		hits = append(hits, Hit{Code: c.Code, Name: c.Name, Levels: c.Levels, Score: score, Lexical: c.Lexical, Dense: c.Dense,
+			NameCover: cover})
 		matched[c.Code] = c.Matched
 	}
 	sort.Slice(hits, func(i, j int) bool {
@@ -216,8 +227,11 @@ func isNumber(t string) bool {
 
 // Calibration of the confidence: a logistic function of the share of the question's syllables that the best
 // procedure contains, its dense similarity and its margin over the second. Fitted on labelled questions.
+// The assistant decides with its own fitted policy (assistant/policy.go); this estimate serves `trolyao search`
+// and the search API. It no longer subtracts anything per unknown word: that punished every bit of personal
+// context a citizen adds ("2 đứa khác tỉnh", "ở quận Gò Vấp").
 var calibration = struct{ Bias, Coverage, Dense, Margin, Unknown float64 }{Bias: -4.0, Coverage: 6.0, Dense: 2.0,
-	Margin: 2.0, Unknown: 2.5}
+	Margin: 2.0, Unknown: 0}
 
 // Coverage is the share of the query's syllables (unigrams) found in the matched terms.
 func coverage(q Query, matched []string) float64 {

@@ -56,11 +56,31 @@ func TestSyllablesAndBigrams(t *testing.T) {
 	assert.False(t, IsProcedureCode("70.000"))
 }
 
+// analyzed is what the lexicon reads q as: its rewrite, folded. Analyze adds those words to the ones typed
+// (TestAnalyzeKeepsTypedWords).
 func analyzed(t *testing.T, q string) string {
 	t.Helper()
-	a, err := Analyze(q)
+	return strings.Join(folds(activeLexicon.Load().rewrite(tokens(Normalize(q)))), " ")
+}
+
+func TestAnalyzeKeepsTypedWords(t *testing.T) {
+	// The lexicon adds the catalog's words; context it rewrites ("lấy vợ" → đăng ký kết hôn) stays beside the
+	// topic instead of replacing it.
+	q, err := Analyze("tách hộ riêng sau khi lấy vợ")
 	require.NoError(t, err)
-	return strings.Join(a.Tokens, " ")
+	assert.Subset(t, q.Tokens, []string{"tach", "ho", "rieng", "lay", "vo", "ket", "hon"})
+	terms := map[string]float64{}
+	for _, x := range q.Terms {
+		terms[x.Term] = x.Weight
+	}
+	assert.Contains(t, terms, "tach_ho", "the typed bigram is a term")
+	assert.Contains(t, terms, "ket_hon", "the lexicon's bigram is a term")
+	assert.Contains(t, terms, "~tách", "a syllable typed with diacritics also matches in its accented form")
+	q, err = Analyze("tach ho rieng")
+	require.NoError(t, err)
+	for _, x := range q.Terms {
+		assert.NotContains(t, x.Term, "~", "without diacritics only folded forms are looked up")
+	}
 }
 
 func TestLexicon(t *testing.T) {

@@ -20,6 +20,7 @@ import (
 	"github.com/trolyao/trolyao/assistant"
 	"github.com/trolyao/trolyao/ingest"
 	"github.com/trolyao/trolyao/knowledge"
+	"github.com/trolyao/trolyao/knowledge/bank"
 	kembedded "github.com/trolyao/trolyao/knowledge/embedded"
 	"github.com/trolyao/trolyao/knowledge/memconv"
 	"github.com/trolyao/trolyao/knowledge/storetest"
@@ -65,7 +66,7 @@ func newEnv(t testing.TB, store knowledge.Store, repo staff.Repo, convs knowledg
 		convs = memconv.New()
 	}
 	clk := &clock{t: time.Date(2026, 8, 3, 9, 0, 0, 0, time.UTC)}
-	opt := staff.Options{Repo: repo, Store: store, Embedder: knowledge.HashEmbedder{}, Conversations: convs,
+	opt := staff.Options{Repo: repo, Store: store, Embedder: knowledge.HashEmbedder{}, Phrasebook: phrasebook, Conversations: convs,
 		Now: clk.Now, TempDir: t.TempDir(), Logger: slog.New(slog.NewTextHandler(testLog{t}, nil))}
 	for _, o := range opts {
 		o(&opt)
@@ -213,7 +214,7 @@ func fillSmall(t testing.TB, st knowledge.Store) {
 		{Code: "1.000003", Name: "Đăng ký tạm trú", Levels: []knowledge.Level{knowledge.LevelCommune}, Field: "Cư trú"},
 	}
 	emb := knowledge.HashEmbedder{}
-	_, err := ingest.Sync(t.Context(), st, emb, emb.Meta(), procs, ingest.SyncOptions{})
+	_, err := ingest.Sync(t.Context(), st, emb, emb.Meta(), procs, ingest.SyncOptions{Phrasebook: phrasebook})
 	require.NoError(t, err)
 }
 
@@ -244,7 +245,7 @@ func syncReal(t testing.TB, st knowledge.Store) {
 	emb := knowledge.HashEmbedder{}
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 	defer cancel()
-	_, err := ingest.Sync(ctx, st, emb, emb.Meta(), realProcedures(t), ingest.SyncOptions{})
+	_, err := ingest.Sync(ctx, st, emb, emb.Meta(), realProcedures(t), ingest.SyncOptions{Phrasebook: phrasebook})
 	require.NoError(t, err)
 }
 
@@ -258,11 +259,30 @@ func realStore(t testing.TB) *kembedded.Store {
 	return st
 }
 
-// newAssistant answers from st.
+// newAssistant answers from st, with the question bank's phrase indexes as in service.
 func newAssistant(st knowledge.Store, convs knowledge.Conversations) *assistant.Assistant {
 	emb := knowledge.HashEmbedder{}
+	phrases, negatives := assistant.BankIndexes(questionBank)
 	return &assistant.Assistant{Searcher: &knowledge.Searcher{Store: st, Embedder: emb, Weights: knowledge.DefaultWeights},
-		Store: st, Conversations: convs}
+		Store: st, Conversations: convs, Phrases: phrases, Negatives: negatives}
+}
+
+// questionBank and phrasebook are the question bank as service indexes it: the staff service and every store
+// of these tests use it, so that content hashes agree as they do in service.
+var (
+	questionBank = func() *bank.Bank {
+		b, err := bank.Load()
+		if err != nil {
+			panic(err)
+		}
+		return b
+	}()
+	phrasebook = questionBank.Phrasebook()
+)
+
+// hashOf is the content hash a store built with phrasebook keeps for p.
+func hashOf(p *knowledge.Procedure) string {
+	return knowledge.ContentHash(p, phrasebook.Phrasings(p.Code))
 }
 
 func mustRead(t testing.TB, path string) []byte {

@@ -423,7 +423,7 @@ func (s *Service) compare(ctx context.Context, ps []knowledge.Procedure, problem
 		switch {
 		case !ok:
 			rec.Status = StatusNew
-		case old == knowledge.ContentHash(p):
+		case old == knowledge.ContentHash(p, s.phrasings(p.Code)):
 			rec.Status = StatusUnchanged
 		default:
 			rec.Status = StatusChanged
@@ -532,7 +532,7 @@ func (s *Service) publishImport(w http.ResponseWriter, r *http.Request, p *princ
 		if rec.Procedure == nil || (rec.Status != StatusNew && rec.Status != StatusChanged) {
 			continue
 		}
-		if h, ok := hashes[rec.Code]; ok && h == knowledge.ContentHash(rec.Procedure) {
+		if h, ok := hashes[rec.Code]; ok && h == knowledge.ContentHash(rec.Procedure, s.phrasings(rec.Code)) {
 			continue // published meanwhile with the same content
 		}
 		ups = append(ups, *rec.Procedure)

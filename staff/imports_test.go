@@ -136,7 +136,7 @@ func runImportRealCrawl(t *testing.T, e *env, full bool) {
 	// The published catalog is what ingest reads from the crawl, record for record.
 	want := realProcedures(t)
 	for _, p := range want {
-		assert.Equal(t, knowledge.ContentHash(&p), hashes[p.Code], p.Code)
+		assert.Equal(t, hashOf(&p), hashes[p.Code], p.Code)
 	}
 
 	res, second := upload(t, editor, "dvcqg-2026.zip", mustRead(t, zipCrawl(t, dir, nil)))

@@ -538,7 +538,7 @@ func (s *Service) publishRecords(ctx context.Context, upserts []knowledge.Proced
 		batch := upserts[i:min(i+embedBatch, len(upserts))]
 		texts := make([]string, len(batch))
 		for j := range batch {
-			texts[j] = knowledge.EmbedText(&batch[j])
+			texts[j] = knowledge.EmbedText(&batch[j], s.phrasings(batch[j].Code))
 		}
 		vecs, err := s.opt.Embedder.EmbedDocuments(ctx, texts)
 		if err != nil {
@@ -548,7 +548,7 @@ func (s *Service) publishRecords(ctx context.Context, upserts []knowledge.Proced
 			return nil, fmt.Errorf("staff: publish: embedder returned %d vectors for %d texts", len(vecs), len(batch))
 		}
 		for j := range batch {
-			docs = append(docs, knowledge.NewDoc(batch[j], vecs[j]))
+			docs = append(docs, knowledge.NewDoc(batch[j], s.phrasings(batch[j].Code), vecs[j]))
 		}
 	}
 	change := knowledge.Change{Upsert: docs}
@@ -577,7 +577,7 @@ func (s *Service) publishRecords(ctx context.Context, upserts []knowledge.Proced
 	}
 	for i := range deletes {
 		p := deletes[i]
-		vs = append(vs, Version{Code: p.Code, Action: action, By: by, At: now, Note: note, Hash: knowledge.ContentHash(&p), Procedure: &p})
+		vs = append(vs, Version{Code: p.Code, Action: action, By: by, At: now, Note: note, Hash: knowledge.ContentHash(&p, s.phrasings(p.Code)), Procedure: &p})
 	}
 	// The store has changed: record the history even if the request is cancelled now.
 	stored, err := s.opt.Repo.AddVersions(context.WithoutCancel(ctx), vs, dropDrafts)

@@ -62,9 +62,9 @@ func roleCalls() []call {
 		{"POST", "/procedures/{code}/unpublish", 200, func(e *env, n int) (string, any, []string) {
 			code := fmt.Sprintf("6.%06d", n)
 			p := draft(code, "Sẽ gỡ")
-			vec, err := knowledge.HashEmbedder{}.EmbedQuery(e.t.Context(), knowledge.EmbedText(&p))
+			vec, err := knowledge.HashEmbedder{}.EmbedQuery(e.t.Context(), knowledge.EmbedText(&p, nil))
 			require.NoError(e.t, err)
-			require.NoError(e.t, e.store.Apply(e.t.Context(), knowledge.Change{Upsert: []knowledge.Doc{knowledge.NewDoc(p, vec)}}))
+			require.NoError(e.t, e.store.Apply(e.t.Context(), knowledge.Change{Upsert: []knowledge.Doc{knowledge.NewDoc(p, nil, vec)}}))
 			return "/procedures/" + code + "/unpublish", nil, nil
 		}},
 		{"GET", "/procedures/{code}/versions", 200, fixed("/procedures/1.000001/versions", nil)},

@@ -40,6 +40,9 @@ type Options struct {
 	Repo     Repo
 	Store    knowledge.Store    // the published catalog; publishing applies to it
 	Embedder knowledge.Embedder // the embedder the store's index was built with
+	// Phrasebook gives the question bank's phrasings, indexed with each published record as ingest does
+	// (nil: none; it must be the one ingest uses, or publishing re-indexes records differently).
+	Phrasebook knowledge.Phrasebook
 	// Conversations, when it implements knowledge.FlagLister, feeds the feedback queue; nil leaves it empty.
 	Conversations knowledge.Conversations
 	Logger        *slog.Logger
@@ -47,7 +50,8 @@ type Options struct {
 	SessionIdle   time.Duration    // a session ends after this long without a request
 	SessionMax    time.Duration    // and at most this long after login
 	SecureCookie  bool             // mark the cookie Secure (behind HTTPS)
-	// LowConfidence is the retrieval confidence under which an answer joins the feedback queue.
+	// LowConfidence is the confidence (the decision policy's probability that the answer is right) under which an
+	// answer joins the feedback queue.
 	LowConfidence  float64
 	MaxImportBytes int64  // largest upload of POST /imports
 	TempDir        string // where archives are unpacked; "" is os.TempDir()
@@ -68,6 +72,11 @@ type Service struct {
 	mux      *http.ServeMux
 	synMu    sync.Mutex
 	synReady chan struct{}
+}
+
+// phrasings are the question bank's phrasings of a code.
+func (s *Service) phrasings(code string) []string {
+	return knowledge.PhrasingsOf(s.opt.Phrasebook, code)
 }
 
 // New returns a Service over opt.

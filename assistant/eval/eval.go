@@ -123,10 +123,13 @@ type LatencySummary struct {
 	P95 float64 `json:"p95"`
 }
 
+// TagStat is the score of the turns of cases with one tag: retrieval turns (N) and abstain turns (AbstainN).
 type TagStat struct {
-	N    int     `json:"n"`
-	Hit1 float64 `json:"hit1"`
-	Hit5 float64 `json:"hit5"`
+	N        int     `json:"n"`
+	Hit1     float64 `json:"hit1"`
+	Hit5     float64 `json:"hit5"`
+	AbstainN int     `json:"abstain_n,omitempty"`
+	Abstain  float64 `json:"abstain,omitempty"`
 }
 
 // Outcome is the scored result of one turn, for per-case reports.
@@ -143,6 +146,13 @@ type Outcome struct {
 	Latency time.Duration
 }
 
+// Passed reports whether the turn met everything it was scored on: its procedure or abstention (when it
+// expects one) and its facts.
+func (o Outcome) Passed() bool {
+	scored := o.Expect != nil || o.Abstain
+	return (!scored || o.Correct) && len(o.Missing) == 0
+}
+
 // Run runs every case; each case is its own conversation.
 func Run(ctx context.Context, a Answerer, cases []Case) (Summary, []Outcome, error) {
 	var (
@@ -156,7 +166,7 @@ func Run(ctx context.Context, a Answerer, cases []Case) (Summary, []Outcome, err
 		abstOK   int
 		factsHit int
 	)
-	tagN := map[string][3]int{} // n, hit1, hit5
+	tagN := map[string][5]int{} // n, hit1, hit5, abstain n, abstain right
 	for i, c := range cases {
 		turns := c.Turns
 		if len(turns) == 0 {
@@ -183,6 +193,14 @@ func Run(ctx context.Context, a Answerer, cases []Case) (Summary, []Outcome, err
 					o.Correct = len(rep.Codes) == 0
 					if o.Correct {
 						abstOK++
+					}
+					for _, tag := range c.Tags {
+						v := tagN[tag]
+						v[3]++
+						if o.Correct {
+							v[4]++
+						}
+						tagN[tag] = v
 					}
 				} else {
 					s.Retrieval.N++
@@ -237,7 +255,14 @@ func Run(ctx context.Context, a Answerer, cases []Case) (Summary, []Outcome, err
 	}
 	s.Latency.P50, s.Latency.P95 = round(percentile(lat, 0.50)), round(percentile(lat, 0.95))
 	for tag, v := range tagN {
-		s.ByTag[tag] = TagStat{N: v[0], Hit1: round(float64(v[1]) / float64(v[0])), Hit5: round(float64(v[2]) / float64(v[0]))}
+		st := TagStat{N: v[0], AbstainN: v[3]}
+		if v[0] > 0 {
+			st.Hit1, st.Hit5 = round(float64(v[1])/float64(v[0])), round(float64(v[2])/float64(v[0]))
+		}
+		if v[3] > 0 {
+			st.Abstain = round(float64(v[4]) / float64(v[3]))
+		}
+		s.ByTag[tag] = st
 	}
 	return s, outs, nil
 }

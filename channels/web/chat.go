@@ -197,7 +197,7 @@ func (c *chat) answer(ctx context.Context, id, conv, text string, accepted time.
 	switch {
 	case ans.Abstained:
 		c.m.answers.WithLabelValues("abstained").Inc()
-	case len(ans.Options) > 0:
+	case len(ans.Citations) == 0 && len(ans.Options) > 0: // an answer may also offer alternatives
 		c.m.answers.WithLabelValues("clarify").Inc()
 	default:
 		c.m.answers.WithLabelValues("answered").Inc()

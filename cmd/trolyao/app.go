@@ -16,6 +16,7 @@ import (
 	"github.com/trolyao/trolyao/assistant/langchain"
 	"github.com/trolyao/trolyao/ingest"
 	"github.com/trolyao/trolyao/knowledge"
+	"github.com/trolyao/trolyao/knowledge/bank"
 	"github.com/trolyao/trolyao/knowledge/embedded"
 	"github.com/trolyao/trolyao/knowledge/postgres"
 )
@@ -27,6 +28,42 @@ type app struct {
 	stdout io.Writer
 	stderr io.Writer
 	logger *slog.Logger
+	// exclude are the question-bank splits whose questions and negatives are left out of the index and of the
+	// assistant's phrase indexes: none in service; `eval -split` leaves out the split it measures.
+	exclude []bank.Split
+	qbank   *bank.Bank
+	schema  string // PostgreSQL schema of the store ("" keeps the server's search_path)
+}
+
+// questionBank loads the question bank embedded in the binary (once).
+func (a *app) questionBank() (*bank.Bank, error) {
+	if a.qbank == nil {
+		b, err := bank.Load()
+		if err != nil {
+			return nil, fmt.Errorf("question bank: %w", err)
+		}
+		a.qbank = b
+	}
+	return a.qbank, nil
+}
+
+// phrases returns the phrasebook indexed with the catalog.
+func (a *app) phrases() (*bank.Phrasebook, error) {
+	b, err := a.questionBank()
+	if err != nil {
+		return nil, err
+	}
+	return b.Phrasebook(a.exclude...), nil
+}
+
+// phraseIndexes are the assistant's in-memory indexes of the bank's phrasings and negatives.
+func (a *app) phraseIndexes() (phrases, negatives *assistant.PhraseIndex, err error) {
+	b, err := a.questionBank()
+	if err != nil {
+		return nil, nil, err
+	}
+	phrases, negatives = assistant.BankIndexes(b, a.exclude...)
+	return phrases, negatives, nil
 }
 
 // catalogPath is the default catalog source: the national-portal crawl in the data folder.
@@ -39,7 +76,7 @@ func (a *app) openStore(ctx context.Context) (knowledge.Store, error) {
 		if a.cfg.PGMaxConns < 2 {
 			return nil, usageError{"-pg-max-conns must be at least 2"}
 		}
-		st, err := postgres.Open(ctx, postgres.Config{URL: a.cfg.DatabaseURL, EfSearch: a.cfg.EfSearch, Logger: a.logger,
+		st, err := postgres.Open(ctx, postgres.Config{URL: a.cfg.DatabaseURL, Schema: a.schema, EfSearch: a.cfg.EfSearch, Logger: a.logger,
 			MaxConns: a.cfg.PGMaxConns, SQLLexical: a.cfg.PGSQLLexical})
 		if err != nil {
 			return nil, err
@@ -97,9 +134,13 @@ func (a *app) assistant(st knowledge.Store, convs knowledge.Conversations) (*ass
 	if err != nil {
 		return nil, err
 	}
+	phrases, negatives, err := a.phraseIndexes()
+	if err != nil {
+		return nil, err
+	}
 	as := &assistant.Assistant{Searcher: s, Store: st, Units: u, Conversations: convs, Logger: a.logger,
-		AbstainBelow: a.cfg.AbstainBelow,
-		LLM:          assistant.LLMConfig{FirstToken: a.cfg.LLM.FirstToken, Total: a.cfg.LLM.Total}}
+		Phrases: phrases, Negatives: negatives,
+		LLM: assistant.LLMConfig{FirstToken: a.cfg.LLM.FirstToken, Total: a.cfg.LLM.Total}}
 	if a.cfg.LLM.Provider != "" {
 		m, err := langchain.NewChat(langchain.ChatConfig{Provider: a.cfg.LLM.Provider, BaseURL: a.cfg.LLM.URL,
 			Model: a.cfg.LLM.Model, Token: a.cfg.LLM.Key, FirstTokenTimeout: a.cfg.LLM.FirstToken,
@@ -133,7 +174,11 @@ func (a *app) sync(ctx context.Context, st knowledge.Store, procs []knowledge.Pr
 	if err != nil {
 		return ingest.SyncReport{}, err
 	}
-	return ingest.Sync(ctx, st, emb, meta, procs, ingest.SyncOptions{Progress: a.progress()})
+	pb, err := a.phrases()
+	if err != nil {
+		return ingest.SyncReport{}, err
+	}
+	return ingest.Sync(ctx, st, emb, meta, procs, ingest.SyncOptions{Progress: a.progress(), Phrasebook: pb})
 }
 
 func (a *app) progress() func(stage string, done, total int) {
@@ -177,7 +222,7 @@ func (a *app) ensureCatalog(ctx context.Context, st knowledge.Store) error {
 	}
 	if len(h) > 0 {
 		a.logger.Info("catalog loaded", "procedures", len(h))
-		return nil
+		return a.reindexPhrasings(ctx, st)
 	}
 	a.logger.Info("empty store: ingesting the catalog", "source", a.catalogPath())
 	procs, err := a.readCatalog(a.catalogPath())
@@ -189,6 +234,30 @@ func (a *app) ensureCatalog(ctx context.Context, st knowledge.Store) error {
 		return err
 	}
 	a.logger.Info("catalog ingested", "report", rep.String())
+	return nil
+}
+
+// reindexPhrasings re-indexes the records whose question-bank phrasings changed since the store was built
+// (a new binary with a new bank), keeping the records as they are.
+func (a *app) reindexPhrasings(ctx context.Context, st knowledge.Store) error {
+	emb, meta, err := a.embedder()
+	if err != nil {
+		return err
+	}
+	if cur, err := st.Meta(ctx); err != nil || cur != meta {
+		return err // another embedder: searcher() says what to do
+	}
+	pb, err := a.phrases()
+	if err != nil {
+		return err
+	}
+	rep, err := ingest.Reindex(ctx, st, emb, meta, ingest.SyncOptions{Phrasebook: pb, Progress: a.progress()})
+	if err != nil {
+		return err
+	}
+	if rep.Changed > 0 {
+		a.logger.Info("question bank phrasings re-indexed", "procedures", rep.Changed, "took", rep.Duration.Round(time.Millisecond))
+	}
 	return nil
 }
 

@@ -10,6 +10,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"time"
 
@@ -17,6 +18,7 @@ import (
 	"github.com/trolyao/trolyao/assistant/eval"
 	"github.com/trolyao/trolyao/ingest"
 	"github.com/trolyao/trolyao/knowledge"
+	"github.com/trolyao/trolyao/knowledge/bank"
 	"github.com/trolyao/trolyao/knowledge/memconv"
 	"github.com/trolyao/trolyao/knowledge/postgres"
 )
@@ -127,29 +129,25 @@ func (a *app) units(_ context.Context, args []string) error {
 }
 
 func (a *app) eval(ctx context.Context, args []string) (err error) {
-	if len(args) != 1 {
-		return usageError{"eval: give one file, e.g. trolyao eval ../shared/eval/dev.jsonl"}
-	}
-	f, err := os.Open(args[0])
-	if err != nil {
-		return err
-	}
-	defer f.Close()
-	cases, err := eval.Read(f)
+	cases, err := a.evalCases(args)
 	if err != nil {
 		return err
 	}
 	if a.cfg.Tag != "" {
 		var keep []eval.Case
 		for _, c := range cases {
-			for _, t := range c.Tags {
-				if t == a.cfg.Tag {
-					keep = append(keep, c)
-					break
-				}
+			if slices.Contains(c.Tags, a.cfg.Tag) {
+				keep = append(keep, c)
 			}
 		}
 		cases = keep
+	}
+	if a.cfg.Split != "" {
+		cleanup, err := a.splitCatalog(ctx)
+		if err != nil {
+			return err
+		}
+		defer cleanup()
 	}
 	st, err := a.openCatalog(ctx)
 	if err != nil {
@@ -167,7 +165,7 @@ func (a *app) eval(ctx context.Context, args []string) (err error) {
 	if a.cfg.Verbose {
 		for _, o := range outs {
 			mark := "ok "
-			if !o.Correct || len(o.Missing) > 0 {
+			if !o.Passed() {
 				mark = "BAD"
 			}
 			fmt.Fprintf(a.stdout, "%s line %d rank=%d %q expect=%v got=%v missing=%v\n", mark, o.Line, o.Rank, o.Q, o.Expect, o.Got, o.Missing)
@@ -179,6 +177,57 @@ func (a *app) eval(ctx context.Context, args []string) (err error) {
 	}
 	fmt.Fprintln(a.stdout, string(b))
 	return nil
+}
+
+// evalCases reads the cases of an eval file, or of a split of the question bank (-split).
+func (a *app) evalCases(args []string) ([]eval.Case, error) {
+	if a.cfg.Split != "" {
+		if len(args) != 0 {
+			return nil, usageError{"eval: give a file or -split, not both"}
+		}
+		split, err := bank.ParseSplit(a.cfg.Split)
+		if err != nil {
+			return nil, usageError{err.Error()}
+		}
+		b, err := a.questionBank()
+		if err != nil {
+			return nil, err
+		}
+		return eval.FromBank(b, split), nil
+	}
+	if len(args) != 1 {
+		return nil, usageError{"eval: give one file, e.g. trolyao eval ../shared/eval/dev.jsonl, or -split test"}
+	}
+	f, err := os.Open(args[0])
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	return eval.Read(f)
+}
+
+// splitCatalog points the app at a catalog indexed without the questions of the split under evaluation, nor
+// those of the test split (which no choice may see): a temporary embedded store, or the PostgreSQL schema
+// trolyao_eval_<split> of the configured database. The returned func removes the temporary store.
+func (a *app) splitCatalog(ctx context.Context) (func(), error) {
+	split, err := bank.ParseSplit(a.cfg.Split)
+	if err != nil {
+		return nil, usageError{err.Error()}
+	}
+	a.exclude = []bank.Split{split}
+	if split != bank.Test {
+		a.exclude = append(a.exclude, bank.Test)
+	}
+	if a.cfg.DatabaseURL != "" {
+		a.schema = "trolyao_eval_" + string(split)
+		return func() {}, nil
+	}
+	dir, err := os.MkdirTemp("", "trolyao-eval-")
+	if err != nil {
+		return nil, err
+	}
+	a.cfg.Dir = dir
+	return func() { _ = os.RemoveAll(dir) }, nil
 }
 
 // assistantAnswerer runs eval cases through the assistant, as the chat channels do.

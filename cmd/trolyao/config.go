@@ -21,9 +21,10 @@ type Config struct {
 	PGSQLLexical bool // score BM25 in SQL instead of the in-memory index (less memory, slower)
 	LogLevel     string
 	TopK         int
-	AbstainBelow float64       // assistant: retrieval confidence under which it says it does not know
 	Tag          string        // eval: only cases with this tag
 	Verbose      bool          // eval: print each case
+	Split        string        // eval: a split of the question bank instead of a file
+	Out          string        // policy fit: where to write the policy
 	Retention    time.Duration // conversations older than this are deleted (0 keeps them)
 	Web          WebConfig
 	Zalo         ZaloConfig
@@ -126,11 +127,6 @@ func newConfig(cmd string, getenv func(string) string, stderr io.Writer) (*Confi
 	fs.BoolVar(&c.PGSQLLexical, "pg-sql-lexical", getenv("TROLYAO_PG_SQL_LEXICAL") == "1", "PostgreSQL: score BM25 in SQL instead of an in-memory index (less memory, slower at scale)")
 	fs.StringVar(&c.LogLevel, "log-level", env("TROLYAO_LOG_LEVEL", "info"), "debug, info, warn or error")
 	fs.IntVar(&c.TopK, "k", 5, "search: number of results")
-	abst, err := strconv.ParseFloat(getenv("TROLYAO_ABSTAIN_BELOW"), 64)
-	if err != nil {
-		abst = 0
-	}
-	fs.Float64Var(&c.AbstainBelow, "abstain-below", abst, "assistant: confidence under which it abstains (0: default)")
 	fs.StringVar(&c.Web.AllowedOrigins, "allowed-origins", env("TROLYAO_ALLOWED_ORIGINS", ""), "serve: origins whose pages may use the chat API, comma-separated (empty: same origin only; * any)")
 	fs.StringVar(&c.Web.TrustedProxies, "trusted-proxies", env("TROLYAO_TRUSTED_PROXIES", ""), "serve: reverse proxies whose X-Forwarded-For is believed (addresses or CIDR prefixes)")
 	fs.IntVar(&c.Web.MaxConnsPerIP, "ws-max-conns-per-ip", envInt("TROLYAO_WS_MAX_CONNS_PER_IP", 0), "serve: open websockets per client IP (0: 20; negative: no cap)")
@@ -153,6 +149,8 @@ func newConfig(cmd string, getenv func(string) string, stderr io.Writer) (*Confi
 	fs.IntVar(&c.Staff.MaxImportMB, "staff-max-import-mb", envInt("TROLYAO_STAFF_MAX_IMPORT_MB", 0), "serve: largest catalog upload in MiB (0: 200)")
 	fs.StringVar(&c.Tag, "tag", "", "eval: only cases with this tag")
 	fs.BoolVar(&c.Verbose, "v", false, "eval: print every case")
+	fs.StringVar(&c.Out, "out", "", "policy fit: output file (default assistant/policy.json)")
+	fs.StringVar(&c.Split, "split", "", "eval: run a split of the question bank (train, validation or test) over a catalog indexed without it")
 	return c, fs
 }
 

@@ -45,6 +45,9 @@ Usage:
   trolyao search QUESTION       rank procedures for a question
   trolyao units NAME            old ward/commune → new unit(s), or new unit → predecessors
   trolyao eval FILE.jsonl       run labelled questions through the assistant; the summary is the last line
+  trolyao eval -split test      run a split of the question bank (train, validation, test) over a catalog
+                                indexed without it
+  trolyao policy fit            refit the assistant's decision policy on the question bank (assistant/policy.json)
   trolyao chat                  talk to the assistant in the terminal
   trolyao conversation export ID | delete ID | purge
                                 a stored conversation as JSON, delete it, or purge those past retention
@@ -104,6 +107,8 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdin i
 		return app.conversation(ctx, fs.Args())
 	case "staff":
 		return app.staffCmd(ctx, fs.Args())
+	case "policy":
+		return app.policyCmd(ctx, fs.Args())
 	case "help", "-h", "--help":
 		fmt.Fprint(stdout, usage)
 		return nil

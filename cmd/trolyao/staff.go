@@ -56,8 +56,12 @@ func (a *app) staffService(st knowledge.Store, repo staff.Repo, convs knowledge.
 	if err != nil {
 		return nil, usageError{fmt.Sprintf("-trusted-proxies: %v", err)}
 	}
+	pb, err := a.phrases()
+	if err != nil {
+		return nil, err
+	}
 	c := a.cfg.Staff
-	return staff.New(staff.Options{Repo: repo, Store: st, Embedder: emb, Conversations: convs, Logger: a.logger,
+	return staff.New(staff.Options{Repo: repo, Store: st, Embedder: emb, Phrasebook: pb, Conversations: convs, Logger: a.logger,
 		SecureCookie: c.SecureCookie, SessionIdle: c.SessionIdle, SessionMax: c.SessionMax,
 		LowConfidence: c.LowConfidence, MaxImportBytes: int64(c.MaxImportMB) << 20, TrustedProxies: proxies})
 }

@@ -13,6 +13,7 @@ import (
 	"github.com/trolyao/trolyao/assistant"
 	"github.com/trolyao/trolyao/ingest"
 	"github.com/trolyao/trolyao/knowledge"
+	"github.com/trolyao/trolyao/knowledge/bank"
 	"github.com/trolyao/trolyao/knowledge/embedded"
 	"github.com/trolyao/trolyao/knowledge/memconv"
 	"github.com/trolyao/trolyao/knowledge/storetest"
@@ -24,6 +25,7 @@ type Catalog struct {
 	Units      *knowledge.Units
 	Procedures []knowledge.Procedure
 	Searcher   *knowledge.Searcher // hash embedder, default weights
+	Bank       *bank.Bank          // the question bank, whose phrasings the store indexes
 	dir        string
 }
 
@@ -61,7 +63,12 @@ func build(data string) (*Catalog, error) {
 	}
 	c := &Catalog{Store: st, Procedures: procs, dir: dir}
 	emb := knowledge.HashEmbedder{}
-	if _, err := ingest.Sync(context.Background(), st, emb, emb.Meta(), procs, ingest.SyncOptions{}); err != nil {
+	b, err := bank.Load()
+	if err != nil {
+		return c, err
+	}
+	c.Bank = b
+	if _, err := ingest.Sync(context.Background(), st, emb, emb.Meta(), procs, ingest.SyncOptions{Phrasebook: b.Phrasebook()}); err != nil {
 		return c, err
 	}
 	c.Searcher = &knowledge.Searcher{Store: st, Embedder: emb, Weights: knowledge.DefaultWeights}
@@ -74,7 +81,9 @@ func (c *Catalog) Assistant(convs knowledge.Conversations) *assistant.Assistant 
 	if convs == nil {
 		convs = memconv.New()
 	}
-	return &assistant.Assistant{Searcher: c.Searcher, Store: c.Store, Units: c.Units, Conversations: convs}
+	phrases, negatives := assistant.BankIndexes(c.Bank)
+	return &assistant.Assistant{Searcher: c.Searcher, Store: c.Store, Units: c.Units, Conversations: convs,
+		Phrases: phrases, Negatives: negatives}
 }
 
 // Close closes and removes the catalog if it was built.

@@ -80,7 +80,7 @@ func recallAt10(b *testing.B, s *Store, emb knowledge.HashEmbedder, procs []know
 	ctx := b.Context()
 	texts := make([]string, len(procs))
 	for i := range procs {
-		texts[i] = knowledge.EmbedText(&procs[i])
+		texts[i] = knowledge.EmbedText(&procs[i], nil)
 	}
 	vecs, err := emb.EmbedDocuments(ctx, texts)
 	require.NoError(b, err)

@@ -177,7 +177,7 @@ func SyntheticDocs(n, dim int, seed uint64) []knowledge.Doc {
 			Result: words(2 + rng.IntN(8)),
 			Source: "synthetic",
 		}
-		docs[i] = knowledge.NewDoc(p, RandomVector(rng, dim))
+		docs[i] = knowledge.NewDoc(p, nil, RandomVector(rng, dim))
 	}
 	return docs
 }

@@ -137,7 +137,7 @@ func catalog(dim int) []knowledge.Doc {
 		if i == dup {
 			v = slices.Clone(docs[dupOf].Vector)
 		}
-		docs[i] = knowledge.NewDoc(p, v)
+		docs[i] = knowledge.NewDoc(p, nil, v)
 	}
 	return docs
 }
@@ -249,7 +249,7 @@ func renamed(d knowledge.Doc, name string, dim int) knowledge.Doc {
 	p := d.Procedure
 	p.Name = name
 	rng := rand.New(rand.NewPCG(uint64(len(name)), 3))
-	return knowledge.NewDoc(p, RandomVector(rng, dim))
+	return knowledge.NewDoc(p, nil, RandomVector(rng, dim))
 }
 
 func withVectors(docs []knowledge.Doc, dim int, seed uint64) []knowledge.Doc {
@@ -528,7 +528,7 @@ func testEmpty(t *testing.T, s knowledge.Store) {
 func testRoundTrip(t *testing.T, s knowledge.Store) {
 	ctx := t.Context()
 	meta := knowledge.Meta{Embedder: "hash-v1", Dim: 8}
-	full := knowledge.NewDoc(fullProcedure(), RandomVector(rand.New(rand.NewPCG(3, 4)), 8))
+	full := knowledge.NewDoc(fullProcedure(), nil, RandomVector(rand.New(rand.NewPCG(3, 4)), 8))
 	docs := append(catalog(8), full)
 	apply(t, s, knowledge.Change{Upsert: docs, Meta: &meta})
 	got, err := s.Get(ctx, full.Procedure.Code)

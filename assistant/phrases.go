@@ -1,0 +1,160 @@
+package assistant
+
+import (
+	"math"
+	"slices"
+
+	"github.com/trolyao/trolyao/knowledge"
+	"github.com/trolyao/trolyao/knowledge/bank"
+)
+
+// PhraseIndex finds, for a message, how much of each known phrasing it contains: the question bank's
+// phrasings of procedures (labelled with their codes) or its negatives (off-topic, unlawful, political, not in
+// this catalog). The similarity of a phrasing to a message is the share of the phrasing's information (idf
+// weight of its folded syllables and bigrams) that the message contains, so it does not fall when the message
+// adds context of its own. Build it once; it is read-only and safe for concurrent use.
+type PhraseIndex struct {
+	postings map[string][]int32 // term → phrasings containing it
+	labels   []string
+	total    []float64 // information of each phrasing
+	norm2    []float64 // squared norm of each phrasing's idf vector
+	idf      map[string]float64
+}
+
+// minIDF drops terms too common to say anything ("cần", "làm", "gì" in every phrasing).
+const minIDF = 1.0
+
+// NewPhraseIndex indexes texts with their labels (len(labels) == len(texts)).
+func NewPhraseIndex(texts, labels []string) *PhraseIndex {
+	ix := &PhraseIndex{postings: map[string][]int32{}, labels: labels, total: make([]float64, len(texts)),
+		norm2: make([]float64, len(texts)),
+		idf:   map[string]float64{}}
+	terms := make([][]string, len(texts))
+	df := map[string]int{}
+	for i, t := range texts {
+		terms[i] = phraseTerms(knowledge.Syllables(t))
+		for _, x := range terms[i] {
+			df[x]++
+		}
+	}
+	n := float64(len(texts))
+	for t, d := range df {
+		ix.idf[t] = math.Log(1 + n/float64(d))
+	}
+	for i, ts := range terms {
+		for _, t := range ts {
+			w := ix.idf[t]
+			if w < minIDF {
+				continue
+			}
+			ix.postings[t] = append(ix.postings[t], int32(i))
+			ix.total[i] += w
+			ix.norm2[i] += w * w
+		}
+	}
+	return ix
+}
+
+// phraseTerms are the distinct folded syllables and bigrams of toks.
+func phraseTerms(toks []string) []string {
+	seen := map[string]bool{}
+	var out []string
+	for _, t := range append(toks, knowledge.Bigrams(toks)...) {
+		if !seen[t] {
+			seen[t] = true
+			out = append(out, t)
+		}
+	}
+	return out
+}
+
+// Best returns, per label, the similarity of the closest phrasing to the message toks (folded syllables).
+func (ix *PhraseIndex) Best(toks []string) map[string]float64 {
+	if ix == nil || len(ix.labels) == 0 {
+		return nil
+	}
+	got := map[int32]float64{}
+	for _, t := range phraseTerms(toks) {
+		w := ix.idf[t]
+		if w < minIDF {
+			continue
+		}
+		for _, d := range ix.postings[t] {
+			got[d] += w
+		}
+	}
+	out := map[string]float64{}
+	for d, w := range got {
+		s := w / ix.total[d]
+		l := ix.labels[d]
+		if s > out[l] {
+			out[l] = s
+		}
+	}
+	return out
+}
+
+// Max returns the similarity of the closest phrasing of any label.
+func (ix *PhraseIndex) Max(toks []string) float64 {
+	m := 0.0
+	for _, v := range ix.Best(toks) {
+		m = math.Max(m, v)
+	}
+	return m
+}
+
+// BankIndexes are the phrase indexes of a question bank: its phrasings by procedure code, and its negatives —
+// leaving out, for the splits in exclude, the probes an evaluation of those splits asks.
+func BankIndexes(b *bank.Bank, exclude ...bank.Split) (phrases, negatives *PhraseIndex) {
+	texts, codes := b.Phrasebook(exclude...).Texts()
+	neg := b.NegativesWhere(func(n bank.Negative) bool { return !n.Probe || !slices.Contains(exclude, n.Split) })
+	return NewPhraseIndex(texts, codes), NewPhraseIndex(neg, make([]string, len(neg)))
+}
+
+// Unknown counts the distinct syllables of toks (numbers and single letters aside) that no phrasing of the
+// index contains and known does not list: words neither the catalog's candidates nor any way citizens were
+// seen to ask use, like "karaoke" in a licence question. Context citizens add (a ward, a relative, a job) is
+// in the bank's phrasings and so is not unknown.
+func (ix *PhraseIndex) Unknown(toks []string, known map[string]bool) int {
+	if ix == nil {
+		return 0
+	}
+	n := 0
+	seen := map[string]bool{}
+	for _, t := range toks {
+		if seen[t] || known[t] || len(t) < 2 || t[0] >= '0' && t[0] <= '9' {
+			continue
+		}
+		seen[t] = true
+		if _, ok := ix.idf[t]; !ok {
+			n++
+		}
+	}
+	return n
+}
+
+// MaxCosine returns the largest cosine similarity (idf-weighted, terms of minIDF and more) between the
+// message toks and a phrasing of the index: how alike the message is to a known one as a whole, which a short
+// message merely contained in a longer phrasing is not.
+func (ix *PhraseIndex) MaxCosine(toks []string) float64 {
+	if ix == nil || len(ix.labels) == 0 {
+		return 0
+	}
+	got := map[int32]float64{}
+	qn := 0.0
+	for _, t := range phraseTerms(toks) {
+		w := ix.idf[t]
+		if w < minIDF {
+			continue
+		}
+		qn += w * w
+		for _, d := range ix.postings[t] {
+			got[d] += w * w
+		}
+	}
+	best := 0.0
+	for d, dot := range got {
+		best = math.Max(best, dot/math.Sqrt(qn*ix.norm2[d]))
+	}
+	return best
+}
