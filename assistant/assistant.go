@@ -171,7 +171,7 @@ func (a *Assistant) answer(ctx context.Context, st *knowledge.DialogueState, tex
 		}
 	}
 
-	as, err := a.Assess(ctx, text, intents)
+	as, err := a.Assess(ctx, a.withoutPlaces(text), intents)
 	if err != nil {
 		return Answer{}, nil, err
 	}
@@ -261,6 +261,29 @@ func (a *Assistant) focusName(st *knowledge.DialogueState) string {
 	}
 	return p.Name
 }
+
+// withoutPlaces removes the administrative units a message names ("tôi ở phường 12 quận Gò Vấp"): they are the
+// citizen's context — where they live, where to file — never the procedure they ask about, and their words
+// would otherwise match procedures that happen to contain them.
+func (a *Assistant) withoutPlaces(text string) string {
+	if a.Units == nil {
+		return text
+	}
+	out := text
+	for _, m := range a.Units.Find(text) {
+		if m.Score >= placeScore && m.Text != "" {
+			out = strings.ReplaceAll(out, m.Text, " ")
+		}
+	}
+	if strings.TrimSpace(out) == "" {
+		return text
+	}
+	return out
+}
+
+// placeScore is the least evidence (knowledge.Match.Score) for taking words as a place: a bare name that might be
+// a word ("thu duc" alone) is left alone.
+const placeScore = 0.6
 
 // Assessment is what the assistant makes of one message before it answers: the best procedures (one per
 // family), the policy's features, probabilities and action.

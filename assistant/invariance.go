@@ -60,12 +60,12 @@ func ContextInvariance(ctx context.Context, a *Assistant, b *bank.Bank, n int) I
 	step := max(1, len(qs)/n)
 	for i := 0; i < len(qs) && r.N < n; i += step {
 		q := qs[i]
-		base, err := a.Assess(ctx, q, DetectIntents(q))
+		base, err := a.Assess(ctx, a.withoutPlaces(q), DetectIntents(q))
 		if err != nil {
 			continue
 		}
 		v := withContext(q, i)
-		got, err := a.Assess(ctx, v, DetectIntents(v))
+		got, err := a.Assess(ctx, a.withoutPlaces(v), DetectIntents(v))
 		if err != nil || len([]rune(v)) > 500 {
 			continue
 		}

@@ -10,7 +10,7 @@ import (
 // procedure (classAnswer), one of the next four (classClarify), or none (classAbstain; always for a message
 // whose accept list is empty).
 func (a *Assistant) Label(ctx context.Context, text string, accept []string) (Sample, error) {
-	as, err := a.Assess(ctx, text, DetectIntents(text))
+	as, err := a.Assess(ctx, a.withoutPlaces(text), DetectIntents(text))
 	if err != nil {
 		return Sample{}, err
 	}

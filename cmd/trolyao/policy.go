@@ -109,7 +109,13 @@ func (a *app) fitAssistant(ctx context.Context, procs []knowledge.Procedure, b *
 	}
 	texts, codes := pb.Texts()
 	neg := b.NegativesWhere(func(n bank.Negative) bool { return !heldNeg(n) })
+	units, err := a.loadUnits()
+	if err != nil {
+		done()
+		return nil, nil, err
+	}
 	as := &assistant.Assistant{Searcher: &knowledge.Searcher{Store: st, Embedder: emb, Weights: knowledge.DefaultWeights},
+		Units: units,
 		Store: st, Conversations: memconv.New(), Policy: &assistant.Policy{},
 		Phrases: assistant.NewPhraseIndex(texts, codes), Negatives: assistant.NewPhraseIndex(neg, make([]string, len(neg)))}
 	return as, done, nil
