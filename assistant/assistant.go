@@ -195,7 +195,7 @@ func (a *Assistant) answer(ctx context.Context, st *knowledge.DialogueState, tex
 	}
 
 	// 5. A follow-up on the procedure in focus ("vậy lệ phí bao nhiêu?", "mất mấy ngày?").
-	if st.Focus != "" && a.followUp(st, as, intents) {
+	if st.Focus != "" && a.followUp(ctx, st, as, intents) {
 		p, err := a.Store.Get(ctx, st.Focus)
 		if err == nil {
 			prev := DetectIntents(st.Query)
@@ -242,11 +242,11 @@ func (a *Assistant) answer(ctx context.Context, st *knowledge.DialogueState, tex
 // followUp reports whether a message continues on the procedure in focus rather than asking about another:
 // it has no content words of its own, or it asks something (fee, time, where …) without naming a procedure
 // the policy would answer with, or the procedure it names is the one in focus.
-func (a *Assistant) followUp(st *knowledge.DialogueState, as Assessment, intents []Intent) bool {
+func (a *Assistant) followUp(ctx context.Context, st *knowledge.DialogueState, as Assessment, intents []Intent) bool {
 	switch {
 	case len(as.Tokens) == 0 || has(intents, IntentMore) && as.Action < ActAnswer:
 		return true
-	case len(as.Hits) > 0 && baseName(as.Hits[0].Name) == baseName(a.focusName(st)):
+	case len(as.Hits) > 0 && baseName(as.Hits[0].Name) == baseName(a.focusName(ctx, st)):
 		return true
 	case as.Action >= ActAnswerWithAlternatives:
 		return false
@@ -254,8 +254,9 @@ func (a *Assistant) followUp(st *knowledge.DialogueState, as Assessment, intents
 	return topical(intents)
 }
 
-func (a *Assistant) focusName(st *knowledge.DialogueState) string {
-	p, err := a.Store.Get(context.Background(), st.Focus)
+// focusName is the name of the procedure in focus (its code if it is gone).
+func (a *Assistant) focusName(ctx context.Context, st *knowledge.DialogueState) string {
+	p, err := a.Store.Get(ctx, st.Focus)
 	if err != nil {
 		return st.Focus
 	}
@@ -550,15 +551,6 @@ func levelRank(ls []knowledge.Level, hint knowledge.Level) int {
 		best = min(best, r)
 	}
 	return best
-}
-
-func nameOf(hits []knowledge.Hit, code string) string {
-	for _, h := range hits {
-		if h.Code == code {
-			return h.Name
-		}
-	}
-	return code
 }
 
 func shorten(s string, n int) string {
