@@ -367,36 +367,36 @@ const phraseWeight = 0.75
 func (a *Assistant) features(as Assessment, intents []Intent, sims map[string]float64) Features {
 	var f Features
 	if len(as.Tokens) == 0 {
-		f[10] = 1
+		f[fNoContent] = 1
 	}
 	if topical(intents) {
-		f[8] = 1
+		f[fTopical] = 1
 	}
 	if has(intents, IntentOutOfScope) {
-		f[9] = 1
+		f[fOffTopic] = 1
 	}
-	f[6] = a.Negatives.MaxCosine(as.Tokens)
+	f[fNegative] = a.Negatives.MaxCosine(as.Tokens)
 	if len(as.Hits) == 0 {
-		f[7] = f[6]
+		f[fNegMargin] = f[fNegative]
 		return f
 	}
 	h := as.Hits[0]
-	f[0], f[2], f[3], f[4] = h.Score, math.Log1p(h.Lexical), h.Dense, h.NameCover
+	f[fScore1], f[fLexical1], f[fDense1], f[fNameCover1] = h.Score, math.Log1p(h.Lexical), h.Dense, h.NameCover
+	f[fMargin] = 1
 	if len(as.Hits) > 1 {
-		f[5] = as.Hits[1].Score
-		f[12], f[13] = as.Hits[1].NameCover, sims[as.Hits[1].Code]
+		h2 := as.Hits[1]
+		f[fScore2], f[fNameCover2], f[fPhrasing2] = h2.Score, h2.NameCover, sims[h2.Code]
+		f[fMargin] = 0
 		if h.Score > 0 {
-			f[1] = (h.Score - as.Hits[1].Score) / h.Score
+			f[fMargin] = (h.Score - h2.Score) / h.Score
 		}
-	} else {
-		f[1] = 1
 	}
-	f[11] = sims[h.Code]
-	f[7] = f[6] - f[11]
-	if h.NameCover == 1 && f[12] < 1 {
-		f[14] = 1
+	f[fPhrasing1] = sims[h.Code]
+	f[fNegMargin] = f[fNegative] - f[fPhrasing1]
+	if h.NameCover == 1 && f[fNameCover2] < 1 {
+		f[fExactName] = 1
 	}
-	f[15] = float64(min(3, a.Phrases.Unknown(as.Tokens, as.Matched)))
+	f[fUnknown] = float64(min(3, a.Phrases.Unknown(as.Tokens, as.Matched)))
 	return f
 }
 

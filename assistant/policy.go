@@ -11,11 +11,11 @@ import (
 
 // The decision policy: one multinomial logistic model reads the features of a turn and gives the probability
 // of three outcomes — the best-ranked procedure is right (classAnswer), a right one is among the next ranks
-// (classClarify), nothing ranked is right or the message needs no procedure (classAbstain). Thresholds on
-// those probabilities choose the action: answer, answer with alternatives, ask which procedure (at most five
-// options), or say plainly that it does not know. The model is fitted on the question bank's train split and
-// its thresholds chosen on the validation split (`trolyao policy fit`); policy.json holds the result with its
-// calibration table, and tests check that the file is what the fitting gives.
+// (classClarify), nothing ranked is right or the message needs no procedure (classAbstain). The action of
+// highest expected utility under those probabilities is taken: answer, answer with alternatives, ask which
+// procedure (at most five options), or say plainly that it does not know. The model is fitted on the question
+// bank's train split and the weight of its abstain outcomes chosen on the validation split (`trolyao policy
+// fit`, deterministic); policy.json holds the result with its calibration table.
 //
 // No feature grows or shrinks with the length of a message or with context it adds (a place, a relative, a
 // job): they describe the best candidates (their scores, their lead over other procedures, how much of their
@@ -50,10 +50,31 @@ var FeatureNames = []string{
 	"unknown",    // words (at most 3) that neither the catalog's candidates nor any bank phrasing contain
 }
 
-// Features are the inputs of the policy for one turn.
-type Features [16]float64
+// Indices of the features, in the order of FeatureNames.
+const (
+	fScore1 = iota
+	fMargin
+	fLexical1
+	fDense1
+	fNameCover1
+	fScore2
+	fNegative
+	fNegMargin
+	fTopical
+	fOffTopic
+	fNoContent
+	fPhrasing1
+	fNameCover2
+	fPhrasing2
+	fExactName
+	fUnknown
+	numFeatures
+)
 
-// Policy is the fitted model with its thresholds.
+// Features are the inputs of the policy for one turn.
+type Features [numFeatures]float64
+
+// Policy is the fitted model with the weight of its abstain outcomes.
 type Policy struct {
 	Version  string      `json:"version"`  // the question bank it was fitted on
 	Features []string    `json:"features"` // FeatureNames at fitting time
@@ -72,7 +93,7 @@ type PolicyReport struct {
 	Train       int                `json:"train_turns"`
 	Validation  int                `json:"validation_turns"`
 	Reliability []ReliabilityBin   `json:"reliability"` // validation: predicted P(answer) vs observed top-1 correctness
-	Metrics     map[string]float64 `json:"metrics"`     // validation figures at the chosen thresholds
+	Metrics     map[string]float64 `json:"metrics"`     // validation figures at the chosen weight
 }
 
 // ReliabilityBin is one row of the calibration table.

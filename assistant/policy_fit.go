@@ -78,10 +78,10 @@ func utility(act Action, class int) float64 {
 	return -0.2
 }
 
-// ChooseThresholds chooses p's AbstainWeight on validation samples — the one with the best mean of hit@1 over
+// ChooseAbstainWeight chooses p's AbstainWeight on validation samples — the one with the best mean of hit@1 over
 // questions and abstain accuracy over negatives, the two figures the assistant is held to together — and
 // writes the report: the reliability table of P(answer) and the validation figures at that weight.
-func ChooseThresholds(p *Policy, val []Sample) {
+func ChooseAbstainWeight(p *Policy, val []Sample) {
 	probs := make([][numClasses]float64, len(val))
 	for i, s := range val {
 		probs[i] = p.Probabilities(s.F)
@@ -121,7 +121,7 @@ func reliability(probs [][numClasses]float64, val []Sample) []ReliabilityBin {
 	return bins
 }
 
-// metrics are validation figures at p's thresholds, as the eval counts them: hit@1 over questions (a clarifying
+// metrics are validation figures at p's abstain weight, as the eval counts them: hit@1 over questions (a clarifying
 // question whose first option is right counts), the share of questions declined, abstain accuracy over the
 // negatives.
 func metrics(p *Policy, probs [][numClasses]float64, val []Sample) map[string]float64 {

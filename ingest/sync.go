@@ -44,9 +44,6 @@ func Sync(ctx context.Context, st knowledge.Store, emb knowledge.Embedder, meta 
 	procs []knowledge.Procedure, opt SyncOptions) (SyncReport, error) {
 	start := time.Now()
 	rep := SyncReport{Total: len(procs)}
-	if opt.BatchSize <= 0 {
-		opt.BatchSize = 128
-	}
 	cur, err := st.Meta(ctx)
 	if err != nil {
 		return rep, fmt.Errorf("sync: %w", err)

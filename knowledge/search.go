@@ -90,20 +90,15 @@ func (s *Searcher) Search(ctx context.Context, q string, k int) (Result, error) 
 	if err != nil {
 		return Result{}, fmt.Errorf("search: %w", err)
 	}
-	res.Hits, res.Signals = fuse(query, cands, w, k)
-	res.Matched = map[string]bool{}
-	for _, c := range cands {
-		for _, m := range c.Matched {
-			res.Matched[m] = true
-		}
-	}
+	res.Matched = matchedTerms(cands)
+	res.Hits, res.Signals = fuse(query, cands, res.Matched, w, k)
 	if len(res.Hits) > 0 {
 		res.Confidence = res.Signals.confidence()
 	}
 	return res, nil
 }
 
-func fuse(q Query, cands []Candidate, w Weights, k int) ([]Hit, Signals) {
+func fuse(q Query, cands []Candidate, known map[string]bool, w Weights, k int) ([]Hit, Signals) {
 	maxLex := 0.0
 	for _, c := range cands {
 		maxLex = math.Max(maxLex, c.Lexical)
@@ -144,7 +139,7 @@ func fuse(q Query, cands []Candidate, w Weights, k int) ([]Hit, Signals) {
 	if len(hits) == 0 {
 		return hits, Signals{}
 	}
-	sig := Signals{Coverage: coverage(q, matched[hits[0].Code]), Dense: hits[0].Dense, Unknown: unmatched(q, cands)}
+	sig := Signals{Coverage: coverage(q, matched[hits[0].Code]), Dense: hits[0].Dense, Unknown: unmatched(q, known)}
 	if len(hits) > 1 && hits[0].Score > 0 {
 		sig.Margin = (hits[0].Score - hits[1].Score) / hits[0].Score
 	}
@@ -196,15 +191,20 @@ func levelBonus(ls []Level, hint Level, w Weights) float64 {
 	return b
 }
 
-// unmatched counts the question's distinct syllables that no candidate contains: words the catalog does not
-// know, such as "karaoke" or "thời tiết", which make an answer less likely to be right.
-func unmatched(q Query, cands []Candidate) int {
+// matchedTerms is the set of query terms that some candidate contains.
+func matchedTerms(cands []Candidate) map[string]bool {
 	known := map[string]bool{}
 	for _, c := range cands {
 		for _, m := range c.Matched {
 			known[m] = true
 		}
 	}
+	return known
+}
+
+// unmatched counts the question's distinct syllables that no candidate contains (known lists those that some
+// does): words the catalog does not know, such as "karaoke" or "thời tiết".
+func unmatched(q Query, known map[string]bool) int {
 	n := 0
 	seen := map[string]bool{}
 	for _, t := range q.Tokens {

@@ -32,7 +32,8 @@ type app struct {
 	// assistant's phrase indexes: none in service; `eval -split` leaves out the split it measures.
 	exclude []bank.Split
 	qbank   *bank.Bank
-	schema  string // PostgreSQL schema of the store ("" keeps the server's search_path)
+	pb      *bank.Phrasebook // the phrasebook of exclude, built on first use
+	schema  string           // PostgreSQL schema of the store ("" keeps the server's search_path)
 }
 
 // questionBank loads the question bank embedded in the binary (once).
@@ -53,7 +54,10 @@ func (a *app) phrases() (*bank.Phrasebook, error) {
 	if err != nil {
 		return nil, err
 	}
-	return b.Phrasebook(a.exclude...), nil
+	if a.pb == nil {
+		a.pb = b.Phrasebook(a.exclude...)
+	}
+	return a.pb, nil
 }
 
 // phraseIndexes are the assistant's in-memory indexes of the bank's phrasings and negatives.

@@ -19,7 +19,7 @@ import (
 const policyUsage = `usage: trolyao policy fit [-out assistant/policy.json]
   fits the assistant's decision policy on the question bank's train split (features of each question taken
   from a catalog indexed without its own fold of procedure families) and chooses its regularisation and
-  thresholds on the validation split; the test split is not read.`
+  the weight of its abstain outcomes on the validation split; the test split is not read.`
 
 // policyFolds is the number of folds of the train split: each fold's questions are assessed over a catalog
 // indexed with the other folds' questions only, as a new question would be.
@@ -154,7 +154,7 @@ func bankSamples(ctx context.Context, as *assistant.Assistant, b *bank.Bank, ent
 }
 
 // choosePolicy fits the model for a few penalties, keeps the one with the best validation log-loss, and
-// chooses the thresholds on validation.
+// chooses the weight of its abstain outcomes on validation.
 func choosePolicy(train, val []assistant.Sample) *assistant.Policy {
 	var best *assistant.Policy
 	bestLoss := math.Inf(1)
@@ -164,7 +164,7 @@ func choosePolicy(train, val []assistant.Sample) *assistant.Policy {
 			best, bestLoss = p, loss
 		}
 	}
-	assistant.ChooseThresholds(best, val)
+	assistant.ChooseAbstainWeight(best, val)
 	best.Report.Train = len(train)
 	best.Report.Metrics["log_loss"] = math.Round(bestLoss*1000) / 1000
 	return best
