@@ -162,18 +162,26 @@ func (a *Assistant) answer(ctx context.Context, st *knowledge.DialogueState, tex
 		return ans, nil, nil
 	}
 
-	// 3. Old ward → new ward.
-	if a.Units != nil {
-		if ms, ok := a.Units.AsksAboutUnits(text); ok {
-			ans.Intents = append(ans.Intents, IntentWard)
-			ans.Text = knowledge.DescribeMatches(ms)
-			return ans, nil, nil
-		}
-	}
-
 	as, err := a.Assess(ctx, a.withoutPlaces(text), intents)
 	if err != nil {
 		return Answer{}, nil, err
+	}
+
+	// 3. Old ward → new ward, unless the message also asks something (papers, fee, where …) about a procedure the
+	// policy would answer ("tiệm em ở quận 10 cũ, khai thuế hộ kinh doanh nộp ở đâu"): then the procedure is
+	// answered and the place noted.
+	var wardNote string
+	if a.Units != nil {
+		if ms, ok := a.Units.AsksAboutUnits(text); ok {
+			if as.Action < ActAnswerWithAlternatives || !topical(intents) || len(knowledge.WithoutUnitCues(as.Tokens)) < minProcedureWords {
+				ans.Intents = append(ans.Intents, IntentWard)
+				ans.Text = knowledge.DescribeMatches(ms)
+				return ans, nil, nil
+			}
+			if !ms[0].Ambiguous {
+				wardNote = knowledge.DescribeMatches(ms[:1])
+			}
+		}
 	}
 	ans.Confidence = as.P[classAnswer]
 	hits := as.Hits
@@ -226,6 +234,9 @@ func (a *Assistant) answer(ctx context.Context, st *knowledge.DialogueState, tex
 	}
 	st.Focus, st.Query = p.Code, text
 	ans = a.procedureAnswer(&p, ans)
+	if wardNote != "" {
+		ans.Text = fitAnswer(ans.Text, "Về địa bàn bạn nêu: "+wardNote)
+	}
 	// Not fully sure: offer the next candidates too, so a wrong first guess costs one tap.
 	if as.Action == ActAnswerWithAlternatives && len(hits) > 1 {
 		var lines []string
@@ -281,6 +292,10 @@ func (a *Assistant) withoutPlaces(text string) string {
 	}
 	return out
 }
+
+// minProcedureWords is the least number of content words, besides places and the words of a unit question,
+// for a message that names a place to be read as a question about a procedure.
+const minProcedureWords = 2
 
 // placeScore is the least evidence (knowledge.Match.Score) for taking words as a place: a bare name that might be
 // a word ("thu duc" alone) is left alone.

@@ -203,6 +203,20 @@ func TestWardQuestion(t *testing.T) {
 	assert.Empty(t, ans.Citations)
 	ans = reply(t, a, "ward2", "phuong ben nghe quan 1 sau sap nhap la phuong gi")
 	assert.Contains(t, ans.Text, "Sài Gòn")
+	ans = reply(t, a, "ward3", "Phường 12 Quận 10 bây giờ đổi tên thành phường gì?")
+	assert.Contains(t, ans.Text, "Hòa Hưng")
+	assert.Empty(t, ans.Citations)
+}
+
+// An old unit named as context ("quận Gò Vấp cũ") does not turn a procedure question into a ward lookup: the
+// procedure is answered and the place's new unit noted.
+func TestOldUnitAsContext(t *testing.T) {
+	a := newAssistant(t)
+	ans := reply(t, a, "ward-context", "Ba tôi mất ở bệnh viện, gia đình thường trú ở phường 12 quận Gò Vấp cũ. "+
+		"Tôi đi khai tử cho ba cần mang theo những giấy tờ gì ạ?")
+	require.NotEmpty(t, cited(ans))
+	assert.Equal(t, "1.000656", cited(ans)[0])
+	assert.Contains(t, ans.Text, "An Hội Tây")
 }
 
 func TestConversationStored(t *testing.T) {

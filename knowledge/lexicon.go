@@ -421,8 +421,8 @@ func ageRule(ts []token) []token {
 	return out
 }
 
-// lostRule reads "mất" by its context: before a document ("mất thẻ", "mất sổ đỏ") it means lost, so a
-// re-issue (cấp lại); after a person ("ba mẹ mất", "ông mất") it means died (khai tử); alone it is dropped, as in
+// lostRule reads "mất" by its context and adds the reading to the word: before a document ("mất thẻ", "mất sổ
+// đỏ") it means lost, so a re-issue (cấp lại); after a person ("ba mẹ mất", "ông mất") it means died (khai tử); alone it is dropped, as in
 // "mất bao lâu" (takes how long), which the phrase rules already remove when written out.
 func lostRule(ts []token, acc bool) []token {
 	isMat := func(t token) bool {
@@ -463,6 +463,9 @@ func lostRule(ts []token, acc bool) []token {
 			out = append(out, t)
 			continue
 		}
+		// The typed word stays ("mất hộ chiếu" is also "trình báo mất hộ chiếu"); the reading is added.
+		t.fixed = true
+		out = append(out, t)
 		for _, x := range tokens(to) {
 			x.fixed = true
 			out = append(out, x)

@@ -2,6 +2,7 @@ package knowledge
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 )
 
@@ -9,7 +10,8 @@ import (
 var unitQuestionCues = []string{
 	"sap nhap", "phuong nao", "xa nao", "phuong gi", "xa gi", "phuong moi", "xa moi", "ten moi", "gio la",
 	"bay gio la", "gio thuoc", "nay thuoc", "thuoc phuong", "thuoc xa", "doi ten", "truoc day", "cu",
-	"hien nay la", "dia chi moi", "don vi hanh chinh", "sau sap xep",
+	"hien nay la", "dia chi moi", "don vi hanh chinh", "sau sap xep", "bay gio", "hien nay", "hien tai", "thanh phuong",
+	"thanh xa", "doi thanh",
 }
 
 // AsksAboutUnits reports whether text is a question about the unit reform ("Phường 4 Quận 3 cũ giờ thuộc
@@ -26,6 +28,27 @@ func (u *Units) AsksAboutUnits(text string) ([]Match, bool) {
 		}
 	}
 	return ms, false
+}
+
+// WithoutUnitCues returns folded syllables without the phrases that mark a question about the unit reform
+// ("giờ là", "phường nào", "cũ"): what is left says whether the message also asks about something else.
+func WithoutUnitCues(folded []string) []string {
+	out := make([]string, 0, len(folded))
+	for i := 0; i < len(folded); {
+		n := 0
+		for _, c := range unitQuestionCues {
+			cs := strings.Fields(c)
+			if len(cs) > n && i+len(cs) <= len(folded) && slices.Equal(folded[i:i+len(cs)], cs) {
+				n = len(cs)
+			}
+		}
+		if n == 0 {
+			out = append(out, folded[i])
+			n = 1
+		}
+		i += n
+	}
+	return out
 }
 
 // Describe answers, in Vietnamese, what the units named in text are now (old → new, partial splits listed) or
