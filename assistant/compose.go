@@ -60,8 +60,9 @@ func compose(p *knowledge.Procedure, intents []Intent, full bool) string {
 		// The documents come first but get only the room the other asked sections leave, so that a question
 		// about papers and fees gets both.
 		room := MaxAnswerRunes - utf8.RuneCountInString(b.String()+rest.String()+cite) - 60
+		dossier := dossierToShow(p)
 		for n := items; n >= 1; n-- {
-			d := documents(p, n)
+			d := listDocuments(dossier, n)
 			if utf8.RuneCountInString(d) <= room || n == 1 {
 				b.WriteString(strings.TrimSpace(d) + "\n")
 				break

@@ -12,6 +12,18 @@ import (
 // documents lists the dossier: per group in the record's order, the papers everyone needs first, then those for
 // particular cases, each labelled with its condition; at most max items, none cut mid-clause.
 func documents(p *knowledge.Procedure, max int) string {
+	return listDocuments(dossierToShow(p), max)
+}
+
+// shownItem is one dossier item as the answer writes it, under its group.
+type shownItem struct {
+	group string
+	line  string // "- <item> (1 bản chính) — mẫu: …"
+}
+
+// dossierToShow is the dossier in the order the answer lists it, written once: the items with a quantity or
+// a form (the others are notes), everyone's papers first.
+func dossierToShow(p *knowledge.Procedure) []shownItem {
 	var real []knowledge.DossierItem
 	for _, d := range p.Dossier {
 		if d.Originals > 0 || d.Copies > 0 || d.Form != "" {
@@ -21,34 +33,42 @@ func documents(p *knowledge.Procedure, max int) string {
 	if len(real) == 0 {
 		real = p.Dossier
 	}
-	if len(real) == 0 {
+	out := make([]shownItem, 0, len(real))
+	for _, d := range everyoneFirst(real) {
+		line := "- " + itemText(d)
+		if q := quantity(d); q != "" {
+			line += " (" + q + ")"
+		}
+		if d.Form != "" {
+			line += " — mẫu: " + clipClause(d.Form, 100)
+		}
+		out = append(out, shownItem{group: d.Group, line: line})
+	}
+	return out
+}
+
+// listDocuments writes at most max items of a dossier from dossierToShow.
+func listDocuments(items []shownItem, max int) string {
+	if len(items) == 0 {
 		return "Hồ sơ: dữ liệu chưa có thành phần hồ sơ; vui lòng xem tại đường dẫn bên dưới."
 	}
-	real = everyoneFirst(real)
 	var b strings.Builder
 	b.WriteString("Hồ sơ cần chuẩn bị:\n")
 	group := ""
-	for i, d := range real {
+	for i, d := range items {
 		if i == max {
-			fmt.Fprintf(&b, "… và %d giấy tờ khác (xem đầy đủ tại đường dẫn bên dưới).\n", len(real)-max)
+			fmt.Fprintf(&b, "… và %d giấy tờ khác (xem đầy đủ tại đường dẫn bên dưới).\n", len(items)-max)
 			break
 		}
-		if d.Group != group && len(real) > 1 {
-			group = d.Group
+		if d.group != group && len(items) > 1 {
+			group = d.group
 			h := group
 			if h == "" {
 				h = "Giấy tờ khác"
 			}
 			fmt.Fprintf(&b, "%s:\n", clipClause(h, 120))
 		}
-		b.WriteString("- " + itemText(d))
-		if q := quantity(d); q != "" {
-			fmt.Fprintf(&b, " (%s)", q)
-		}
-		if d.Form != "" {
-			fmt.Fprintf(&b, " — mẫu: %s", clipClause(d.Form, 100))
-		}
-		b.WriteString("\n")
+		b.WriteString(d.line + "\n")
 	}
 	return b.String()
 }
@@ -87,14 +107,13 @@ var conditionMarkers = []string{"truong hop", "doi voi", "neu ", "(neu", "nguoi 
 // firstClause is the part of an item before its first ";" or ". " (the rest often says what replaces it:
 // "Giấy chứng sinh; trường hợp không có Giấy chứng sinh thì …" is for everyone).
 func firstClause(name string) string {
-	f := knowledge.Fold(name)
-	f = itemLabel.ReplaceAllString(f, "")
-	if i := strings.IndexAny(f, ";"); i >= 0 {
-		f = f[:i]
+	if i := strings.IndexByte(name, ';'); i >= 0 {
+		name = name[:i]
 	}
-	if i := strings.Index(f, ". "); i >= 0 {
-		f = f[:i]
+	if i := strings.Index(name, ". "); i >= 0 {
+		name = name[:i]
 	}
+	f := itemLabel.ReplaceAllString(knowledge.Fold(name), "")
 	return strings.TrimLeft(f, "-+*• ")
 }
 
