@@ -149,11 +149,11 @@ func reductionNote(note string, today time.Time) string {
 	if best == "" {
 		return ""
 	}
-	if c := clipClause(best, 260); untilDate.MatchString(best) && !untilDate.MatchString(c) {
-		return clipClause(best, 400)
-	} else {
-		return c
+	c := clipClause(best, 260)
+	if untilDate.MatchString(best) && !untilDate.MatchString(c) {
+		c = clipClause(best, 400)
 	}
+	return c
 }
 
 func splitSentences(s string) []string {

@@ -161,7 +161,7 @@ func readFee(c knowledge.Channel, today time.Time) channelFee {
 			a := feeAmount{fee: f}
 			a.from, a.until = amountPeriod(whole, f.Amount)
 			if a.until == "" {
-				a.from, a.until = periodIn(f.Label)
+				a.from, a.until = amountPeriodIn(f.Label)
 			}
 			if a.until != "" && ended(a.until, today) {
 				out.ended = append(out.ended, a)
@@ -272,7 +272,6 @@ func lowerFirst(s string) string {
 	if n == 0 {
 		return s
 	}
-	// Keep the capital of a proper name ("Hội đồng nhân dân …" stays as the record writes it only mid-sentence).
 	lower := strings.ToLower(string(r))
 	return lower + s[n:]
 }
@@ -291,9 +290,19 @@ func amountPeriod(note string, v int64) (from, until string) {
 		if n != v && n*1000 != v {
 			continue
 		}
-		return periodIn(clauseAround(note, m[0], m[1]))
+		return amountPeriodIn(clauseAround(note, m[0], m[1]))
 	}
 	return "", ""
+}
+
+// amountPeriodIn is the period of an amount written in clause, unless the period is that of an exemption
+// ("250.000 VNĐ (Sát hạch thực hành (Miễn kể từ ngày 07/4/2026 đến 30/6/2026 …))": the amount is the normal
+// one, due again once the exemption ends).
+func amountPeriodIn(clause string) (from, until string) {
+	if strings.Contains(knowledge.Fold(clause), "mien") {
+		return "", ""
+	}
+	return periodIn(clause)
 }
 
 // clauseAround returns the clause of s that holds s[i:j]: back to the previous clause break, on to the next.
@@ -368,7 +377,7 @@ func (f channelFee) value() string {
 		for _, a := range f.amounts {
 			part := FormatVND(a.fee.Amount)
 			label := a.fee.Label
-			if label != "" && (len(f.amounts) > 1 || !genericLabel(label)) {
+			if label != "" && (len(f.amounts) > 1 || !genericFeeLabel(label)) {
 				part += " (" + clipClause(label, 90) + ")"
 			}
 			if a.until != "" && !strings.Contains(part, a.until) {
@@ -392,10 +401,6 @@ func (f channelFee) value() string {
 		return "dữ liệu ghi \"Miễn phí\" kèm ghi chú: " + clipClause(f.note, 160) + " — vui lòng kiểm tra mức thu tại đường dẫn bên dưới"
 	}
 	return "chưa có thông tin"
-}
-
-func genericLabel(l string) bool {
-	return genericFeeLabel(l)
 }
 
 // genericFeeLabel reports whether a label says no more than "a fee".

@@ -66,6 +66,11 @@ func TestFeesHandcrafted(t *testing.T) {
 			[]string{"; 115.000 đồng"}},
 		{"reduction in force", []knowledge.Channel{licence}, jun2025,
 			[]string{"135.000 đồng", "115.000 đồng", "áp dụng từ 01/12/2023 đến hết ngày 31/12/2025"}, []string{"hết thời hạn"}},
+		{"an ended exemption leaves the normal amount", []knowledge.Channel{{Kind: knowledge.ChannelOnline,
+			Text: "250,000 VNĐ(- Sát hạch thực hành (Miễn kể từ ngày 07/4/2026 đến 30/6/2026 theo Thông tư 40/2026/TT-BTC))",
+			Note: "- Sát hạch thực hành (Miễn kể từ ngày 07/4/2026 đến 30/6/2026 theo Thông tư 40/2026/TT-BTC)",
+			Fees: []knowledge.Fee{{Amount: 250000, Label: "Sát hạch thực hành (Miễn kể từ ngày 07/4/2026 đến 30/6/2026 theo Thông tư 40/2026/TT-BTC)"}}}},
+			dec2026, []string{"- Nộp trực tuyến: 250.000 đồng"}, []string{"hết thời hạn", "Lưu ý"}},
 		{"amounts per channel with their labels", []knowledge.Channel{
 			{Kind: knowledge.ChannelInPerson, Fees: []knowledge.Fee{{Amount: 50000, Label: "Lệ phí"}, {Amount: 100000, Label: "Phí thẩm định (mỗi hồ sơ)"}}},
 			{Kind: knowledge.ChannelOnline, Fees: []knowledge.Fee{{Amount: 25000, Label: "Lệ phí"}}},
