@@ -2,9 +2,9 @@ package assistant
 
 import (
 	"fmt"
-	"sort"
 	"strconv"
 	"strings"
+	"time"
 	"unicode/utf8"
 
 	"github.com/trolyao/trolyao/knowledge"
@@ -38,7 +38,7 @@ func compose(p *knowledge.Procedure, intents []Intent, full bool) string {
 		on   bool
 		text func() string
 	}{
-		{asked[IntentFee], func() string { return fees(p) }},
+		{asked[IntentFee], func() string { return fees(p, clock()) }},
 		{asked[IntentTime], func() string { return times(p) }},
 		{asked[IntentWhere], func() string { return where(p) }},
 		{asked[IntentOnline] || asked[IntentSteps], func() string { return online(p, asked[IntentSteps] || full) }},
@@ -60,8 +60,9 @@ func compose(p *knowledge.Procedure, intents []Intent, full bool) string {
 		// The documents come first but get only the room the other asked sections leave, so that a question
 		// about papers and fees gets both.
 		room := MaxAnswerRunes - utf8.RuneCountInString(b.String()+rest.String()+cite) - 60
+		dossier := dossierToShow(p)
 		for n := items; n >= 1; n-- {
-			d := documents(p, n)
+			d := listDocuments(dossier, n)
 			if utf8.RuneCountInString(d) <= room || n == 1 {
 				b.WriteString(strings.TrimSpace(d) + "\n")
 				break
@@ -108,69 +109,6 @@ func orUnknown(s string) string {
 	return clipRunes(s, 300)
 }
 
-func documents(p *knowledge.Procedure, max int) string {
-	var real []knowledge.DossierItem
-	for _, d := range p.Dossier {
-		if d.Originals > 0 || d.Copies > 0 || d.Form != "" {
-			real = append(real, d)
-		}
-	}
-	if len(real) == 0 {
-		real = p.Dossier
-	}
-	if len(real) == 0 {
-		return "Hồ sơ: dữ liệu chưa có thành phần hồ sơ; vui lòng xem tại đường dẫn bên dưới."
-	}
-	real = everyoneFirst(real)
-	var b strings.Builder
-	b.WriteString("Hồ sơ cần chuẩn bị:\n")
-	group := ""
-	for i, d := range real {
-		if i == max {
-			fmt.Fprintf(&b, "… và %d giấy tờ khác (xem đầy đủ tại đường dẫn bên dưới).\n", len(real)-max)
-			break
-		}
-		if d.Group != "" && d.Group != group && len(real) > 1 {
-			group = d.Group
-			fmt.Fprintf(&b, "%s:\n", clipRunes(group, 120))
-		}
-		fmt.Fprintf(&b, "- %s", clipRunes(d.Name, 220))
-		if q := quantity(d); q != "" {
-			fmt.Fprintf(&b, " (%s)", q)
-		}
-		if d.Form != "" {
-			fmt.Fprintf(&b, " — mẫu: %s", clipRunes(d.Form, 100))
-		}
-		b.WriteString("\n")
-	}
-	return b.String()
-}
-
-// everyoneFirst orders dossier items so that, within each group (in the record's order), the papers everyone
-// needs come before those for particular cases ("Trường hợp …", "… nếu có"): the portal often lists the
-// exceptions first, and a chat-sized answer would otherwise show only them.
-func everyoneFirst(items []knowledge.DossierItem) []knowledge.DossierItem {
-	groupAt := map[string]int{}
-	for _, d := range items {
-		if _, ok := groupAt[d.Group]; !ok {
-			groupAt[d.Group] = len(groupAt)
-		}
-	}
-	conditional := func(d knowledge.DossierItem) bool {
-		f := strings.TrimLeft(knowledge.Fold(d.Name), "-+*• ")
-		return strings.HasPrefix(f, "truong hop") || strings.HasPrefix(f, "doi voi") || strings.Contains(f, "(neu co)")
-	}
-	out := append([]knowledge.DossierItem(nil), items...)
-	sort.SliceStable(out, func(i, j int) bool {
-		gi, gj := groupAt[out[i].Group], groupAt[out[j].Group]
-		if gi != gj {
-			return gi < gj
-		}
-		return !conditional(out[i]) && conditional(out[j])
-	})
-	return out
-}
-
 var channelNames = map[knowledge.ChannelKind]string{
 	knowledge.ChannelInPerson: "Nộp trực tiếp",
 	knowledge.ChannelOnline:   "Nộp trực tuyến",
@@ -192,45 +130,10 @@ func quantity(d knowledge.DossierItem) string {
 	return strings.Join(q, ", ")
 }
 
-func fees(p *knowledge.Procedure) string {
-	if len(p.Channels) == 0 {
-		return "Lệ phí: chưa có thông tin trong dữ liệu."
-	}
-	var lines []string
-	notes := map[string]bool{}
-	for _, c := range p.Channels {
-		var v string
-		switch {
-		case len(c.Fees) > 0:
-			var parts []string
-			for _, f := range c.Fees {
-				part := FormatVND(f.Amount)
-				if f.Label != "" && len(c.Fees) > 1 {
-					part += " (" + clipRunes(f.Label, 80) + ")"
-				}
-				parts = append(parts, part)
-			}
-			v = strings.Join(parts, "; ")
-		case c.Free:
-			v = "miễn phí"
-		default:
-			v = "chưa có thông tin"
-		}
-		lines = append(lines, fmt.Sprintf("- %s: %s", channelNames[c.Kind], v))
-		if n := reductionNote(c.Note); n != "" {
-			notes[n] = true
-		}
-	}
-	out := "Lệ phí:\n" + strings.Join(dedupe(lines), "\n")
-	for n := range notes {
-		out += "\nLưu ý: " + n
-	}
-	return out
-}
-
-// reductionNote picks the sentence of a fee note that states a reduction or exemption ("bằng 50% … đến hết
-// ngày 31/12/2026"), as the record says it.
-func reductionNote(note string) string {
+// reductionNote picks the sentence of a fee note that states a reduction or exemption in force ("bằng 50% …
+// đến hết ngày 31/12/2026"), as the record says it. A sentence whose period ended before today is left out, and
+// a sentence is never shortened so far that its dates disappear.
+func reductionNote(note string, today time.Time) string {
 	if note == "" {
 		return ""
 	}
@@ -238,12 +141,19 @@ func reductionNote(note string) string {
 	for _, s := range splitSentences(note) {
 		f := knowledge.Fold(s)
 		if strings.Contains(s, "%") || strings.Contains(f, "giam") || strings.Contains(f, "mien") {
-			if strings.Contains(f, "den het") || strings.Contains(f, "ke tu") || strings.Contains(s, "%") {
+			if (strings.Contains(f, "den het") || strings.Contains(f, "ke tu") || strings.Contains(s, "%")) && !endedIn(s, today) {
 				best = s // the last such sentence is usually the one in force
 			}
 		}
 	}
-	return clipRunes(best, 260)
+	if best == "" {
+		return ""
+	}
+	c := clipClause(best, 260)
+	if untilDate.MatchString(best) && !untilDate.MatchString(c) {
+		c = clipClause(best, 400)
+	}
+	return c
 }
 
 func splitSentences(s string) []string {
@@ -272,26 +182,6 @@ func dedupe(lines []string) []string {
 		}
 	}
 	return lines
-}
-
-func times(p *knowledge.Procedure) string {
-	var lines []string
-	for _, c := range p.Channels {
-		t := c.Time.Text
-		switch {
-		case c.Time.Value > 0 && c.Time.Unit != "":
-			t = strings.TrimSuffix(strconv.FormatFloat(c.Time.Value, 'f', -1, 64), ".0") + " " + c.Time.Unit
-		case c.Time.Value > 0:
-			t = strconv.FormatFloat(c.Time.Value, 'f', -1, 64) + " (dữ liệu không ghi đơn vị)"
-		case t == "":
-			t = "chưa có thông tin"
-		}
-		lines = append(lines, fmt.Sprintf("- %s: %s", channelNames[c.Kind], t))
-	}
-	if len(lines) == 0 {
-		return "Thời hạn giải quyết: chưa có thông tin trong dữ liệu."
-	}
-	return "Thời hạn giải quyết:\n" + strings.Join(dedupe(lines), "\n")
 }
 
 func recordMentions(p *knowledge.Procedure, folded string) bool {

@@ -1,0 +1,205 @@
+package assistant
+
+import (
+	"fmt"
+	"regexp"
+	"sort"
+	"strings"
+
+	"github.com/trolyao/trolyao/knowledge"
+)
+
+// documents lists the dossier: per group in the record's order, the papers everyone needs first, then those for
+// particular cases, each labelled with its condition; at most max items, none cut mid-clause.
+func documents(p *knowledge.Procedure, max int) string {
+	return listDocuments(dossierToShow(p), max)
+}
+
+// shownItem is one dossier item as the answer writes it, under its group.
+type shownItem struct {
+	group string
+	line  string // "- <item> (1 bản chính) — mẫu: …"
+}
+
+// dossierToShow is the dossier in the order the answer lists it, written once: the items with a quantity or
+// a form (the others are notes), everyone's papers first.
+func dossierToShow(p *knowledge.Procedure) []shownItem {
+	var real []knowledge.DossierItem
+	for _, d := range p.Dossier {
+		if d.Originals > 0 || d.Copies > 0 || d.Form != "" {
+			real = append(real, d)
+		}
+	}
+	if len(real) == 0 {
+		real = p.Dossier
+	}
+	out := make([]shownItem, 0, len(real))
+	for _, d := range everyoneFirst(real) {
+		line := "- " + itemText(d)
+		if q := quantity(d); q != "" {
+			line += " (" + q + ")"
+		}
+		if d.Form != "" {
+			line += " — mẫu: " + clipClause(d.Form, 100)
+		}
+		out = append(out, shownItem{group: d.Group, line: line})
+	}
+	return out
+}
+
+// listDocuments writes at most max items of a dossier from dossierToShow.
+func listDocuments(items []shownItem, max int) string {
+	if len(items) == 0 {
+		return "Hồ sơ: dữ liệu chưa có thành phần hồ sơ; vui lòng xem tại đường dẫn bên dưới."
+	}
+	var b strings.Builder
+	b.WriteString("Hồ sơ cần chuẩn bị:\n")
+	group := ""
+	for i, d := range items {
+		if i == max {
+			fmt.Fprintf(&b, "… và %d giấy tờ khác (xem đầy đủ tại đường dẫn bên dưới).\n", len(items)-max)
+			break
+		}
+		if d.group != group && len(items) > 1 {
+			group = d.group
+			h := group
+			if h == "" {
+				h = "Giấy tờ khác"
+			}
+			fmt.Fprintf(&b, "%s:\n", clipClause(h, 120))
+		}
+		b.WriteString(d.line + "\n")
+	}
+	return b.String()
+}
+
+// conditionalPrefix labels an item meant only for some cases whose own text does not begin with its condition.
+const conditionalPrefix = "Tùy trường hợp: "
+
+// itemText is the item as the answer shows it: its condition first, never cut mid-clause.
+func itemText(d knowledge.DossierItem) string {
+	name := clipClause(d.Name, 220)
+	if conditionalItem(d.Name) && !startsWithCondition(d.Name) {
+		return conditionalPrefix + name
+	}
+	return name
+}
+
+// itemLabel reads a letter or number label that orders items in the law ("a) Sổ BHXH", "đ) …").
+var itemLabel = regexp.MustCompile(`^\s*([a-zđ])\)\s`)
+
+// labelOrder is the Vietnamese order of the letters that label items (đ comes after d).
+const labelOrder = "abcdđefghiklmnopqrstuvxy"
+
+func labelRank(name string) int {
+	m := itemLabel.FindStringSubmatch(name)
+	if m == nil {
+		return -1
+	}
+	return strings.Index(labelOrder, m[1])
+}
+
+// conditionMarkers are (folded) words that make an item apply only in some cases, when they are in its first
+// clause: "Văn bản ủy quyền … trong trường hợp ủy quyền", "… của người dưới 14 tuổi", "(nếu có)".
+var conditionMarkers = []string{"truong hop", "doi voi", "neu ", "(neu", "nguoi duoi 14 tuoi", "nguoi chua thanh nien",
+	"nguoi chua du", "tre em duoi"}
+
+// firstClause is the part of an item before its first ";" or ". " (the rest often says what replaces it:
+// "Giấy chứng sinh; trường hợp không có Giấy chứng sinh thì …" is for everyone).
+func firstClause(name string) string {
+	if i := strings.IndexByte(name, ';'); i >= 0 {
+		name = name[:i]
+	}
+	if i := strings.Index(name, ". "); i >= 0 {
+		name = name[:i]
+	}
+	f := itemLabel.ReplaceAllString(knowledge.Fold(name), "")
+	return strings.TrimLeft(f, "-+*• ")
+}
+
+// conditionalItem reports whether an item applies only in some cases.
+func conditionalItem(name string) bool {
+	f := firstClause(name)
+	for _, w := range conditionMarkers {
+		if strings.Contains(f, w) {
+			return true
+		}
+	}
+	return false
+}
+
+// startsWithCondition reports whether the item's text begins with its condition ("Trường hợp …", "Nếu …").
+func startsWithCondition(name string) bool {
+	f := firstClause(name)
+	for _, w := range []string{"truong hop", "trong truong hop", "doi voi", "neu ", "khi "} {
+		if strings.HasPrefix(f, w) {
+			return true
+		}
+	}
+	return false
+}
+
+// everyoneFirst orders dossier items so that, within each group (in the record's order), the papers everyone
+// needs come before those for particular cases ("Trường hợp …", "… nếu có"): the portal often lists the
+// exceptions first, and a chat-sized answer would otherwise show only them. Items labelled a), b), c) … keep
+// the law's order; forms without a group join the group of papers to file ("Giấy tờ phải nộp").
+func everyoneFirst(items []knowledge.DossierItem) []knowledge.DossierItem {
+	out := append([]knowledge.DossierItem(nil), items...)
+	// Forms the portal left without a group belong with the papers to file, not under "xuất trình".
+	fileGroup, grouped := "", false
+	for _, d := range out {
+		if d.Group != "" {
+			grouped = true
+			if fileGroup == "" && strings.Contains(knowledge.Fold(d.Group), "nop") && !strings.Contains(knowledge.Fold(d.Group), "xuat trinh") {
+				fileGroup = d.Group
+			}
+		}
+	}
+	isForm := map[int]bool{}
+	if grouped && fileGroup != "" {
+		for i, d := range out {
+			f := firstClause(d.Name)
+			if d.Group == "" && (d.Form != "" || strings.HasPrefix(f, "to khai") || strings.HasPrefix(f, "mau ") || strings.HasPrefix(f, "don ")) {
+				out[i].Group = fileGroup
+				isForm[i] = true
+			}
+		}
+	}
+	groupAt := map[string]int{}
+	for _, d := range out {
+		if _, ok := groupAt[d.Group]; !ok {
+			groupAt[d.Group] = len(groupAt)
+		}
+	}
+	type keyed struct {
+		d     knowledge.DossierItem
+		form  bool
+		cond  bool
+		label int
+		at    int
+	}
+	ks := make([]keyed, len(out))
+	for i, d := range out {
+		ks[i] = keyed{d, isForm[i], conditionalItem(d.Name), labelRank(d.Name), i}
+	}
+	sort.SliceStable(ks, func(i, j int) bool {
+		a, b := ks[i], ks[j]
+		if gi, gj := groupAt[a.d.Group], groupAt[b.d.Group]; gi != gj {
+			return gi < gj
+		}
+		if a.cond != b.cond {
+			return !a.cond
+		}
+		if a.form != b.form {
+			return a.form
+		}
+		if a.label >= 0 && b.label >= 0 && a.label != b.label {
+			return a.label < b.label
+		}
+		return a.at < b.at
+	})
+	for i := range ks {
+		out[i] = ks[i].d
+	}
+	return out
+}
