@@ -19,9 +19,12 @@ import (
 // Assistant answers messages, one conversation at a time per id. It is safe for concurrent use across
 // conversations; messages of one conversation must be sent in order (channels serialise them).
 type Assistant struct {
-	Searcher      *knowledge.Searcher
-	Store         knowledge.Store
-	Units         *knowledge.Units
+	Searcher *knowledge.Searcher
+	Store    knowledge.Store
+	Units    *knowledge.Units
+	// Centres are the communes' public administrative service centres, named in where-answers (nil: the
+	// answers say where to go without an address).
+	Centres       *knowledge.Centres
 	Conversations knowledge.Conversations
 	// Policy decides between answering, asking and abstaining (nil: DefaultPolicy).
 	Policy *Policy
@@ -140,6 +143,7 @@ func intentNames(is []Intent) []string {
 func (a *Assistant) answer(ctx context.Context, st *knowledge.DialogueState, text string) (Answer, []knowledge.Procedure, error) {
 	intents := DetectIntents(text)
 	ans := Answer{Intents: intents, Source: "offline"}
+	at := a.placeOf(st, text)
 
 	// 1. A choice among the options of a clarifying question.
 	if code := a.choice(ctx, st, text); code != "" {
@@ -148,7 +152,7 @@ func (a *Assistant) answer(ctx context.Context, st *knowledge.DialogueState, tex
 			prev := DetectIntents(st.Query)
 			st.Focus, st.Pending = code, nil
 			ans.Intents = mergeIntents(prev, intents)
-			return a.procedureAnswer(&p, ans), []knowledge.Procedure{p}, nil
+			return a.procedureAnswer(&p, ans, at), []knowledge.Procedure{p}, nil
 		}
 	}
 	st.Pending = nil
@@ -162,18 +166,21 @@ func (a *Assistant) answer(ctx context.Context, st *knowledge.DialogueState, tex
 		return ans, nil, nil
 	}
 
-	// 3. Old ward → new ward.
-	if a.Units != nil {
-		if ms, ok := a.Units.AsksAboutUnits(text); ok {
-			ans.Intents = append(ans.Intents, IntentWard)
-			ans.Text = knowledge.DescribeMatches(ms)
-			return ans, nil, nil
-		}
-	}
-
+	// 3. Old ward → new ward, unless the message also asks something of a procedure ("đăng ký khai sinh ở
+	// phường 4 quận 3 cũ nộp ở đâu"): that gets the procedure's answer, which names the ward's centre.
 	as, err := a.Assess(ctx, a.withoutPlaces(text), intents)
 	if err != nil {
 		return Answer{}, nil, err
+	}
+	if a.Units != nil {
+		if ms, ok := a.Units.AsksAboutUnits(text); ok && !(topical(intents) && as.Action >= ActAnswerWithAlternatives) {
+			ans.Intents = append(ans.Intents, IntentWard)
+			ans.Text = knowledge.DescribeMatches(ms)
+			if lines := centreLines(at); len(lines) > 0 && at.centres[0].Address != "" {
+				ans.Text += "\nTrung tâm Phục vụ hành chính công:\n" + strings.Join(lines, "\n")
+			}
+			return ans, nil, nil
+		}
 	}
 	ans.Confidence = as.P[classAnswer]
 	hits := as.Hits
@@ -203,7 +210,7 @@ func (a *Assistant) answer(ctx context.Context, st *knowledge.DialogueState, tex
 				intents = prev
 			}
 			ans.Intents = intents
-			return a.procedureAnswer(&p, ans), []knowledge.Procedure{p}, nil
+			return a.procedureAnswer(&p, ans, at), []knowledge.Procedure{p}, nil
 		}
 	}
 
@@ -225,7 +232,7 @@ func (a *Assistant) answer(ctx context.Context, st *knowledge.DialogueState, tex
 		return Answer{}, nil, fmt.Errorf("assistant: %w", err)
 	}
 	st.Focus, st.Query = p.Code, text
-	ans = a.procedureAnswer(&p, ans)
+	ans = a.procedureAnswer(&p, ans, at)
 	// Not fully sure: offer the next candidates too, so a wrong first guess costs one tap.
 	if as.Action == ActAnswerWithAlternatives && len(hits) > 1 {
 		var lines []string
@@ -439,9 +446,9 @@ func smallTalkOnly(toks []string) bool {
 	return true
 }
 
-func (a *Assistant) procedureAnswer(p *knowledge.Procedure, ans Answer) Answer {
+func (a *Assistant) procedureAnswer(p *knowledge.Procedure, ans Answer, at place) Answer {
 	full := has(ans.Intents, IntentMore) || has(ans.Intents, IntentLegal)
-	ans.Text = compose(p, ans.Intents, full)
+	ans.Text = compose(p, ans.Intents, full, at)
 	ans.Citations = []Citation{{Code: p.Code, Name: p.Name, URL: p.URL, DataDate: p.SourceDate}}
 	ans.Suggestions = followUps(p, ans.Intents)
 	return ans
