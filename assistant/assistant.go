@@ -19,9 +19,12 @@ import (
 // Assistant answers messages, one conversation at a time per id. It is safe for concurrent use across
 // conversations; messages of one conversation must be sent in order (channels serialise them).
 type Assistant struct {
-	Searcher      *knowledge.Searcher
-	Store         knowledge.Store
-	Units         *knowledge.Units
+	Searcher *knowledge.Searcher
+	Store    knowledge.Store
+	Units    *knowledge.Units
+	// Centres are the communes' public administrative service centres, named in where-answers (nil: the
+	// answers say where to go without an address).
+	Centres       *knowledge.Centres
 	Conversations knowledge.Conversations
 	// Policy decides between answering, asking and abstaining (nil: DefaultPolicy).
 	Policy *Policy
@@ -140,6 +143,7 @@ func intentNames(is []Intent) []string {
 func (a *Assistant) answer(ctx context.Context, st *knowledge.DialogueState, text string) (Answer, []knowledge.Procedure, error) {
 	intents := DetectIntents(text)
 	ans := Answer{Intents: intents, Source: "offline"}
+	at := a.placeOf(st, text)
 
 	// 1. A choice among the options of a clarifying question.
 	if code := a.choice(ctx, st, text); code != "" {
@@ -148,7 +152,7 @@ func (a *Assistant) answer(ctx context.Context, st *knowledge.DialogueState, tex
 			prev := DetectIntents(st.Query)
 			st.Focus, st.Pending = code, nil
 			ans.Intents = mergeIntents(prev, intents)
-			return a.procedureAnswer(&p, ans), []knowledge.Procedure{p}, nil
+			return a.procedureAnswer(&p, ans, at), []knowledge.Procedure{p}, nil
 		}
 	}
 	st.Pending = nil
@@ -169,17 +173,16 @@ func (a *Assistant) answer(ctx context.Context, st *knowledge.DialogueState, tex
 
 	// 3. Old ward → new ward, unless the message also asks something (papers, fee, where …) about a procedure the
 	// policy would answer ("tiệm em ở quận 10 cũ, khai thuế hộ kinh doanh nộp ở đâu"): then the procedure is
-	// answered and the place noted.
-	var wardNote string
+	// answered, with the ward's centre.
 	if a.Units != nil {
 		if ms, ok := a.Units.AsksAboutUnits(text); ok {
 			if as.Action < ActAnswerWithAlternatives || !topical(intents) || len(knowledge.WithoutUnitCues(as.Tokens)) < minProcedureWords {
 				ans.Intents = append(ans.Intents, IntentWard)
 				ans.Text = knowledge.DescribeMatches(ms)
+				if lines := centreLines(at); len(lines) > 0 && at.centres[0].Address != "" {
+					ans.Text += "\nTrung tâm Phục vụ hành chính công:\n" + strings.Join(lines, "\n")
+				}
 				return ans, nil, nil
-			}
-			if !ms[0].Ambiguous {
-				wardNote = knowledge.DescribeMatches(ms[:1])
 			}
 		}
 	}
@@ -211,7 +214,7 @@ func (a *Assistant) answer(ctx context.Context, st *knowledge.DialogueState, tex
 				intents = prev
 			}
 			ans.Intents = intents
-			return a.procedureAnswer(&p, ans), []knowledge.Procedure{p}, nil
+			return a.procedureAnswer(&p, ans, at), []knowledge.Procedure{p}, nil
 		}
 	}
 
@@ -233,10 +236,7 @@ func (a *Assistant) answer(ctx context.Context, st *knowledge.DialogueState, tex
 		return Answer{}, nil, fmt.Errorf("assistant: %w", err)
 	}
 	st.Focus, st.Query = p.Code, text
-	ans = a.procedureAnswer(&p, ans)
-	if wardNote != "" {
-		ans.Text = fitAnswer(ans.Text, "Về địa bàn bạn nêu: "+wardNote)
-	}
+	ans = a.procedureAnswer(&p, ans, at)
 	// Not fully sure: offer the next candidates too, so a wrong first guess costs one tap.
 	if as.Action == ActAnswerWithAlternatives && len(hits) > 1 {
 		var lines []string
@@ -454,9 +454,9 @@ func smallTalkOnly(toks []string) bool {
 	return true
 }
 
-func (a *Assistant) procedureAnswer(p *knowledge.Procedure, ans Answer) Answer {
+func (a *Assistant) procedureAnswer(p *knowledge.Procedure, ans Answer, at place) Answer {
 	full := has(ans.Intents, IntentMore) || has(ans.Intents, IntentLegal)
-	ans.Text = compose(p, ans.Intents, full)
+	ans.Text = compose(p, ans.Intents, full, at)
 	ans.Citations = []Citation{{Code: p.Code, Name: p.Name, URL: p.URL, DataDate: p.SourceDate}}
 	ans.Suggestions = followUps(p, ans.Intents)
 	return ans

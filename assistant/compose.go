@@ -18,7 +18,7 @@ const PortalURL = "https://dichvucong.gov.vn"
 
 // compose builds the offline answer for one procedure: the sections the intents ask for, or a short summary,
 // then the citation line. Everything comes from the record; nothing is invented.
-func compose(p *knowledge.Procedure, intents []Intent, full bool) string {
+func compose(p *knowledge.Procedure, intents []Intent, full bool, at place) string {
 	var b strings.Builder
 	fmt.Fprintf(&b, "%s (mã %s)\n", p.Name, p.Code)
 	asked := map[Intent]bool{}
@@ -40,7 +40,7 @@ func compose(p *knowledge.Procedure, intents []Intent, full bool) string {
 	}{
 		{asked[IntentFee], func() string { return fees(p, clock()) }},
 		{asked[IntentTime], func() string { return times(p) }},
-		{asked[IntentWhere], func() string { return where(p) }},
+		{asked[IntentWhere], func() string { return where(p, at, !specific, !asked[IntentOnline] && !asked[IntentSteps]) }},
 		{asked[IntentOnline] || asked[IntentSteps], func() string { return online(p, asked[IntentSteps] || full) }},
 		{asked[IntentRequirements], func() string { return requirements(p) }},
 		{asked[IntentResult], func() string { return "Kết quả: " + orUnknown(p.Result) }},
@@ -198,55 +198,6 @@ func recordMentions(p *knowledge.Procedure, folded string) bool {
 	return strings.Contains(knowledge.Fold(p.Requirements), folded)
 }
 
-func where(p *knowledge.Procedure) string {
-	var b strings.Builder
-	b.WriteString("Nơi nộp: ")
-	switch {
-	case p.Address != "":
-		b.WriteString(clipRunes(p.Address, 200))
-	case len(p.Agencies) > 0:
-		b.WriteString(clipRunes(strings.Join(p.Agencies, "; "), 200))
-	case p.HasLevel(knowledge.LevelCommune):
-		b.WriteString("Trung tâm Phục vụ hành chính công / UBND cấp xã (phường, xã, đặc khu)")
-	case p.HasLevel(knowledge.LevelProvince):
-		b.WriteString("cơ quan cấp tỉnh; tại TP.HCM: Trung tâm Phục vụ hành chính công thành phố (43 Nguyễn Văn Bá, phường Thủ Đức) hoặc sở, ngành phụ trách")
-	default:
-		b.WriteString("cơ quan có thẩm quyền (xem tại đường dẫn bên dưới)")
-	}
-	if recordMentions(p, "khong phu thuoc") {
-		b.WriteString(". Hồ sơ được tiếp nhận không phụ thuộc nơi cư trú")
-	}
-	b.WriteString(".")
-	if _, ok := p.Channel(knowledge.ChannelOnline); ok {
-		b.WriteString(" Có thể nộp trực tuyến trên Cổng Dịch vụ công quốc gia.")
-	}
-	return b.String()
-}
-
-func online(p *knowledge.Procedure, withSteps bool) string {
-	var b strings.Builder
-	if _, ok := p.Channel(knowledge.ChannelOnline); ok {
-		url := p.URL
-		if url == "" {
-			url = PortalURL
-		}
-		fmt.Fprintf(&b, "Nộp trực tuyến: có, trên Cổng Dịch vụ công quốc gia (%s): đăng nhập bằng tài khoản định danh điện tử VNeID, chọn thủ tục, khai thông tin, đính kèm giấy tờ và nộp phí (nếu có).\n", url)
-	} else {
-		b.WriteString("Nộp trực tuyến: dữ liệu không ghi nhận hình thức trực tuyến cho thủ tục này; nộp trực tiếp hoặc qua bưu chính.\n")
-	}
-	if withSteps && len(p.Steps) > 0 {
-		b.WriteString("Các bước:\n")
-		for i, s := range p.Steps {
-			if i == 4 {
-				b.WriteString("…\n")
-				break
-			}
-			fmt.Fprintf(&b, "%d. %s\n", i+1, clipRunes(strings.TrimLeft(s, "-+* "), 240))
-		}
-	}
-	return b.String()
-}
-
 func requirements(p *knowledge.Procedure) string {
 	r := strings.TrimSpace(p.Requirements)
 	if r == "" || knowledge.Fold(r) == "khong co thong tin" {
@@ -276,4 +227,6 @@ func legal(p *knowledge.Procedure) string {
 }
 
 // Compose is the offline composer's answer for one procedure and the given intents (chat-sized).
-func Compose(p *knowledge.Procedure, intents []Intent) string { return compose(p, intents, false) }
+func Compose(p *knowledge.Procedure, intents []Intent) string {
+	return compose(p, intents, false, place{})
+}

@@ -261,7 +261,7 @@ func TestPropertyAnswersWithinLimit(t *testing.T) {
 		IntentRequirements, IntentResult, IntentLegal}
 	// The chat-sized answer is checked by TestComposeWholeCatalogWithinLimit; this is the "more" answer.
 	for _, p := range allRecords(t) {
-		text := compose(&p, all, true)
+		text := compose(&p, all, true, place{})
 		require.LessOrEqual(t, utf8.RuneCountInString(text), MaxAnswerRunes, p.Code)
 	}
 }

@@ -33,7 +33,10 @@ type DialogueState struct {
 	Focus   string   `json:"focus,omitempty"`   // procedure code in focus
 	Pending []string `json:"pending,omitempty"` // codes offered by a clarifying question, awaiting a choice
 	Query   string   `json:"query,omitempty"`   // the last question that named a procedure
-	Turns   int      `json:"turns"`
+	// Ward is the current commune(s) the citizen last said they are in, by code, space-separated (an old ward
+	// split at the reform leads to several), so that "nộp ở đâu" later names its centre.
+	Ward  string `json:"ward,omitempty"`
+	Turns int    `json:"turns"`
 }
 
 // Conversation is a whole stored conversation, as exported.

@@ -2,8 +2,10 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"log/slog"
 	"os"
 	"path/filepath"
@@ -138,11 +140,15 @@ func (a *app) assistant(st knowledge.Store, convs knowledge.Conversations) (*ass
 	if err != nil {
 		return nil, err
 	}
+	centres, err := a.loadCentres()
+	if err != nil {
+		return nil, err
+	}
 	phrases, negatives, err := a.phraseIndexes()
 	if err != nil {
 		return nil, err
 	}
-	as := &assistant.Assistant{Searcher: s, Store: st, Units: u, Conversations: convs, Logger: a.logger,
+	as := &assistant.Assistant{Searcher: s, Store: st, Units: u, Centres: centres, Conversations: convs, Logger: a.logger,
 		Phrases: phrases, Negatives: negatives,
 		LLM: assistant.LLMConfig{FirstToken: a.cfg.LLM.FirstToken, Total: a.cfg.LLM.Total}}
 	if a.cfg.LLM.Provider != "" {
@@ -284,6 +290,20 @@ func (a *app) loadUnits() (*knowledge.Units, error) {
 		return nil, fmt.Errorf("units: %w", err)
 	}
 	return u, nil
+}
+
+// loadCentres reads the communes' service centres from the data folder. Without the file the assistant still
+// answers where to go, without addresses; a malformed file is an error.
+func (a *app) loadCentres() (*knowledge.Centres, error) {
+	c, err := ingest.LoadCentres(a.cfg.Data)
+	if errors.Is(err, fs.ErrNotExist) {
+		a.logger.Warn("no centres file: where-answers name no centre", "file", ingest.CentresFile)
+		return nil, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("centres: %w", err)
+	}
+	return c, nil
 }
 
 func closeStore(st knowledge.Store, err *error) {

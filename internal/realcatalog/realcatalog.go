@@ -23,6 +23,7 @@ import (
 type Catalog struct {
 	Store      *embedded.Store
 	Units      *knowledge.Units
+	Centres    *knowledge.Centres
 	Procedures []knowledge.Procedure
 	Searcher   *knowledge.Searcher // hash embedder, default weights
 	Bank       *bank.Bank          // the question bank, whose phrasings the store indexes
@@ -72,7 +73,10 @@ func build(data string) (*Catalog, error) {
 		return c, err
 	}
 	c.Searcher = &knowledge.Searcher{Store: st, Embedder: emb, Weights: knowledge.DefaultWeights}
-	c.Units, err = ingest.LoadUnits(data)
+	if c.Units, err = ingest.LoadUnits(data); err != nil {
+		return c, err
+	}
+	c.Centres, err = ingest.LoadCentres(data)
 	return c, err
 }
 
@@ -82,7 +86,7 @@ func (c *Catalog) Assistant(convs knowledge.Conversations) *assistant.Assistant 
 		convs = memconv.New()
 	}
 	phrases, negatives := assistant.BankIndexes(c.Bank)
-	return &assistant.Assistant{Searcher: c.Searcher, Store: c.Store, Units: c.Units, Conversations: convs,
+	return &assistant.Assistant{Searcher: c.Searcher, Store: c.Store, Units: c.Units, Centres: c.Centres, Conversations: convs,
 		Phrases: phrases, Negatives: negatives}
 }
 

@@ -72,7 +72,7 @@ func CheckAppend(id string, st knowledge.DialogueState, msgs []knowledge.Message
 	if err := CheckID(id); err != nil {
 		return err
 	}
-	if !validText(st.Focus) || !validText(st.Query) || !all(st.Pending, validText) {
+	if !validText(st.Focus) || !validText(st.Query) || !validText(st.Ward) || !all(st.Pending, validText) {
 		return fmt.Errorf("%w: dialogue state holds text that is not valid UTF-8", knowledge.ErrInvalid)
 	}
 	for i, m := range msgs {

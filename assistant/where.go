@@ -1,0 +1,309 @@
+package assistant
+
+import (
+	"fmt"
+	"strings"
+
+	"github.com/trolyao/trolyao/knowledge"
+)
+
+// Where to go: the centre of the citizen's ward (reached from an old ward through the reform's mapping), the
+// rule that commune-level dossiers are received at any commune centre, the city centre for province-level
+// procedures, the police for police procedures, the online routes and the city's hotline. The section stays a
+// few lines: it shares the 2,000-character answer with documents, fees and times.
+
+// Facts of Thành phố Hồ Chí Minh the where-answer states (see data/README.md).
+const (
+	cityCentre   = "Trung tâm Phục vụ hành chính công TP.HCM (43 Nguyễn Văn Bá, phường Thủ Đức)"
+	hcmcPortal   = "Cổng dịch vụ công TP.HCM"
+	hotline      = "Tổng đài 1022 (TP.HCM)"
+	hcmcProvince = "79"
+	// anywhereRule is the city's rule since 1 July 2025 for dossiers of commune-level procedures.
+	anywhereRule = "Hồ sơ cấp xã được nhận tại trung tâm của bất kỳ phường, xã nào ở TP.HCM, không phụ thuộc địa giới " +
+		"hành chính."
+	// briefRule is where and the rule in one line, for an answer that was not asked where.
+	briefRule = "Nơi nộp: Trung tâm Phục vụ hành chính công của bất kỳ phường, xã nào ở TP.HCM (không phụ thuộc địa giới " +
+		"hành chính)."
+	askWard = "Cho tôi biết phường, xã của bạn (tên mới hoặc cũ) để biết địa chỉ trung tâm."
+)
+
+// maxPlaceUnits is the most communes a where-answer names for one old ward split at the reform.
+const maxPlaceUnits = 3
+
+// place is where the citizen is, as far as the conversation tells: the current commune(s) and, when they named
+// an old unit, that unit. The zero place knows nothing.
+type place struct {
+	old     string             // the old unit named, officially written ("Phường 4, Quận 3"); "" for a current name
+	units   []knowledge.Unit   // the current commune(s)
+	centres []knowledge.Centre // units[i]'s centre (zero when the data has none)
+}
+
+func (p place) known() bool { return len(p.units) > 0 }
+
+// placeOf finds the citizen's ward in text — a current commune, or an old commune mapped to the current one(s)
+// — and remembers it in st; a message that names none falls back to the ward remembered. Mentions that are
+// ambiguous ("phường 4" without its district) or too weak to be a place are left alone.
+func (a *Assistant) placeOf(st *knowledge.DialogueState, text string) place {
+	if a.Units == nil {
+		return place{}
+	}
+	ms := a.Units.Find(text)
+	for _, m := range ms {
+		if m.Score < placeScore || m.Kind != knowledge.MatchNew && m.Kind != knowledge.MatchOld ||
+			m.Ambiguous && !onlyCityUnit(ms, m) {
+			continue
+		}
+		units := m.Current()
+		if len(units) == 0 {
+			continue
+		}
+		var pl place
+		if m.Kind == knowledge.MatchOld {
+			pl.old = m.Old.Name
+			if m.Old.District != "" && m.Old.District != m.Old.Name {
+				pl.old += ", " + m.Old.District
+			}
+		}
+		pl.units = units[:min(len(units), maxPlaceUnits)]
+		codes := make([]string, len(pl.units))
+		for i, u := range pl.units {
+			codes[i] = u.Code
+		}
+		st.Ward = strings.Join(codes, " ")
+		return a.withCentres(pl)
+	}
+	var pl place
+	for _, code := range strings.Fields(st.Ward) {
+		if u, ok := a.Units.Commune(code); ok && len(pl.units) < maxPlaceUnits {
+			pl.units = append(pl.units, u)
+		}
+	}
+	return a.withCentres(pl)
+}
+
+// onlyCityUnit reports whether m, one reading of an ambiguous mention, is the one current commune of Thành
+// phố Hồ Chí Minh the mention can name ("phường Phú Lợi" is also a ward of Cần Thơ): the assistant serves the
+// city, so a current name of its own is what the citizen means. "phường 4" alone stays ambiguous.
+func onlyCityUnit(ms []knowledge.Match, m knowledge.Match) bool {
+	if m.Kind != knowledge.MatchNew || m.Unit.ProvinceCode != hcmcProvince {
+		return false
+	}
+	for _, o := range ms {
+		if o.Text == m.Text && o.Kind == knowledge.MatchNew && o.Unit.ProvinceCode == hcmcProvince && o.Unit.Code != m.Unit.Code {
+			return false
+		}
+	}
+	return true
+}
+
+func (a *Assistant) withCentres(pl place) place {
+	pl.centres = make([]knowledge.Centre, len(pl.units))
+	for i, u := range pl.units {
+		pl.centres[i], _ = a.Centres.ByCode(u.Code)
+	}
+	return pl
+}
+
+// police reports whether the police handle the procedure (its agency or its ministry).
+func police(p *knowledge.Procedure) bool {
+	if p.Ministry == "bo-cong-an" {
+		return true
+	}
+	for _, ag := range p.Agencies {
+		if strings.Contains(knowledge.Fold(ag), "cong an") {
+			return true
+		}
+	}
+	return false
+}
+
+// agencyOf is the record's agency (or its reception address when it names none), "" when the record has neither.
+func agencyOf(p *knowledge.Procedure) string {
+	var ags []string
+	for _, ag := range p.Agencies {
+		if f := knowledge.Fold(strings.TrimSpace(ag)); f != "" && f != "khong co thong tin" {
+			ags = append(ags, strings.TrimSpace(ag))
+		}
+	}
+	if len(ags) > 0 {
+		return clipRunes(strings.Join(ags, "; "), 160)
+	}
+	if f := knowledge.Fold(p.Address); f != "" && f != "khong co thong tin" {
+		return clipRunes(p.Address, 160)
+	}
+	return ""
+}
+
+// where says where to file p for a citizen at the given place. brief leaves out the invitation to name the
+// ward, the online route and the hotline (for an answer that was not asked where); withOnline adds the online
+// route (leave it out when the answer has an online section of its own).
+func where(p *knowledge.Procedure, at place, brief, withOnline bool) string {
+	var lines []string
+	agency := agencyOf(p)
+	commune := p.HasLevel(knowledge.LevelCommune)
+	switch {
+	case police(p):
+		if agency == "" {
+			agency = "cơ quan công an có thẩm quyền"
+		}
+		line := "Nơi nộp: " + strings.TrimRight(agency, ". ")
+		if f := knowledge.Fold(agency); strings.Contains(f, "cong an tinh") || strings.Contains(f, "cong an cap tinh") {
+			line += " (tại TP.HCM: Công an Thành phố Hồ Chí Minh)"
+		}
+		lines = append(lines, line+".")
+		if commune && at.known() {
+			lines = append(lines, policeOf(at))
+		}
+	case commune && brief:
+		lines = append(lines, briefRule)
+		if m := mapped(at); m != "" {
+			lines = append(lines, strings.TrimSpace(m))
+		}
+		lines = append(lines, centreLines(at)...)
+	case commune:
+		line := "Nơi nộp: Trung tâm Phục vụ hành chính công cấp xã (phường, xã, đặc khu)"
+		if agency != "" {
+			line += "; cơ quan giải quyết: " + strings.TrimRight(agency, ". ")
+		}
+		lines = append(lines, line+".")
+		if at.known() {
+			if m := mapped(at); m != "" {
+				lines = append(lines, strings.TrimSpace(m))
+			}
+			lines = append(lines, centreLines(at)...)
+		}
+		lines = append(lines, anywhereRule)
+		if !at.known() {
+			lines = append(lines, askWard)
+		}
+	case p.HasLevel(knowledge.LevelProvince):
+		if agency == "" {
+			agency = "sở, ngành phụ trách"
+		}
+		lines = append(lines, "Nơi nộp: "+strings.TrimRight(agency, ". ")+".",
+			"Tại TP.HCM: "+cityCentre+" hoặc trực tiếp tại cơ quan trên.")
+	default:
+		if agency == "" {
+			agency = "cơ quan có thẩm quyền (xem tại đường dẫn bên dưới)"
+		}
+		lines = append(lines, "Nơi nộp: "+strings.TrimRight(agency, ". ")+".")
+	}
+	if (police(p) || !commune) && recordMentions(p, "khong phu thuoc") {
+		lines = append(lines, "Hồ sơ được tiếp nhận không phụ thuộc nơi cư trú.")
+	}
+	if brief {
+		return strings.Join(lines, "\n")
+	}
+	help := "Hỗ trợ: " + hotline + "."
+	if route := onlineRoute(p); withOnline && route != "" {
+		help = "Trực tuyến: " + route + ". " + help
+	}
+	return strings.Join(append(lines, help), "\n")
+}
+
+// onlineRoute names where p can be filed online ("" when the record has no online channel): VNeID first for
+// the police, the national portal, and the city's portal for the others.
+func onlineRoute(p *knowledge.Procedure) string {
+	_, online := p.Channel(knowledge.ChannelOnline)
+	switch {
+	case police(p) && (online || recordMentions(p, "vneid")):
+		return "ứng dụng VNeID hoặc Cổng Dịch vụ công quốc gia (dichvucong.gov.vn)"
+	case online:
+		return "Cổng Dịch vụ công quốc gia (dichvucong.gov.vn) hoặc " + hcmcPortal
+	}
+	return ""
+}
+
+// mapped says which current commune(s) an old unit became: "Phường 4, Quận 3 (cũ) nay thuộc Phường Bàn Cờ,
+// Phường Xuân Hòa." ("" for a current name).
+func mapped(at place) string {
+	if at.old == "" {
+		return ""
+	}
+	names := make([]string, len(at.units))
+	for i, u := range at.units {
+		names[i] = u.Name
+	}
+	return at.old + " (cũ) nay thuộc " + strings.Join(names, ", ") + ". "
+}
+
+// centreLines name the centre of each commune of the place with its address, phone and, when the address was
+// not checked to a high confidence, how far it was.
+func centreLines(at place) []string {
+	var out []string
+	for i, u := range at.units {
+		c := at.centres[i]
+		if c.Address == "" {
+			where := ""
+			if u.ProvinceCode != hcmcProvince {
+				where = " (dữ liệu địa chỉ hiện chỉ có cho TP.HCM)"
+			}
+			out = append(out, fmt.Sprintf("- %s: chưa có địa chỉ trung tâm trong dữ liệu%s.", u.Name, where))
+			continue
+		}
+		line := fmt.Sprintf("- %s: %s", c.Name, c.Address)
+		if c.Phone != "" {
+			line += ", ĐT " + c.Phone
+		}
+		out = append(out, line+confidenceNote(c)+".")
+	}
+	return out
+}
+
+// confidenceNote tells the citizen how far an address was checked, when not to a high confidence.
+func confidenceNote(c knowledge.Centre) string {
+	switch {
+	case c.Confidence == knowledge.ConfidenceLow:
+		return " (địa chỉ chưa được xác minh, nên gọi " + hotline + " để xác nhận trước khi đến)"
+	case c.Confidence == knowledge.ConfidenceHigh:
+		return ""
+	case c.Conflict:
+		return " (địa chỉ theo Thông báo 243/TB-UBND; có nguồn ghi khác, nên gọi " + hotline + " để xác nhận)"
+	}
+	return " (địa chỉ theo Thông báo 243/TB-UBND, chưa được xác minh thêm)"
+}
+
+// policeOf names the commune police of the place: "Công an phường Bàn Cờ".
+func policeOf(at place) string {
+	names := make([]string, len(at.units))
+	for i, u := range at.units {
+		names[i] = "Công an " + lowerType(u)
+	}
+	return mapped(at) + "Công an cấp xã nơi bạn ở: " + strings.Join(names, " hoặc ") + "."
+}
+
+// lowerType writes a commune's name with its type word in lower case, as in running text: "phường Bàn Cờ".
+func lowerType(u knowledge.Unit) string {
+	if u.Type != "" && strings.HasPrefix(u.Name, u.Type+" ") {
+		return strings.ToLower(u.Type) + u.Name[len(u.Type):]
+	}
+	return u.Name
+}
+
+func online(p *knowledge.Procedure, withSteps bool) string {
+	var b strings.Builder
+	if _, ok := p.Channel(knowledge.ChannelOnline); ok {
+		url := p.URL
+		if url == "" {
+			url = PortalURL
+		}
+		portals := fmt.Sprintf("Cổng Dịch vụ công quốc gia (%s) hoặc %s", url, hcmcPortal)
+		if police(p) {
+			portals = fmt.Sprintf("ứng dụng VNeID hoặc Cổng Dịch vụ công quốc gia (%s)", url)
+		}
+		fmt.Fprintf(&b, "Nộp trực tuyến: có, trên %s: đăng nhập bằng tài khoản định danh điện tử VNeID, chọn thủ tục, khai thông tin, đính kèm giấy tờ và nộp phí (nếu có).\n", portals)
+	} else {
+		b.WriteString("Nộp trực tuyến: dữ liệu không ghi nhận hình thức trực tuyến cho thủ tục này; nộp trực tiếp hoặc qua bưu chính.\n")
+	}
+	if withSteps && len(p.Steps) > 0 {
+		b.WriteString("Các bước:\n")
+		for i, s := range p.Steps {
+			if i == 4 {
+				b.WriteString("…\n")
+				break
+			}
+			fmt.Fprintf(&b, "%d. %s\n", i+1, clipRunes(strings.TrimLeft(s, "-+* "), 240))
+		}
+	}
+	return b.String()
+}

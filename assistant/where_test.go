@@ -1,0 +1,148 @@
+package assistant_test
+
+import (
+	"strings"
+	"testing"
+	"unicode/utf8"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+
+	"github.com/trolyao/trolyao/assistant"
+	"github.com/trolyao/trolyao/internal/realcatalog"
+	"github.com/trolyao/trolyao/knowledge"
+)
+
+// receiveAnywhere is the city's rule for commune-level dossiers, which every where-answer for one must state.
+const receiveAnywhere = "không phụ thuộc địa giới hành chính"
+
+// A where-question names the centre of the ward the citizen names, new or old, with the receive-anywhere rule,
+// and says how far the address was checked when not to a high confidence.
+func TestWhereNamesTheWardsCentre(t *testing.T) {
+	a := newAssistant(t)
+	tests := []struct {
+		name, q, code string
+		want, not     []string
+	}{
+		{"new ward", "đăng ký khai sinh ở phường Bàn Cờ nộp ở đâu", "1.001193",
+			[]string{"Trung tâm Phục vụ hành chính công phường Bàn Cờ: 611/20 Điện Biên Phủ", "ĐT 028.38396136", receiveAnywhere},
+			[]string{"chưa được xác minh", "Xuân Hòa", "Cho tôi biết phường"}},
+		{"old ward split in two", "đăng ký khai sinh ở phường 4 quận 3 cũ nộp ở đâu", "1.001193",
+			[]string{"Phường 4, Quận 3 (cũ) nay thuộc Phường Bàn Cờ, Phường Xuân Hòa",
+				"Trung tâm Phục vụ hành chính công phường Bàn Cờ: 611/20 Điện Biên Phủ",
+				"Trung tâm Phục vụ hành chính công phường Xuân Hòa: 99 Trần Quốc Thảo", receiveAnywhere},
+			nil},
+		{"old ward without diacritics", "dang ky ket hon o phuong ben nghe quan 1 nop o dau", "1.000894",
+			[]string{"Phường Bến Nghé, Quận 1 (cũ) nay thuộc Phường Sài Gòn", "Trung tâm Phục vụ hành chính công phường Sài Gòn:", receiveAnywhere},
+			nil},
+		{"medium confidence", "đăng ký kết hôn ở phường Phú Lợi nộp ở đâu", "1.000894",
+			[]string{"Trung tâm Phục vụ hành chính công phường Phú Lợi: Số 438, đường Phú Lợi",
+				"địa chỉ theo Thông báo 243/TB-UBND, chưa được xác minh thêm", receiveAnywhere},
+			nil},
+		{"low confidence", "đăng ký kết hôn ở phường An Phú Đông nộp ở đâu", "1.000894",
+			[]string{"Số 540 Hà Huy Giáp", "địa chỉ chưa được xác minh, nên gọi Tổng đài 1022", receiveAnywhere},
+			nil},
+		{"ward unknown", "đăng ký khai sinh nộp ở đâu", "1.001193",
+			[]string{receiveAnywhere, "Cho tôi biết phường, xã của bạn", "Tổng đài 1022", "Cổng dịch vụ công TP.HCM"},
+			[]string{"Trung tâm Phục vụ hành chính công phường"}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			ans := reply(t, a, "where-"+tt.name, tt.q)
+			require.Equal(t, tt.code, cited(ans)[0], ans.Text)
+			for _, w := range tt.want {
+				assert.Contains(t, ans.Text, w)
+			}
+			for _, w := range tt.not {
+				assert.NotContains(t, ans.Text, w)
+			}
+		})
+	}
+}
+
+// The ward named once is remembered: a later "nộp ở đâu" names its centre.
+func TestWhereRemembersTheWard(t *testing.T) {
+	a := newAssistant(t)
+	reply(t, a, "remember", "tôi ở phường 4 quận 3, đăng ký kết hôn cần giấy tờ gì")
+	ans := reply(t, a, "remember", "nộp ở đâu")
+	require.Equal(t, []string{"1.000894"}, cited(ans))
+	assert.Contains(t, ans.Text, "Trung tâm Phục vụ hành chính công phường Bàn Cờ")
+	assert.Contains(t, ans.Text, receiveAnywhere)
+}
+
+// A province-level procedure goes to the city centre or the agency; a police procedure to the police, online
+// through VNeID.
+func TestWhereProvinceAndPolice(t *testing.T) {
+	a := newAssistant(t)
+	ans := reply(t, a, "province", "đăng ký thành lập doanh nghiệp tư nhân nộp ở đâu")
+	require.Equal(t, "2.001610", cited(ans)[0])
+	assert.Contains(t, ans.Text, "Nơi nộp: Sở Tài chính")
+	assert.Contains(t, ans.Text, "Trung tâm Phục vụ hành chính công TP.HCM (43 Nguyễn Văn Bá, phường Thủ Đức)")
+	assert.NotContains(t, ans.Text, receiveAnywhere, "the commune rule is not claimed for a province-level procedure")
+
+	ans = reply(t, a, "police", "mất căn cước làm lại ở đâu, tôi ở phường Bàn Cờ")
+	require.Equal(t, "1.014064", cited(ans)[0])
+	assert.Contains(t, ans.Text, "VNeID")
+	assert.Contains(t, ans.Text, "Công an phường Bàn Cờ")
+	assert.Contains(t, ans.Text, "Tổng đài 1022")
+	assert.NotContains(t, ans.Text, "611/20 Điện Biên Phủ", "the ward's centre is not where the police take dossiers")
+
+	ans = reply(t, a, "police-province", "cấp phiếu lý lịch tư pháp nộp ở đâu")
+	require.Equal(t, "3.000333", cited(ans)[0])
+	assert.Contains(t, ans.Text, "Công an Thành phố Hồ Chí Minh")
+	assert.Contains(t, ans.Text, "VNeID")
+}
+
+// Without centres data the assistant still says where to go, without an address.
+func TestWhereWithoutCentres(t *testing.T) {
+	a := newAssistant(t)
+	a.Centres = nil
+	ans := reply(t, a, "nil", "đăng ký khai sinh ở phường Bàn Cờ nộp ở đâu")
+	require.Equal(t, "1.001193", cited(ans)[0])
+	assert.Contains(t, ans.Text, "Phường Bàn Cờ: chưa có địa chỉ trung tâm trong dữ liệu")
+	assert.Contains(t, ans.Text, receiveAnywhere)
+	assert.NotContains(t, ans.Text, "611/20")
+}
+
+// Every commune-level procedure that is not the police's, asked where, states the receive-anywhere rule; every
+// procedure, asked everything for a citizen of an old ward split in three (the longest where section), stays
+// within the message limit and states nothing ungrounded.
+func TestWhereWholeCatalog(t *testing.T) {
+	c := realcatalog.Load(t)
+	ms, err := c.Units.Lookup("phường Tân Tạo quận Bình Tân")
+	require.NoError(t, err)
+	split := ms[0].Current()
+	require.Len(t, split, 3, "an old ward split in three at the reform")
+	all := []assistant.Intent{assistant.IntentDocuments, assistant.IntentFee, assistant.IntentTime,
+		assistant.IntentWhere, assistant.IntentOnline, assistant.IntentSteps, assistant.IntentRequirements,
+		assistant.IntentResult, assistant.IntentLegal}
+	commune := 0
+	for i := range c.Procedures {
+		p := &c.Procedures[i]
+		where := assistant.ComposeAt(p, []assistant.Intent{assistant.IntentWhere}, split, c.Centres)
+		if p.HasLevel(knowledge.LevelCommune) && !isPolice(p) {
+			commune++
+			if !strings.Contains(where, receiveAnywhere) {
+				t.Errorf("%s: a commune-level where-answer without the receive-anywhere rule:\n%s", p.Code, where)
+			}
+		}
+		text := assistant.ComposeAt(p, all, split, c.Centres)
+		require.LessOrEqual(t, utf8.RuneCountInString(text), assistant.MaxAnswerRunes, p.Code)
+		if bad := assistant.CheckGrounding(where, c.Procedures[i:i+1]); len(bad) > 0 {
+			t.Errorf("%s: the where-answer states ungrounded %v", p.Code, bad)
+		}
+	}
+	assert.Greater(t, commune, 300, "the commune-level procedures were checked")
+}
+
+func isPolice(p *knowledge.Procedure) bool {
+	if p.Ministry == "bo-cong-an" {
+		return true
+	}
+	for _, ag := range p.Agencies {
+		if strings.Contains(knowledge.Fold(ag), "cong an") {
+			return true
+		}
+	}
+	return false
+}
