@@ -251,18 +251,20 @@ func (a *Assistant) answer(ctx context.Context, st *knowledge.DialogueState, tex
 }
 
 // followUp reports whether a message continues on the procedure in focus rather than asking about another:
-// it has no content words of its own, or it asks something (fee, time, where …) without naming a procedure
-// the policy would answer with, or the procedure it names is the one in focus.
+// the policy's follow-up model decides (a policy without one treats only messages with no content words as
+// follow-ups).
 func (a *Assistant) followUp(ctx context.Context, st *knowledge.DialogueState, as Assessment, intents []Intent) bool {
-	switch {
-	case len(as.Tokens) == 0 || has(intents, IntentMore) && as.Action < ActAnswer:
-		return true
-	case len(as.Hits) > 0 && baseName(as.Hits[0].Name) == baseName(a.focusName(ctx, st)):
-		return true
-	case as.Action >= ActAnswerWithAlternatives:
-		return false
+	pol := a.Policy
+	if pol == nil {
+		var err error
+		if pol, err = DefaultPolicy(); err != nil {
+			return len(as.Tokens) == 0
+		}
 	}
-	return topical(intents)
+	if pol.FollowUp == nil {
+		return len(as.Tokens) == 0
+	}
+	return pol.FollowUp.Prob(a.followUpFeatures(st.Focus, a.focusName(ctx, st), as, intents)) >= 0.5
 }
 
 // focusName is the name of the procedure in focus (its code if it is gone).
@@ -339,9 +341,9 @@ func (a *Assistant) Assess(ctx context.Context, text string, intents []Intent) (
 	switch {
 	case len(as.Hits) == 0:
 		as.Action = ActAbstain
-	case as.Action < ActAnswerWithAlternatives && namesExactly(as):
+	case namesExactly(as):
 		// "đăng ký khai sinh có mất phí không" names the procedure; its variants add words it does not say.
-		as.Action = ActAnswerWithAlternatives
+		as.Action = max(as.Action, ActAnswerWithAlternatives)
 	case as.Action != ActClarify && bareName(as):
 		// "giấy phép lái xe", "căn cước": a topic that several procedures' names contain in full.
 		as.Action = ActClarify

@@ -163,6 +163,10 @@ func TestFollowUpsAndTopicSwitch(t *testing.T) {
 	assert.Equal(t, "1.003677", cited(ans)[0], "topic switch")
 	ans = reply(t, a, conv, "cần giấy tờ gì")
 	assert.Equal(t, "1.003677", cited(ans)[0], "the new topic stays in focus")
+	// A message about something else entirely is not read as a follow-up on the procedure in focus.
+	ans = reply(t, a, conv, "cách làm bánh flan đơn giản")
+	assert.Empty(t, cited(ans), "off-topic after a procedure")
+	assert.True(t, ans.Abstained)
 }
 
 // Chat-sized by default, the full details on request, within the message limit either way.

@@ -19,6 +19,13 @@ type PhraseIndex struct {
 	total    []float64 // information of each phrasing
 	norm2    []float64 // squared norm of each phrasing's idf vector
 	idf      map[string]float64
+	// byLabel[t] lists, for term t, each label whose phrasings contain it and the share of them that do.
+	byLabel map[string][]labelShare
+}
+
+type labelShare struct {
+	label string
+	share float64
 }
 
 // minIDF drops terms too common to say anything ("cần", "làm", "gì" in every phrasing).
@@ -41,6 +48,11 @@ func NewPhraseIndex(texts, labels []string) *PhraseIndex {
 	for t, d := range df {
 		ix.idf[t] = math.Log(1 + n/float64(d))
 	}
+	count := map[string]int{}
+	for _, l := range labels {
+		count[l]++
+	}
+	perLabel := map[string]map[string]int{}
 	for i, ts := range terms {
 		for _, t := range ts {
 			w := ix.idf[t]
@@ -50,9 +62,40 @@ func NewPhraseIndex(texts, labels []string) *PhraseIndex {
 			ix.postings[t] = append(ix.postings[t], int32(i))
 			ix.total[i] += w
 			ix.norm2[i] += w * w
+			if perLabel[t] == nil {
+				perLabel[t] = map[string]int{}
+			}
+			perLabel[t][labels[i]]++
+		}
+	}
+	ix.byLabel = make(map[string][]labelShare, len(perLabel))
+	for t, m := range perLabel {
+		for l, c := range m {
+			ix.byLabel[t] = append(ix.byLabel[t], labelShare{l, float64(c) / float64(count[l])})
 		}
 	}
 	return ix
+}
+
+// Foreign counts the distinct syllables of toks (of idf minIDF and more) that no phrasing labelled label
+// contains and that known does not list: what a message says beyond a procedure ("cách làm bánh flan" after a
+// question on a fine), which a follow-up on it ("vậy nộp ở đâu") does not.
+func (ix *PhraseIndex) Foreign(toks []string, label string, known map[string]bool) int {
+	if ix == nil {
+		return 0
+	}
+	n := 0
+	seen := map[string]bool{}
+	for _, t := range toks {
+		if seen[t] || known[t] || ix.idf[t] < minIDF {
+			continue
+		}
+		seen[t] = true
+		if !slices.ContainsFunc(ix.byLabel[t], func(ls labelShare) bool { return ls.label == label }) {
+			n++
+		}
+	}
+	return n
 }
 
 // phraseTerms are the distinct folded syllables and bigrams of toks.

@@ -86,6 +86,8 @@ type Policy struct {
 	// above 1 the assistant declines sooner, below 1 it answers sooner. Chosen on validation.
 	AbstainWeight float64       `json:"abstain_weight"`
 	Report        *PolicyReport `json:"report,omitempty"`
+	// FollowUp decides whether a message continues on the procedure in focus (see followup.go).
+	FollowUp *FollowUpModel `json:"follow_up,omitempty"`
 }
 
 // PolicyReport is what the fitting measured.
@@ -94,6 +96,8 @@ type PolicyReport struct {
 	Validation  int                `json:"validation_turns"`
 	Reliability []ReliabilityBin   `json:"reliability"` // validation: predicted P(answer) vs observed top-1 correctness
 	Metrics     map[string]float64 `json:"metrics"`     // validation figures at the chosen weight
+	// Tradeoff are the validation figures at every abstain weight tried: what answering sooner or later costs.
+	Tradeoff []map[string]float64 `json:"tradeoff"`
 }
 
 // ReliabilityBin is one row of the calibration table.
@@ -142,7 +146,10 @@ func (p *Policy) check() error {
 			return fmt.Errorf("malformed weights")
 		}
 	}
-	return nil
+	if p.FollowUp == nil {
+		return fmt.Errorf("no follow-up model: run `trolyao policy fit`")
+	}
+	return p.FollowUp.check()
 }
 
 // Probabilities returns P(answer), P(clarify), P(abstain) for f.

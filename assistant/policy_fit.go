@@ -87,15 +87,18 @@ func ChooseAbstainWeight(p *Policy, val []Sample) {
 		probs[i] = p.Probabilities(s.F)
 	}
 	bestW, bestScore := 1.0, math.Inf(-1)
+	var curve []map[string]float64
 	for _, w := range []float64{0.5, 0.75, 1, 1.25, 1.5, 2, 2.5, 3, 4, 6} {
 		p.AbstainWeight = w
 		m := metrics(p, probs, val)
+		curve = append(curve, m)
 		if score := (m["ranked_hit1"] + m["abstain_accuracy"]) / 2; score > bestScore+1e-9 {
 			bestW, bestScore = w, score
 		}
 	}
 	p.AbstainWeight = bestW
-	p.Report = &PolicyReport{Validation: len(val), Reliability: reliability(probs, val), Metrics: metrics(p, probs, val)}
+	p.Report = &PolicyReport{Validation: len(val), Reliability: reliability(probs, val), Metrics: metrics(p, probs, val),
+		Tradeoff: curve}
 }
 
 func reliability(probs [][numClasses]float64, val []Sample) []ReliabilityBin {

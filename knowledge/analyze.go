@@ -62,13 +62,13 @@ func Analyze(q string) (Query, error) {
 	// phrasings, written the way citizens write, still match the words as typed.
 	var tokens, marked []string
 	seen := map[string]bool{}
-	for _, ts := range [][]token{kept, rewritten} {
+	for i, ts := range [][]token{kept, rewritten} {
 		for _, t := range ts {
 			if !seen[t.fold] {
 				seen[t.fold] = true
 				tokens = append(tokens, t.fold)
 			}
-			if t.raw != t.fold && !t.fixed {
+			if i == 0 && t.raw != t.fold && !t.fixed { // only what the citizen typed has diacritics to match
 				marked = append(marked, accentMark+t.raw)
 			}
 		}

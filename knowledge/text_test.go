@@ -64,19 +64,20 @@ func analyzed(t *testing.T, q string) string {
 }
 
 func TestAnalyzeKeepsTypedWords(t *testing.T) {
-	// The lexicon adds the catalog's words; context it rewrites ("lấy vợ" → đăng ký kết hôn) stays beside the
-	// topic instead of replacing it.
-	q, err := Analyze("tách hộ riêng sau khi lấy vợ")
+	// The lexicon adds the catalog's words; context around the rewritten phrase ("sau khi sinh con") stays beside
+	// the topic instead of being replaced.
+	q, err := Analyze("tạm nghỉ bán hàng sau khi sinh con")
 	require.NoError(t, err)
-	assert.Subset(t, q.Tokens, []string{"tach", "ho", "rieng", "lay", "vo", "ket", "hon"})
+	assert.Subset(t, q.Tokens, []string{"tam", "nghi", "ban", "hang", "sinh", "con", "ngung", "kinh", "doanh"})
 	terms := map[string]float64{}
 	for _, x := range q.Terms {
 		terms[x.Term] = x.Weight
 	}
-	assert.Contains(t, terms, "tach_ho", "the typed bigram is a term")
-	assert.Contains(t, terms, "ket_hon", "the lexicon's bigram is a term")
-	assert.Contains(t, terms, "~tách", "a syllable typed with diacritics also matches in its accented form")
-	q, err = Analyze("tach ho rieng")
+	assert.Contains(t, terms, "ban_hang", "the typed bigram is a term")
+	assert.Contains(t, terms, "kinh_doanh", "the lexicon's bigram is a term")
+	assert.Contains(t, terms, "~tạm", "a syllable typed with diacritics also matches in its accented form")
+	assert.NotContains(t, terms, "~doanh", "the lexicon's words are matched folded")
+	q, err = Analyze("tam nghi ban hang")
 	require.NoError(t, err)
 	for _, x := range q.Terms {
 		assert.NotContains(t, x.Term, "~", "without diacritics only folded forms are looked up")
@@ -92,9 +93,9 @@ func TestLexicon(t *testing.T) {
 		{"căn cước công dân hết hạn", "the can cuoc cap doi gia han"},
 		{"đổi GPLX", "doi giay phep lai xe"},
 		{"bằng lái quốc tế", "giay phep lai xe quoc te"},
-		{"sổ đỏ bị mất", "giay chung nhan quyen su dung dat mat cap lai"},
-		{"so hong", "giay chung nhan quyen su dung dat"},
-		{"nhập hộ khẩu", "dang ky thuong tru"},
+		{"sổ đỏ bị mất", "so do mat cap lai"},
+		{"so hong", "so hong"},
+		{"nhập hộ khẩu", "nhap thuong tru"},
 		{"hộ khẩu", "thuong tru"},
 		{"cà vẹt xe", "chung nhan dang ky xe"},
 		{"ca vet xe may", "chung nhan dang ky xe may"},
@@ -103,7 +104,7 @@ func TestLexicon(t *testing.T) {
 		{"công chứng hợp đồng", "chung thuc hop dong giao dich"},
 		{"báo mất hộ chiếu", "trinh bao mat ho chieu"},
 		{"ba mẹ mất để lại đất", "ba me mat khai tu thua ke dat"},
-		{"sang tên sổ đỏ", "sang ten thay doi giay chung nhan quyen su dung dat"},
+		{"sang tên sổ đỏ", "sang ten thay doi so do"},
 		{"ĐKKD", "dang ky kinh doanh"},
 		{"MST cá nhân", "dang ky thue"},
 		{"rút bhxh 1 lần", "huong bao hiem xa hoi mot lan"},
@@ -133,6 +134,24 @@ func TestLexicon(t *testing.T) {
 		assert.Equal(t, tt.want, analyzed(t, tt.in), "Analyze(%q)", tt.in)
 	}
 	assert.Greater(t, LexiconSize(), 300)
+}
+
+// Every rule of the hand lexicon reads each of its phrases as its target (a drop rule as nothing): a rule
+// shadowed by another, or broken by a change of the analyser, fails here. Which rules the lexicon keeps, and
+// why, is measured against the question bank (docs/question-bank.md).
+func TestLexiconRules(t *testing.T) {
+	for _, r := range lexiconRules {
+		want := strings.Join(folds(tokens(Normalize(r.to))), " ")
+		for _, f := range r.from {
+			if want == "" {
+				// Beside an accented word, as a single unaccented syllable is dropped only then.
+				assert.Equal(t, "dien", analyzed(t, f+" điện"), "drop rule: Analyze(%q)", f)
+				continue
+			}
+			got := analyzed(t, f)
+			assert.Contains(t, " "+got+" ", " "+want+" ", "Analyze(%q) reads it as %q", f, r.to)
+		}
+	}
 }
 
 func TestAnalyzeLimits(t *testing.T) {

@@ -62,15 +62,27 @@ func (a *app) policyCmd(ctx context.Context, args []string) error {
 	if err != nil {
 		return err
 	}
+	defer done()
 	val, err := bankSamples(ctx, as, b,
 		func(e bank.Entry) bool { return e.Split == bank.Validation },
 		func(n bank.Negative) bool { return n.Split == bank.Validation })
-	done()
 	if err != nil {
 		return err
 	}
 	pol := choosePolicy(train, val)
 	pol.Version = b.Version()
+	// The follow-up model reads the answer policy's probabilities: fitted after it, on the train dialogues, over
+	// the same catalog (dialogue turns are never indexed), and chosen on the validation dialogues.
+	as.Policy = pol
+	ftrain, err := dialogueSamples(ctx, as, b, bank.Train)
+	if err != nil {
+		return err
+	}
+	fval, err := dialogueSamples(ctx, as, b, bank.Validation)
+	if err != nil {
+		return err
+	}
+	pol.FollowUp = chooseFollowUp(ftrain, fval)
 	out, err := json.MarshalIndent(pol, "", " ")
 	if err != nil {
 		return err
@@ -82,8 +94,10 @@ func (a *app) policyCmd(ctx context.Context, args []string) error {
 	if err := os.WriteFile(path, append(out, '\n'), 0o644); err != nil {
 		return err
 	}
-	fmt.Fprintf(a.stdout, "policy fitted on %d train turns, chosen on %d validation turns (l2 %g): %v\nwrote %s\n",
-		len(train), len(val), pol.L2, pol.Report.Metrics, path)
+	fmt.Fprintf(a.stdout, "policy fitted on %d train turns, chosen on %d validation turns (l2 %g): %v\n"+
+		"follow-up model fitted on %d train dialogue turns, validation accuracy %.3f on %d turns (l2 %g)\nwrote %s\n",
+		len(train), len(val), pol.L2, pol.Report.Metrics,
+		pol.FollowUp.Train, pol.FollowUp.Accuracy, pol.FollowUp.Validation, pol.FollowUp.L2, path)
 	return nil
 }
 
@@ -167,5 +181,51 @@ func choosePolicy(train, val []assistant.Sample) *assistant.Policy {
 	assistant.ChooseAbstainWeight(best, val)
 	best.Report.Train = len(train)
 	best.Report.Metrics["log_loss"] = math.Round(bestLoss*1000) / 1000
+	return best
+}
+
+// dialogueSamples labels every turn of the split's dialogues asked while a procedure was in focus — the
+// procedure the previous turn expected (teacher forcing, so that the labels do not depend on the model) — with
+// whether the turn expects that procedure again.
+func dialogueSamples(ctx context.Context, as *assistant.Assistant, b *bank.Bank, split bank.Split) ([]assistant.FollowSample, error) {
+	var out []assistant.FollowSample
+	for _, d := range b.Dialogues {
+		if d.Split != split {
+			continue
+		}
+		focus := ""
+		for _, t := range d.Turns {
+			var expect []string
+			if t.Expect != nil {
+				expect = *t.Expect
+			}
+			if focus != "" {
+				s, err := as.FollowUpSample(ctx, focus, t.Q, slices.Contains(expect, focus))
+				if err != nil {
+					return nil, err
+				}
+				out = append(out, s)
+			}
+			if len(expect) > 0 && !slices.Contains(expect, focus) {
+				focus = expect[0]
+			}
+		}
+	}
+	return out, nil
+}
+
+// chooseFollowUp fits the follow-up model for a few penalties and keeps the one with the best validation
+// log-loss.
+func chooseFollowUp(train, val []assistant.FollowSample) *assistant.FollowUpModel {
+	var best *assistant.FollowUpModel
+	bestLoss := math.Inf(1)
+	for _, l2 := range []float64{0.001, 0.01, 0.1} {
+		m := assistant.FitFollowUp(train, l2)
+		if loss := assistant.FollowUpLogLoss(m, val); loss < bestLoss {
+			best, bestLoss = m, loss
+		}
+	}
+	best.Accuracy = math.Round(assistant.FollowUpAccuracy(best, val)*1000) / 1000
+	best.Validation = len(val)
 	return best
 }
