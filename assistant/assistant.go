@@ -227,7 +227,8 @@ func (a *Assistant) answer(ctx context.Context, st *knowledge.DialogueState, tex
 		return ans, nil, nil
 	case ActClarify:
 		n := min(maxOptions, len(hits))
-		return a.options(st, text, ans, hits[:n], "Tôi chưa chắc bạn hỏi thủ tục nào. Có phải một trong các thủ tục sau? Hãy chọn hoặc gõ số thứ tự:"), nil, nil
+		return a.options(st, text, ans, hits[:n], "Tôi chưa chắc bạn hỏi thủ tục nào. Bạn chọn một thủ tục bên dưới "+
+			"(hoặc gõ số thứ tự, hoặc nói rõ hơn):"), nil, nil
 	}
 
 	// 7. A new procedure.
@@ -237,14 +238,10 @@ func (a *Assistant) answer(ctx context.Context, st *knowledge.DialogueState, tex
 	}
 	st.Focus, st.Query = p.Code, text
 	ans = a.procedureAnswer(&p, ans, at)
-	// Not fully sure: offer the next candidates too, so a wrong first guess costs one tap.
+	// Not fully sure: offer the next candidates too, as buttons, so that a wrong first guess costs one tap.
 	if as.Action == ActAnswerWithAlternatives && len(hits) > 1 {
-		var lines []string
-		for _, h := range hits[1:min(3, len(hits))] {
-			ans.Options = append(ans.Options, Citation{Code: h.Code, Name: h.Name})
-			lines = append(lines, fmt.Sprintf("- %s (mã %s)", h.Name, h.Code))
-		}
-		ans.Text = fitAnswer(ans.Text, "Nếu bạn hỏi thủ tục khác, có thể là:\n"+strings.Join(lines, "\n"))
+		ans.Options = optionsOf(hits[1:min(3, len(hits))])
+		ans.Text = beforeTail(ans.Text, alternativesNote)
 		st.Pending = append([]string{p.Code}, codesOf(ans.Options)...)
 	}
 	return ans, []knowledge.Procedure{p}, nil
@@ -417,19 +414,42 @@ func (a *Assistant) features(as Assessment, intents []Intent, sims map[string]fl
 	return f
 }
 
-// options asks the user to choose among hits and remembers them for the next message.
+// options asks the user to choose among hits and remembers them for the next message. The text is a short
+// intro: the options are shown once, as buttons (Answer.Options, with distinct short labels).
 func (a *Assistant) options(st *knowledge.DialogueState, text string, ans Answer, hits []knowledge.Hit, intro string) Answer {
 	st.Pending = nil
 	st.Query = text
-	ans.Text = intro + "\n"
-	for i, h := range hits {
-		st.Pending = append(st.Pending, h.Code)
-		ans.Options = append(ans.Options, Citation{Code: h.Code, Name: h.Name})
-		ans.Text += fmt.Sprintf("%d. %s (mã %s)\n", i+1, h.Name, h.Code)
-		ans.Suggestions = append(ans.Suggestions, shorten(h.Name, 40))
-	}
-	ans.Text = strings.TrimSpace(ans.Text)
+	ans.Text = intro
+	ans.Options = optionsOf(hits)
+	st.Pending = codesOf(ans.Options)
 	return ans
+}
+
+// OptionLabelRunes is the most characters of an option's label (Citation.Label).
+const OptionLabelRunes = 80
+
+// optionsOf offers hits as options, each with a short label distinct from the others'.
+func optionsOf(hits []knowledge.Hit) []Citation {
+	names := make([]string, len(hits))
+	for i, h := range hits {
+		names[i] = h.Name
+	}
+	labels := Labels(names, OptionLabelRunes)
+	out := make([]Citation, len(hits))
+	for i, h := range hits {
+		out[i] = Citation{Code: h.Code, Name: h.Name, Label: labels[i]}
+	}
+	return out
+}
+
+// beforeTail inserts a line before the hint and citation that end a procedure answer.
+func beforeTail(text, line string) string {
+	for _, mark := range []string{"\n\n" + moreHint, "\n\nNguồn: "} {
+		if i := strings.LastIndex(text, mark); i >= 0 {
+			return text[:i] + "\n\n" + line + text[i:]
+		}
+	}
+	return text + "\n\n" + line
 }
 
 func codesOf(cs []Citation) []string {
@@ -461,6 +481,9 @@ func (a *Assistant) procedureAnswer(p *knowledge.Procedure, ans Answer, at place
 	ans.Text = compose(p, ans.Intents, full, at)
 	ans.Citations = []Citation{{Code: p.Code, Name: p.Name, URL: p.URL, DataDate: p.SourceDate}}
 	ans.Suggestions = followUps(p, ans.Intents)
+	if !full {
+		ans.Suggestions = append([]string{MoreReply}, ans.Suggestions[:min(len(ans.Suggestions), maxOptions-1)]...)
+	}
 	return ans
 }
 
@@ -570,14 +593,6 @@ func levelRank(ls []knowledge.Level, hint knowledge.Level) int {
 	return best
 }
 
-func shorten(s string, n int) string {
-	r := []rune(s)
-	if len(r) <= n {
-		return s
-	}
-	return string(r[:n-1]) + "…"
-}
-
 func mergeIntents(a, b []Intent) []Intent {
 	out := append([]Intent(nil), a...)
 	for _, x := range b {
@@ -619,7 +634,7 @@ const (
 	greeting = "Xin chào! Tôi là trợ lý ảo tra cứu thủ tục hành chính. Bạn có thể hỏi: cần giấy tờ gì, nộp trực tuyến " +
 		"thế nào, lệ phí, thời gian giải quyết, nộp ở đâu — hoặc phường cũ của bạn nay là phường nào."
 	outOfScope = "Xin lỗi, tôi chỉ hỗ trợ tra cứu thủ tục hành chính (hồ sơ, lệ phí, thời gian, nơi nộp, nộp trực tuyến) " +
-		"và thông tin sắp xếp phường, xã. Bạn có thể tra cứu thêm tại Cổng Dịch vụ công quốc gia: https://dichvucong.gov.vn."
+		"và thông tin sắp xếp phường, xã. Bạn có thể tra cứu thêm tại [Cổng Dịch vụ công quốc gia](https://dichvucong.gov.vn)."
 	notFound = "Xin lỗi, tôi chưa tìm thấy thủ tục phù hợp trong dữ liệu hiện có. Bạn có thể nói rõ hơn tên thủ tục, " +
-		"hoặc tra cứu tại Cổng Dịch vụ công quốc gia: https://dichvucong.gov.vn. Tôi không đưa ra thông tin khi không chắc chắn."
+		"hoặc tra cứu tại [Cổng Dịch vụ công quốc gia](https://dichvucong.gov.vn). Tôi không đưa ra thông tin khi không chắc chắn."
 )

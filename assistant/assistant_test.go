@@ -187,16 +187,24 @@ func TestClarifyingChoice(t *testing.T) {
 	require.GreaterOrEqual(t, len(ans.Options), 2, "a bare \"giấy phép lái xe\" is issue, re-issue or exchange")
 	require.LessOrEqual(t, len(ans.Options), 5)
 	assert.Empty(t, ans.Citations)
-	assert.Len(t, ans.Suggestions, len(ans.Options), "one quick reply per option")
+	assert.Empty(t, ans.Suggestions, "the options are shown once, as buttons")
+	assert.NotContains(t, ans.Text, ans.Options[0].Code, "the text is a short intro, not the options again")
+	labels := map[string]bool{}
+	for _, o := range ans.Options {
+		assert.NotEmpty(t, o.Label)
+		assert.LessOrEqual(t, utf8.RuneCountInString(o.Label), assistant.OptionLabelRunes)
+		labels[o.Label] = true
+	}
+	assert.Len(t, labels, len(ans.Options), "distinct labels")
 	second := ans.Options[1].Code
 	ans = reply(t, a, conv, "2")
 	assert.Equal(t, []string{second}, cited(ans), "answered by typing the number")
 
 	ans = reply(t, a, "clarify-tap", "căn cước")
 	require.GreaterOrEqual(t, len(ans.Options), 2)
-	first, tap := ans.Options[0].Code, ans.Suggestions[0]
+	first, tap := ans.Options[0].Code, ans.Options[0].Label
 	ans = reply(t, a, "clarify-tap", tap)
-	assert.Equal(t, []string{first}, cited(ans), "answered by tapping the quick reply")
+	assert.Equal(t, []string{first}, cited(ans), "answered by tapping the option's button")
 }
 
 func TestWardQuestion(t *testing.T) {
@@ -259,8 +267,8 @@ func TestInputLimits(t *testing.T) {
 	assert.ErrorIs(t, err, knowledge.ErrInvalid)
 }
 
-// Every procedure of the catalog, asked everything at once, gets an answer within the message limit that
-// cites it and states no amount the record does not have.
+// Every procedure of the catalog, asked everything at once, gets a first answer within the first-message
+// length (as written and as plain text) that cites it as a link and states no amount the record does not have.
 func TestComposeWholeCatalogWithinLimit(t *testing.T) {
 	_, _, procs := world(t)
 	all := []assistant.Intent{assistant.IntentDocuments, assistant.IntentFee, assistant.IntentTime,
@@ -268,8 +276,11 @@ func TestComposeWholeCatalogWithinLimit(t *testing.T) {
 		assistant.IntentResult, assistant.IntentLegal}
 	for i := range procs {
 		text := assistant.Compose(&procs[i], all)
-		require.LessOrEqual(t, utf8.RuneCountInString(text), assistant.MaxAnswerRunes, procs[i].Code)
+		require.LessOrEqual(t, utf8.RuneCountInString(text), assistant.MaxFirstRunes, procs[i].Code)
+		require.LessOrEqual(t, utf8.RuneCountInString(assistant.PlainText(text)), assistant.MaxFirstRunes, procs[i].Code)
 		require.Contains(t, text, "mã "+procs[i].Code)
+		require.Contains(t, text, "«"+assistant.MoreReply+"»")
+		require.Regexp(t, `\[Cổng Dịch vụ công quốc gia – mã [\d.]+\]\(https://[^ )]+\)`, text)
 		if bad := assistant.CheckGrounding(text, procs[i:i+1]); len(bad) > 0 {
 			t.Errorf("%s: the offline answer states ungrounded %v", procs[i].Code, bad)
 		}

@@ -10,17 +10,33 @@ import (
 	"github.com/trolyao/trolyao/knowledge"
 )
 
-// MaxAnswerRunes is the most one answer message may hold (Zalo's limit is 2,000 characters).
+// MaxAnswerRunes is the most one answer message may hold (Zalo's limit is 2,000 characters): the full answer
+// ("Xem đầy đủ") and every other message stay within it, both as written (light Markdown) and as plain text.
 const MaxAnswerRunes = 2000
+
+// MaxFirstRunes is the most the first, chat-sized answer about a procedure may hold — about one phone screen:
+// a two-line summary, the sections the question asked for, a one-line hint to "Xem đầy đủ" and the citation.
+// What does not fit is in the full answer.
+const MaxFirstRunes = 1000
+
+// MoreReply is the quick reply that asks for the full answer; the assistant reads it as IntentMore.
+const MoreReply = "Xem đầy đủ"
+
+// moreHint ends a first answer that has more to show.
+const moreHint = "Chi tiết: bấm «" + MoreReply + "»."
+
+// alternativesNote introduces the other procedures an answer offers as buttons (see Assistant.answer); the
+// first answer keeps room for it.
+const alternativesNote = "Nếu bạn hỏi thủ tục khác, hãy chọn bên dưới."
 
 // PortalURL is where citizens find every procedure and file online.
 const PortalURL = "https://dichvucong.gov.vn"
 
-// compose builds the offline answer for one procedure: the sections the intents ask for, or a short summary,
-// then the citation line. Everything comes from the record; nothing is invented.
+// compose builds the offline answer for one procedure in light Markdown (see markdown.go): a two-line summary
+// (what, where, fee, time), the sections the intents ask for (or the papers for a bare question), a hint to the
+// full answer, and the citation as a link with the data date. The first answer stays within MaxFirstRunes, the
+// full one (full) within MaxAnswerRunes. Everything comes from the record; nothing is invented.
 func compose(p *knowledge.Procedure, intents []Intent, full bool, at place) string {
-	var b strings.Builder
-	fmt.Fprintf(&b, "%s (mã %s)\n", p.Name, p.Code)
 	asked := map[Intent]bool{}
 	for _, i := range intents {
 		asked[i] = true
@@ -28,51 +44,202 @@ func compose(p *knowledge.Procedure, intents []Intent, full bool, at place) stri
 	specific := asked[IntentDocuments] || asked[IntentOnline] || asked[IntentFee] ||
 		asked[IntentTime] || asked[IntentWhere] || asked[IntentRequirements] || asked[IntentResult] || asked[IntentLegal]
 	if !specific { // a bare "đăng ký khai sinh" or "làm sao": the essentials
-		asked[IntentDocuments], asked[IntentFee], asked[IntentTime], asked[IntentWhere] = true, true, true, true
+		asked[IntentDocuments] = true
+		if full {
+			asked[IntentFee], asked[IntentTime], asked[IntentWhere] = true, true, true
+		}
 	}
-	items := 8
-	if full {
-		items = 30
-	}
+	feeText, timeText := fees(p, clock()), times(p)
+	feeShort, timeShort := oneValue(feeText), oneValue(timeText)
+	whereShown := asked[IntentWhere] || !specific && at.known()
+	head := summary(p, feeShort, timeShort, !whereShown)
+
 	sections := []struct {
 		on   bool
 		text func() string
 	}{
-		{asked[IntentFee], func() string { return fees(p, clock()) }},
-		{asked[IntentTime], func() string { return times(p) }},
-		{asked[IntentWhere], func() string { return where(p, at, !specific, !asked[IntentOnline] && !asked[IntentSteps]) }},
+		// A fee or time the summary states in full needs no section of its own.
+		{asked[IntentFee] && (feeShort == "" || full), func() string { return feeText }},
+		{asked[IntentTime] && (timeShort == "" || full), func() string { return timeText }},
+		{whereShown, func() string {
+			return receiveAnywhereFirst(where(p, at, !specific && !full, !asked[IntentOnline] && !asked[IntentSteps]))
+		}},
 		{asked[IntentOnline] || asked[IntentSteps], func() string { return online(p, asked[IntentSteps] || full) }},
 		{asked[IntentRequirements], func() string { return requirements(p) }},
 		{asked[IntentResult], func() string { return "Kết quả: " + orUnknown(p.Result) }},
 		{asked[IntentLegal], func() string { return legal(p) }},
 	}
-	var rest strings.Builder
+	var rest []string
 	for _, s := range sections {
 		if s.on {
 			if t := strings.TrimSpace(s.text()); t != "" {
-				rest.WriteString(t)
-				rest.WriteString("\n")
+				rest = append(rest, markSection(t))
 			}
 		}
 	}
-	cite := citationLine(p)
+	limit, tail := MaxAnswerRunes, citationLine(p)
+	if !full {
+		limit = MaxFirstRunes - utf8.RuneCountInString(alternativesNote) - 1
+		tail = moreHint + "\n" + tail
+	}
+	join := func(docs string) string {
+		parts := []string{head}
+		if docs != "" {
+			parts = append(parts, docs)
+		}
+		parts = append(parts, rest...)
+		return strings.Join(append(parts, tail), "\n\n")
+	}
 	if asked[IntentDocuments] {
 		// The documents come first but get only the room the other asked sections leave, so that a question
-		// about papers and fees gets both.
-		room := MaxAnswerRunes - utf8.RuneCountInString(b.String()+rest.String()+cite) - 60
+		// about papers and fees gets both: as many items as fit, shortened in the first answer if need be.
 		dossier := dossierToShow(p)
-		for n := items; n >= 1; n-- {
-			d := listDocuments(dossier, n)
-			if utf8.RuneCountInString(d) <= room || n == 1 {
-				b.WriteString(strings.TrimSpace(d) + "\n")
-				break
+		items := 8
+		if full {
+			items = 30
+		}
+		var docs string
+		short := compactItems(dossier, 110)
+		for n := min(items, max(1, len(dossier))); n >= 1; n-- {
+			for _, shown := range [][]shownItem{dossier, short} {
+				docs = markSection(strings.TrimSpace(listDocuments(shown, n)))
+				if fits(join(docs), limit) {
+					return join(docs)
+				}
+				if full {
+					break
+				}
 			}
 		}
+		return fitAnswer(head, append([]string{docs}, rest...), tail, limit)
 	}
-	b.WriteString(rest.String())
-	return fitAnswer(b.String(), cite)
+	return fitAnswer(head, rest, tail, limit)
 }
 
+// summary is the first two lines of an answer: the procedure, its code, where to file (and whether online);
+// then its fee and time when each is one value.
+func summary(p *knowledge.Procedure, fee, time string, withWhere bool) string {
+	first := fmt.Sprintf("**%s** (mã %s)", clipRunes(p.Name, 200), p.Code)
+	if w := whereShort(p); w != "" && withWhere {
+		first += " — " + w
+	}
+	var second []string
+	if fee != "" {
+		second = append(second, "Lệ phí: "+fee)
+	}
+	if time != "" {
+		second = append(second, "thời hạn: "+time)
+	}
+	if len(second) > 0 {
+		second[0] = upperFirst(second[0])
+	}
+	if len(second) == 0 {
+		return first + "."
+	}
+	return first + ".\n" + strings.Join(second, "; ") + "."
+}
+
+// whereShort says in a few words where p is filed, and whether online: "nộp tại Trung tâm Phục vụ hành
+// chính công cấp xã (bất kỳ phường, xã nào ở TP.HCM) hoặc trực tuyến".
+func whereShort(p *knowledge.Procedure) string {
+	var place string
+	agency := agencyOf(p)
+	switch {
+	case police(p):
+		place = "cơ quan công an"
+		if agency != "" {
+			place = clipRunes(strings.TrimRight(agency, ". "), 90)
+		}
+	case p.HasLevel(knowledge.LevelCommune):
+		place = "Trung tâm Phục vụ hành chính công cấp xã (bất kỳ phường, xã nào ở TP.HCM)"
+	case agency != "":
+		place = clipRunes(strings.TrimRight(agency, ". "), 90)
+	}
+	if place == "" {
+		return ""
+	}
+	out := "nộp tại " + place
+	if _, ok := p.Channel(knowledge.ChannelOnline); ok {
+		out += " hoặc trực tuyến"
+		if police(p) {
+			out += " (VNeID)"
+		}
+	}
+	return out
+}
+
+// oneValue is the value of a fee or time section that says one thing for every way of filing, with no note
+// ("miễn phí", "7 ngày làm việc"); "" otherwise.
+func oneValue(section string) string {
+	lines := strings.Split(strings.TrimSpace(section), "\n")
+	if len(lines) != 2 {
+		return ""
+	}
+	v, ok := strings.CutPrefix(lines[1], "- Mọi hình thức nộp: ")
+	if !ok || utf8.RuneCountInString(v) > 120 || strings.Contains(v, "không ghi") || strings.HasPrefix(v, "chưa có") {
+		return ""
+	}
+	return v
+}
+
+// compactItems shortens each dossier line for the first answer, keeping its start (with its condition) and
+// its quantity, leaving out the form's file name.
+func compactItems(items []shownItem, n int) []shownItem {
+	out := make([]shownItem, len(items))
+	for i, d := range items {
+		line := d.line
+		if j := strings.Index(line, " — mẫu: "); j > 0 {
+			line = line[:j]
+		}
+		suffix := ""
+		if j := strings.LastIndex(line, " ("); j > 0 && strings.HasSuffix(line, ")") && strings.Contains(line[j:], " bản ") {
+			line, suffix = line[:j], line[j:]
+		}
+		out[i] = shownItem{group: d.group, line: clipRunes(line, n) + suffix}
+	}
+	return out
+}
+
+// compactLines clips each line of a section to n characters (at a word boundary).
+func compactLines(s string, n int) string {
+	lines := strings.Split(s, "\n")
+	for i, l := range lines {
+		if !untilDate.MatchString(l) && !fromDate.MatchString(l) && !strings.Contains(l, "](") {
+			lines[i] = clipRunes(l, n)
+		}
+	}
+	return strings.Join(lines, "\n")
+}
+
+// markSection writes a section's title line ("Lệ phí:", "Hồ sơ cần chuẩn bị:") in bold. Labels inside a line
+// ("Nơi nộp: …") and the groups of a list stay as they are.
+func markSection(s string) string {
+	title, rest, _ := strings.Cut(s, "\n")
+	if strings.HasSuffix(title, ":") && !strings.HasPrefix(title, "- ") && !strings.HasPrefix(title, "**") &&
+		utf8.RuneCountInString(title) <= 160 {
+		title = "**" + strings.TrimSuffix(title, ":") + ":**"
+	}
+	if rest == "" {
+		return title
+	}
+	return title + "\n" + rest
+}
+
+// receiveAnywhereFirst moves the receive-anywhere rule right after the where-section's first line, so that a
+// first answer cut short for a ward split in several keeps it.
+func receiveAnywhereFirst(s string) string {
+	lines := strings.Split(s, "\n")
+	for i, l := range lines {
+		if l == anywhereRule && i > 1 {
+			lines = append(lines[:i], lines[i+1:]...)
+			lines = append(lines[:1], append([]string{anywhereRule}, lines[1:]...)...)
+			break
+		}
+	}
+	return strings.Join(lines, "\n")
+}
+
+// citationLine cites the record as a link (never a raw address in the text) with the date of its data.
 func citationLine(p *knowledge.Procedure) string {
 	url := p.URL
 	if url == "" {
@@ -82,24 +249,56 @@ func citationLine(p *knowledge.Procedure) string {
 	if !p.SourceDate.IsZero() {
 		date = p.SourceDate.Format("02/01/2006")
 	}
-	return fmt.Sprintf("Nguồn: Cổng Dịch vụ công quốc gia, mã %s — %s (dữ liệu ngày %s).", p.Code, url, date)
+	return fmt.Sprintf("Nguồn: %s (dữ liệu ngày %s).", Link("Cổng Dịch vụ công quốc gia – mã "+p.Code, url), date)
 }
 
-// fitAnswer keeps body + citation within MaxAnswerRunes, cutting the body at a line boundary.
-func fitAnswer(body, cite string) string {
-	room := MaxAnswerRunes - utf8.RuneCountInString(cite) - 40
-	if utf8.RuneCountInString(body) > room {
-		lines := strings.Split(body, "\n")
-		var kept strings.Builder
-		for _, l := range lines {
-			if utf8.RuneCountInString(kept.String())+utf8.RuneCountInString(l)+1 > room {
+// fits reports whether an answer is within limit runes both as written and as plain text (as Zalo gets it).
+func fits(text string, limit int) bool {
+	return utf8.RuneCountInString(text) <= limit && utf8.RuneCountInString(PlainText(text)) <= limit
+}
+
+// fitAnswer joins head, the sections and tail (hint, citation) within limit, dropping the last sections that
+// do not fit and cutting the last one kept at a line boundary.
+func fitAnswer(head string, sections []string, tail string, limit int) string {
+	join := func(parts []string) string {
+		return strings.Join(append(append([]string{head}, parts...), tail), "\n\n")
+	}
+	if !fits(join(sections), limit) {
+		// Too long: every line shortened first (a line with a date keeps it), then sections cut from the end.
+		short := make([]string, len(sections))
+		for i, s := range sections {
+			short[i] = compactLines(s, 110)
+		}
+		sections = short
+	}
+	var kept []string
+	for _, s := range sections {
+		if s == "" {
+			continue
+		}
+		if fits(join(append(kept, s)), limit) {
+			kept = append(kept, s)
+			continue
+		}
+		// As many of its lines as fit, then stop: the rest is in the full answer.
+		var lines []string
+		for _, l := range strings.Split(s, "\n") {
+			try := append(append([]string(nil), lines...), l, "…")
+			if !fits(join(append(kept, strings.Join(try, "\n"))), limit) {
 				break
 			}
-			kept.WriteString(l + "\n")
+			lines = append(lines, l)
 		}
-		body = kept.String() + "… (xem đầy đủ tại đường dẫn bên dưới)\n"
+		if len(lines) > 0 && !strings.HasPrefix(lines[len(lines)-1], "**") || len(lines) > 1 {
+			kept = append(kept, strings.Join(append(lines, "…"), "\n"))
+		}
+		break
 	}
-	return strings.TrimSpace(body) + "\n" + cite
+	out := join(kept)
+	if !fits(out, limit) { // a summary longer than the limit: never seen in the catalog
+		out = clipRunes(head, limit/3) + "\n\n" + tail
+	}
+	return out
 }
 
 func orUnknown(s string) string {
@@ -226,7 +425,8 @@ func legal(p *knowledge.Procedure) string {
 	return b.String()
 }
 
-// Compose is the offline composer's answer for one procedure and the given intents (chat-sized).
+// Compose is the offline composer's first answer for one procedure and the given intents (chat-sized, within
+// MaxFirstRunes).
 func Compose(p *knowledge.Procedure, intents []Intent) string {
 	return compose(p, intents, false, place{})
 }

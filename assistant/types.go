@@ -30,9 +30,12 @@ type Event struct {
 
 // Citation is a procedure an answer is grounded in.
 type Citation struct {
-	Code     string    `json:"code"`
-	Name     string    `json:"name"`
-	URL      string    `json:"url,omitempty"`
+	Code string `json:"code"`
+	Name string `json:"name"`
+	URL  string `json:"url,omitempty"`
+	// Label is a short name for a button (options only): at most OptionLabelRunes characters, distinct from
+	// the other options' labels.
+	Label    string    `json:"label,omitempty"`
 	DataDate time.Time `json:"data_date,omitzero"`
 }
 

@@ -287,9 +287,9 @@ func online(p *knowledge.Procedure, withSteps bool) string {
 		if url == "" {
 			url = PortalURL
 		}
-		portals := fmt.Sprintf("Cổng Dịch vụ công quốc gia (%s) hoặc %s", url, hcmcPortal)
+		portals := Link("Cổng Dịch vụ công quốc gia", url) + " hoặc " + hcmcPortal
 		if police(p) {
-			portals = fmt.Sprintf("ứng dụng VNeID hoặc Cổng Dịch vụ công quốc gia (%s)", url)
+			portals = "ứng dụng VNeID hoặc " + Link("Cổng Dịch vụ công quốc gia", url)
 		}
 		fmt.Fprintf(&b, "Nộp trực tuyến: có, trên %s: đăng nhập bằng tài khoản định danh điện tử VNeID, chọn thủ tục, khai thông tin, đính kèm giấy tờ và nộp phí (nếu có).\n", portals)
 	} else {

@@ -298,7 +298,7 @@ func (c *chat) history(ctx context.Context, id string) (History, *chatError) {
 		return History{}, errNotFound
 	}
 	conv.ID = id
-	return historyOf(conv, c.cfg.HistoryLimit), nil
+	return historyOf(ctx, c.s.Store, conv, c.cfg.HistoryLimit), nil
 }
 
 func (c *chat) feedback(ctx context.Context, id string, messageID int64, value int) *chatError {

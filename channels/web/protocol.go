@@ -1,6 +1,7 @@
 package web
 
 import (
+	"context"
 	"crypto/rand"
 	"encoding/base32"
 	"net/http"
@@ -51,6 +52,8 @@ type Citation struct {
 	Code string `json:"code"`
 	Name string `json:"name"`
 	URL  string `json:"url,omitempty"`
+	// Label is a short name for the button of an option (options only; show Name when absent).
+	Label string `json:"label,omitempty"`
 }
 
 // Answer is the final, authoritative answer to a message: the body of POST /api/v1/chat and, with "type"
@@ -82,12 +85,15 @@ type feedbackOKFrame struct {
 
 // HistoryMessage is one message of a conversation's history.
 type HistoryMessage struct {
-	ID       int64     `json:"id"`
-	Role     string    `json:"role"`
-	Text     string    `json:"text"`
-	Codes    []string  `json:"codes"`
-	At       time.Time `json:"at"`
-	Feedback int       `json:"feedback"`
+	ID    int64    `json:"id"`
+	Role  string   `json:"role"`
+	Text  string   `json:"text"`
+	Codes []string `json:"codes"`
+	// Citations are the procedures of Codes with their names and links (what a reloaded page shows instead
+	// of bare codes); a procedure no longer in the catalog has its code only.
+	Citations []Citation `json:"citations"`
+	At        time.Time  `json:"at"`
+	Feedback  int        `json:"feedback"`
 }
 
 // History is the body of GET /api/v1/chat/{conversation_id} and, with "type", the websocket history frame.
@@ -103,7 +109,7 @@ type pongFrame struct {
 
 func answerOf(a assistant.Answer) Answer {
 	out := Answer{ConversationID: a.ConversationID, MessageID: a.MessageID, Text: a.Text, Abstained: a.Abstained,
-		Citations: citations(a.Citations), Options: citations(a.Options), Suggestions: a.Suggestions}
+		Citations: citations(a.Citations), Options: options(a.Options), Suggestions: a.Suggestions}
 	if out.Suggestions == nil {
 		out.Suggestions = []string{}
 	}
@@ -118,7 +124,16 @@ func citations(cs []assistant.Citation) []Citation {
 	return out
 }
 
-func historyOf(c knowledge.Conversation, limit int) History {
+// options are the choices of an answer, with their short labels.
+func options(cs []assistant.Citation) []Citation {
+	out := citations(cs)
+	for i, c := range cs {
+		out[i].Label = c.Label
+	}
+	return out
+}
+
+func historyOf(ctx context.Context, store knowledge.Store, c knowledge.Conversation, limit int) History {
 	msgs := c.Messages
 	if len(msgs) > limit {
 		msgs = msgs[len(msgs)-limit:]
@@ -129,7 +144,17 @@ func historyOf(c knowledge.Conversation, limit int) History {
 		if codes == nil {
 			codes = []string{}
 		}
-		h.Messages = append(h.Messages, HistoryMessage{ID: m.ID, Role: m.Role, Text: m.Text, Codes: codes,
+		cites := make([]Citation, 0, len(codes))
+		for _, code := range codes {
+			ci := Citation{Code: code}
+			if store != nil {
+				if p, err := store.Get(ctx, code); err == nil {
+					ci.Name, ci.URL = p.Name, p.URL
+				}
+			}
+			cites = append(cites, ci)
+		}
+		h.Messages = append(h.Messages, HistoryMessage{ID: m.ID, Role: m.Role, Text: m.Text, Codes: codes, Citations: cites,
 			At: m.At.UTC().Truncate(time.Second), Feedback: m.Feedback})
 	}
 	return h

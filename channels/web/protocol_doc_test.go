@@ -1,12 +1,15 @@
 package web
 
 import (
+	"fmt"
 	"os"
 	"strconv"
 	"strings"
 	"testing"
 
 	"github.com/stretchr/testify/require"
+
+	"github.com/trolyao/trolyao/assistant"
 )
 
 // docs/protocol.md states every error the server sends, with its code, status and message, and the limit of a
@@ -27,4 +30,13 @@ func TestProtocolDocMatchesCode(t *testing.T) {
 		errConnLimit, errUnsupported} {
 		has("| `"+e.Code+"` | "+strconv.Itoa(e.Status)+" | "+e.Message+" |", "an error row")
 	}
+}
+
+// docs/protocol.md states the first-message length and the full answer's limit the assistant enforces.
+func TestProtocolDocStatesAnswerLengths(t *testing.T) {
+	b, err := os.ReadFile("../../docs/protocol.md")
+	require.NoError(t, err)
+	group := func(n int) string { return strconv.Itoa(n/1000) + "," + fmt.Sprintf("%03d", n%1000) }
+	require.Contains(t, string(b), "at most **"+group(assistant.MaxFirstRunes)+" characters** (`assistant.MaxFirstRunes`)")
+	require.Contains(t, string(b), "at most "+group(assistant.MaxAnswerRunes)+" (`assistant.MaxAnswerRunes`)")
 }

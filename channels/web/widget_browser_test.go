@@ -123,6 +123,66 @@ func TestWidgetBrowser(t *testing.T) {
 	t.Run("phone", func(t *testing.T) { widgetPhoneFlow(t, site) })
 	t.Run("text only", func(t *testing.T) { widgetTextOnly(t, site) })
 	t.Run("restricted links and memory", func(t *testing.T) { widgetRestrictedAndMemory(t, site) })
+	t.Run("formatted answer and options once", func(t *testing.T) { widgetFormatting(t, site) })
+}
+
+// On a 390 px phone the answer's Markdown is rendered as elements (bold, list, link, never as raw markup), a
+// clarifying question shows each option exactly once, as a button, nothing overflows sideways, and after a
+// reload without the stored copy the offered procedures are listed by name.
+func widgetFormatting(t *testing.T, site widgetSite) {
+	ctx := widgetPhone(t, 3*time.Minute)
+	widgetDo(t, ctx, chromedp.Navigate(site.url+"/"))
+	widgetOpen(t, ctx)
+	widgetAsk(t, ctx, "đăng ký thường trú cần giấy tờ gì và lệ phí bao nhiêu", 1)
+	first := widgetRoot + `.querySelectorAll('.msg.assistant')[0].querySelector('.text')`
+	assert.Contains(t, widgetEval[string](t, ctx, first+`.querySelector('strong').textContent`), "Đăng ký thường trú")
+	assert.GreaterOrEqual(t, widgetEval[int](t, ctx, first+`.querySelectorAll('ul > li').length`), 2, "the papers as a list")
+	href := widgetEval[string](t, ctx, first+`.querySelector('a[href]').href`)
+	assert.True(t, strings.HasPrefix(href, "https://dichvucong.gov.vn/"), href)
+	assert.Equal(t, "noopener noreferrer", widgetEval[string](t, ctx, first+`.querySelector('a[href]').rel`))
+	text := widgetEval[string](t, ctx, first+`.textContent`)
+	for _, raw := range []string{"**", "](", "https://"} {
+		assert.NotContains(t, text, raw, "no raw Markdown or address in the shown text")
+	}
+	assert.Contains(t, text, "20.000 đồng")
+	assert.Positive(t, widgetEval[int](t, ctx, `Array.from(`+widgetRoot+`.querySelectorAll('.suggestion')).filter(b => b.textContent === 'Xem đầy đủ').length`),
+		"«Xem đầy đủ» is a quick reply")
+
+	widgetAsk(t, ctx, "giấy phép lái xe", 2)
+	options := widgetEval[[]string](t, ctx, `Array.from(`+widgetRoot+`.querySelectorAll('.choices .choice')).map(b => b.title)`)
+	require.GreaterOrEqual(t, len(options), 2, "a clarifying question")
+	clarify := widgetEval[string](t, ctx, widgetRoot+`.querySelectorAll('.msg.assistant')[1].innerText`)
+	for _, name := range options {
+		n := 0
+		for _, line := range strings.Split(clarify, "\n") {
+			if _, after, _ := strings.Cut(strings.TrimSpace(line), ". "); line == name || after == name || strings.Contains(line, name+" (mã") {
+				n++
+			}
+		}
+		assert.Equal(t, 1, n, "%q shown once in %q", name, clarify)
+	}
+	assert.Equal(t, 0, widgetEval[int](t, ctx, widgetRoot+`.querySelectorAll('.choices .suggestion').length`), "no quick replies repeating the options")
+	assert.NotContains(t, clarify, "(mã ", "no option as a bare code")
+
+	overflow := `(() => { const log = ` + widgetRoot + `.querySelector('.log');
+		const wide = Array.from(` + widgetRoot + `.querySelectorAll('.msg, .msg *, .choice')).filter(e => e.getBoundingClientRect().right > innerWidth + 0.5).length;
+		return [document.documentElement.scrollWidth - innerWidth, log.scrollWidth - log.clientWidth, wide]; })()`
+	assert.Equal(t, []float64{0, 0, 0}, widgetEval[[]float64](t, ctx, overflow), "no horizontal overflow at 390 px")
+	browsertest.Screenshot(t, ctx, "widget-formatting")
+
+	// A reload on a device without the stored copy (only the conversation id is kept): the history comes from
+	// the server, with the procedures' names.
+	widgetDo(t, ctx, chromedp.Evaluate[chromedp.Void](`(() => { const k = 'trolyao:v1:' + location.origin;
+		const s = JSON.parse(localStorage.getItem(k)); s.messages = []; localStorage.setItem(k, JSON.stringify(s)); })()`))
+	widgetDo(t, ctx, chromedp.Reload())
+	widgetOpen(t, ctx)
+	widgetWait(t, ctx, "the history frame", `document.getElementById('trolyao-widget').dataset.history === '4'`)
+	cites := widgetEval[[]string](t, ctx, `Array.from(`+widgetRoot+`.querySelectorAll('.msg.assistant')[1].querySelectorAll('.cites li')).map(e => e.textContent)`)
+	require.Len(t, cites, len(options))
+	for i, c := range cites {
+		assert.True(t, strings.HasPrefix(c, options[i]), "%q is named after a reload", c)
+	}
+	assert.Equal(t, []float64{0, 0, 0}, widgetEval[[]float64](t, ctx, overflow), "no horizontal overflow after the reload")
 }
 
 // The citizen's path on a phone: open, ask, see the answer stream in with its citation, tap a quick reply,
@@ -151,6 +211,7 @@ func widgetPhoneFlow(t *testing.T, site widgetSite) {
 
 	widgetAsk(t, ctx, "làm lại căn cước cần gì", 1)
 	first := widgetRoot + `.querySelectorAll('.msg.assistant')[0]`
+	shown := widgetEval[string](t, ctx, first+`.querySelector('.text').textContent`)
 	assert.GreaterOrEqual(t, widgetEval[int](t, ctx, `Number(`+first+`.dataset.deltas)`), 1,
 		"the answer was streamed (delta frames rendered) before the final answer replaced it")
 	assert.Contains(t, widgetEval[string](t, ctx, first+`.querySelector('.text').textContent`), "1.014064")
@@ -192,7 +253,7 @@ func widgetPhoneFlow(t *testing.T, site widgetSite) {
 	require.Len(t, texts, 4)
 	assert.Equal(t, "làm lại căn cước cần gì", texts[0])
 	assert.Equal(t, suggestion, texts[2])
-	assert.Equal(t, c.Messages[1].Text, texts[1])
+	assert.Equal(t, shown, texts[1], "the answer renders the same after the reload")
 	assert.Equal(t, "true", widgetEval[string](t, ctx, widgetRoot+`.querySelectorAll('.msg.assistant')[1].querySelector('button[data-value="-1"]').getAttribute('aria-pressed')`))
 	assert.True(t, widgetEval[bool](t, ctx, widgetRoot+`.querySelectorAll('.msg.assistant')[0].querySelector('a[data-code="1.014064"]') !== null`),
 		"the stored copy keeps the citation links")

@@ -474,7 +474,9 @@ func (s *Service) reply(ctx context.Context, j Job) ([][]byte, error) {
 	case err != nil:
 		return nil, err
 	}
-	return messages(j.User, ans.Text, answerButtons(ans, s.lim), s.lim)
+	// Zalo shows no Markdown: the answer goes as plain text (the assistant keeps it within 2,000 characters;
+	// Split covers a smaller configured limit).
+	return messages(j.User, assistant.PlainText(ans.Text), answerButtons(ans, s.lim), s.lim)
 }
 
 // sendOne takes and delivers one message; it reports whether there was one.

@@ -202,8 +202,9 @@ func messages(user, text string, buttons []wireButton, lim limits) ([][]byte, er
 }
 
 // answerButtons are the buttons of an answer: "Xem thủ tục" opening the first cited procedure with an https
-// URL, then the options of a clarifying question (their payload names the option and its code, which the
-// assistant reads as the choice) or else the suggested follow-ups, at most lim.buttons in all.
+// URL, then the options of a clarifying question or the alternatives of an answer (their payload names the
+// option and its code, which the assistant reads as the choice; their titles are short and distinct), then the
+// suggested follow-ups ("Xem đầy đủ" first), at most lim.buttons in all.
 func answerButtons(ans assistant.Answer, lim limits) []wireButton {
 	var bs []wireButton
 	for _, c := range ans.Citations {
@@ -219,14 +220,16 @@ func answerButtons(ans assistant.Answer, lim limits) []wireButton {
 		}
 		bs = append(bs, wireButton{Title: title, Type: "oa.query.show", Payload: payload})
 	}
-	if len(ans.Options) > 0 {
-		for _, o := range ans.Options {
-			add(o.Name, clip(o.Name, lim.payload-len(" (mã )")-len(o.Code))+" (mã "+o.Code+")")
-		}
-	} else {
-		for _, s := range ans.Suggestions {
-			add(s, s)
-		}
+	names := make([]string, len(ans.Options))
+	for i, o := range ans.Options {
+		names[i] = o.Name
+	}
+	for i, title := range assistant.Labels(names, lim.title) {
+		o := ans.Options[i]
+		add(title, clip(o.Name, lim.payload-len(" (mã )")-len(o.Code))+" (mã "+o.Code+")")
+	}
+	for _, s := range ans.Suggestions {
+		add(s, s)
 	}
 	if len(bs) > lim.buttons {
 		bs = bs[:lim.buttons]

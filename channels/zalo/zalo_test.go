@@ -14,6 +14,7 @@ import (
 	"sync"
 	"testing"
 	"time"
+	"unicode/utf8"
 
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/prometheus/client_golang/prometheus"
@@ -540,4 +541,56 @@ func TestKeepCoversReplayWindow(t *testing.T) {
 	assert.ErrorIs(t, err, zalo.ErrConfig)
 	_, err = zalo.New(zalo.Options{OAs: []zalo.OA{testOA()}, Queue: q, Answerer: &fakeAnswerer{}, Keep: time.Hour})
 	assert.NoError(t, err)
+}
+
+// markdownAnswerer answers every question with a real first answer of the assistant's shape: Markdown
+// (bold, a list, a link), a clarifying question's options whose names share a long start, and "Xem đầy đủ".
+type markdownAnswerer struct{}
+
+const longName = "Cấp Phiếu Lý lịch tư pháp cho công dân Việt Nam, người nước ngoài đang cư trú tại Việt Nam, người Việt Nam đang cư trú ở nước ngoài"
+
+func (markdownAnswerer) Reply(_ context.Context, conv, _ string, _ func(assistant.Event)) (assistant.Answer, error) {
+	text := "**Cấp lại thẻ căn cước** (mã 1.014064).\nThời hạn: 7 ngày làm việc.\n\n**Lệ phí:**\n" +
+		"- Nộp trực tiếp: 70.000 đồng\n- Nộp trực tuyến: 35.000 đồng\n\nChi tiết: bấm «Xem đầy đủ».\n" +
+		"Nguồn: [Cổng Dịch vụ công quốc gia – mã 1.014064](https://dichvucong.gov.vn/thu-tuc-hanh-chinh/019d2bf7) (dữ liệu ngày 01/07/2026)." +
+		strings.Repeat("\n- Giấy tờ khác", 150)
+	return assistant.Answer{ConversationID: conv, Text: text,
+		Citations:   []assistant.Citation{{Code: "1.014064", Name: "Cấp lại thẻ căn cước", URL: "https://dichvucong.gov.vn/thu-tuc-hanh-chinh/019d2bf7"}},
+		Options:     []assistant.Citation{{Code: "3.000333", Name: longName + " (cấp xã)"}, {Code: "3.000334", Name: longName + " theo yêu cầu của cơ quan nhà nước"}},
+		Suggestions: []string{assistant.MoreReply, "Cần giấy tờ gì?", "Nộp ở đâu?"}}, nil
+}
+
+// Zalo gets the Markdown answer as clean plain text within its limit, the same content, the options once as
+// distinct buttons and "Xem đầy đủ" as a quick reply.
+func TestMarkdownAsPlainText(t *testing.T) {
+	q := openBolt(t, filepath.Join(t.TempDir(), "zalo.db"))
+	r := start(t, q, nil, markdownAnswerer{}, nil)
+	deliver(t, r.hook.URL, event("user_send_text", "6142494823", "lệ phí cấp lại căn cước", "m1", time.Now()))
+	idle(t, q)
+	msgs := r.api.messages()
+	require.NotEmpty(t, msgs)
+	var all strings.Builder
+	for _, m := range msgs {
+		assert.LessOrEqual(t, utf8.RuneCountInString(m.Text), zalo.DefaultMaxTextRunes)
+		assert.NotContains(t, m.Text, "**")
+		assert.NotContains(t, m.Text, "](")
+		all.WriteString(m.Text + "\n")
+	}
+	text := all.String()
+	for _, want := range []string{"Cấp lại thẻ căn cước (mã 1.014064)", "Lệ phí:\n• Nộp trực tiếp: 70.000 đồng", "• Nộp trực tuyến: 35.000 đồng",
+		"Cổng Dịch vụ công quốc gia – mã 1.014064: https://dichvucong.gov.vn/thu-tuc-hanh-chinh/019d2bf7 (dữ liệu ngày 01/07/2026)"} {
+		assert.Contains(t, text, want)
+	}
+	buttons := msgs[len(msgs)-1].Buttons
+	require.Len(t, buttons, zalo.DefaultMaxButtons)
+	titles := map[string]bool{}
+	for _, b := range buttons {
+		title, _ := b["title"].(string)
+		assert.LessOrEqual(t, utf8.RuneCountInString(title), zalo.DefaultButtonTitleMax)
+		assert.False(t, titles[title], "button %q twice", title)
+		titles[title] = true
+	}
+	assert.Equal(t, "3.000333", strings.TrimSuffix(strings.SplitAfter(buttons[1]["payload"].(string), "(mã ")[1], ")"))
+	assert.Equal(t, assistant.MoreReply, buttons[3]["title"])
+	r.api.check(t)
 }

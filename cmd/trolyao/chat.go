@@ -59,7 +59,10 @@ func (a *app) chat(ctx context.Context) (err error) {
 		case err != nil:
 			return err
 		}
-		fmt.Fprintln(a.stdout, ans.Text)
+		fmt.Fprintln(a.stdout, assistant.PlainText(ans.Text))
+		for i, o := range ans.Options {
+			fmt.Fprintf(a.stdout, "  [%d] %s (mã %s)\n", i+1, o.Name, o.Code)
+		}
 		if n == 1 && ans.MessageID == 2 {
 			fmt.Fprintf(a.stdout, "(mã hội thoại: %s)\n", conv)
 		}

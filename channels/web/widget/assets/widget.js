@@ -138,6 +138,80 @@
     return "";
   }
 
+  // Answers use a light Markdown subset (docs/protocol.md, "Answer text"): **bold**, lines starting with "- "
+  // (a list) or "1. " (steps), [text](https://…) links and blank lines between sections. It is rendered by
+  // building DOM nodes: every other character is text, and a link whose address is not an allowed https
+  // address is shown as text.
+  var INLINE = /\*\*([^*\n]+)\*\*|\[([^\[\]\n]+)\]\((https?:\/\/[^\s()]+)\)/g;
+
+  function inline(parent, text) {
+    var last = 0;
+    var m;
+    INLINE.lastIndex = 0;
+    while ((m = INLINE.exec(text)) !== null) {
+      if (m.index > last) {
+        parent.appendChild(document.createTextNode(text.slice(last, m.index)));
+      }
+      if (m[1] != null) {
+        parent.appendChild(el("strong", "", m[1]));
+      } else {
+        var href = allowedLink(m[3]);
+        if (href) {
+          var a = el("a", "", m[2]);
+          a.href = href;
+          a.target = "_blank";
+          a.rel = "noopener noreferrer";
+          parent.appendChild(a);
+        } else {
+          parent.appendChild(document.createTextNode(m[2]));
+        }
+      }
+      last = INLINE.lastIndex;
+    }
+    if (last < text.length) {
+      parent.appendChild(document.createTextNode(text.slice(last)));
+    }
+  }
+
+  // markdown renders an answer's text into a new element of class cls.
+  function markdown(text, cls) {
+    var box = el("div", cls);
+    var para = null;
+    var list = null;
+    String(text).split("\n").forEach(function (line) {
+      var item = /^- (.*)$/.exec(line);
+      var step = /^(\d{1,2})\. (.*)$/.exec(line);
+      if (item || step) {
+        var tag = item ? "ul" : "ol";
+        if (!list || list.tagName.toLowerCase() !== tag) {
+          list = el(tag);
+          if (step && step[1] !== "1") {
+            list.setAttribute("start", step[1]);
+          }
+          box.appendChild(list);
+        }
+        var li = el("li");
+        inline(li, item ? item[1] : step[2]);
+        list.appendChild(li);
+        para = null;
+        return;
+      }
+      list = null;
+      if (line.trim() === "") {
+        para = null;
+        return;
+      }
+      if (para) {
+        para.appendChild(el("br"));
+      } else {
+        para = el("p");
+        box.appendChild(para);
+      }
+      inline(para, line);
+    });
+    return box;
+  }
+
   // Build the widget.
   var host = el("div");
   host.id = "trolyao-widget";
@@ -271,7 +345,8 @@
         if (!o || typeof o.name !== "string") {
           return;
         }
-        var b = el("button", "choice", (i + 1) + ". " + o.name);
+        var b = el("button", "choice", (i + 1) + ". " + (typeof o.label === "string" && o.label ? o.label : o.name));
+        b.title = o.name;
         b.type = "button";
         b.setAttribute("aria-label", "Chọn: " + o.name);
         b.addEventListener("click", function () {
@@ -280,11 +355,21 @@
         row.appendChild(b);
       });
     }
+    var shown = {};
+    if (Array.isArray(options)) {
+      options.forEach(function (o) {
+        if (o && typeof o.name === "string") {
+          shown[o.name] = true;
+          shown[o.label] = true;
+        }
+      });
+    }
     if (Array.isArray(suggestions)) {
       suggestions.forEach(function (s) {
-        if (typeof s !== "string" || s === "") {
-          return;
+        if (typeof s !== "string" || s === "" || shown[s]) {
+          return; // each choice once
         }
+        shown[s] = true;
         var b = el("button", "suggestion", s);
         b.type = "button";
         b.setAttribute("aria-label", "Hỏi: " + s);
@@ -342,7 +427,7 @@
     if (m.id) {
       e.setAttribute("data-message-id", String(m.id));
     }
-    e.appendChild(el("p", "text", m.text));
+    e.appendChild(markdown(m.text, "text"));
     if (Array.isArray(m.citations) && m.citations.length) {
       renderCitations(e, m.citations);
     } else if (Array.isArray(m.codes) && m.codes.length) {
@@ -554,12 +639,10 @@
           }
           if (m.el.getAttribute("data-state") !== "streaming") {
             m.el.setAttribute("data-state", "streaming");
-            m.el.firstChild.className = "text";
-            m.el.firstChild.textContent = "";
             m.streamed = "";
           }
           m.streamed += f.text;
-          m.el.firstChild.textContent = m.streamed;
+          m.el.replaceChild(markdown(m.streamed, "text"), m.el.firstChild);
           m.deltas = (m.deltas || 0) + 1;
           m.el.setAttribute("data-deltas", String(m.deltas));
           scrollDown();
@@ -671,7 +754,7 @@
         var l = local[h.id] || {};
         m.id = typeof h.id === "number" ? h.id : 0;
         m.feedback = typeof h.feedback === "number" ? h.feedback : 0;
-        m.citations = l.citations || [];
+        m.citations = l.citations || (Array.isArray(h.citations) ? h.citations : []);
         m.options = l.options || [];
         m.suggestions = l.suggestions || [];
         if (!m.citations.length && Array.isArray(h.codes)) {
