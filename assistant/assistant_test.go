@@ -163,6 +163,13 @@ func TestFollowUpsAndTopicSwitch(t *testing.T) {
 	assert.Equal(t, "1.003677", cited(ans)[0], "topic switch")
 	ans = reply(t, a, conv, "cần giấy tờ gì")
 	assert.Equal(t, "1.003677", cited(ans)[0], "the new topic stays in focus")
+	// A bare topic after a procedure is a new question, not a follow-up.
+	ans = reply(t, a, "switch-bare", "đăng ký thường trú cần giấy tờ gì và lệ phí bao nhiêu")
+	require.NotEmpty(t, cited(ans))
+	ans = reply(t, a, "switch-bare", "giấy phép lái xe")
+	offered := append(cited(ans), codesOf(ans.Options)...)
+	require.NotEmpty(t, offered, "a bare topic after another procedure: %s", ans.Text)
+	assert.True(t, strings.HasPrefix(offered[0], "3.00034"), "a bare topic after another procedure: %v", offered)
 	// A message about something else entirely is not read as a follow-up on the procedure in focus.
 	ans = reply(t, a, conv, "cách làm bánh flan đơn giản")
 	assert.Empty(t, cited(ans), "off-topic after a procedure")
@@ -296,4 +303,12 @@ func TestDocumentsEveryoneFirst(t *testing.T) {
 	first, _, _ := strings.Cut(after, "\n")
 	assert.NotContains(t, first, "- Trường hợp", "the first paper listed is one everyone needs")
 	assert.Contains(t, text, "Giấy chứng sinh")
+}
+
+func codesOf(cs []assistant.Citation) []string {
+	var out []string
+	for _, c := range cs {
+		out = append(out, c.Code)
+	}
+	return out
 }

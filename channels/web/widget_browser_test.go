@@ -14,7 +14,6 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"github.com/trolyao/trolyao/assistant"
 	"github.com/trolyao/trolyao/channels/web"
 	"github.com/trolyao/trolyao/channels/web/widget"
 	"github.com/trolyao/trolyao/internal/browsertest"
@@ -37,7 +36,7 @@ func newWidgetSite(t *testing.T) widgetSite {
 	convs := embedded.NewConversations(st)
 	srv := &web.Server{
 		Searcher: searcher, Store: st, Units: units,
-		Assistant:     &assistant.Assistant{Searcher: searcher, Store: st, Units: units, Conversations: convs},
+		Assistant:     c.Assistant(convs), // as the service runs: with the question bank
 		Conversations: convs,
 		Config:        web.Config{MessageRate: 50, MessageBurst: 50},
 	}
