@@ -223,6 +223,13 @@ func (a *Assistant) answer(ctx context.Context, st *knowledge.DialogueState, tex
 	case ActAbstain:
 		ans.Abstained = true
 		ans.Text = notFound
+		switch {
+		case as.NegativeSim < refusalSim:
+		case as.Negative == "unlawful":
+			ans.Text = unlawful
+		case as.Negative == "political":
+			ans.Text = political
+		}
 		ans.Suggestions = starterSuggestions
 		return ans, nil, nil
 	case ActClarify:
@@ -296,6 +303,10 @@ func (a *Assistant) withoutPlaces(text string) string {
 // for a message that names a place to be read as a question about a procedure.
 const minProcedureWords = 2
 
+// refusalSim is the least similarity to an unlawful or political negative of the question bank for a declined
+// message to be answered with the refusal for that kind rather than "not found".
+const refusalSim = 0.35
+
 // placeScore is the least evidence (knowledge.Match.Score) for taking words as a place: a bare name that might be
 // a word ("thu duc" alone) is left alone.
 const placeScore = 0.6
@@ -307,7 +318,11 @@ type Assessment struct {
 	Matched map[string]bool // syllables some retrieved procedure contains
 	Typed   []string        // the message's folded syllables as typed
 	Hits    []knowledge.Hit
-	F       Features
+	// Negative is the kind of the question bank's negative nearest to the message (unlawful, political, …) and
+	// NegativeSim its similarity.
+	Negative    string
+	NegativeSim float64
+	F           Features
 	P       [numClasses]float64
 	Action  Action
 }
@@ -326,6 +341,7 @@ func (a *Assistant) Assess(ctx context.Context, text string, intents []Intent) (
 	}
 	sort.SliceStable(hits, func(i, j int) bool { return hits[i].Score > hits[j].Score })
 	as.Hits = collapseVariants(hits, res.Query.Level)
+	as.NegativeSim, as.Negative = a.Negatives.Nearest(as.Tokens)
 	as.F = a.features(as, intents, sims)
 	pol := a.Policy
 	if pol == nil {
@@ -635,6 +651,13 @@ const (
 		"thế nào, lệ phí, thời gian giải quyết, nộp ở đâu — hoặc phường cũ của bạn nay là phường nào."
 	outOfScope = "Xin lỗi, tôi chỉ hỗ trợ tra cứu thủ tục hành chính (hồ sơ, lệ phí, thời gian, nơi nộp, nộp trực tuyến) " +
 		"và thông tin sắp xếp phường, xã. Bạn có thể tra cứu thêm tại [Cổng Dịch vụ công quốc gia](https://dichvucong.gov.vn)."
-	notFound = "Xin lỗi, tôi chưa tìm thấy thủ tục phù hợp trong dữ liệu hiện có. Bạn có thể nói rõ hơn tên thủ tục, " +
-		"hoặc tra cứu tại [Cổng Dịch vụ công quốc gia](https://dichvucong.gov.vn). Tôi không đưa ra thông tin khi không chắc chắn."
+	unlawful = "Xin lỗi, tôi không thể hỗ trợ việc này vì trái quy định của pháp luật (làm giả hoặc sửa giấy tờ, nhờ " +
+		"\"chạy\" hồ sơ, khai sai thông tin…). Nếu bạn cần làm thủ tục đúng quy định, hãy cho tôi biết tên thủ tục: tôi sẽ " +
+		"hướng dẫn hồ sơ, lệ phí và nơi nộp. Để phản ánh tiêu cực, bạn có thể gọi Tổng đài 1022 của TP.HCM."
+	political = "Xin lỗi, tôi chỉ hỗ trợ tra cứu thủ tục hành chính và không trao đổi về các vấn đề chính trị. " +
+		"Bạn cần hỏi về thủ tục nào (ví dụ: đăng ký khai sinh, cấp lại căn cước)?"
+	notFound = "Xin lỗi, tôi chưa tìm thấy thủ tục phù hợp trong danh mục thủ tục hành chính hiện có, và tôi không đưa ra " +
+		"thông tin khi không chắc chắn. Nếu đây là một thủ tục hành chính, bạn thử mô tả việc cần làm (ví dụ: \"làm lại căn " +
+		"cước bị mất\"); việc khác (lao động, y tế, giáo dục, tòa án …) bạn có thể gọi Tổng đài 1022 của TP.HCM để được " +
+		"chỉ nơi giải quyết, hoặc tra cứu tại [Cổng Dịch vụ công quốc gia](https://dichvucong.gov.vn)."
 )

@@ -17,7 +17,7 @@ const MaxAnswerRunes = 2000
 // MaxFirstRunes is the most the first, chat-sized answer about a procedure may hold — about one phone screen:
 // a two-line summary, the sections the question asked for, a one-line hint to "Xem đầy đủ" and the citation.
 // What does not fit is in the full answer.
-const MaxFirstRunes = 1000
+const MaxFirstRunes = 1300
 
 // MoreReply is the quick reply that asks for the full answer; the assistant reads it as IntentMore.
 const MoreReply = "Xem đầy đủ"

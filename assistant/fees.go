@@ -42,6 +42,48 @@ type feeAmount struct {
 	fee   knowledge.Fee
 	from  string // "01/7/2025" as written, or ""
 	until string // "31/12/2026" as written, or ""
+	// percent is a reduction in force today ("bằng 50% mức thu … đến hết ngày 31/12/2026"): the amount payable is
+	// fee.Amount × percent / 100 until reducedUntil. 0 when none.
+	percent      int
+	reducedUntil string
+}
+
+// percentOf finds "bằng 50% mức thu" in a fee note.
+var percentOf = regexp.MustCompile(`(?i)bằng\s*(\d{1,2})\s*%`)
+
+// currentReduction is the percentage reduction a fee note puts in force today for a channel (online-only
+// reductions apply to the online channel alone): the last sentence that says "bằng N%" with a period that has
+// begun and not ended.
+func currentReduction(note string, online bool, today time.Time) (percent int, until string) {
+	for _, sent := range noteSentences(note) {
+		m := percentOf.FindStringSubmatch(sent)
+		if m == nil {
+			continue
+		}
+		from, end := periodIn(sent)
+		if end == "" || ended(end, today) || from != "" && !ended(dayBefore(from), today) {
+			continue
+		}
+		if f := knowledge.Fold(sent); (strings.Contains(f, "truc tuyen") || strings.Contains(f, "truc tuyển")) && !online {
+			continue
+		}
+		n, err := strconv.Atoi(m[1])
+		if err != nil || n <= 0 || n >= 100 {
+			continue
+		}
+		percent, until = n, end
+	}
+	return percent, until
+}
+
+// dayBefore returns the date written d ("01/7/2025") as the day before, in the same form, so that ended(dayBefore(d))
+// says whether d has come.
+func dayBefore(d string) string {
+	t, err := time.Parse("2/1/2006", d)
+	if err != nil {
+		return d
+	}
+	return t.AddDate(0, 0, -1).Format("2/1/2006")
 }
 
 var (
@@ -166,6 +208,9 @@ func readFee(c knowledge.Channel, today time.Time) channelFee {
 			if a.until != "" && ended(a.until, today) {
 				out.ended = append(out.ended, a)
 				continue
+			}
+			if a.until == "" {
+				a.percent, a.reducedUntil = currentReduction(whole, c.Kind == knowledge.ChannelOnline, today)
 			}
 			out.amounts = append(out.amounts, a)
 		}
@@ -376,6 +421,10 @@ func (f channelFee) value() string {
 		var parts []string
 		for _, a := range f.amounts {
 			part := FormatVND(a.fee.Amount)
+			if a.percent > 0 {
+				part = fmt.Sprintf("%s (giảm còn %d%% đến hết ngày %s, mức gốc %s)",
+					FormatVND(a.fee.Amount*int64(a.percent)/100), a.percent, a.reducedUntil, FormatVND(a.fee.Amount))
+			}
 			label := a.fee.Label
 			if label != "" && (len(f.amounts) > 1 || !genericFeeLabel(label)) {
 				part += " (" + clipClause(label, 90) + ")"
@@ -401,6 +450,16 @@ func (f channelFee) value() string {
 		return "dữ liệu ghi \"Miễn phí\" kèm ghi chú: " + clipClause(f.note, 160) + " — vui lòng kiểm tra mức thu tại đường dẫn bên dưới"
 	}
 	return "chưa có thông tin"
+}
+
+// reduced reports whether a reduction in force is already stated in the amounts.
+func (f channelFee) reduced() bool {
+	for _, a := range f.amounts {
+		if a.percent > 0 {
+			return true
+		}
+	}
+	return false
 }
 
 // genericFeeLabel reports whether a label says no more than "a fee".
@@ -473,7 +532,7 @@ func fees(p *knowledge.Procedure, today time.Time) string {
 				addNote(clipClause(cv, 220))
 			}
 		}
-		if f.kind == feeAmounts || f.kind == feeByRule {
+		if (f.kind == feeAmounts || f.kind == feeByRule) && !f.reduced() {
 			if n := reductionNote(c.Note, today); n != "" {
 				addNote(n)
 			}

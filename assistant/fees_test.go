@@ -265,3 +265,24 @@ func TestPropertyAnswersWithinLimit(t *testing.T) {
 		require.LessOrEqual(t, utf8.RuneCountInString(text), MaxAnswerRunes, p.Code)
 	}
 }
+
+// A percentage reduction in force today is stated as the amount payable, with its end date and the normal
+// amount; once it ends, the normal amount is the fee again.
+func TestCurrentReductionIsPayable(t *testing.T) {
+	var p knowledge.Procedure
+	for _, r := range allRecords(t) {
+		if r.Code == "1.014064" { // Cấp lại thẻ căn cước: 70.000 đồng, 50% from 01/7/2025 to 31/12/2026
+			p = r
+		}
+	}
+	require.Equal(t, "1.014064", p.Code)
+	now := fees(&p, dec2026)
+	assert.Contains(t, now, "35.000 đồng (giảm còn 50% đến hết ngày 31/12/2026, mức gốc 70.000 đồng)")
+	later := fees(&p, time.Date(2027, 1, 2, 9, 0, 0, 0, time.UTC))
+	assert.Contains(t, later, "70.000 đồng")
+	assert.NotContains(t, later, "35.000")
+	// On 1 June 2025 only the earlier reduction (online filing, to 31/12/2025) was in force.
+	before := fees(&p, time.Date(2025, 6, 1, 9, 0, 0, 0, time.UTC))
+	assert.Contains(t, before, "Nộp trực tiếp: 70.000 đồng (Cấp lại", "the later reduction had not begun")
+	assert.Contains(t, before, "Nộp trực tuyến: 35.000 đồng (giảm còn 50% đến hết ngày 31/12/2025")
+}

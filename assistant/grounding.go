@@ -37,6 +37,12 @@ func newGrounder(records []knowledge.Procedure) *grounder {
 		for _, c := range p.Channels {
 			for _, f := range c.Fees {
 				g.money[f.Amount] = true
+				// The record's own reductions ("bằng 50% mức thu"): the amount payable is grounded in it too.
+				for _, m := range percentOf.FindAllStringSubmatch(c.Note+" "+c.Text, -1) {
+					if n, err := strconv.Atoi(m[1]); err == nil && n > 0 && n < 100 {
+						g.money[f.Amount*int64(n)/100] = true
+					}
+				}
 			}
 			if c.Time.Value > 0 {
 				if fam := durationFamily(strings.ToLower(c.Time.Unit)); fam != "" {

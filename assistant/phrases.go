@@ -150,8 +150,8 @@ func (ix *PhraseIndex) Max(toks []string) float64 {
 // leaving out, for the splits in exclude, the probes an evaluation of those splits asks.
 func BankIndexes(b *bank.Bank, exclude ...bank.Split) (phrases, negatives *PhraseIndex) {
 	texts, codes := b.Phrasebook(exclude...).Texts()
-	neg := b.NegativesWhere(func(n bank.Negative) bool { return !n.Probe || !slices.Contains(exclude, n.Split) })
-	return NewPhraseIndex(texts, codes), NewPhraseIndex(neg, make([]string, len(neg)))
+	neg, kinds := b.NegativesWhere(func(n bank.Negative) bool { return !n.Probe || !slices.Contains(exclude, n.Split) })
+	return NewPhraseIndex(texts, codes), NewPhraseIndex(neg, kinds)
 }
 
 // Unknown counts the distinct syllables of toks (numbers and single letters aside) that no phrasing of the
@@ -180,8 +180,14 @@ func (ix *PhraseIndex) Unknown(toks []string, known map[string]bool) int {
 // message toks and a phrasing of the index: how alike the message is to a known one as a whole, which a short
 // message merely contained in a longer phrasing is not.
 func (ix *PhraseIndex) MaxCosine(toks []string) float64 {
+	sim, _ := ix.Nearest(toks)
+	return sim
+}
+
+// Nearest returns the largest cosine similarity (as MaxCosine) and the label of that phrasing.
+func (ix *PhraseIndex) Nearest(toks []string) (float64, string) {
 	if ix == nil || len(ix.labels) == 0 {
-		return 0
+		return 0, ""
 	}
 	got := map[int32]float64{}
 	qn := 0.0
@@ -195,9 +201,12 @@ func (ix *PhraseIndex) MaxCosine(toks []string) float64 {
 			got[d] += w * w
 		}
 	}
-	best := 0.0
+	best, label, at := 0.0, "", int32(-1)
 	for d, dot := range got {
-		best = math.Max(best, dot/math.Sqrt(qn*ix.norm2[d]))
+		s := dot / math.Sqrt(qn*ix.norm2[d])
+		if s > best || s == best && d < at { // ties to the earlier phrasing: the same answer on every run
+			best, label, at = s, ix.labels[d], d
+		}
 	}
-	return best
+	return best, label
 }

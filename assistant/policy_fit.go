@@ -78,9 +78,13 @@ func utility(act Action, class int) float64 {
 	return -0.2
 }
 
-// ChooseAbstainWeight chooses p's AbstainWeight on validation samples — the one with the best mean of hit@1 over
-// questions and abstain accuracy over negatives, the two figures the assistant is held to together — and
-// writes the report: the reliability table of P(answer) and the validation figures at that weight.
+// ChooseAbstainWeight chooses p's AbstainWeight on validation samples — the one with the best share of right
+// turns in a stream where NegativeShare of the messages need no procedure (hit@1 over questions weighted
+// 1 − NegativeShare, abstain accuracy over negatives NegativeShare) — and writes the report: the reliability
+// table of P(answer) and the validation figures at every weight tried.
+//
+// The bank's validation split has 3.5% negatives; weighting them as half of all messages (as an earlier version
+// did) declined one answerable question in eight, which a blind review scored as the commonest harm.
 func ChooseAbstainWeight(p *Policy, val []Sample) {
 	probs := make([][numClasses]float64, len(val))
 	for i, s := range val {
@@ -92,7 +96,7 @@ func ChooseAbstainWeight(p *Policy, val []Sample) {
 		p.AbstainWeight = w
 		m := metrics(p, probs, val)
 		curve = append(curve, m)
-		if score := (m["ranked_hit1"] + m["abstain_accuracy"]) / 2; score > bestScore+1e-9 {
+		if score := (1-NegativeShare)*m["ranked_hit1"] + NegativeShare*m["abstain_accuracy"]; score > bestScore+1e-9 {
 			bestW, bestScore = w, score
 		}
 	}
@@ -155,3 +159,8 @@ func metrics(p *Policy, probs [][numClasses]float64, val []Sample) map[string]fl
 	return map[string]float64{"ranked_hit1": r(hit1, pos), "declined": r(declined, pos), "abstain_accuracy": r(abst, neg),
 		"abstain_weight": p.AbstainWeight}
 }
+
+// NegativeShare is the share of messages that need no procedure (off-topic, unlawful, political, not in the
+// catalog) the abstain weight is chosen for: 15%, above the published realistic set's 8% and the bank's 3.5%,
+// so that declining stays the safer error.
+const NegativeShare = 0.15

@@ -122,7 +122,7 @@ func (a *app) fitAssistant(ctx context.Context, procs []knowledge.Procedure, b *
 		return nil, nil, err
 	}
 	texts, codes := pb.Texts()
-	neg := b.NegativesWhere(func(n bank.Negative) bool { return !heldNeg(n) })
+	neg, kinds := b.NegativesWhere(func(n bank.Negative) bool { return !heldNeg(n) })
 	units, err := a.loadUnits()
 	if err != nil {
 		done()
@@ -131,7 +131,7 @@ func (a *app) fitAssistant(ctx context.Context, procs []knowledge.Procedure, b *
 	as := &assistant.Assistant{Searcher: &knowledge.Searcher{Store: st, Embedder: emb, Weights: knowledge.DefaultWeights},
 		Units: units,
 		Store: st, Conversations: memconv.New(), Policy: &assistant.Policy{},
-		Phrases: assistant.NewPhraseIndex(texts, codes), Negatives: assistant.NewPhraseIndex(neg, make([]string, len(neg)))}
+		Phrases: assistant.NewPhraseIndex(texts, codes), Negatives: assistant.NewPhraseIndex(neg, kinds)}
 	return as, done, nil
 }
 

@@ -453,15 +453,19 @@ func jaccard(a, b []string) float64 {
 	return float64(both) / float64(len(in))
 }
 
-// NegativesWhere returns the texts of the negatives for which keep is true.
-func (b *Bank) NegativesWhere(keep func(Negative) bool) []string {
-	var out []string
+// NegativesWhere returns the texts of the negatives for which keep is true, with their kinds (the first tag:
+// out-of-catalog, unlawful, political, injection, offtopic, chitchat).
+func (b *Bank) NegativesWhere(keep func(Negative) bool) (texts, kinds []string) {
 	for _, n := range b.Negatives {
 		if keep(n) {
-			out = append(out, n.Q)
+			kind := ""
+			if len(n.Tags) > 0 {
+				kind = n.Tags[0]
+			}
+			texts, kinds = append(texts, n.Q), append(kinds, kind)
 		}
 	}
-	return out
+	return texts, kinds
 }
 
 // Fold assigns a family (or negative group) to one of k folds for cross-fitting within a split.
