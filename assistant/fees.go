@@ -214,6 +214,13 @@ func readFee(c knowledge.Channel, today time.Time) channelFee {
 			}
 			out.amounts = append(out.amounts, a)
 		}
+		// Who is exempt ("Miễn lệ phí … đối với trường hợp cha dượng … nhận con riêng …"): a citizen in that case
+		// pays nothing, so the condition stays beside the amount.
+		for _, sent := range noteSentences(whole) {
+			if f := strings.Trim(knowledge.Fold(sent), " .;:,()"); isExemption(f) && !noneNotes[f] && !endedIn(sent, today) {
+				out.caveats = append(out.caveats, sent)
+			}
+		}
 		return out
 	}
 

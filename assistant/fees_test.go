@@ -286,3 +286,18 @@ func TestCurrentReductionIsPayable(t *testing.T) {
 	assert.Contains(t, before, "Nộp trực tiếp: 70.000 đồng (Cấp lại", "the later reduction had not begun")
 	assert.Contains(t, before, "Nộp trực tuyến: 35.000 đồng (giảm còn 50% đến hết ngày 31/12/2025")
 }
+
+// Who is exempt from an amount is said beside it: the relatives adopting a child pay nothing.
+func TestExemptionBesideAmount(t *testing.T) {
+	var p knowledge.Procedure
+	for _, r := range allRecords(t) {
+		if r.Code == "2.001263" { // Đăng ký việc nuôi con nuôi trong nước: 400.000 đồng, with exemptions
+			p = r
+		}
+	}
+	require.Equal(t, "2.001263", p.Code)
+	got := fees(&p, dec2026)
+	assert.Contains(t, got, "400.000 đồng")
+	assert.Contains(t, got, "Lưu ý: Miễn lệ phí đăng ký nuôi con nuôi trong nước đối với trường hợp cha dượng")
+	assert.Contains(t, got, "cô, cậu, dì, chú, bác ruột nhận cháu làm con nuôi")
+}
