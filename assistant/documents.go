@@ -125,6 +125,14 @@ func conditionalItem(name string) bool {
 			return true
 		}
 	}
+	// A condition of applicability later in the item ("Quyết định xử phạt …; chứng từ nộp phạt … đối với trường
+	// hợp có vi phạm"), unlike an alternative for everyone ("…; trường hợp không có Giấy chứng sinh thì …").
+	whole := knowledge.Fold(name)
+	for _, w := range []string{"doi voi truong hop", "ap dung doi voi", "chi ap dung", "(neu co)"} {
+		if strings.Contains(whole, w) {
+			return true
+		}
+	}
 	return false
 }
 
