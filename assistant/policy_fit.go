@@ -83,8 +83,7 @@ func utility(act Action, class int) float64 {
 // 1 − NegativeShare, abstain accuracy over negatives NegativeShare) — and writes the report: the reliability
 // table of P(answer) and the validation figures at every weight tried.
 //
-// The bank's validation split has 3.5% negatives; weighting them as half of all messages (as an earlier version
-// did) declined one answerable question in eight, which a blind review scored as the commonest harm.
+// The bank's validation split has 3.5% negatives; NegativeShare says why they weigh more.
 func ChooseAbstainWeight(p *Policy, val []Sample) {
 	probs := make([][numClasses]float64, len(val))
 	for i, s := range val {
@@ -161,6 +160,7 @@ func metrics(p *Policy, probs [][numClasses]float64, val []Sample) map[string]fl
 }
 
 // NegativeShare is the share of messages that need no procedure (off-topic, unlawful, political, not in the
-// catalog) the abstain weight is chosen for: 15%, above the published realistic set's 8% and the bank's 3.5%,
-// so that declining stays the safer error.
-const NegativeShare = 0.15
+// catalog) the abstain weight is chosen for. Two blind reviews of 160 answers each (docs/review) bracket it: with
+// negatives weighted as half of all messages, declining answerable questions was the commonest harm; at 15%,
+// unlawful requests and questions outside the catalog were answered with procedures. 30% sits between.
+const NegativeShare = 0.3
