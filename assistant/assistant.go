@@ -323,8 +323,8 @@ type Assessment struct {
 	Negative    string
 	NegativeSim float64
 	F           Features
-	P       [numClasses]float64
-	Action  Action
+	P           [numClasses]float64
+	Action      Action
 }
 
 // Assess retrieves the procedures for text and applies the policy.
