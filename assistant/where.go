@@ -3,6 +3,7 @@ package assistant
 import (
 	"fmt"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/trolyao/trolyao/knowledge"
 )
@@ -134,6 +135,20 @@ func agencyOf(p *knowledge.Procedure) string {
 	return ""
 }
 
+// receptionAddress is the record's "địa chỉ tiếp nhận" when it is one plain line that the answer does not
+// already give as the agency ("" otherwise): staff set it for their unit, and the portal's multi-line
+// descriptions of another province's arrangements are left to the record.
+func receptionAddress(p *knowledge.Procedure) string {
+	addr := strings.TrimRight(strings.TrimSpace(p.Address), ". ")
+	if addr == "" || strings.ContainsAny(addr, "\n\r") || utf8.RuneCountInString(addr) > 200 {
+		return ""
+	}
+	if f := knowledge.Fold(addr); f == "khong co thong tin" || agencyOf(p) == clipRunes(p.Address, 160) {
+		return ""
+	}
+	return addr
+}
+
 // where says where to file p for a citizen at the given place. brief leaves out the invitation to name the
 // ward, the online route and the hotline (for an answer that was not asked where); withOnline adds the online
 // route (leave it out when the answer has an online section of its own).
@@ -187,6 +202,9 @@ func where(p *knowledge.Procedure, at place, brief, withOnline bool) string {
 			agency = "cơ quan có thẩm quyền (xem tại đường dẫn bên dưới)"
 		}
 		lines = append(lines, "Nơi nộp: "+strings.TrimRight(agency, ". ")+".")
+	}
+	if addr := receptionAddress(p); addr != "" && len(lines) > 0 {
+		lines = append(lines[:1], append([]string{"Địa chỉ tiếp nhận: " + addr + "."}, lines[1:]...)...)
 	}
 	if (police(p) || !commune) && recordMentions(p, "khong phu thuoc") {
 		lines = append(lines, "Hồ sơ được tiếp nhận không phụ thuộc nơi cư trú.")

@@ -146,3 +146,41 @@ func isPolice(p *knowledge.Procedure) bool {
 	}
 	return false
 }
+
+// The record's reception address is part of a where-answer when it is one plain line (a ministry's office, the
+// counter staff set for their unit), and a long portal description (another province's arrangements) is not
+// copied into it.
+func TestWhereReceptionAddress(t *testing.T) {
+	c := realcatalog.Load(t)
+	shown, hidden := 0, 0
+	for i := range c.Procedures {
+		p := &c.Procedures[i]
+		addr := strings.TrimSpace(p.Address)
+		if addr == "" {
+			continue
+		}
+		where := assistant.ComposeAt(p, []assistant.Intent{assistant.IntentWhere}, nil, c.Centres)
+		if utf8.RuneCountInString(addr) > 200 {
+			hidden++
+			assert.NotContains(t, where, "Địa chỉ tiếp nhận", p.Code)
+			continue
+		}
+		if len(p.Agencies) > 0 && strings.Contains(where, "Địa chỉ tiếp nhận: ") {
+			shown++
+			assert.Contains(t, where, strings.TrimRight(addr, ". "), p.Code)
+		}
+	}
+	assert.Greater(t, shown, 100, "one-line reception addresses are shown")
+	assert.Greater(t, hidden, 10, "long descriptions were checked")
+
+	var p knowledge.Procedure
+	for _, q := range c.Procedures {
+		if q.Code == "1.014064" {
+			p = q.Clone()
+		}
+	}
+	require.Equal(t, "1.014064", p.Code)
+	p.Address = "Quầy số 7, Trung tâm hành chính công thử nghiệm"
+	where := assistant.ComposeAt(&p, []assistant.Intent{assistant.IntentWhere}, nil, c.Centres)
+	assert.Contains(t, where, "Địa chỉ tiếp nhận: Quầy số 7, Trung tâm hành chính công thử nghiệm.")
+}
