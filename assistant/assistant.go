@@ -179,7 +179,15 @@ func (a *Assistant) answer(ctx context.Context, st *knowledge.DialogueState, tex
 			if as.Action < ActAnswerWithAlternatives || !topical(intents) || len(knowledge.WithoutUnitCues(as.Tokens)) < minProcedureWords {
 				ans.Intents = append(ans.Intents, IntentWard)
 				ans.Text = knowledge.DescribeMatches(ms)
-				if lines := centreLines(at); len(lines) > 0 && at.centres[0].Address != "" {
+				if ms[0].Ambiguous {
+					cands, _ := knowledge.AmbiguousCandidates(ms)
+					for _, m := range cands[:min(len(cands), maxOptions)] {
+						if m.Kind == knowledge.MatchOld {
+							ans.Suggestions = append(ans.Suggestions, knowledge.OldUnitLabel(m.Old)+" cũ")
+						}
+					}
+				}
+				if lines := centreLines(at); len(lines) > 0 && at.centres[0].Address != "" && !ms[0].Ambiguous {
 					ans.Text += "\nTrung tâm Phục vụ hành chính công:\n" + strings.Join(lines, "\n")
 				}
 				return ans, nil, nil

@@ -184,3 +184,29 @@ func TestWhereReceptionAddress(t *testing.T) {
 	where := assistant.ComposeAt(&p, []assistant.Intent{assistant.IntentWhere}, nil, c.Centres)
 	assert.Contains(t, where, "Địa chỉ tiếp nhận: Quầy số 7, Trung tâm hành chính công thử nghiệm.")
 }
+
+// A ward the named district did not have at the reform is said to be missing there, the same-named wards of
+// other districts are offered once as quick replies, and a tap on one answers it; a bare name is a unit when
+// the question is plainly about the reform.
+func TestWardLookupAmbiguous(t *testing.T) {
+	a := newAssistant(t)
+	for _, q := range []string{"Phường 7 Quận 3 giờ là phường nào", "phuong 7 quan 3 gio la phuong nao"} {
+		ans := reply(t, a, "p7q3-"+q, q)
+		assert.Contains(t, ans.Text, "Quận 3 (cũ) không có Phường 7", q)
+		assert.Contains(t, ans.Text, "Phường 7, Quận 5 (cũ) nay thuộc Phường An Đông", q)
+		assert.NotContains(t, ans.Text, `"phuong 7"`, q)
+		assert.Empty(t, ans.Citations, q)
+		require.Contains(t, ans.Suggestions, "Phường 7, Quận 5 cũ", q)
+		assert.Len(t, ans.Suggestions, 5, q)
+	}
+	ans := reply(t, a, "p7q3-tap", "Phường 7, Quận 5 cũ")
+	assert.Contains(t, ans.Text, "Phường 7, Quận 5 (cũ) nay thuộc Phường An Đông")
+
+	ans = reply(t, a, "p7", "phường 7 giờ là phường nào")
+	assert.Contains(t, ans.Text, `Có nhiều đơn vị tên "Phường 7"`)
+	assert.NotContains(t, ans.Text, "không có Phường 7")
+
+	ans = reply(t, a, "thu-duc", "Thủ Đức giờ là phường nào")
+	assert.Contains(t, ans.Text, "Thành phố Thủ Đức (cũ) nay được chia về")
+	assert.Empty(t, ans.Citations)
+}

@@ -18,17 +18,27 @@ var unitQuestionCues = []string{
 // phường nào?") rather than about a procedure that merely names a place, and returns the unit mentions.
 func (u *Units) AsksAboutUnits(text string) ([]Match, bool) {
 	ms := u.Find(text)
-	if len(ms) == 0 || ms[0].Score < 0.6 {
+	if len(ms) == 0 || ms[0].Score < 0.5 {
 		return nil, false
 	}
 	f := " " + strings.Join(Syllables(text), " ") + " "
-	for _, c := range unitQuestionCues {
+	cues := unitQuestionCues
+	if ms[0].Score < 0.6 {
+		// A bare name ("Thủ Đức", without "phường" or "quận") is a unit only when the question is plainly
+		// about the reform.
+		cues = strongUnitQuestionCues
+	}
+	for _, c := range cues {
 		if strings.Contains(f, " "+c+" ") {
 			return ms, true
 		}
 	}
 	return ms, false
 }
+
+// strongUnitQuestionCues are the cues that ask about the reform whatever else the message says.
+var strongUnitQuestionCues = []string{"sap nhap", "phuong nao", "xa nao", "phuong gi", "xa gi", "gio la", "bay gio la",
+	"nay thuoc", "gio thuoc", "ten moi", "sau sap xep", "doi ten"}
 
 // WithoutUnitCues returns folded syllables without the phrases that mark a question about the unit reform
 // ("giờ là", "phường nào", "cũ"): what is left says whether the message also asks about something else.
@@ -64,11 +74,20 @@ func DescribeMatches(ms []Match) string {
 	}
 	var b strings.Builder
 	if ms[0].Ambiguous {
-		fmt.Fprintf(&b, "Có nhiều đơn vị tên \"%s\". Bạn vui lòng cho biết quận/huyện cũ. Một số khả năng:\n", ms[0].Text)
-		for i, m := range ms {
-			if i == 5 {
-				break
-			}
+		cands, district := AmbiguousCandidates(ms)
+		name := ms[0].Text
+		if ms[0].Kind == MatchOld {
+			name = ms[0].Old.Name
+		}
+		if district.Kind == MatchOldDistrict {
+			fmt.Fprintf(&b, "Theo danh mục đơn vị hành chính trước ngày 01/7/2025, %s (cũ) không có %s — có thể đơn vị "+
+				"này đã được sáp nhập hoặc đổi tên trước đó, hoặc tên chưa đúng.\n", district.Old.Name, name)
+			describeMatch(&b, district)
+			fmt.Fprintf(&b, "%s ở các quận, huyện khác:\n", name)
+		} else {
+			fmt.Fprintf(&b, "Có nhiều đơn vị tên \"%s\". Bạn vui lòng cho biết quận/huyện cũ. Một số khả năng:\n", name)
+		}
+		for _, m := range cands {
 			b.WriteString("- ")
 			describeMatch(&b, m)
 		}
@@ -85,6 +104,41 @@ func DescribeMatches(ms []Match) string {
 	}
 	b.WriteString("Từ ngày 01/7/2025 hồ sơ thủ tục cấp xã được tiếp nhận không phụ thuộc nơi cư trú.")
 	return strings.TrimSpace(b.String())
+}
+
+// maxAmbiguous is how many same-named old units an answer lists.
+const maxAmbiguous = 5
+
+// AmbiguousCandidates are the same-named old units of an ambiguous mention to offer (at most maxAmbiguous, in
+// the order Find ranked them), and the old district the text also names when none of them is in it (a
+// zero Match otherwise): "Phường 7 Quận 3" names a ward Quận 3 did not have at the reform.
+func AmbiguousCandidates(ms []Match) ([]Match, Match) {
+	var cands []Match
+	var district Match
+	for _, m := range ms {
+		switch {
+		case m.Kind == MatchOldDistrict && ms[0].Kind == MatchOld && district.Kind == "":
+			district = m
+		case len(cands) < maxAmbiguous:
+			cands = append(cands, m)
+		}
+	}
+	if district.Kind != "" {
+		for _, m := range cands {
+			if m.Kind == MatchOld && m.Old.District == district.Old.Name {
+				return cands, Match{}
+			}
+		}
+	}
+	return cands, district
+}
+
+// OldUnitLabel is the name of an old unit with its district ("Phường 7, Quận 5"), as a citizen would type it.
+func OldUnitLabel(o OldUnit) string {
+	if o.District != "" && o.District != o.Name {
+		return o.Name + ", " + o.District
+	}
+	return o.Name
 }
 
 func describeMatch(b *strings.Builder, m Match) {
@@ -109,7 +163,7 @@ func describeMatch(b *strings.Builder, m Match) {
 		}
 		if partial || len(cur) > 1 {
 			fmt.Fprintf(b, "%s (cũ) nay được chia về %s (%s); tùy địa chỉ cụ thể mà thuộc đơn vị nào.\n",
-				name, strings.Join(names, " và "), cur[0].Province)
+				name, joinAnd(names), cur[0].Province)
 			return
 		}
 		fmt.Fprintf(b, "%s (cũ) nay thuộc %s, %s.\n", name, names[0], cur[0].Province)
@@ -132,4 +186,12 @@ func describeMatch(b *strings.Builder, m Match) {
 	case MatchProvince:
 		fmt.Fprintf(b, "%s là một trong 34 tỉnh, thành phố sau sắp xếp.\n", m.Province.Name)
 	}
+}
+
+// joinAnd lists names the Vietnamese way: "A, B và C".
+func joinAnd(names []string) string {
+	if len(names) < 2 {
+		return strings.Join(names, "")
+	}
+	return strings.Join(names[:len(names)-1], ", ") + " và " + names[len(names)-1]
 }
