@@ -365,8 +365,12 @@ func (a *Assistant) Assess(ctx context.Context, text string, intents []Intent) (
 	case namesExactly(as):
 		// "đăng ký khai sinh có mất phí không" names the procedure; its variants add words it does not say.
 		as.Action = max(as.Action, ActAnswerWithAlternatives)
-	case as.Action != ActClarify && bareName(as):
+	case as.Action != ActClarify && bareName(as, as.Typed):
 		// "giấy phép lái xe", "căn cước": a topic that several procedures' names contain in full.
+		as.Action = ActClarify
+	case as.Action == ActAbstain && bareName(as, typedContent(as)):
+		// "làm căn cước ở đâu": the same topic asked with a verb and a question word — declining would leave the
+		// citizen with nothing, though any of the variants is a fair guess.
 		as.Action = ActClarify
 	}
 	return as, nil
@@ -378,10 +382,10 @@ func namesExactly(as Assessment) bool {
 	return as.Hits[0].NameCover == 1 && (len(as.Hits) < 2 || as.Hits[1].NameCover < 1)
 }
 
-// bareName reports whether the message is nothing but words that the names of the two best procedures both
-// contain: a topic, not a question about one procedure.
-func bareName(as Assessment) bool {
-	if len(as.Hits) < 2 || len(as.Typed) == 0 {
+// bareName reports whether words (two at least) are all in the names of the two best procedures: the message
+// names a topic, not one procedure.
+func bareName(as Assessment, words []string) bool {
+	if len(as.Hits) < 2 || len(words) < 2 {
 		return false
 	}
 	for _, h := range as.Hits[:2] {
@@ -389,13 +393,29 @@ func bareName(as Assessment) bool {
 		for _, t := range knowledge.Syllables(h.Name) {
 			name[t] = true
 		}
-		for _, t := range as.Typed {
+		for _, t := range words {
 			if !name[t] {
 				return false
 			}
 		}
 	}
 	return true
+}
+
+// typedContent are the words the citizen typed that the search kept (not "làm", "ở đâu", "cần gì"; not the
+// lexicon's additions).
+func typedContent(as Assessment) []string {
+	kept := map[string]bool{}
+	for _, t := range as.Tokens {
+		kept[t] = true
+	}
+	var out []string
+	for _, t := range as.Typed {
+		if kept[t] {
+			out = append(out, t)
+		}
+	}
+	return out
 }
 
 // phraseWeight is the weight of the similarity to a procedure's closest bank phrasing in the ranking, added to

@@ -212,6 +212,18 @@ func TestClarifyingChoice(t *testing.T) {
 	first, tap := ans.Options[0].Code, ans.Options[0].Label
 	ans = reply(t, a, "clarify-tap", tap)
 	assert.Equal(t, []string{first}, cited(ans), "answered by tapping the option's button")
+
+	// The same topic with a verb and a question word is asked back, not declined.
+	for _, q := range []string{"làm căn cước ở đâu", "làm căn cước cần gì"} {
+		ans = reply(t, a, "clarify-verb-"+q, q)
+		assert.False(t, ans.Abstained, q)
+		require.GreaterOrEqual(t, len(ans.Options), 2, q)
+		var codes []string
+		for _, o := range ans.Options {
+			codes = append(codes, o.Code)
+		}
+		assert.Subset(t, codes, []string{"1.014061", "1.014063", "1.014064"}, q)
+	}
 }
 
 func TestWardQuestion(t *testing.T) {
