@@ -73,7 +73,7 @@ func TestPostgresService(t *testing.T) {
 	})
 	t.Run("ImportRealCrawl", func(t *testing.T) {
 		st := pgStore(t, pgtest.Schema(t))
-		runImportRealCrawl(t, newEnv(t, st, staffpg.New(st.Pool()), nil), false)
+		runImportRealCrawl(t, newEnv(t, st, staffpg.New(st.Pool()), nil), false, "dvcqg-2026/bo-tu-phap/")
 	})
 	t.Run("CatalogRollback", func(t *testing.T) {
 		st := pgStore(t, pgtest.Schema(t))
