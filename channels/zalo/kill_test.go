@@ -37,7 +37,8 @@ const childEnv = "TROLYAO_ZALO_CHILD"
 
 // TestKillRestart: a process acknowledges a delivery and is SIGKILLed before the reply is sent — while the
 // assistant is answering, or while the send is in flight (the fake API holds it and never delivers it); a new
-// process on the same store answers the message exactly once.
+// process on the same store answers the message exactly once. The send left in flight has an unknown
+// outcome: it waits for Zalo's echo, none comes (the message never reached Zalo), and it is sent again.
 func TestKillRestart(t *testing.T) {
 	if spec := os.Getenv(childEnv); spec != "" {
 		runChild(t, spec)
@@ -46,60 +47,18 @@ func TestKillRestart(t *testing.T) {
 	for _, store := range []string{"bolt", "postgres"} {
 		for _, hold := range []string{"answer", "send"} {
 			t.Run(store+"/"+hold, func(t *testing.T) {
-				spec := childSpec{Store: store, Hold: hold}
-				reopen := func(t *testing.T) zalo.Queue { return openBolt(t, spec.Path) }
-				if store == "bolt" {
-					spec.Path = filepath.Join(t.TempDir(), "zalo.db")
-				} else {
-					spec.URL, spec.Schema = pgtest.URL(t), pgtest.Schema(t)
-					openPG(t, spec.Schema) // creates the schema and its tables
-					reopen = func(t *testing.T) zalo.Queue { return openPG(t, spec.Schema) }
-				}
+				spec, reopen := childStore(t, store)
+				spec.Hold = hold
 				api := newFakeZalo(t, testAppID, testAppSecret, firstAccess, firstRefresh)
 				spec.API = api.URL
 				release := make(chan struct{})
 				if hold == "send" {
 					api.hold, api.holding = release, make(chan struct{})
 				}
-				data, _ := json.Marshal(spec)
-				cmd := exec.Command(os.Args[0], "-test.run=^TestKillRestart$")
-				cmd.Env = append(os.Environ(), childEnv+"="+string(data))
-				out, err := cmd.StdoutPipe()
-				require.NoError(t, err)
-				cmd.Stderr = os.Stderr
-				require.NoError(t, cmd.Start())
-				killed := false
-				defer func() {
-					if !killed {
-						_ = cmd.Process.Kill()
-						_ = cmd.Wait()
-					}
-				}()
-				lines := make(chan string, 10)
-				go func() {
-					sc := bufio.NewScanner(out)
-					for sc.Scan() {
-						if l, ok := strings.CutPrefix(sc.Text(), "ZALOCHILD "); ok {
-							lines <- l
-						}
-					}
-					close(lines)
-				}()
-				next := func() string {
-					select {
-					case l, ok := <-lines:
-						require.True(t, ok, "the child exited")
-						return l
-					case <-time.After(60 * time.Second):
-						t.Fatal("no word from the child")
-					}
-					return ""
-				}
-				addr, ok := strings.CutPrefix(next(), "addr ")
-				require.True(t, ok)
-				deliver(t, "http://"+addr, event("user_send_text", "6142494823", "làm lại căn cước cần gì", "kill-1", time.Now()))
+				c := startChild(t, spec)
+				deliver(t, "http://"+c.addr, event("user_send_text", "6142494823", "làm lại căn cước cần gì", "kill-1", time.Now()))
 				if hold == "answer" {
-					require.Equal(t, "held", next())
+					require.Equal(t, "held", c.next())
 				} else {
 					select {
 					case <-api.holding:
@@ -107,9 +66,7 @@ func TestKillRestart(t *testing.T) {
 						t.Fatal("the child never sent")
 					}
 				}
-				require.NoError(t, cmd.Process.Signal(syscall.SIGKILL))
-				_ = cmd.Wait()
-				killed = true
+				c.kill()
 				close(release)
 				require.Empty(t, api.messages(), "nothing delivered before the restart")
 
@@ -123,10 +80,88 @@ func TestKillRestart(t *testing.T) {
 				msgs := api.messages()
 				require.Len(t, msgs, 1, "answered exactly once")
 				assert.Equal(t, "Trả lời: làm lại căn cước cần gì", msgs[0].Text)
+				if hold == "send" {
+					assert.Equal(t, 1.0, counter(t, r.reg, "trolyao_zalo_sends_total", "outcome", "unknown"), "found in flight")
+					assert.Equal(t, 1.0, counter(t, r.reg, "trolyao_zalo_unknown_sends_total", "resolution", "resent"), "no echo: sent again")
+				}
 				api.check(t)
 			})
 		}
 	}
+}
+
+// childStore prepares a store of the given kind for a child process and returns its spec and how the parent
+// opens it afterwards.
+func childStore(t *testing.T, store string) (childSpec, func(t *testing.T) zalo.Queue) {
+	spec := childSpec{Store: store}
+	if store == "bolt" {
+		spec.Path = filepath.Join(t.TempDir(), "zalo.db")
+		return spec, func(t *testing.T) zalo.Queue { return openBolt(t, spec.Path) }
+	}
+	spec.URL, spec.Schema = pgtest.URL(t), pgtest.Schema(t)
+	openPG(t, spec.Schema) // creates the schema and its tables
+	return spec, func(t *testing.T) zalo.Queue { return openPG(t, spec.Schema) }
+}
+
+// child is a serve process re-executed from the test binary.
+type child struct {
+	t     *testing.T
+	cmd   *exec.Cmd
+	lines chan string
+	addr  string
+	dead  bool
+}
+
+// startChild starts a child serving spec and waits for its webhook address.
+func startChild(t *testing.T, spec childSpec) *child {
+	t.Helper()
+	data, _ := json.Marshal(spec)
+	cmd := exec.Command(os.Args[0], "-test.run=^TestKillRestart$")
+	cmd.Env = append(os.Environ(), childEnv+"="+string(data))
+	out, err := cmd.StdoutPipe()
+	require.NoError(t, err)
+	cmd.Stderr = os.Stderr
+	require.NoError(t, cmd.Start())
+	c := &child{t: t, cmd: cmd, lines: make(chan string, 10)}
+	t.Cleanup(func() {
+		if !c.dead {
+			_ = cmd.Process.Kill()
+			_ = cmd.Wait()
+		}
+	})
+	go func() {
+		sc := bufio.NewScanner(out)
+		for sc.Scan() {
+			if l, ok := strings.CutPrefix(sc.Text(), "ZALOCHILD "); ok {
+				c.lines <- l
+			}
+		}
+		close(c.lines)
+	}()
+	addr, ok := strings.CutPrefix(c.next(), "addr ")
+	require.True(t, ok)
+	c.addr = addr
+	return c
+}
+
+// next is the child's next line of news.
+func (c *child) next() string {
+	c.t.Helper()
+	select {
+	case l, ok := <-c.lines:
+		require.True(c.t, ok, "the child exited")
+		return l
+	case <-time.After(60 * time.Second):
+		c.t.Fatal("no word from the child")
+	}
+	return ""
+}
+
+// kill sends SIGKILL and reaps the child.
+func (c *child) kill() {
+	require.NoError(c.t, c.cmd.Process.Signal(syscall.SIGKILL))
+	_ = c.cmd.Wait()
+	c.dead = true
 }
 
 // runChild serves the webhook until it is killed.
@@ -146,7 +181,7 @@ func runChild(t *testing.T, specJSON string) {
 		ans.held = func() { fmt.Println("ZALOCHILD held") }
 	}
 	svc, err := zalo.New(zalo.Options{OAs: []zalo.OA{testOA()}, Queue: q, Answerer: ans, APIBase: spec.API, OAuthBase: spec.API,
-		Poll: 20 * time.Millisecond, JobLease: time.Second, SendLease: time.Second,
+		Poll: 20 * time.Millisecond, JobLease: time.Second, SendLease: time.Second, EchoWait: time.Second,
 		Logger: slog.New(slog.NewTextHandler(os.Stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))})
 	require.NoError(t, err)
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
