@@ -15,19 +15,24 @@ import (
 )
 
 // Bolt is the embedded Queue: a bbolt file of its own (e.g. <data dir>/zalo.db), fsync'd on every commit.
-// bbolt lets one process hold the file, so the in-process locks are the whole story: OpenBolt clears the
-// leases a dead process left, and a per-OA mutex serialises token refreshes.
+// bbolt lets one process hold the file, so the in-process locks are the whole story: a per-OA mutex
+// serialises token refreshes, and a lease records its owner — the Bolt that took it. Opening the file
+// changes no record; a lease ends when its time is up or, since only one Bolt can hold the file, as soon as
+// another Bolt holds it: the lease's owner has closed the file or died. A message found in flight that way
+// is not sent again at once: TakeSend reports it (SendInFlight) and the service decides.
 //
 // Buckets:
 //
 //	zalo_keys     oa \x00 key → {"id", "at"}: the de-duplication index of the inbox
 //	zalo_jobs     big-endian id → unfinished job (JSON)
-//	zalo_sends    big-endian id → unsent message (JSON)
+//	zalo_sends    big-endian id → unsent message (JSON: pending, in flight or unconfirmed)
 //	zalo_finished big-endian id → the record of a finished send (JSON: outcome, code, time; no body)
+//	zalo_sent_ids oa \x00 message id → {"id", "at"}: the API's ids of sent messages (echo matching)
 //	zalo_users    oa \x00 user → last inbound time (big-endian Unix nanoseconds)
 //	zalo_tokens   oa → token state (JSON)
 type Bolt struct {
 	db     *bolt.DB
+	owner  string // this opening of the file; leases carry it
 	mu     sync.Mutex
 	tokens map[string]*sync.Mutex
 }
@@ -39,6 +44,7 @@ var (
 	bktJobs     = []byte("zalo_jobs")
 	bktSends    = []byte("zalo_sends")
 	bktFinished = []byte("zalo_finished")
+	bktSentIDs  = []byte("zalo_sent_ids")
 	bktUsers    = []byte("zalo_users")
 	bktTokens   = []byte("zalo_tokens")
 )
@@ -46,11 +52,22 @@ var (
 type boltJob struct {
 	Job
 	NotBefore time.Time `json:"not_before"`
+	Owner     string    `json:"owner,omitempty"` // the Bolt holding Lease
 }
 
 type boltSend struct {
 	Send
 	NotBefore time.Time `json:"not_before"`
+	Owner     string    `json:"owner,omitempty"`   // the Bolt holding Lease
+	Unknown   int       `json:"unknown,omitempty"` // calls whose outcome was unknown
+}
+
+// state is the record's state; records written before states existed are pending.
+func (r *boltSend) state() SendState {
+	if r.State == "" {
+		return SendPending
+	}
+	return r.State
 }
 
 type boltKey struct {
@@ -66,12 +83,14 @@ type boltFinished struct {
 	Code      int       `json:"code,omitempty"`
 	Reason    string    `json:"reason,omitempty"`
 	Attempts  int       `json:"attempts"`
+	Unknown   int       `json:"unknown,omitempty"` // calls whose outcome was unknown
+	Flight    string    `json:"flight,omitempty"`
 	At        time.Time `json:"at"`
 }
 
 // OpenBolt opens (creating it when missing) the queue file at path. It fails with a clear error when another
-// process holds the file. Leases left by a previous process are cleared: their jobs and sends are available at
-// once.
+// process holds the file. Leases left by a previous holder of the file are not cleared: they end because
+// their owner is not this Bolt (see Bolt).
 func OpenBolt(path string) (*Bolt, error) {
 	db, err := bolt.Open(path, 0o600, &bolt.Options{Timeout: time.Second})
 	if err != nil {
@@ -81,17 +100,12 @@ func OpenBolt(path string) (*Bolt, error) {
 		return nil, fmt.Errorf("zalo: open %s: %w", path, err)
 	}
 	err = db.Update(func(tx *bolt.Tx) error {
-		for _, b := range [][]byte{bktKeys, bktJobs, bktSends, bktFinished, bktUsers, bktTokens} {
+		for _, b := range [][]byte{bktKeys, bktJobs, bktSends, bktFinished, bktSentIDs, bktUsers, bktTokens} {
 			if _, err := tx.CreateBucketIfNotExists(b); err != nil {
 				return err
 			}
 		}
-		if err := clearLeases[boltJob](tx.Bucket(bktJobs), func(j *boltJob) *string { return &j.Lease },
-			func(j *boltJob) *time.Time { return &j.NotBefore }); err != nil {
-			return err
-		}
-		return clearLeases[boltSend](tx.Bucket(bktSends), func(s *boltSend) *string { return &s.Lease },
-			func(s *boltSend) *time.Time { return &s.NotBefore })
+		return nil
 	})
 	if err != nil {
 		_ = db.Close()
@@ -100,39 +114,7 @@ func OpenBolt(path string) (*Bolt, error) {
 	// Concurrent deliveries share a commit (Enqueue uses Batch); a batch waits at most this long for company,
 	// which bounds what batching adds to the acknowledgement (bbolt's default is 10 ms).
 	db.MaxBatchDelay = 2 * time.Millisecond
-	return &Bolt{db: db, tokens: map[string]*sync.Mutex{}}, nil
-}
-
-// clearLeases makes every leased record of b available now.
-func clearLeases[T any](b *bolt.Bucket, lease func(*T) *string, notBefore func(*T) *time.Time) error {
-	type kv struct{ k, v []byte }
-	var upd []kv
-	err := b.ForEach(func(k, v []byte) error {
-		var r T
-		if err := json.Unmarshal(v, &r); err != nil {
-			return err
-		}
-		if *lease(&r) == "" {
-			return nil
-		}
-		*lease(&r) = ""
-		*notBefore(&r) = time.Time{}
-		data, err := json.Marshal(&r)
-		if err != nil {
-			return err
-		}
-		upd = append(upd, kv{bytes.Clone(k), data})
-		return nil
-	})
-	if err != nil {
-		return err
-	}
-	for _, u := range upd {
-		if err := b.Put(u.k, u.v); err != nil {
-			return err
-		}
-	}
-	return nil
+	return &Bolt{db: db, owner: newLease(), tokens: map[string]*sync.Mutex{}}, nil
 }
 
 // Close closes the file.
@@ -192,8 +174,8 @@ func (q *Bolt) Enqueue(ctx context.Context, in Inbound) (bool, error) {
 }
 
 // oldestAvailable walks b in id order and returns the key of the first record that is its user's oldest and
-// available at now.
-func oldestAvailable[T any](b *bolt.Bucket, now time.Time, who func(*T) string, notBefore func(*T) time.Time) ([]byte, *T, error) {
+// available.
+func oldestAvailable[T any](b *bolt.Bucket, who func(*T) string, available func(*T) bool) ([]byte, *T, error) {
 	seen := map[string]bool{}
 	c := b.Cursor()
 	for k, v := c.First(); k != nil; k, v = c.Next() {
@@ -206,7 +188,7 @@ func oldestAvailable[T any](b *bolt.Bucket, now time.Time, who func(*T) string, 
 			continue
 		}
 		seen[u] = true
-		if !notBefore(r).After(now) {
+		if available(r) {
 			return k, r, nil
 		}
 	}
@@ -219,11 +201,11 @@ func (q *Bolt) Take(ctx context.Context, now time.Time, lease time.Duration) (Jo
 		return Job{}, false, err
 	}
 	who := func(j *boltJob) string { return j.OA + "\x00" + j.User }
-	nb := func(j *boltJob) time.Time { return j.NotBefore }
+	nb := func(j *boltJob) bool { return q.free(j.NotBefore, j.Lease, j.Owner, now) }
 	// A read transaction first: an idle poll costs no write.
 	var found bool
 	if err := q.db.View(func(tx *bolt.Tx) error {
-		k, _, err := oldestAvailable(tx.Bucket(bktJobs), now, who, nb)
+		k, _, err := oldestAvailable(tx.Bucket(bktJobs), who, nb)
 		found = k != nil
 		return err
 	}); err != nil || !found {
@@ -236,12 +218,12 @@ func (q *Bolt) Take(ctx context.Context, now time.Time, lease time.Duration) (Jo
 	var ok bool
 	err := q.db.Update(func(tx *bolt.Tx) error {
 		b := tx.Bucket(bktJobs)
-		k, j, err := oldestAvailable(b, now, who, nb)
+		k, j, err := oldestAvailable(b, who, nb)
 		if err != nil || k == nil {
 			return err
 		}
 		j.Attempts++
-		j.Lease = newLease()
+		j.Lease, j.Owner = newLease(), q.owner
 		j.NotBefore = now.Add(lease)
 		data, err := json.Marshal(j)
 		if err != nil {
@@ -337,10 +319,10 @@ func (q *Bolt) TakeSend(ctx context.Context, now time.Time, lease time.Duration)
 		return Send{}, false, err
 	}
 	who := func(s *boltSend) string { return s.OA + "\x00" + s.User }
-	nb := func(s *boltSend) time.Time { return s.NotBefore }
+	nb := func(s *boltSend) bool { return q.free(s.NotBefore, s.Lease, s.Owner, now) }
 	var found bool
 	if err := q.db.View(func(tx *bolt.Tx) error {
-		k, _, err := oldestAvailable(tx.Bucket(bktSends), now, who, nb)
+		k, _, err := oldestAvailable(tx.Bucket(bktSends), who, nb)
 		found = k != nil
 		return err
 	}); err != nil || !found {
@@ -353,13 +335,14 @@ func (q *Bolt) TakeSend(ctx context.Context, now time.Time, lease time.Duration)
 	var ok bool
 	err := q.db.Update(func(tx *bolt.Tx) error {
 		b := tx.Bucket(bktSends)
-		k, s, err := oldestAvailable(b, now, who, nb)
+		k, s, err := oldestAvailable(b, who, nb)
 		if err != nil || k == nil {
 			return err
 		}
 		s.Attempts++
-		s.Lease = newLease()
+		s.Lease, s.Owner = newLease(), q.owner
 		s.NotBefore = now.Add(lease)
+		s.State = s.state()
 		data, err := json.Marshal(s)
 		if err != nil {
 			return err
@@ -373,6 +356,38 @@ func (q *Bolt) TakeSend(ctx context.Context, now time.Time, lease time.Duration)
 	return out, ok, nil
 }
 
+// free reports whether a record is available at now: not leased and due, or leased by an owner whose lease
+// has ended — by time, or because that owner no longer holds the file.
+func (q *Bolt) free(notBefore time.Time, lease, owner string, now time.Time) bool {
+	return !notBefore.After(now) || (lease != "" && owner != q.owner)
+}
+
+// BeginSend implements Queue.
+func (q *Bolt) BeginSend(ctx context.Context, s Send, now time.Time) (Send, error) {
+	if err := ctx.Err(); err != nil {
+		return Send{}, err
+	}
+	var out Send
+	err := q.db.Update(func(tx *bolt.Tx) error {
+		sends := tx.Bucket(bktSends)
+		r, err := held(sends, be64(s.ID), s.Lease, func(r *boltSend) string { return r.Lease })
+		if err != nil {
+			return err
+		}
+		r.State, r.Flight, r.FlightAt = SendInFlight, newLease(), now
+		data, err := json.Marshal(r)
+		if err != nil {
+			return err
+		}
+		out = r.Send
+		return sends.Put(be64(s.ID), data)
+	})
+	if err != nil {
+		return Send{}, fmt.Errorf("zalo: begin send %d: %w", s.ID, err)
+	}
+	return out, nil
+}
+
 // FinishSend implements Queue.
 func (q *Bolt) FinishSend(ctx context.Context, s Send, now time.Time, o Outcome) error {
 	if err := ctx.Err(); err != nil {
@@ -380,32 +395,127 @@ func (q *Bolt) FinishSend(ctx context.Context, s Send, now time.Time, o Outcome)
 	}
 	err := q.db.Update(func(tx *bolt.Tx) error {
 		sends := tx.Bucket(bktSends)
-		r, err := held(sends, be64(s.ID), s.Lease, func(r *boltSend) string { return r.Lease })
-		if err != nil {
+		v := sends.Get(be64(s.ID))
+		if v == nil {
+			if fv := tx.Bucket(bktFinished).Get(be64(s.ID)); fv != nil && s.Flight != "" {
+				var f boltFinished
+				if err := json.Unmarshal(fv, &f); err != nil {
+					return err
+				}
+				if f.Sent && f.Flight == s.Flight {
+					return nil // confirmed by its echo meanwhile
+				}
+			}
+			return ErrLeaseLost
+		}
+		r := new(boltSend)
+		if err := json.Unmarshal(v, r); err != nil {
 			return err
 		}
+		st := r.state()
+		if r.Lease != s.Lease && !(o.Sent && s.Flight != "" && r.Flight == s.Flight && (st == SendInFlight || st == SendUnconfirmed)) {
+			return ErrLeaseLost
+		}
 		if !o.Sent && !o.Final {
-			r.Lease, r.NotBefore = "", o.RetryAt
+			r.Lease, r.Owner, r.NotBefore = "", "", o.RetryAt
+			r.State = SendPending
+			if o.Unknown {
+				r.State = SendUnconfirmed
+				r.Unknown++
+			}
 			data, err := json.Marshal(r)
 			if err != nil {
 				return err
 			}
 			return sends.Put(be64(s.ID), data)
 		}
-		if err := sends.Delete(be64(s.ID)); err != nil {
-			return err
-		}
-		data, err := json.Marshal(boltFinished{OA: s.OA, User: s.User, Sent: o.Sent, MessageID: o.MessageID,
-			Code: o.Code, Reason: o.Reason, Attempts: r.Attempts, At: now})
-		if err != nil {
-			return err
-		}
-		return tx.Bucket(bktFinished).Put(be64(s.ID), data)
+		return q.finish(tx, r, now, o)
 	})
 	if err != nil {
 		return fmt.Errorf("zalo: finish send %d: %w", s.ID, err)
 	}
 	return nil
+}
+
+// finish moves r from the unsent messages to the finished records.
+func (q *Bolt) finish(tx *bolt.Tx, r *boltSend, now time.Time, o Outcome) error {
+	if err := tx.Bucket(bktSends).Delete(be64(r.ID)); err != nil {
+		return err
+	}
+	data, err := json.Marshal(boltFinished{OA: r.OA, User: r.User, Sent: o.Sent, MessageID: o.MessageID,
+		Code: o.Code, Reason: o.Reason, Attempts: r.Attempts, Unknown: r.Unknown, Flight: r.Flight, At: now})
+	if err != nil {
+		return err
+	}
+	if err := tx.Bucket(bktFinished).Put(be64(r.ID), data); err != nil {
+		return err
+	}
+	if !o.Sent || o.MessageID == "" {
+		return nil
+	}
+	kv, err := json.Marshal(boltKey{ID: r.ID, At: now})
+	if err != nil {
+		return err
+	}
+	return tx.Bucket(bktSentIDs).Put(pair(r.OA, o.MessageID), kv)
+}
+
+// ConfirmEcho implements Queue. A read transaction first: most echoes (of messages already recorded as sent)
+// cost no write.
+func (q *Bolt) ConfirmEcho(ctx context.Context, e Echo, now time.Time, skew time.Duration) (EchoResult, error) {
+	if err := ctx.Err(); err != nil {
+		return EchoNothing, err
+	}
+	match := func(tx *bolt.Tx) (*boltSend, error) {
+		c := tx.Bucket(bktSends).Cursor()
+		for k, v := c.First(); k != nil; k, v = c.Next() {
+			r := new(boltSend)
+			if err := json.Unmarshal(v, r); err != nil {
+				return nil, err
+			}
+			if r.OA != e.OA || r.User != e.User {
+				continue
+			}
+			// The user's oldest unsent message: the only one that can be in flight.
+			st := r.state()
+			if (st != SendInFlight && st != SendUnconfirmed) || !SameText(e.Text, r.Body) || r.FlightAt.After(e.At.Add(skew)) {
+				return nil, nil
+			}
+			if e.MsgID != "" && tx.Bucket(bktSentIDs).Get(pair(e.OA, e.MsgID)) != nil {
+				return nil, nil // the echo of a message already recorded as sent
+			}
+			return r, nil
+		}
+		return nil, nil
+	}
+	var found bool
+	if err := q.db.View(func(tx *bolt.Tx) error {
+		r, err := match(tx)
+		found = r != nil
+		return err
+	}); err != nil || !found {
+		if err != nil {
+			err = fmt.Errorf("zalo: confirm echo: %w", err)
+		}
+		return EchoNothing, err
+	}
+	var res EchoResult
+	err := q.db.Update(func(tx *bolt.Tx) error {
+		res = EchoNothing
+		r, err := match(tx)
+		if err != nil || r == nil {
+			return err
+		}
+		res = EchoLive
+		if r.state() == SendUnconfirmed || q.free(r.NotBefore, r.Lease, r.Owner, now) {
+			res = EchoUnknown
+		}
+		return q.finish(tx, r, now, Outcome{Sent: true, MessageID: e.MsgID, Reason: EchoReason})
+	})
+	if err != nil {
+		return EchoNothing, fmt.Errorf("zalo: confirm echo: %w", err)
+	}
+	return res, nil
 }
 
 // Token implements Queue.
@@ -491,7 +601,7 @@ func (q *Bolt) Purge(ctx context.Context, before time.Time) (int, error) {
 	err := q.db.Update(func(tx *bolt.Tx) error {
 		n = 0
 		jobs := tx.Bucket(bktJobs)
-		for _, name := range [][]byte{bktKeys, bktFinished} {
+		for _, name := range [][]byte{bktKeys, bktFinished, bktSentIDs} {
 			b, isKeys := tx.Bucket(name), bytes.Equal(name, bktKeys)
 			var del [][]byte
 			err := b.ForEach(func(k, v []byte) error {
@@ -516,7 +626,9 @@ func (q *Bolt) Purge(ctx context.Context, before time.Time) (int, error) {
 					return err
 				}
 			}
-			n += len(del)
+			if !bytes.Equal(name, bktSentIDs) { // an index, not a record
+				n += len(del)
+			}
 		}
 		// Users not heard from since before, unless a job of theirs is unfinished.
 		pending := map[string]bool{}

@@ -8,9 +8,11 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"net/http/httptrace"
 	"net/url"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"time"
 )
 
@@ -49,8 +51,13 @@ type apiResult struct {
 	message   string // the API's "message", for the record
 }
 
-// errTransient marks failures worth retrying (network, 5xx, timeouts).
+// errTransient marks failures worth retrying: the message was not delivered (nothing reached the API, or
+// the API answered 5xx or 429).
 var errTransient = errors.New("transient")
+
+// errUnknown marks a call whose outcome is unknown: the whole request went out and no usable answer came back
+// (a timeout, a connection lost, an unreadable success), so Zalo may have delivered the message.
+var errUnknown = errors.New("outcome unknown")
 
 type client struct {
 	http      *http.Client
@@ -58,8 +65,15 @@ type client struct {
 	oauthBase string
 }
 
-// send posts one message body with the access token.
+// send posts one message body with the access token. A failure before the whole request was written is
+// errTransient (the API cannot act on part of a body); after, without a usable answer, errUnknown.
 func (c *client) send(ctx context.Context, token string, body []byte) (apiResult, error) {
+	var wrote atomic.Bool
+	ctx = httptrace.WithClientTrace(ctx, &httptrace.ClientTrace{WroteRequest: func(i httptrace.WroteRequestInfo) {
+		if i.Err == nil {
+			wrote.Store(true)
+		}
+	}})
 	req, err := http.NewRequestWithContext(ctx, http.MethodPost, c.apiBase+sendPath, bytes.NewReader(body))
 	if err != nil {
 		return apiResult{}, err
@@ -68,12 +82,18 @@ func (c *client) send(ctx context.Context, token string, body []byte) (apiResult
 	req.Header.Set("Content-Type", "application/json")
 	resp, err := c.http.Do(req)
 	if err != nil {
+		if wrote.Load() {
+			return apiResult{}, fmt.Errorf("%w: %v", errUnknown, err)
+		}
 		return apiResult{}, fmt.Errorf("%w: %v", errTransient, err)
 	}
 	defer resp.Body.Close()
 	data, err := io.ReadAll(io.LimitReader(resp.Body, maxAPIResponse))
 	if err != nil {
-		return apiResult{}, fmt.Errorf("%w: read response: %v", errTransient, err)
+		if resp.StatusCode >= 500 || resp.StatusCode == http.StatusTooManyRequests {
+			return apiResult{status: resp.StatusCode}, fmt.Errorf("%w: HTTP %d", errTransient, resp.StatusCode)
+		}
+		return apiResult{status: resp.StatusCode}, fmt.Errorf("%w: read response: %v", errUnknown, err)
 	}
 	res := apiResult{status: resp.StatusCode}
 	if resp.StatusCode >= 500 || resp.StatusCode == http.StatusTooManyRequests {
@@ -91,7 +111,7 @@ func (c *client) send(ctx context.Context, token string, body []byte) (apiResult
 			res.code = -resp.StatusCode
 			return res, nil
 		}
-		return res, fmt.Errorf("%w: unreadable response (HTTP %d)", errTransient, resp.StatusCode)
+		return res, fmt.Errorf("%w: unreadable response (HTTP %d)", errUnknown, resp.StatusCode)
 	}
 	res.code, res.message, res.messageID = *r.Error, clip(r.Message, 200), string(r.Data.MessageID)
 	return res, nil

@@ -16,14 +16,33 @@
 // # Delivery guarantees
 //
 // Nothing acknowledged is lost: a job or a send is held under a lease (a token and a time); a process that
-// dies holding it leaves the lease to expire and another worker takes the job again (the embedded store,
-// which one process holds at a time, clears every lease when it opens). Completing a job checks that the lease
-// is still held, so a job retaken after a slow worker's lease expired is answered once; an API call of a send
-// is cut off before its lease ends, so a slow API cannot have two senders deliver one message. The only window
-// for a duplicate is between the Zalo API accepting a message and the commit that marks its row sent (a crash or a
-// lost commit there sends it again); no protocol can close it, since the API takes no idempotency key. A job
-// whose worker died after the assistant stored the turn in the conversation but before the job's commit is
-// answered again, so the conversation may record that turn twice; the citizen still gets one reply.
+// dies holding it leaves the lease to expire and another worker takes the job again. Opening a queue clears
+// no lease: in PostgreSQL, which live processes share, a lease ends by time only; the embedded store, which
+// one process holds at a time, also ends the leases of the previous holder of the file at once. Completing a
+// job checks that the lease is still held, so a job retaken after a slow worker's lease expired is answered
+// once; an API call of a send is cut off before its lease ends, so a slow API cannot have two senders deliver
+// one message. A job whose worker died after the assistant stored the turn in the conversation but before the
+// job's commit is answered again, so the conversation may record that turn twice; the citizen still gets one
+// reply.
+//
+// A send is recorded as in flight, durably, before each call of the send API, and as sent (or failed, or to
+// retry) after the answer. A call the API answered is settled either way. A call whose outcome is unknown —
+// its process died between the request and the commit of the answer, or no usable answer came after the
+// whole request went out — is ambiguous: Zalo may have delivered the message, and the API takes no
+// idempotency key to ask. Such a message is not sent again at once, and not dropped: it waits (EchoWait,
+// 2 minutes) for Zalo's oa_send_text echo of it, which the webhook matches (same user, same text, not older
+// than the call, not the id of a message already sent) and records as sent; without an echo it is sent
+// again, and counted (trolyao_zalo_unknown_sends_total{resolution="resent"}). What remains is one window no
+// protocol over this API can close: a message Zalo delivered during a call whose outcome was lost, and whose
+// echo does not reach the service within the wait (the oa_send_text event not subscribed, or Zalo
+// re-delivering it later), is delivered twice. docs/BENCHMARKS.md measures how often the ambiguous case
+// arises in crash-restart runs.
+//
+// zalo-oa.md lists oa_send_* events as echoes of what the OA sent. That they come for messages sent through
+// the API, with the text as sent (surrounding white space aside) and the API's message id as msg_id, is
+// assumed: an echo that does not match confirms nothing, and its message is sent again after the wait. A
+// wrong match would need the same text sent to the same user since the call began (a staff reply typed in
+// Zalo's console, say) while the call's outcome is unknown.
 //
 // # Ordering
 //
@@ -33,8 +52,8 @@
 // its sequence number, so the numbers of one user's jobs follow their commit order. Existing PostgreSQL job
 // queues (river, for one) do not serialise jobs per key, which is why this package keeps its own small queue
 // behind the Queue interface, with two implementations: OpenBolt (a bbolt file of its own, fsync'd on every
-// commit, for the embedded mode) and channels/zalo/pgqueue (PostgreSQL, tables of migration 0004_zalo.sql,
-// SELECT … FOR UPDATE SKIP LOCKED).
+// commit, for the embedded mode) and channels/zalo/pgqueue (PostgreSQL, tables of migrations 0004_zalo.sql and
+// 0006_zalo_sending.sql, SELECT … FOR UPDATE SKIP LOCKED).
 //
 // # Tokens
 //

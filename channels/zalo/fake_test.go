@@ -1,17 +1,21 @@
 package zalo_test
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
 	"time"
 	"unicode/utf8"
+
+	"github.com/trolyao/trolyao/channels/zalo"
 )
 
 // fakeZalo is an httptest server speaking the OA API (/v3.0/oa/message/cs) and the OAuth server
@@ -42,6 +46,16 @@ type fakeZalo struct {
 	// meanwhile (its connection closes) leaves the message undelivered.
 	stall      func(n int) time.Duration
 	deliveries chan struct{}
+	// answerDelay, when set, is how long send call n takes to answer after the message was delivered; a
+	// client that gives up meanwhile has the message delivered without knowing it.
+	answerDelay func(n int) time.Duration
+	// echoTo, when set, is the base URL of the webhook that gets an oa_send_text echo of every delivered
+	// message, re-delivered (like Zalo's webhook) until it answers 200.
+	echoTo     func() string
+	echoes     sync.WaitGroup
+	echoStop   chan struct{}
+	cut        int // calls whose client left before the message was delivered: not delivered
+	unanswered int // calls whose client left after the message was delivered, before the answer
 }
 
 // delivered is one accepted message, decoded.
@@ -59,7 +73,12 @@ func newFakeZalo(t testing.TB, appID, appSecret, access, refresh string) *fakeZa
 	mux.HandleFunc("POST /v3.0/oa/message/cs", f.send)
 	mux.HandleFunc("POST /v4/oa/access_token", f.token)
 	f.Server = httptest.NewServer(mux)
-	t.Cleanup(f.Close)
+	f.echoStop = make(chan struct{})
+	t.Cleanup(func() {
+		close(f.echoStop)
+		f.echoes.Wait()
+		f.Close()
+	})
 	return f
 }
 
@@ -97,6 +116,9 @@ func (f *fakeZalo) send(w http.ResponseWriter, r *http.Request) {
 			select {
 			case <-time.After(d):
 			case <-r.Context().Done():
+				f.mu.Lock()
+				f.cut++
+				f.mu.Unlock()
 				return
 			}
 		}
@@ -127,9 +149,59 @@ func (f *fakeZalo) send(w http.ResponseWriter, r *http.Request) {
 	f.seq++
 	f.delivered = append(f.delivered, m)
 	id := f.seq
+	answerDelay, echoTo := f.answerDelay, f.echoTo
 	f.mu.Unlock()
-	writeJSON(w, fmt.Sprintf(`{"error":0,"message":"Success","data":{"message_id":"m%05d"}}`, id))
+	msgID := fmt.Sprintf("m%05d", id)
+	if echoTo != nil {
+		f.echo(echoTo, m, msgID)
+	}
 	f.deliveries <- struct{}{}
+	if answerDelay != nil {
+		if d := answerDelay(n); d > 0 {
+			time.Sleep(d)
+		}
+		if r.Context().Err() != nil {
+			f.mu.Lock()
+			f.unanswered++
+			f.mu.Unlock()
+			return
+		}
+	}
+	writeJSON(w, fmt.Sprintf(`{"error":0,"message":"Success","data":{"message_id":%q}}`, msgID))
+}
+
+// echo posts, in the background, the oa_send_text event of a delivered message to the webhook at echoTo(),
+// signed with the OA secret, until it answers 200 or the fake is closed.
+func (f *fakeZalo) echo(echoTo func() string, m delivered, msgID string) {
+	at := time.Now()
+	body, _ := json.Marshal(map[string]any{
+		"app_id": f.appID, "event_name": "oa_send_text", "sender": map[string]any{"id": "3662729599332560487"},
+		"recipient": map[string]any{"id": m.User}, "message": map[string]any{"text": m.Text, "msg_id": msgID},
+		"timestamp": strconv.FormatInt(at.UnixMilli(), 10),
+	})
+	sig := zalo.Sign(f.appID, body, strconv.FormatInt(at.UnixMilli(), 10), testOASecret)
+	f.echoes.Go(func() {
+		for {
+			if base := echoTo(); base != "" {
+				req, _ := http.NewRequest(http.MethodPost, base+"/webhooks/zalo/"+testOAID, bytes.NewReader(body))
+				req.Header.Set("Content-Type", "application/json")
+				req.Header.Set("X-ZEvent-Signature", sig)
+				resp, err := http.DefaultClient.Do(req)
+				if err == nil {
+					_, _ = io.Copy(io.Discard, resp.Body)
+					resp.Body.Close()
+					if resp.StatusCode == http.StatusOK {
+						return
+					}
+				}
+			}
+			select {
+			case <-f.echoStop:
+				return
+			case <-time.After(50 * time.Millisecond):
+			}
+		}
+	})
 }
 
 // decodeMessage checks a message body against the wire format of zalo-oa.md.

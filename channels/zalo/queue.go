@@ -2,7 +2,9 @@ package zalo
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
+	"strings"
 	"time"
 )
 
@@ -42,22 +44,86 @@ type Outbound struct {
 	Body []byte `json:"body"`
 }
 
+// SendState is where an unsent message stands.
+type SendState string
+
+// States of an unsent message. A message is recorded as in flight (BeginSend) before each call of the send
+// API, so a process that dies during the call leaves a record saying that Zalo may have the message.
+const (
+	// SendPending: no call of the send API is, or may be, in flight: the message was never sent, or every
+	// call so far ended with an answer saying it was not delivered.
+	SendPending SendState = "pending"
+	// SendInFlight: a call began and its outcome was never recorded. Taken in this state, the message's
+	// previous sender died or lost its lease during the call: Zalo may or may not have delivered it.
+	SendInFlight SendState = "sending"
+	// SendUnconfirmed: a call's outcome is unknown and the message waits, until its not-before time, for
+	// Zalo's echo (an oa_send_text event) that would confirm it was delivered.
+	SendUnconfirmed SendState = "unconfirmed"
+)
+
 // Send is an outbox entry held by the sender under a lease.
 type Send struct {
 	ID int64 `json:"id"`
 	Outbound
-	Attempts int    `json:"attempts"` // takes so far, this one included
-	Lease    string `json:"lease"`
+	Attempts int       `json:"attempts"` // takes so far, this one included
+	Lease    string    `json:"lease"`
+	State    SendState `json:"state"`
+	// Flight identifies the latest call of the send API (BeginSend); FlightAt is when it began.
+	Flight   string    `json:"flight,omitempty"`
+	FlightAt time.Time `json:"flight_at,omitzero"`
 }
 
-// Outcome is how a send ended: Sent, Final (recorded, never retried) or, when neither, retried at RetryAt.
+// Outcome is how a send ended: Sent, Final (recorded, never retried), Unknown (the request may have reached
+// Zalo but no answer came: the message waits for Zalo's echo until RetryAt) or, when none, retried at
+// RetryAt.
 type Outcome struct {
 	Sent      bool
 	MessageID string
 	Final     bool
+	Unknown   bool
 	Code      int    // the API's error code (or the HTTP status for a final HTTP error)
 	Reason    string // a short description for the record; never message text
 	RetryAt   time.Time
+}
+
+// Echo is an oa_send_text event: Zalo telling that the OA sent Text to User, as message MsgID, at At.
+type Echo struct {
+	OA    string
+	User  string
+	MsgID string
+	Text  string
+	At    time.Time
+}
+
+// EchoResult says what an echo confirmed.
+type EchoResult int
+
+// Results of ConfirmEcho.
+const (
+	EchoNothing EchoResult = iota // no unsent message matched
+	// EchoLive: a message in flight under a live lease; its sender finds it recorded when it records the
+	// API's answer.
+	EchoLive
+	// EchoUnknown: a message whose outcome was unknown — unconfirmed, or left in flight by a sender whose
+	// lease has ended.
+	EchoUnknown
+)
+
+// EchoReason is the reason recorded with a message whose delivery Zalo's echo confirmed.
+const EchoReason = "confirmed by Zalo's echo"
+
+// SameText reports whether an echo's text is the text of a message body: equal but for surrounding white
+// space (Zalo may trim it).
+func SameText(echo string, body []byte) bool {
+	var m struct {
+		Message struct {
+			Text string `json:"text"`
+		} `json:"message"`
+	}
+	if json.Unmarshal(body, &m) != nil || m.Message.Text == "" {
+		return false
+	}
+	return strings.TrimSpace(m.Message.Text) == strings.TrimSpace(echo)
 }
 
 // Token is an OA's token state.
@@ -89,18 +155,34 @@ type Queue interface {
 	// same (OA, Key) is already recorded, in which case nothing changes.
 	Enqueue(ctx context.Context, in Inbound) (added bool, err error)
 	// Take leases, until now+lease, the oldest job available at now whose user has no older unfinished job;
-	// ok is false when there is none.
+	// ok is false when there is none. A job is available when it is not leased, or its lease expired;
+	// opening a queue does not release leases (a lease of the embedded queue also ends with the process
+	// that holds the file, see OpenBolt).
 	Take(ctx context.Context, now time.Time, lease time.Duration) (j Job, ok bool, err error)
 	// Complete marks the job done and appends out to the outbox, in one transaction; ErrLeaseLost when the
 	// lease is no longer j's.
 	Complete(ctx context.Context, j Job, now time.Time, out []Outbound) error
 	// Retry gives the job back, to be taken again from at (now, to release it at shutdown).
 	Retry(ctx context.Context, j Job, at time.Time) error
-	// TakeSend leases the oldest unsent message available at now whose user has no older unsent message.
+	// TakeSend leases the oldest unsent message available at now whose user has no older unsent message;
+	// s.State says whether a call of the send API was left in flight (SendInFlight: its lease expired) or
+	// the message waited for an echo (SendUnconfirmed: the wait is over).
 	TakeSend(ctx context.Context, now time.Time, lease time.Duration) (s Send, ok bool, err error)
-	// FinishSend records the outcome of a send: sent, final, or to retry at o.RetryAt; ErrLeaseLost when the
-	// lease is no longer s's.
+	// BeginSend records, durably, that a call of the send API for s is about to start: the message goes in
+	// flight under a new Flight id, which the returned Send carries. ErrLeaseLost when the lease is no
+	// longer s's.
+	BeginSend(ctx context.Context, s Send, now time.Time) (Send, error)
+	// FinishSend records the outcome of a send: sent, final, unknown (to wait for an echo until o.RetryAt) or
+	// to retry at o.RetryAt. It needs s's lease, except that a send recorded as sent (o.Sent) is accepted
+	// from the holder of the message's current flight even after the lease expired: the API's answer is
+	// better evidence than the wait for an echo. Recording an outcome of a flight that was already confirmed
+	// as sent (by its echo) does nothing. Otherwise ErrLeaseLost.
 	FinishSend(ctx context.Context, s Send, now time.Time, o Outcome) error
+	// ConfirmEcho records an oa_send_text echo: when the oldest unsent message of e.User is in flight or
+	// unconfirmed, carries e.Text (SameText), its flight began no later than e.At + skew, and no message of
+	// the OA was recorded as sent with e.MsgID, the message is recorded as sent, with e.MsgID. The result says
+	// whether it was, and how the message stood.
+	ConfirmEcho(ctx context.Context, e Echo, now time.Time, skew time.Duration) (EchoResult, error)
 	// Token returns the OA's token state; ok is false when none is stored.
 	Token(ctx context.Context, oa string) (t Token, ok bool, err error)
 	// UpdateToken runs update under the OA's lock with the current state and stores what it returns, unless

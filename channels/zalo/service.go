@@ -45,6 +45,8 @@ const (
 	DefaultRefreshAhead    = 10 * time.Minute
 	DefaultKeep            = 7 * 24 * time.Hour
 	DefaultAckTimeout      = 1500 * time.Millisecond
+	DefaultEchoWait        = 2 * time.Minute
+	DefaultEchoSkew        = 10 * time.Second
 )
 
 // Options configure a Service. Zero values take the defaults above.
@@ -82,6 +84,12 @@ type Options struct {
 	// Keep is how long finished jobs (their de-duplication keys) and send records are kept; at least
 	// MaxAge + MaxFuture.
 	Keep time.Duration
+	// EchoWait is how long a message whose send has an unknown outcome — its process died during the API
+	// call, or the call got no answer after the request went out — waits for Zalo's echo of it (an
+	// oa_send_text event) before it is sent again. The wait starts when a live process finds the message
+	// (Zalo re-delivers an echo the dead process did not acknowledge). EchoSkew is the difference between
+	// Zalo's clock and this machine's that the echo's timestamp may show.
+	EchoWait, EchoSkew time.Duration
 	// MaxTextRunes, MaxButtons, ButtonTitleMax and QueryPayloadMax are Zalo's message limits.
 	MaxTextRunes, MaxButtons, ButtonTitleMax, QueryPayloadMax int
 	Now                                                       func() time.Time
@@ -128,6 +136,8 @@ func New(o Options) (*Service, error) {
 	def(&o.RefreshAhead, DefaultRefreshAhead)
 	def(&o.Keep, DefaultKeep)
 	def(&o.AckTimeout, DefaultAckTimeout)
+	def(&o.EchoWait, DefaultEchoWait)
+	def(&o.EchoSkew, DefaultEchoSkew)
 	defInt(&o.Workers, DefaultWorkers)
 	defInt(&o.Senders, DefaultSenders)
 	defInt(&o.MaxJobAttempts, DefaultMaxJobAttempts)
@@ -249,6 +259,9 @@ func (s *Service) accept(w http.ResponseWriter, r *http.Request) (string, int) {
 		}
 		return "ignored", http.StatusOK
 	}
+	if rt == routeEcho {
+		return s.echo(r.Context(), oa, e, at)
+	}
 	in := Inbound{OA: oa.ID, User: string(e.Sender.ID), At: at}
 	switch rt {
 	case routeText:
@@ -288,6 +301,34 @@ func (s *Service) accept(w http.ResponseWriter, r *http.Request) (string, int) {
 	default:
 	}
 	return "accepted", http.StatusOK
+}
+
+// echo records an oa_send_text event: the OA's own send, which confirms a message whose send had an unknown
+// outcome. A store failure answers 500, so that Zalo delivers the echo again.
+func (s *Service) echo(ctx context.Context, oa OA, e envelope, at time.Time) (string, int) {
+	user := string(e.Recipient.ID)
+	if !userIDPattern.MatchString(user) {
+		return "bad_request", http.StatusBadRequest
+	}
+	ctx, cancel := context.WithTimeout(ctx, s.o.AckTimeout)
+	defer cancel()
+	res, err := s.o.Queue.ConfirmEcho(ctx, Echo{OA: oa.ID, User: user, MsgID: string(e.Message.MsgID), Text: e.Message.Text, At: at},
+		s.o.Now(), s.o.EchoSkew)
+	if err != nil {
+		s.log.Error("zalo: cannot record an echo; Zalo will retry it", "oa", oa.ID, "err", err)
+		return "store_error", http.StatusInternalServerError
+	}
+	if res == EchoUnknown {
+		s.m.unknown.WithLabelValues("echo").Inc()
+		s.log.Info("zalo: Zalo's echo confirms a send whose outcome was unknown; not sending it again", "oa", oa.ID, "user", who(oa.ID, user))
+	}
+	if res != EchoNothing {
+		select {
+		case s.wakeS <- struct{}{}: // the user's next message may go
+		default:
+		}
+	}
+	return "echo", http.StatusOK
 }
 
 // Run seeds the token state of OAs the store does not know yet (and of OAs marked as needing
@@ -480,6 +521,12 @@ func (s *Service) reply(ctx context.Context, j Job) ([][]byte, error) {
 }
 
 // sendOne takes and delivers one message; it reports whether there was one.
+//
+// Each call of the send API is recorded before it starts (BeginSend), so a message whose outcome was never
+// recorded is known: when its sender dies, or a call gets no answer after the request went out, Zalo may or
+// may not have delivered it, and the API takes no idempotency key to ask. Such a message is not sent again
+// at once: it waits EchoWait for Zalo's echo of the send (ConfirmEcho records it as sent), and is sent again
+// only when none came — a duplicate only if Zalo delivered it and did not echo it in time.
 func (s *Service) sendOne(ctx context.Context) bool {
 	snd, ok, err := s.o.Queue.TakeSend(ctx, s.o.Now(), s.o.SendLease)
 	if err != nil {
@@ -491,40 +538,68 @@ func (s *Service) sendOne(ctx context.Context) bool {
 	if !ok {
 		return false
 	}
-	// A send in flight is finished even when ctx ends: cancelling it could deliver the message unrecorded.
-	// It is not, however, let run past its lease: another sender would take the message again and deliver it
-	// a second time. Each API call ends at a deadline that leaves a quarter of the lease to record the outcome.
+	log := s.log.With("oa", snd.OA, "user", who(snd.OA, snd.User), "send", snd.ID, "attempt", snd.Attempts)
+	// Recording is not cancelled with ctx: an outcome left unrecorded costs a wait or a duplicate.
 	sctx := context.WithoutCancel(ctx)
-	o := s.deliver(sctx, snd, time.Now().Add(s.o.SendLease*3/4))
+	switch snd.State {
+	case SendInFlight:
+		s.m.sends.WithLabelValues("unknown").Inc()
+		log.Warn("zalo: a send's outcome is unknown (its sender stopped during the API call); waiting for Zalo's echo before sending it again",
+			"began", snd.FlightAt, "wait", s.o.EchoWait)
+		o := Outcome{Unknown: true, Reason: "in flight when its sender stopped", RetryAt: s.o.Now().Add(s.o.EchoWait)}
+		if err := s.o.Queue.FinishSend(sctx, snd, s.o.Now(), o); err != nil && !errors.Is(err, ErrLeaseLost) {
+			log.Error("zalo: record unknown send", "err", err)
+		}
+		return true
+	}
+	resend, began := snd.State == SendUnconfirmed, snd.FlightAt
+	// A send in flight is finished even when ctx ends: cancelling it could deliver the message unrecorded.
+	// It is not, however, let run past its lease: another sender would take the message again. Each API call
+	// ends at a deadline that leaves a quarter of the lease to record the outcome.
+	o, snd, started := s.deliver(sctx, snd, time.Now().Add(s.o.SendLease*3/4))
+	if !started {
+		return true // the lease was lost, or the store failed, before the call: the lease's end hands it on
+	}
+	if resend {
+		s.m.unknown.WithLabelValues("resent").Inc()
+		log.Warn("zalo: no echo came for a send whose outcome was unknown; sent it again (a duplicate if Zalo had delivered it)",
+			"began", began)
+	}
 	label := "sent"
 	switch {
 	case o.Final:
 		label = "final"
+	case o.Unknown:
+		label = "unknown"
 	case !o.Sent:
 		label = "retry"
 	}
 	s.m.sends.WithLabelValues(label).Inc()
-	log := s.log.With("oa", snd.OA, "user", who(snd.OA, snd.User), "send", snd.ID, "attempt", snd.Attempts)
 	switch label {
 	case "final":
 		log.Warn("zalo: message not delivered, for good", "code", o.Code, "reason", o.Reason)
+	case "unknown":
+		log.Warn("zalo: a send got no answer after the request went out; waiting for Zalo's echo before sending it again",
+			"reason", o.Reason, "wait", s.o.EchoWait)
 	case "retry":
 		log.Info("zalo: message not delivered; retrying", "code", o.Code, "reason", o.Reason, "at", o.RetryAt)
 	}
 	if err := s.o.Queue.FinishSend(sctx, snd, s.o.Now(), o); err != nil {
-		// Sent but not recorded: the lease expires and the message is sent again — the at-least-once window.
+		// Unrecorded: the message stays in flight, and the next sender to take it waits for its echo.
 		log.Error("zalo: record send", "err", err)
 	}
 	return true
 }
 
-// deliver sends one message and says how it went. A send call ends at deadline (the lease's end, less a
-// margin), and is not started after it; token refreshes are not bound by it, since cancelling one could lose
-// the rotated refresh token.
-func (s *Service) deliver(ctx context.Context, snd Send, deadline time.Time) Outcome {
+// deliver sends one message and says how it went; started is false when no API call was made because the
+// message could not be recorded as in flight (the returned Outcome then means nothing). Each call is
+// recorded first (BeginSend); the returned Send carries the last call's flight. A send call ends at
+// deadline (the lease's end, less a margin), and is not started after it; token refreshes are not bound by
+// it, since cancelling one could lose the rotated refresh token.
+func (s *Service) deliver(ctx context.Context, snd Send, deadline time.Time) (o Outcome, _ Send, started bool) {
 	oa, ok := s.oas[snd.OA]
 	if !ok {
-		return Outcome{Final: true, Reason: "OA no longer configured"}
+		return Outcome{Final: true, Reason: "OA no longer configured"}, snd, true
 	}
 	retry := func(code int, reason string) Outcome {
 		if snd.Attempts >= s.o.MaxSendAttempts {
@@ -532,42 +607,58 @@ func (s *Service) deliver(ctx context.Context, snd Send, deadline time.Time) Out
 		}
 		return Outcome{Code: code, Reason: reason, RetryAt: s.o.Now().Add(s.backoff(snd.Attempts))}
 	}
+	var beginErr error
 	send := func(token string) (apiResult, error) {
 		if !time.Now().Before(deadline) {
 			return apiResult{}, fmt.Errorf("%w: the lease ran out before the send", errTransient)
 		}
+		next, err := s.o.Queue.BeginSend(ctx, snd, s.o.Now())
+		if err != nil {
+			beginErr = err
+			return apiResult{}, err
+		}
+		snd = next
 		dctx, cancel := context.WithDeadline(ctx, deadline)
 		defer cancel()
 		return s.api.send(dctx, token, snd.Body)
 	}
 	tok, err := s.token(ctx, oa, "")
 	if err != nil {
-		return retry(0, "no access token: "+err.Error())
+		return retry(0, "no access token: "+err.Error()), snd, true
 	}
 	res, err := send(tok.AccessToken)
 	if err == nil && (res.code == codeInvalidToken || res.code == codeExpiredToken) {
 		// The token was revoked or expired early: refresh once and try again.
 		tok, err = s.token(ctx, oa, tok.AccessToken)
 		if err != nil {
-			return retry(res.code, "no access token: "+err.Error())
+			return retry(res.code, "no access token: "+err.Error()), snd, true
 		}
 		res, err = send(tok.AccessToken)
 	}
 	switch {
+	case beginErr != nil:
+		// No call without its record. (When the first call was answered with a token error, the message stays
+		// recorded in flight: that costs a wait for an echo, never a duplicate.)
+		if !errors.Is(beginErr, ErrLeaseLost) {
+			s.log.Error("zalo: record a send before the call", "send", snd.ID, "err", beginErr)
+		}
+		return Outcome{}, snd, false
+	case err != nil && errors.Is(err, errUnknown):
+		return Outcome{Unknown: true, Code: res.status, Reason: err.Error(), RetryAt: s.o.Now().Add(s.o.EchoWait)}, snd, true
 	case err != nil && errors.Is(err, errTransient):
-		return retry(res.status, err.Error())
+		return retry(res.status, err.Error()), snd, true
 	case err != nil:
-		return Outcome{Final: true, Reason: err.Error()}
+		return Outcome{Final: true, Reason: err.Error()}, snd, true
 	case res.code == 0:
-		return Outcome{Sent: true, MessageID: res.messageID}
+		return Outcome{Sent: true, MessageID: res.messageID}, snd, true
 	case res.code == codeRateLimit, res.code == codeInvalidToken, res.code == codeExpiredToken:
-		return retry(res.code, res.message)
+		return retry(res.code, res.message), snd, true
 	}
 	reason := finalCodes[res.code]
 	if reason == "" {
 		reason = "error " + res.message
 	}
-	return Outcome{Final: true, Code: res.code, Reason: reason}
+	return Outcome{Final: true, Code: res.code, Reason: reason}, snd, true
 }
 
 // errNeedsReauth: the OA's refresh token was rejected; someone must authorise the app again.

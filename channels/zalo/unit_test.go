@@ -15,6 +15,7 @@ import (
 
 	"github.com/trolyao/trolyao/channels/zalo"
 	"github.com/trolyao/trolyao/knowledge"
+	"github.com/trolyao/trolyao/knowledge/postgres/pgtest"
 )
 
 func TestSplit(t *testing.T) {
@@ -162,5 +163,186 @@ func TestQueueLeases(t *testing.T) {
 		added, err = q.Enqueue(ctx, zalo.Inbound{OA: "oa", User: "u1", Key: "b", Kind: zalo.KindText, Text: "b", At: now})
 		require.NoError(t, err)
 		assert.False(t, added, "the unfinished job keeps its de-duplication key")
+	})
+}
+
+// textBody is a message body of the send API carrying text.
+func textBody(user, text string) []byte {
+	return []byte(`{"recipient":{"user_id":"` + user + `"},"message":{"text":"` + text + `"}}`)
+}
+
+// outboxOf completes one job of user with the given reply texts.
+func outboxOf(t *testing.T, q zalo.Queue, now time.Time, user, key string, texts ...string) {
+	t.Helper()
+	ctx := t.Context()
+	_, err := q.Enqueue(ctx, zalo.Inbound{OA: "oa", User: user, Key: key, Kind: zalo.KindText, Text: key, At: now})
+	require.NoError(t, err)
+	j, ok, err := q.Take(ctx, now, time.Minute)
+	require.NoError(t, err)
+	require.True(t, ok)
+	var out []zalo.Outbound
+	for _, text := range texts {
+		out = append(out, zalo.Outbound{OA: "oa", User: user, Body: textBody(user, text)})
+	}
+	require.NoError(t, q.Complete(ctx, j, now, out))
+}
+
+// TestQueueSendStates checks, on both stores, the durable in-flight record of a send: a message whose
+// sender's lease ended during the call is taken back as in flight (not as a fresh send), waits unconfirmed,
+// is confirmed by its echo — only by one with its text, no older than its flight and not the echo of a
+// message already sent — and the sender's late answer is then accepted quietly; a late answer also wins over
+// the wait.
+func TestQueueSendStates(t *testing.T) {
+	stores(t, func(t *testing.T, q zalo.Queue) {
+		ctx := t.Context()
+		now := time.Now()
+		outboxOf(t, q, now, "u1", "a", "một", "hai")
+		outboxOf(t, q, now, "u2", "b", "ba")
+
+		s1, ok, err := q.TakeSend(ctx, now, time.Minute)
+		require.NoError(t, err)
+		require.True(t, ok)
+		assert.Equal(t, zalo.SendPending, s1.State)
+		assert.Empty(t, s1.Flight)
+		s1, err = q.BeginSend(ctx, s1, now)
+		require.NoError(t, err)
+		assert.Equal(t, zalo.SendInFlight, s1.State)
+		require.NotEmpty(t, s1.Flight)
+
+		// u2's message goes meanwhile, and is recorded with the API's id m2.
+		s2, ok, err := q.TakeSend(ctx, now, time.Minute)
+		require.NoError(t, err)
+		require.True(t, ok)
+		assert.Equal(t, "u2", s2.User)
+		s2, err = q.BeginSend(ctx, s2, now)
+		require.NoError(t, err)
+		require.NoError(t, q.FinishSend(ctx, s2, now, zalo.Outcome{Sent: true, MessageID: "m2"}))
+		_, ok, err = q.TakeSend(ctx, now, time.Minute)
+		require.NoError(t, err)
+		assert.False(t, ok, "u1's next message waits behind the one in flight")
+
+		// s1's sender stops; its lease ends; the message comes back as in flight, with its flight.
+		later := now.Add(2 * time.Minute)
+		again, ok, err := q.TakeSend(ctx, later, time.Minute)
+		require.NoError(t, err)
+		require.True(t, ok)
+		assert.Equal(t, s1.ID, again.ID)
+		assert.Equal(t, zalo.SendInFlight, again.State)
+		assert.Equal(t, s1.Flight, again.Flight)
+		assert.WithinDuration(t, now, again.FlightAt, time.Millisecond)
+		require.NoError(t, q.FinishSend(ctx, again, later, zalo.Outcome{Unknown: true, RetryAt: later.Add(time.Hour)}))
+		_, ok, err = q.TakeSend(ctx, later, time.Minute)
+		require.NoError(t, err)
+		assert.False(t, ok, "an unconfirmed message waits for its echo")
+		assert.ErrorIs(t, q.FinishSend(ctx, s1, later, zalo.Outcome{RetryAt: later}), zalo.ErrLeaseLost,
+			"only a success is taken from a sender whose lease ended")
+
+		const skew = 10 * time.Second
+		for name, e := range map[string]zalo.Echo{
+			"another text":       {OA: "oa", User: "u1", MsgID: "m1", Text: "hai", At: later},
+			"another user":       {OA: "oa", User: "u2", MsgID: "m1", Text: "một", At: later},
+			"older than flight":  {OA: "oa", User: "u1", MsgID: "m1", Text: "một", At: now.Add(-time.Minute)},
+			"an id already sent": {OA: "oa", User: "u1", MsgID: "m2", Text: "một", At: later},
+		} {
+			res, err := q.ConfirmEcho(ctx, e, later, skew)
+			require.NoError(t, err)
+			assert.Equal(t, zalo.EchoNothing, res, name)
+		}
+		res, err := q.ConfirmEcho(ctx, zalo.Echo{OA: "oa", User: "u1", MsgID: "m1", Text: " một\n", At: now.Add(-time.Second)}, later, skew)
+		require.NoError(t, err)
+		assert.Equal(t, zalo.EchoUnknown, res)
+		require.NoError(t, q.FinishSend(ctx, s1, later, zalo.Outcome{Sent: true, MessageID: "m1"}),
+			"the late answer of a flight its echo confirmed")
+
+		// u1's second message: its sender's lease ends during the call, the message is found in flight and
+		// waits; then the sender's answer arrives and is recorded.
+		s3, ok, err := q.TakeSend(ctx, later, time.Minute)
+		require.NoError(t, err)
+		require.True(t, ok)
+		assert.JSONEq(t, string(textBody("u1", "hai")), string(s3.Body))
+		s3, err = q.BeginSend(ctx, s3, later)
+		require.NoError(t, err)
+		res, err = q.ConfirmEcho(ctx, zalo.Echo{OA: "oa", User: "u1", MsgID: "m1", Text: "hai", At: later}, later, skew)
+		require.NoError(t, err)
+		assert.Equal(t, zalo.EchoNothing, res, "the echo of m1, already recorded, confirms nothing")
+		evenLater := later.Add(2 * time.Minute)
+		found, ok, err := q.TakeSend(ctx, evenLater, time.Minute)
+		require.NoError(t, err)
+		require.True(t, ok)
+		require.Equal(t, zalo.SendInFlight, found.State)
+		require.NoError(t, q.FinishSend(ctx, found, evenLater, zalo.Outcome{Unknown: true, RetryAt: evenLater.Add(time.Hour)}))
+		require.NoError(t, q.FinishSend(ctx, s3, evenLater, zalo.Outcome{Sent: true, MessageID: "m3"}))
+		st, err := q.Stats(ctx)
+		require.NoError(t, err)
+		assert.Equal(t, zalo.Stats{}, st)
+
+		// A message in flight under a live lease is confirmed by its echo too (the echo may beat the answer).
+		outboxOf(t, q, evenLater, "u3", "c", "bốn")
+		s4, ok, err := q.TakeSend(ctx, evenLater, time.Minute)
+		require.NoError(t, err)
+		require.True(t, ok)
+		s4, err = q.BeginSend(ctx, s4, evenLater)
+		require.NoError(t, err)
+		res, err = q.ConfirmEcho(ctx, zalo.Echo{OA: "oa", User: "u3", MsgID: "m4", Text: "bốn", At: evenLater}, evenLater, skew)
+		require.NoError(t, err)
+		assert.Equal(t, zalo.EchoLive, res)
+		require.NoError(t, q.FinishSend(ctx, s4, evenLater, zalo.Outcome{Sent: true, MessageID: "m4"}))
+	})
+}
+
+// TestLeasesSurviveOpen: opening a queue clears no lease. The embedded queue ends the leases of a previous
+// holder of the file (bbolt lets one process hold it, so that holder has closed it or died) — a job at once,
+// a send left in flight is reported as such rather than sent again; PostgreSQL, shared by live processes,
+// ends them by time only.
+func TestLeasesSurviveOpen(t *testing.T) {
+	ctx := t.Context()
+	now := time.Now()
+	t.Run("bolt", func(t *testing.T) {
+		path := filepath.Join(t.TempDir(), "zalo.db")
+		q, err := zalo.OpenBolt(path)
+		require.NoError(t, err)
+		outboxOf(t, q, now, "u1", "a", "một")
+		_, err = q.Enqueue(ctx, zalo.Inbound{OA: "oa", User: "u2", Key: "b", Kind: zalo.KindText, Text: "b", At: now})
+		require.NoError(t, err)
+		j, ok, err := q.Take(ctx, now, time.Hour)
+		require.NoError(t, err)
+		require.True(t, ok)
+		s, ok, err := q.TakeSend(ctx, now, time.Hour)
+		require.NoError(t, err)
+		require.True(t, ok)
+		s, err = q.BeginSend(ctx, s, now)
+		require.NoError(t, err)
+		_, ok, err = q.Take(ctx, now, time.Hour)
+		require.NoError(t, err)
+		assert.False(t, ok, "held by this opening")
+		require.NoError(t, q.Close())
+
+		q = openBolt(t, path)
+		j2, ok, err := q.Take(ctx, now, time.Hour)
+		require.NoError(t, err)
+		require.True(t, ok, "the previous holder's lease ended with it")
+		assert.Equal(t, j.ID, j2.ID)
+		assert.Equal(t, 2, j2.Attempts)
+		s2, ok, err := q.TakeSend(ctx, now, time.Hour)
+		require.NoError(t, err)
+		require.True(t, ok)
+		assert.Equal(t, zalo.SendInFlight, s2.State, "a send left in flight is reported, not sent again at once")
+		assert.Equal(t, s.Flight, s2.Flight)
+	})
+	t.Run("postgres", func(t *testing.T) {
+		schema := pgtest.Schema(t)
+		q := openPG(t, schema)
+		_, err := q.Enqueue(ctx, zalo.Inbound{OA: "oa", User: "u1", Key: "a", Kind: zalo.KindText, Text: "a", At: now})
+		require.NoError(t, err)
+		_, ok, err := q.Take(ctx, now, time.Minute)
+		require.NoError(t, err)
+		require.True(t, ok)
+		other := openPG(t, schema) // another process starting on the same database
+		_, ok, err = other.Take(ctx, now, time.Minute)
+		require.NoError(t, err)
+		assert.False(t, ok, "a live process's lease holds")
+		_, ok, err = other.Take(ctx, now.Add(2*time.Minute), time.Minute)
+		require.NoError(t, err)
+		assert.True(t, ok, "until it expires")
 	})
 }

@@ -70,11 +70,13 @@ const (
 	routeText
 	routeUnsupported
 	routeFollow
+	routeEcho // the OA's own text message: it may confirm a send whose outcome was unknown
 )
 
 // events is the explicit routing table: an event name not listed here is acknowledged and ignored.
 // Receipts and oa_send_* echoes (the OA's own sends, staff replies typed in Zalo's console included) are
-// ignored, so the channel never answers itself.
+// never answered, so the channel never answers itself; an oa_send_text echo is only matched against a send
+// whose outcome is unknown (Service.echo).
 var events = map[string]route{
 	"user_send_text":        routeText,
 	"user_send_image":       routeUnsupported,
@@ -90,7 +92,7 @@ var events = map[string]route{
 	"user_click_chatnow":    routeIgnore,
 	"user_received_message": routeIgnore,
 	"user_seen_message":     routeIgnore,
-	"oa_send_text":          routeIgnore,
+	"oa_send_text":          routeEcho,
 	"oa_send_image":         routeIgnore,
 	"oa_send_gif":           routeIgnore,
 	"oa_send_list":          routeIgnore,

@@ -126,7 +126,7 @@ func start(t testing.TB, q zalo.Queue, api *fakeZalo, ans zalo.Answerer, mod fun
 	reg := prometheus.NewRegistry()
 	o := zalo.Options{OAs: []zalo.OA{testOA()}, Queue: q, Answerer: ans, APIBase: api.URL, OAuthBase: api.URL,
 		Registerer: reg, Poll: 20 * time.Millisecond, BackoffBase: 10 * time.Millisecond, BackoffMax: 50 * time.Millisecond,
-		JobLease: 2 * time.Second, SendLease: 2 * time.Second}
+		JobLease: 2 * time.Second, SendLease: 2 * time.Second, EchoWait: 300 * time.Millisecond}
 	if mod != nil {
 		mod(&o)
 	}
@@ -449,7 +449,8 @@ func TestEvents(t *testing.T) {
 	assert.Contains(t, msgs[0].Text, "Xin chào")
 	assert.NotEmpty(t, msgs[0].Buttons, "the greeting offers example questions")
 	assert.Contains(t, msgs[1].Text, "chỉ đọc được tin nhắn chữ")
-	assert.Equal(t, 2.0, counter(t, r.reg, "trolyao_zalo_webhooks_total", "outcome", "ignored"))
+	assert.Equal(t, 1.0, counter(t, r.reg, "trolyao_zalo_webhooks_total", "outcome", "ignored"))
+	assert.Equal(t, 1.0, counter(t, r.reg, "trolyao_zalo_webhooks_total", "outcome", "echo"), "an echo confirming nothing")
 	assert.Equal(t, 1.0, counter(t, r.reg, "trolyao_zalo_webhooks_total", "outcome", "unknown_event"))
 	r.api.check(t)
 }
@@ -531,6 +532,44 @@ func TestSlowSendWithinLease(t *testing.T) {
 		assert.Equal(t, "Trả lời: Chào", api.messages()[0].Text)
 		api.check(t)
 	})
+}
+
+// TestUnansweredSend: the API delivers a message but its answer comes after the call's deadline, so the
+// sender cannot know whether Zalo has it. The message waits for Zalo's echo, which confirms it: delivered
+// once. Without the echo (not subscribed), it is sent again after the wait: delivered twice — the window the
+// API's lack of an idempotency key leaves open.
+func TestUnansweredSend(t *testing.T) {
+	for _, echo := range []bool{true, false} {
+		t.Run(fmt.Sprintf("echo=%v", echo), func(t *testing.T) {
+			stores(t, func(t *testing.T, q zalo.Queue) {
+				api := newFakeZalo(t, testAppID, testAppSecret, firstAccess, firstRefresh)
+				api.answerDelay = func(n int) time.Duration {
+					if n == 1 {
+						return 2500 * time.Millisecond // the call ends after 1.5 s: three quarters of the lease
+					}
+					return 0
+				}
+				r := start(t, q, api, nil, nil)
+				if echo {
+					api.mu.Lock()
+					api.echoTo = func() string { return r.hook.URL }
+					api.mu.Unlock()
+				}
+				deliver(t, r.hook.URL, event("user_send_text", "6142494823", "Chào", "late-1", time.Now()))
+				idle(t, q)
+				r.stop()
+				assert.Equal(t, 1.0, counter(t, r.reg, "trolyao_zalo_sends_total", "outcome", "unknown"))
+				if echo {
+					require.Len(t, api.messages(), 1, "delivered once")
+					assert.Equal(t, 1.0, counter(t, r.reg, "trolyao_zalo_webhooks_total", "outcome", "echo"))
+				} else {
+					require.Len(t, api.messages(), 2, "sent again without an echo")
+					assert.Equal(t, 1.0, counter(t, r.reg, "trolyao_zalo_unknown_sends_total", "resolution", "resent"))
+				}
+				api.check(t)
+			})
+		})
+	}
 }
 
 // TestKeepCoversReplayWindow: finished jobs (their de-duplication keys) must outlive the replay window, or a

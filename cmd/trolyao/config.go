@@ -61,6 +61,7 @@ type ZaloConfig struct {
 	APIBase   string
 	OAuthBase string
 	Workers   int
+	EchoWait  time.Duration // how long a send with an unknown outcome waits for Zalo's echo (0: the default)
 }
 
 // LLMConfig selects an optional chat model; empty Provider means offline answers only.
@@ -142,6 +143,7 @@ func newConfig(cmd string, getenv func(string) string, stderr io.Writer) (*Confi
 	fs.StringVar(&c.Zalo.APIBase, "zalo-api-base", env("TROLYAO_ZALO_API_BASE", ""), "serve: Zalo OA API base URL (empty: https://openapi.zalo.me)")
 	fs.StringVar(&c.Zalo.OAuthBase, "zalo-oauth-base", env("TROLYAO_ZALO_OAUTH_BASE", ""), "serve: Zalo OAuth base URL (empty: https://oauth.zaloapp.com)")
 	fs.IntVar(&c.Zalo.Workers, "zalo-workers", envInt("TROLYAO_ZALO_WORKERS", 0), "serve: Zalo answering workers (0: the default)")
+	fs.DurationVar(&c.Zalo.EchoWait, "zalo-echo-wait", envDur("TROLYAO_ZALO_ECHO_WAIT", 0), "serve: how long a Zalo send with an unknown outcome waits for Zalo's oa_send_text echo before it is sent again (0: 2m)")
 	fs.BoolVar(&c.Staff.SecureCookie, "staff-secure-cookie", getenv("TROLYAO_STAFF_SECURE_COOKIE") == "1", "serve: mark the staff session cookie Secure (behind HTTPS)")
 	fs.DurationVar(&c.Staff.SessionIdle, "staff-session-idle", envDur("TROLYAO_STAFF_SESSION_IDLE", 0), "serve: a staff session ends after this long without a request (0: 30m)")
 	fs.DurationVar(&c.Staff.SessionMax, "staff-session-max", envDur("TROLYAO_STAFF_SESSION_MAX", 0), "serve: and at most this long after login (0: 12h)")

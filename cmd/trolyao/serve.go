@@ -216,7 +216,7 @@ func (a *app) zaloService(st knowledge.Store, cfg zalo.Config, as *assistant.Ass
 		}
 	}
 	zs, err := zalo.New(zalo.Options{OAs: cfg.OAs, Queue: q, Answerer: as, Logger: a.logger, Registerer: reg,
-		APIBase: a.cfg.Zalo.APIBase, OAuthBase: a.cfg.Zalo.OAuthBase, Workers: a.cfg.Zalo.Workers})
+		APIBase: a.cfg.Zalo.APIBase, OAuthBase: a.cfg.Zalo.OAuthBase, Workers: a.cfg.Zalo.Workers, EchoWait: a.cfg.Zalo.EchoWait})
 	if err != nil {
 		closeQueue()
 		return nil, nil, err

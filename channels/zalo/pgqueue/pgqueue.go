@@ -1,5 +1,5 @@
 // Package pgqueue is the PostgreSQL implementation of the Zalo channel's queue (zalo.Queue), over the tables of
-// migration knowledge/postgres/migrations/0004_zalo.sql: jobs and sends are taken with
+// migrations knowledge/postgres/migrations/0004_zalo.sql and 0006_zalo_sending.sql: jobs and sends are taken with
 // SELECT … FOR UPDATE SKIP LOCKED under leases, so several serve processes can share the work, and token
 // refreshes hold a row lock. It imports pgx, the zalo package and the standard library.
 package pgqueue
@@ -130,31 +130,50 @@ WHERE id = $1 AND lease = $2 AND done_at IS NULL`, j.ID, j.Lease, at)
 	return nil
 }
 
-// TakeSend implements zalo.Queue.
+// TakeSend implements zalo.Queue. A message is unsent while finished IS NULL, whatever its state.
 func (q *Queue) TakeSend(ctx context.Context, now time.Time, d time.Duration) (zalo.Send, bool, error) {
 	var s zalo.Send
-	var body string
+	var body, state string
+	var flightAt *time.Time
 	l := lease()
 	err := q.pool.QueryRow(ctx, `
 UPDATE zalo_outbox SET lease = $1, not_before = $2, attempts = attempts + 1
 WHERE id = (
     SELECT m.id FROM zalo_outbox m
-    WHERE m.state = 'pending' AND m.not_before <= $3
+    WHERE m.finished IS NULL AND m.not_before <= $3
       AND NOT EXISTS (SELECT 1 FROM zalo_outbox o
-                      WHERE o.oa = m.oa AND o.user_id = m.user_id AND o.state = 'pending' AND o.id < m.id)
+                      WHERE o.oa = m.oa AND o.user_id = m.user_id AND o.finished IS NULL AND o.id < m.id)
     ORDER BY m.id
     LIMIT 1
     FOR UPDATE SKIP LOCKED)
-RETURNING id, oa, user_id, body, attempts`, l, now.Add(d), now).
-		Scan(&s.ID, &s.OA, &s.User, &body, &s.Attempts)
+RETURNING id, oa, user_id, body, attempts, state, flight, flight_at`, l, now.Add(d), now).
+		Scan(&s.ID, &s.OA, &s.User, &body, &s.Attempts, &state, &s.Flight, &flightAt)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return zalo.Send{}, false, nil
 	}
 	if err != nil {
 		return zalo.Send{}, false, fmt.Errorf("pgqueue: take send: %w", err)
 	}
-	s.Body, s.Lease = []byte(body), l
+	s.Body, s.Lease, s.State = []byte(body), l, zalo.SendState(state)
+	if flightAt != nil {
+		s.FlightAt = *flightAt
+	}
 	return s, true, nil
+}
+
+// BeginSend implements zalo.Queue.
+func (q *Queue) BeginSend(ctx context.Context, s zalo.Send, now time.Time) (zalo.Send, error) {
+	flight := lease()
+	tag, err := q.pool.Exec(ctx, `UPDATE zalo_outbox SET state = 'sending', flight = $3, flight_at = $4
+WHERE id = $1 AND lease = $2 AND finished IS NULL`, s.ID, s.Lease, flight, now)
+	if err != nil {
+		return zalo.Send{}, fmt.Errorf("pgqueue: begin send %d: %w", s.ID, err)
+	}
+	if tag.RowsAffected() == 0 {
+		return zalo.Send{}, fmt.Errorf("pgqueue: begin send %d: %w", s.ID, zalo.ErrLeaseLost)
+	}
+	s.State, s.Flight, s.FlightAt = zalo.SendInFlight, flight, now
+	return s, nil
 }
 
 // FinishSend implements zalo.Queue. A sent message's body is cleared (the record keeps the API's message id);
@@ -164,16 +183,22 @@ func (q *Queue) FinishSend(ctx context.Context, s zalo.Send, now time.Time, o za
 	args := []any{s.ID, s.Lease}
 	switch {
 	case o.Sent:
-		sql = `UPDATE zalo_outbox SET state = 'sent', message_id = $3, finished = $4, lease = '', body = '', code = 0, reason = ''
-WHERE id = $1 AND lease = $2 AND state = 'pending'`
-		args = append(args, o.MessageID, now)
+		// The current flight's holder may record a success after its lease expired.
+		sql = `UPDATE zalo_outbox SET state = 'sent', message_id = $4, finished = $5, lease = '', body = '', code = 0, reason = ''
+WHERE id = $1 AND finished IS NULL
+  AND (lease = $2 OR ($3 <> '' AND flight = $3 AND state IN ('sending', 'unconfirmed')))`
+		args = append(args, s.Flight, o.MessageID, now)
 	case o.Final:
 		sql = `UPDATE zalo_outbox SET state = 'failed', code = $3, reason = $4, finished = $5, lease = ''
-WHERE id = $1 AND lease = $2 AND state = 'pending'`
+WHERE id = $1 AND lease = $2 AND finished IS NULL`
 		args = append(args, o.Code, o.Reason, now)
+	case o.Unknown:
+		sql = `UPDATE zalo_outbox SET state = 'unconfirmed', not_before = $3, code = $4, reason = $5, lease = '', unknown = unknown + 1
+WHERE id = $1 AND lease = $2 AND finished IS NULL`
+		args = append(args, o.RetryAt, o.Code, o.Reason)
 	default:
-		sql = `UPDATE zalo_outbox SET not_before = $3, code = $4, reason = $5, lease = ''
-WHERE id = $1 AND lease = $2 AND state = 'pending'`
+		sql = `UPDATE zalo_outbox SET state = 'pending', not_before = $3, code = $4, reason = $5, lease = ''
+WHERE id = $1 AND lease = $2 AND finished IS NULL`
 		args = append(args, o.RetryAt, o.Code, o.Reason)
 	}
 	tag, err := q.pool.Exec(ctx, sql, args...)
@@ -181,9 +206,61 @@ WHERE id = $1 AND lease = $2 AND state = 'pending'`
 		return fmt.Errorf("pgqueue: finish send %d: %w", s.ID, err)
 	}
 	if tag.RowsAffected() == 0 {
-		return fmt.Errorf("pgqueue: finish send %d: %w", s.ID, zalo.ErrLeaseLost)
+		// Nothing to do when this flight was confirmed as sent meanwhile (by its echo).
+		var confirmed bool
+		err := q.pool.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM zalo_outbox WHERE id = $1 AND state = 'sent' AND $2 <> '' AND flight = $2)`,
+			s.ID, s.Flight).Scan(&confirmed)
+		if err != nil {
+			return fmt.Errorf("pgqueue: finish send %d: %w", s.ID, err)
+		}
+		if !confirmed {
+			return fmt.Errorf("pgqueue: finish send %d: %w", s.ID, zalo.ErrLeaseLost)
+		}
 	}
 	return nil
+}
+
+// ConfirmEcho implements zalo.Queue in one transaction. The user's oldest unsent message is locked (an echo
+// of a message whose sender is recording it waits for that commit); its text is compared in Go (SameText).
+func (q *Queue) ConfirmEcho(ctx context.Context, e zalo.Echo, now time.Time, skew time.Duration) (zalo.EchoResult, error) {
+	res := zalo.EchoNothing
+	err := pgx.BeginFunc(ctx, q.pool, func(tx pgx.Tx) error {
+		res = zalo.EchoNothing
+		var id int64
+		var body string
+		var unknown bool
+		err := tx.QueryRow(ctx, `
+SELECT m.id, m.body, m.state = 'unconfirmed' OR m.not_before <= $5 FROM zalo_outbox m
+WHERE m.id = (SELECT o.id FROM zalo_outbox o WHERE o.oa = $1 AND o.user_id = $2 AND o.finished IS NULL ORDER BY o.id LIMIT 1)
+  AND m.finished IS NULL AND m.state IN ('sending', 'unconfirmed') AND m.flight_at <= $3
+  AND ($4 = '' OR NOT EXISTS (SELECT 1 FROM zalo_outbox s WHERE s.oa = $1 AND s.message_id = $4 AND s.message_id <> ''))
+FOR UPDATE OF m`, e.OA, e.User, e.At.Add(skew), e.MsgID, now).Scan(&id, &body, &unknown)
+		if errors.Is(err, pgx.ErrNoRows) {
+			return nil
+		}
+		if err != nil {
+			return err
+		}
+		if !zalo.SameText(e.Text, []byte(body)) {
+			return nil
+		}
+		tag, err := tx.Exec(ctx, `UPDATE zalo_outbox SET state = 'sent', message_id = $2, finished = $3, lease = '', body = '', code = 0, reason = $4
+WHERE id = $1 AND finished IS NULL AND state IN ('sending', 'unconfirmed')`, id, e.MsgID, now, zalo.EchoReason)
+		if err != nil {
+			return err
+		}
+		if tag.RowsAffected() == 1 {
+			res = zalo.EchoLive
+			if unknown {
+				res = zalo.EchoUnknown
+			}
+		}
+		return nil
+	})
+	if err != nil {
+		return zalo.EchoNothing, fmt.Errorf("pgqueue: confirm echo: %w", err)
+	}
+	return res, nil
 }
 
 // Token implements zalo.Queue.
@@ -258,7 +335,7 @@ func (q *Queue) Stats(ctx context.Context) (zalo.Stats, error) {
 	var s zalo.Stats
 	err := q.pool.QueryRow(ctx, `SELECT
     (SELECT count(*) FROM zalo_inbox WHERE done_at IS NULL),
-    (SELECT count(*) FROM zalo_outbox WHERE state = 'pending')`).Scan(&s.Jobs, &s.Sends)
+    (SELECT count(*) FROM zalo_outbox WHERE finished IS NULL)`).Scan(&s.Jobs, &s.Sends)
 	if err != nil {
 		return zalo.Stats{}, fmt.Errorf("pgqueue: stats: %w", err)
 	}
@@ -280,7 +357,7 @@ func (q *Queue) Purge(ctx context.Context, before time.Time) (int, error) {
 		if err != nil {
 			return err
 		}
-		b, err := tx.Exec(ctx, `DELETE FROM zalo_outbox WHERE state <> 'pending' AND finished < $1`, before)
+		b, err := tx.Exec(ctx, `DELETE FROM zalo_outbox WHERE finished < $1`, before)
 		if err != nil {
 			return err
 		}
