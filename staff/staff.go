@@ -1,15 +1,16 @@
 // Package staff is the knowledge-base management backend for staff: accounts, sessions and API tokens with
 // roles, procedure drafts with optimistic concurrency, publishing (re-indexing one record through a
 // knowledge.Store), version history and restore, catalog imports and export, the feedback queue (unanswered,
-// low-confidence and thumbs-down questions, aliases, runtime synonyms) and an append-only audit log, served
-// as the JSON API described in openapi.yaml under /api/v1/staff/.
+// low-confidence and thumbs-down questions, aliases, runtime synonyms), corrections of the communes' service
+// centres (applied to the assistant's knowledge.LiveCentres at once) and an append-only audit log, served as
+// the JSON API described in openapi.yaml under /api/v1/staff/.
 //
 // Failed logins are throttled per username and per client address (behind a reverse proxy, set
 // Options.TrustedProxies so that the address is the client's, from X-Forwarded-For). The counts are kept in
 // memory, per process: several serve processes each throttle on their own, and a restart forgets them.
 //
 // Storage is the Repo interface, implemented by staff/embedded (a bbolt file) and staff/postgres (tables of
-// migration 0003), both held to the contract in staff/stafftest. The package imports knowledge, ingest,
+// migrations 0003 and 0006), both held to the contract in staff/stafftest. The package imports knowledge, ingest,
 // assistant (for previews and redaction), the standard library and golang.org/x/crypto; never a driver.
 package staff
 
