@@ -24,7 +24,7 @@ type Assistant struct {
 	Units    *knowledge.Units
 	// Centres are the communes' public administrative service centres, named in where-answers (nil: the
 	// answers say where to go without an address).
-	Centres       *knowledge.Centres
+	Centres       CentreIndex
 	Conversations knowledge.Conversations
 	// Policy decides between answering, asking and abstaining (nil: DefaultPolicy).
 	Policy *Policy
@@ -36,6 +36,13 @@ type Assistant struct {
 	LLM       LLMConfig // timeouts of the model
 	Logger    *slog.Logger
 	Now       func() time.Time
+}
+
+// CentreIndex finds the service centre of a current commune by its code: a *knowledge.Centres, or a
+// *knowledge.LiveCentres, which staff corrections update while the assistant serves (each answer reads it
+// afresh).
+type CentreIndex interface {
+	ByCode(code string) (knowledge.Centre, bool)
 }
 
 // maxOptions is the most procedures a clarifying question offers.

@@ -3,6 +3,7 @@ package assistant
 import (
 	"fmt"
 	"strings"
+	"time"
 	"unicode/utf8"
 
 	"github.com/trolyao/trolyao/knowledge"
@@ -27,6 +28,9 @@ const (
 		"hành chính)."
 	askWard = "Cho tôi biết phường, xã của bạn (tên mới hoặc cũ) để biết địa chỉ trung tâm."
 )
+
+// vietnam is the time zone of the dates answers give (UTC+7, no daylight saving).
+var vietnam = time.FixedZone("ICT", 7*3600)
 
 // maxPlaceUnits is the most communes a where-answer names for one old ward split at the reform.
 const maxPlaceUnits = 3
@@ -99,6 +103,9 @@ func onlyCityUnit(ms []knowledge.Match, m knowledge.Match) bool {
 
 func (a *Assistant) withCentres(pl place) place {
 	pl.centres = make([]knowledge.Centre, len(pl.units))
+	if a.Centres == nil {
+		return pl
+	}
 	for i, u := range pl.units {
 		pl.centres[i], _ = a.Centres.ByCode(u.Code)
 	}
@@ -245,8 +252,8 @@ func mapped(at place) string {
 	return at.old + " (cũ) nay thuộc " + strings.Join(names, ", ") + ". "
 }
 
-// centreLines name the centre of each commune of the place with its address, phone and, when the address was
-// not checked to a high confidence, how far it was.
+// centreLines name the centre of each commune of the place with its address, phone, opening hours and how far
+// the address was checked: the day staff corrected it, or a note when it is not of a high confidence.
 func centreLines(at place) []string {
 	var out []string
 	for i, u := range at.units {
@@ -263,14 +270,20 @@ func centreLines(at place) []string {
 		if c.Phone != "" {
 			line += ", ĐT " + c.Phone
 		}
+		if h := strings.TrimRight(c.Hours, ". "); h != "" {
+			line += "; giờ làm việc: " + h
+		}
 		out = append(out, line+confidenceNote(c)+".")
 	}
 	return out
 }
 
-// confidenceNote tells the citizen how far an address was checked, when not to a high confidence.
+// confidenceNote tells the citizen how far an address was checked: the day staff corrected it, or a note when
+// it was not checked to a high confidence.
 func confidenceNote(c knowledge.Centre) string {
 	switch {
+	case !c.Checked.IsZero():
+		return " (cán bộ cập nhật ngày " + c.Checked.In(vietnam).Format("02/01/2006") + ")"
 	case c.Confidence == knowledge.ConfidenceLow:
 		return " (địa chỉ chưa được xác minh, nên gọi " + hotline + " để xác nhận trước khi đến)"
 	case c.Confidence == knowledge.ConfidenceHigh:

@@ -3,6 +3,7 @@ package assistant_test
 import (
 	"strings"
 	"testing"
+	"time"
 	"unicode/utf8"
 
 	"github.com/stretchr/testify/assert"
@@ -102,6 +103,44 @@ func TestWhereWithoutCentres(t *testing.T) {
 	assert.Contains(t, ans.Text, "Phường Bàn Cờ: chưa có địa chỉ trung tâm trong dữ liệu")
 	assert.Contains(t, ans.Text, receiveAnywhere)
 	assert.NotContains(t, ans.Text, "611/20")
+}
+
+// A centre staff corrected is named as corrected at once — address, phone, opening hours and the day it was
+// checked — without the seed's address or an "unchecked" note; with the correction withdrawn the seed is back.
+func TestWhereStaffCorrectedCentre(t *testing.T) {
+	c := realcatalog.Load(t)
+	a := newAssistant(t)
+	live := knowledge.NewLiveCentres(c.Centres)
+	a.Centres = live
+	q := "đăng ký khai sinh ở phường Bàn Cờ nộp ở đâu"
+	ans := reply(t, a, "seed", q)
+	require.Equal(t, "1.001193", cited(ans)[0])
+	require.Contains(t, ans.Text, "611/20 Điện Biên Phủ")
+
+	fixed := knowledge.Centre{UnitCode: "27154", Name: "Trung tâm Phục vụ hành chính công phường Bàn Cờ",
+		Address: "185 Cách Mạng Tháng Tám, phường Bàn Cờ", Precision: knowledge.PrecisionHouse, Phone: "028 3930 1234",
+		Hours:   "Thứ Hai – Thứ Sáu, 7:30–11:30 và 13:00–17:00; sáng Thứ Bảy 7:30–11:30",
+		Checked: time.Date(2026, 12, 7, 20, 0, 0, 0, time.UTC)} // 8 December in Việt Nam
+	require.NoError(t, live.Correct([]knowledge.Centre{fixed}))
+	ans = reply(t, a, "corrected", q)
+	require.Equal(t, "1.001193", cited(ans)[0])
+	assert.Contains(t, ans.Text, "Trung tâm Phục vụ hành chính công phường Bàn Cờ: 185 Cách Mạng Tháng Tám, phường Bàn Cờ, "+
+		"ĐT 028 3930 1234; giờ làm việc: Thứ Hai – Thứ Sáu, 7:30–11:30 và 13:00–17:00; sáng Thứ Bảy 7:30–11:30 "+
+		"(cán bộ cập nhật ngày 08/12/2026).")
+	assert.NotContains(t, ans.Text, "611/20 Điện Biên Phủ")
+	assert.NotContains(t, ans.Text, "028.38396136")
+	assert.NotContains(t, ans.Text, "chưa được xác minh")
+	assert.Contains(t, ans.Text, receiveAnywhere)
+
+	// A ward question names the corrected centre too.
+	ans = reply(t, a, "ward", "phường 4 quận 3 giờ là phường nào")
+	assert.Contains(t, ans.Text, "185 Cách Mạng Tháng Tám")
+
+	require.NoError(t, live.Correct(nil))
+	ans = reply(t, a, "reverted", q)
+	assert.Contains(t, ans.Text, "611/20 Điện Biên Phủ")
+	assert.NotContains(t, ans.Text, "185 Cách Mạng Tháng Tám")
+	assert.NotContains(t, ans.Text, "cán bộ cập nhật")
 }
 
 // Every commune-level procedure that is not the police's, asked where, states the receive-anywhere rule; every

@@ -40,7 +40,8 @@ func LoadCentres(dataDir string) (*knowledge.Centres, error) {
 var centreColumns = []string{"unit_code", "unit_name", "centre_name", "address", "address_precision", "phone",
 	"confidence", "conflicts", "n_independent_corroborations"}
 
-// ReadCentres parses a centres CSV (the columns of CentresFile; others are ignored) and validates it (see
+// ReadCentres parses a centres CSV (the columns of CentresFile, and `hours` (giờ làm việc) when the file has
+// it; others are ignored) and validates it (see
 // knowledge.NewCentres). The confidence of each centre is derived from the provenance columns: see
 // centreConfidence. Errors name the line and wrap knowledge.ErrInvalid for bad content.
 func ReadCentres(r io.Reader) (*knowledge.Centres, error) {
@@ -76,7 +77,12 @@ func ReadCentres(r io.Reader) (*knowledge.Centres, error) {
 		if len(centres) == knowledge.MaxCentres {
 			return nil, fmt.Errorf("ingest: centres: more than %d rows: %w", knowledge.MaxCentres, knowledge.ErrInvalid)
 		}
-		get := func(n string) string { return strings.TrimSpace(rec[col[n]]) }
+		get := func(n string) string {
+			if i, ok := col[n]; ok {
+				return strings.TrimSpace(rec[i])
+			}
+			return "" // an optional column
+		}
 		conf, err := centreConfidence(get("confidence"), get("n_independent_corroborations"), get("conflicts"),
 			get("address_precision"))
 		if err != nil {
@@ -89,6 +95,7 @@ func ReadCentres(r io.Reader) (*knowledge.Centres, error) {
 			Address:    get("address"),
 			Precision:  get("address_precision"),
 			Phone:      get("phone"),
+			Hours:      get("hours"),
 			Confidence: conf,
 			Conflict:   get("conflicts") != "",
 		})

@@ -100,6 +100,21 @@ func TestReadCentresMalformed(t *testing.T) {
 	}
 }
 
+// The optional hours column is read when the file has it.
+func TestReadCentresHours(t *testing.T) {
+	head := strings.TrimSuffix(centresHead, "\n") + ",hours\n"
+	row := "27154,Phường Bàn Cờ,Trung tâm Phục vụ hành chính công phường Bàn Cờ,611/20 Điện Biên Phủ,house_number,,high,,0," +
+		`"Thứ Hai – Thứ Sáu, 7:30–17:00"` + "\n"
+	c, err := ReadCentres(strings.NewReader(head + row))
+	require.NoError(t, err)
+	x, ok := c.ByCode("27154")
+	require.True(t, ok)
+	assert.Equal(t, "Thứ Hai – Thứ Sáu, 7:30–17:00", x.Hours)
+
+	_, err = ReadCentres(strings.NewReader(head + strings.Replace(row, "Thứ Hai", strings.Repeat("ạ", knowledge.MaxCentreHours), 1)))
+	assert.ErrorIs(t, err, knowledge.ErrInvalid, "hours within the limit")
+}
+
 func TestReadCentresTooLarge(t *testing.T) {
 	row := "27154,Phường Bàn Cờ,Trung tâm,611/20 Điện Biên Phủ,house_number,,high,,0\n"
 	big := centresHead + strings.Repeat(row, maxCentresBytes/len(row)+2)

@@ -1,8 +1,11 @@
 package knowledge
 
 import (
+	"errors"
 	"fmt"
 	"strings"
+	"sync/atomic"
+	"time"
 	"unicode/utf8"
 )
 
@@ -17,8 +20,11 @@ type Centre struct {
 	Address    string     `json:"address"`             // "611/20 Điện Biên Phủ (số cũ 611C), phường Bàn Cờ"
 	Precision  string     `json:"precision,omitempty"` // PrecisionHouse, PrecisionStreet or PrecisionArea
 	Phone      string     `json:"phone,omitempty"`
+	Hours      string     `json:"hours,omitempty"` // giờ làm việc: "Thứ Hai – Thứ Sáu, 7:30–11:30, 13:00–17:00"
 	Confidence Confidence `json:"confidence"`
 	Conflict   bool       `json:"conflict,omitempty"` // some source gives another address
+	// Checked is when staff last corrected the centre (zero: the seed as compiled).
+	Checked time.Time `json:"checked,omitzero"`
 }
 
 // How precise an address is.
@@ -45,7 +51,8 @@ const (
 const (
 	MaxCentres      = 5000 // all communes of the country would be 3,321
 	MaxCentreField  = 300  // runes in a name or an address
-	maxCentrePhone  = 40
+	MaxCentreHours  = 200  // runes in the opening hours
+	MaxCentrePhone  = 40   // bytes in a phone number (or two)
 	maxCentreCodeLn = 10
 )
 
@@ -58,23 +65,17 @@ type Centres struct {
 }
 
 // NewCentres validates centres and indexes them: each needs a numeric unit code (unique), a unit name, a centre
-// name and an address, within MaxCentreField runes of valid UTF-8; a phone holds only digits, spaces and
-// ".-+()"; Precision and Confidence are one of the known values. Errors wrap ErrInvalid.
+// name and an address, within MaxCentreField runes of valid UTF-8 (the hours within MaxCentreHours); a phone
+// holds only digits, spaces and ".-+()"; Precision and Confidence are one of the known values. Text is
+// normalised (see Normalize). Errors wrap ErrInvalid.
 func NewCentres(centres []Centre) (*Centres, error) {
 	if len(centres) > MaxCentres {
 		return nil, fmt.Errorf("centres: %d centres, more than %d: %w", len(centres), MaxCentres, ErrInvalid)
 	}
 	c := &Centres{list: make([]Centre, 0, len(centres)), byCode: map[string]int{}, byName: map[string][]int{}}
 	for _, x := range centres {
-		for _, v := range []string{x.UnitCode, x.UnitName, x.Name, x.Address, x.Phone} {
-			if !utf8.ValidString(v) {
-				return nil, fmt.Errorf("centres: unit %q: not valid UTF-8: %w", clipForError(x.UnitCode), ErrInvalid)
-			}
-		}
-		x.UnitCode, x.UnitName = strings.TrimSpace(x.UnitCode), Normalize(strings.TrimSpace(x.UnitName))
-		x.Name, x.Address = Normalize(strings.TrimSpace(x.Name)), Normalize(strings.TrimSpace(x.Address))
-		x.Phone = strings.TrimSpace(x.Phone)
-		if err := checkCentre(x); err != nil {
+		x, err := prepareCentre(x)
+		if err != nil {
 			return nil, fmt.Errorf("centres: unit %q: %w", clipForError(x.UnitCode), err)
 		}
 		if _, dup := c.byCode[x.UnitCode]; dup {
@@ -92,6 +93,22 @@ func NewCentres(centres []Centre) (*Centres, error) {
 		}
 	}
 	return c, nil
+}
+
+// prepareCentre normalises a centre's text and checks it.
+func prepareCentre(x Centre) (Centre, error) {
+	for _, v := range []string{x.UnitCode, x.UnitName, x.Name, x.Address, x.Phone, x.Hours} {
+		if !utf8.ValidString(v) {
+			return x, fmt.Errorf("not valid UTF-8: %w", ErrInvalid)
+		}
+	}
+	x.UnitCode, x.UnitName = strings.TrimSpace(x.UnitCode), Normalize(strings.TrimSpace(x.UnitName))
+	x.Name, x.Address = Normalize(strings.TrimSpace(x.Name)), Normalize(strings.TrimSpace(x.Address))
+	x.Phone, x.Hours = strings.TrimSpace(x.Phone), Normalize(strings.TrimSpace(x.Hours))
+	if !x.Checked.IsZero() {
+		x.Checked = x.Checked.UTC()
+	}
+	return x, checkCentre(x)
 }
 
 func contains(xs []int, x int) bool {
@@ -115,7 +132,10 @@ func checkCentre(x Centre) error {
 			return fmt.Errorf("%s longer than %d characters: %w", f.name, MaxCentreField, ErrInvalid)
 		}
 	}
-	if len(x.Phone) > maxCentrePhone || strings.Trim(x.Phone, "0123456789 .-+()") != "" {
+	if utf8.RuneCountInString(x.Hours) > MaxCentreHours {
+		return fmt.Errorf("hours longer than %d characters: %w", MaxCentreHours, ErrInvalid)
+	}
+	if len(x.Phone) > MaxCentrePhone || strings.Trim(x.Phone, "0123456789 .-+()") != "" {
 		return fmt.Errorf("phone %q is not a phone number: %w", clipForError(x.Phone), ErrInvalid)
 	}
 	switch x.Precision {
@@ -196,4 +216,89 @@ func (c *Centres) ByName(name string) []Centre {
 		return exact
 	}
 	return rest
+}
+
+// Corrected returns the centres with staff corrections applied. Each fix names a unit of c by UnitCode and
+// replaces the name, address, precision, phone and hours of its centre; the corrected centre has Confidence
+// high and no Conflict (staff checked it), and Checked is the fix's. The unit's name stays c's. A fix for a
+// unit c does not have (ErrNotFound), one listed twice or one NewCentres would refuse (ErrInvalid) is left out
+// and reported in the returned error; the other fixes apply, so the result is never nil when c is not.
+func (c *Centres) Corrected(fixes []Centre) (*Centres, error) {
+	if c == nil {
+		if len(fixes) == 0 {
+			return nil, nil
+		}
+		return nil, fmt.Errorf("centres: %d corrections of no seed: %w", len(fixes), ErrNotFound)
+	}
+	out := &Centres{list: append([]Centre(nil), c.list...), byCode: c.byCode, byName: c.byName}
+	var errs []error
+	done := map[string]bool{}
+	for _, f := range fixes {
+		code := strings.TrimSpace(f.UnitCode)
+		i, ok := c.byCode[code]
+		switch {
+		case !ok:
+			errs = append(errs, fmt.Errorf("centres: correction of unit %q: no such centre: %w", clipForError(code), ErrNotFound))
+			continue
+		case done[code]:
+			errs = append(errs, fmt.Errorf("centres: unit %s corrected twice: %w", code, ErrInvalid))
+			continue
+		}
+		done[code] = true
+		x := c.list[i]
+		x.Name, x.Address, x.Precision, x.Phone, x.Hours = f.Name, f.Address, f.Precision, f.Phone, f.Hours
+		x.Confidence, x.Conflict, x.Checked = ConfidenceHigh, false, f.Checked
+		x, err := prepareCentre(x)
+		if err != nil {
+			errs = append(errs, fmt.Errorf("centres: correction of unit %s: %w", code, err))
+			continue
+		}
+		out.list[i] = x
+	}
+	return out, errors.Join(errs...)
+}
+
+// LiveCentres is the centres the assistant names: the seed (the centres file) with the staff corrections of
+// the last Correct. Reading is safe for concurrent use and never waits; Correct swaps the whole index at once,
+// so an answer sees all of one set of corrections or all of the next. A nil *LiveCentres knows no centre.
+type LiveCentres struct {
+	seed *Centres
+	cur  atomic.Pointer[Centres]
+}
+
+// NewLiveCentres starts from seed, uncorrected (seed may be nil: no centre is known, and none can be corrected).
+func NewLiveCentres(seed *Centres) *LiveCentres {
+	l := &LiveCentres{seed: seed}
+	l.cur.Store(seed)
+	return l
+}
+
+// Seed is the centres as the file gives them.
+func (l *LiveCentres) Seed() *Centres {
+	if l == nil {
+		return nil
+	}
+	return l.seed
+}
+
+// Current is the seed with the corrections of the last Correct.
+func (l *LiveCentres) Current() *Centres {
+	if l == nil {
+		return nil
+	}
+	return l.cur.Load()
+}
+
+// ByCode returns the current centre of the commune with the given code.
+func (l *LiveCentres) ByCode(code string) (Centre, bool) { return l.Current().ByCode(code) }
+
+// Correct replaces the corrections in force with fixes (all of them: a unit left out is back to the seed); see
+// Centres.Corrected for what a fix changes and for the error, which reports the fixes left out.
+func (l *LiveCentres) Correct(fixes []Centre) error {
+	if l == nil {
+		return nil
+	}
+	c, err := l.seed.Corrected(fixes)
+	l.cur.Store(c)
+	return err
 }

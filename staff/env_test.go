@@ -67,7 +67,8 @@ func newEnv(t testing.TB, store knowledge.Store, repo staff.Repo, convs knowledg
 	}
 	clk := &clock{t: time.Date(2026, 8, 3, 9, 0, 0, 0, time.UTC)}
 	opt := staff.Options{Repo: repo, Store: store, Embedder: knowledge.HashEmbedder{}, Phrasebook: phrasebook, Conversations: convs,
-		Now: clk.Now, TempDir: t.TempDir(), Logger: slog.New(slog.NewTextHandler(testLog{t}, nil))}
+		Now: clk.Now, TempDir: t.TempDir(), Logger: slog.New(slog.NewTextHandler(testLog{t}, nil)),
+		Centres: knowledge.NewLiveCentres(seedCentres(t))}
 	for _, o := range opts {
 		o(&opt)
 	}
@@ -216,6 +217,21 @@ func fillSmall(t testing.TB, st knowledge.Store) {
 	emb := knowledge.HashEmbedder{}
 	_, err := ingest.Sync(t.Context(), st, emb, emb.Meta(), procs, ingest.SyncOptions{Phrasebook: phrasebook})
 	require.NoError(t, err)
+}
+
+// seed is the real centres file, read once.
+var seed struct {
+	once    sync.Once
+	centres *knowledge.Centres
+	err     error
+}
+
+// seedCentres is the centres file of the shared data folder.
+func seedCentres(t testing.TB) *knowledge.Centres {
+	t.Helper()
+	seed.once.Do(func() { seed.centres, seed.err = ingest.LoadCentres(storetest.DataDir(t)) })
+	require.NoError(t, seed.err)
+	return seed.centres
 }
 
 // catalog is the real portal crawl, read once.

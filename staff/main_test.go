@@ -14,10 +14,12 @@ import (
 
 	"github.com/stretchr/testify/require"
 
+	"github.com/trolyao/trolyao/ingest"
 	"github.com/trolyao/trolyao/knowledge"
 	"github.com/trolyao/trolyao/knowledge/memconv"
 	kpg "github.com/trolyao/trolyao/knowledge/postgres"
 	"github.com/trolyao/trolyao/knowledge/postgres/pgtest"
+	"github.com/trolyao/trolyao/knowledge/storetest"
 	"github.com/trolyao/trolyao/staff"
 	staffpg "github.com/trolyao/trolyao/staff/postgres"
 )
@@ -45,7 +47,8 @@ type answer struct {
 }
 
 // secondProcess is a minimal serve process on the same database: the PostgreSQL store, the staff service
-// keeping runtime synonyms current (Run), and the assistant. It answers one question per input line.
+// keeping runtime synonyms and centre corrections current (Run), and the assistant with the units and centres
+// data. It answers one question per input line.
 func secondProcess(schema string, in io.Reader, out io.Writer) error {
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
@@ -54,12 +57,24 @@ func secondProcess(schema string, in io.Reader, out io.Writer) error {
 		return err
 	}
 	defer st.Close()
-	svc, err := staff.New(staff.Options{Repo: staffpg.New(st.Pool()), Store: st, Embedder: knowledge.HashEmbedder{}})
+	data := os.Getenv("TROLYAO_DATA")
+	seed, err := ingest.LoadCentres(data)
+	if err != nil {
+		return err
+	}
+	u, err := ingest.LoadUnits(data)
+	if err != nil {
+		return err
+	}
+	centres := knowledge.NewLiveCentres(seed)
+	svc, err := staff.New(staff.Options{Repo: staffpg.New(st.Pool()), Store: st, Embedder: knowledge.HashEmbedder{},
+		Centres: centres})
 	if err != nil {
 		return err
 	}
 	go svc.Run(ctx)
 	a := newAssistant(st, memconv.New())
+	a.Units, a.Centres = u, centres
 	enc := json.NewEncoder(out)
 	if err := enc.Encode(answer{Text: "ready"}); err != nil {
 		return err
@@ -100,7 +115,7 @@ type second struct {
 func startSecond(t *testing.T, schema string) *second {
 	t.Helper()
 	cmd := exec.Command(os.Args[0], "-test.run=^$")
-	cmd.Env = append(os.Environ(), secondEnv+"="+schema)
+	cmd.Env = append(os.Environ(), secondEnv+"="+schema, "TROLYAO_DATA="+storetest.DataDir(t))
 	in, err := cmd.StdinPipe()
 	require.NoError(t, err)
 	out, err := cmd.StdoutPipe()

@@ -2,6 +2,7 @@ package staff_test
 
 import (
 	"net/http"
+	"strings"
 	"testing"
 	"time"
 
@@ -61,6 +62,28 @@ func TestPostgresSecondProcess(t *testing.T) {
 		time.Sleep(20 * time.Millisecond)
 	}
 	assert.Equal(t, want, got, "the second process applies the synonym within 2 s")
+
+	// A centre correction made here reaches the other process's where-answers (LISTEN/NOTIFY), and so does
+	// its revert.
+	require.Contains(t, other.ask(whereQ).Text, banCoSeed, "precondition")
+	res = publisher.do("PUT", "/centres/"+banCo, correction(0))
+	require.Equal(t, http.StatusOK, res.status, "%s", res.body)
+	eventually := func(want string) string {
+		var text string
+		for deadline := time.Now().Add(2 * time.Second); time.Now().Before(deadline); time.Sleep(20 * time.Millisecond) {
+			if text = other.ask(whereQ).Text; strings.Contains(text, want) {
+				break
+			}
+		}
+		return text
+	}
+	text := eventually("185 Cách Mạng Tháng Tám")
+	assert.Contains(t, text, "185 Cách Mạng Tháng Tám", "the second process names the corrected centre within 2 s")
+	assert.NotContains(t, text, banCoSeed)
+	res = publisher.do("DELETE", "/centres/"+banCo+"?base_version=1", nil)
+	require.Equal(t, http.StatusNoContent, res.status, "%s", res.body)
+	text = eventually(banCoSeed)
+	assert.Contains(t, text, banCoSeed, "the second process is back to the seed within 2 s")
 }
 
 // TestPostgresService runs the roles table and the concurrent edits over the PostgreSQL repo.
@@ -79,6 +102,12 @@ func TestPostgresService(t *testing.T) {
 		st := pgStore(t, pgtest.Schema(t))
 		syncReal(t, st)
 		runCatalogRollback(t, newEnv(t, st, staffpg.New(st.Pool()), nil))
+	})
+	t.Run("CentreCorrection", func(t *testing.T) {
+		schema := pgtest.Schema(t)
+		st := pgStore(t, schema)
+		syncReal(t, st)
+		runCentreCorrection(t, st, staffpg.New(st.Pool()), func() staff.Repo { return staffpg.New(pgStore(t, schema).Pool()) })
 	})
 	t.Run("ConcurrentEdits", func(t *testing.T) {
 		st := pgStore(t, pgtest.Schema(t))

@@ -6,6 +6,7 @@ import (
 	"os"
 	"regexp"
 	"slices"
+	"strconv"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -102,6 +103,20 @@ func roleCalls() []call {
 			require.NoError(e.t, err)
 			return fmt.Sprintf("/synonyms/%d", s.ID), nil, nil
 		}},
+		{"GET", "/centres", 200, fixed("/centres", nil)},
+		{"GET", "/centres/{unit}", 200, fixed("/centres/27154", nil)},
+		{"PUT", "/centres/{unit}", 200, func(e *env, n int) (string, any, []string) {
+			unit := centreUnit(e, n)
+			return "/centres/" + unit, map[string]any{"address": fmt.Sprintf("Số %d", n)}, []string{"If-Match", centreVersion(e, unit)}
+		}},
+		{"DELETE", "/centres/{unit}", 204, func(e *env, n int) (string, any, []string) {
+			unit := centreUnit(e, n)
+			base, _ := strconv.Atoi(centreVersion(e, unit))
+			c, err := e.repo.SaveCentreCorrection(e.t.Context(), staff.CentreCorrection{UnitCode: unit, Name: "Trung tâm",
+				Address: "Số 1", By: "x"}, base)
+			require.NoError(e.t, err)
+			return fmt.Sprintf("/centres/%s?base_version=%d", unit, c.Version), nil, nil
+		}},
 		{"GET", "/users", 200, fixed("/users", nil)},
 		{"POST", "/users", 201, func(e *env, n int) (string, any, []string) {
 			return "/users", map[string]string{"username": fmt.Sprintf("moi%d", n), "password": password, "role": "viewer"}, nil
@@ -116,6 +131,20 @@ func roleCalls() []call {
 		}},
 		{"GET", "/audit", 200, fixed("/audit?limit=5", nil)},
 	}
+}
+
+// centreUnit is the unit code of the n-th centre of the file, and centreVersion its correction's version.
+func centreUnit(e *env, n int) string {
+	all := seedCentres(e.t).All()
+	return all[n%len(all)].UnitCode
+}
+
+func centreVersion(e *env, unit string) string {
+	c, err := e.repo.CentreCorrection(e.t.Context(), unit)
+	if err != nil {
+		require.ErrorIs(e.t, err, knowledge.ErrNotFound)
+	}
+	return strconv.Itoa(c.Version)
 }
 
 // TestRoles is the endpoints × roles table: every route, called by nobody, each role with a session, and API
@@ -209,6 +238,7 @@ func TestRoleMatrix(t *testing.T) {
 		"POST /procedures/{code}/versions/{version}/restore": staff.RolePublisher, "POST /imports/{id}/publish": staff.RolePublisher,
 		"GET /users": staff.RoleAdmin, "POST /tokens": staff.RoleAdmin, "GET /audit": staff.RoleAdmin, "GET /export": staff.RoleViewer,
 		"GET /unanswered": staff.RoleViewer, "POST /login": "",
+		"GET /centres": staff.RoleViewer, "PUT /centres/{unit}": staff.RolePublisher, "DELETE /centres/{unit}": staff.RolePublisher,
 	}
 	got := map[string]staff.Role{}
 	for _, r := range e.svc.Routes() {

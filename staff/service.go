@@ -59,6 +59,9 @@ type Options struct {
 	// per client address: when the peer address is in one of them, the client is the right-most
 	// X-Forwarded-For entry that is not a trusted proxy. Empty means the peer address is the client.
 	TrustedProxies []netip.Prefix
+	// Centres are the communes' service centres the assistant names (the centres file as seed): staff
+	// corrections are applied to them at once (see ReloadCentres). nil: there are no centres to correct.
+	Centres *knowledge.LiveCentres
 }
 
 // Service is the staff backend. Create it with New; serve Handler under Prefix and run Run in the background.
@@ -72,6 +75,7 @@ type Service struct {
 	mux      *http.ServeMux
 	synMu    sync.Mutex
 	synReady chan struct{}
+	centMu   sync.Mutex // serialises ReloadCentres, so the last reload applies the latest corrections
 }
 
 // phrasings are the question bank's phrasings of a code.
@@ -117,12 +121,15 @@ func New(opt Options) (*Service, error) {
 // Handler is the API, to be mounted at Prefix (it expects the full path, e.g. /api/v1/staff/login).
 func (s *Service) Handler() http.Handler { return s.mux }
 
-// Run loads the runtime synonyms into the query analyser and keeps them current until ctx ends: with a
-// Repo that is a Watcher (staff/postgres) it reloads on every change made by any process; otherwise changes
-// made through this Service reload them directly. Run it in a goroutine; it returns nil when ctx ends, or an
-// error if the first load fails.
+// Run loads the runtime synonyms into the query analyser and the centre corrections into Options.Centres,
+// and keeps them current until ctx ends: with a Repo that is a Watcher (staff/postgres) it reloads on every
+// change made by any process; otherwise changes made through this Service reload them directly. Run it in a
+// goroutine; it returns nil when ctx ends, or an error if the first load fails.
 func (s *Service) Run(ctx context.Context) error {
 	if err := s.ReloadSynonyms(ctx); err != nil {
+		return err
+	}
+	if err := s.ReloadCentres(ctx); err != nil {
 		return err
 	}
 	w, ok := s.opt.Repo.(Watcher)
@@ -133,6 +140,9 @@ func (s *Service) Run(ctx context.Context) error {
 	return w.Watch(ctx, func() {
 		if err := s.ReloadSynonyms(ctx); err != nil && ctx.Err() == nil {
 			s.log.Error("staff: reload synonyms", "err", err)
+		}
+		if err := s.ReloadCentres(ctx); err != nil && ctx.Err() == nil {
+			s.log.Error("staff: reload centres", "err", err)
 		}
 	})
 }
@@ -205,6 +215,11 @@ func (s *Service) routeTable() []route {
 		{"GET", "/synonyms", RoleViewer, s.listSynonyms},
 		{"POST", "/synonyms", RoleEditor, s.addSynonym},
 		{"DELETE", "/synonyms/{id}", RoleEditor, s.deleteSynonym},
+
+		{"GET", "/centres", RoleViewer, s.listCentres},
+		{"GET", "/centres/{unit}", RoleViewer, s.getCentre},
+		{"PUT", "/centres/{unit}", RolePublisher, s.correctCentre},
+		{"DELETE", "/centres/{unit}", RolePublisher, s.revertCentre},
 
 		{"GET", "/users", RoleAdmin, s.listUsers},
 		{"POST", "/users", RoleAdmin, s.createUser},

@@ -1,15 +1,16 @@
 // Package staff is the knowledge-base management backend for staff: accounts, sessions and API tokens with
 // roles, procedure drafts with optimistic concurrency, publishing (re-indexing one record through a
 // knowledge.Store), version history and restore, catalog imports and export, the feedback queue (unanswered,
-// low-confidence and thumbs-down questions, aliases, runtime synonyms) and an append-only audit log, served
-// as the JSON API described in openapi.yaml under /api/v1/staff/.
+// low-confidence and thumbs-down questions, aliases, runtime synonyms), corrections of the communes' service
+// centres (applied to the assistant's knowledge.LiveCentres at once) and an append-only audit log, served as
+// the JSON API described in openapi.yaml under /api/v1/staff/.
 //
 // Failed logins are throttled per username and per client address (behind a reverse proxy, set
 // Options.TrustedProxies so that the address is the client's, from X-Forwarded-For). The counts are kept in
 // memory, per process: several serve processes each throttle on their own, and a restart forgets them.
 //
 // Storage is the Repo interface, implemented by staff/embedded (a bbolt file) and staff/postgres (tables of
-// migration 0003), both held to the contract in staff/stafftest. The package imports knowledge, ingest,
+// migrations 0003 and 0006), both held to the contract in staff/stafftest. The package imports knowledge, ingest,
 // assistant (for previews and redaction), the standard library and golang.org/x/crypto; never a driver.
 package staff
 
@@ -185,6 +186,28 @@ type Synonym struct {
 	At     time.Time `json:"at"`
 }
 
+// CentreCorrection is staff's correction of one commune's public administrative service centre: the name,
+// address, precision, phone and opening hours citizens are told instead of the centres file's, which stays the
+// seed (see knowledge.Centres.Corrected). Version increases by one per save.
+type CentreCorrection struct {
+	UnitCode  string    `json:"unit_code"`
+	Version   int       `json:"version"`
+	Name      string    `json:"name"`
+	Address   string    `json:"address"`
+	Precision string    `json:"precision,omitempty"`
+	Phone     string    `json:"phone,omitempty"`
+	Hours     string    `json:"hours,omitempty"`
+	Note      string    `json:"note,omitempty"` // for staff: how it was checked
+	By        string    `json:"by"`
+	At        time.Time `json:"at"`
+}
+
+// Fix is the correction as knowledge.Centres.Corrected takes it.
+func (c CentreCorrection) Fix() knowledge.Centre {
+	return knowledge.Centre{UnitCode: c.UnitCode, Name: c.Name, Address: c.Address, Precision: c.Precision,
+		Phone: c.Phone, Hours: c.Hours, Checked: c.At}
+}
+
 // AuditEntry is one staff action. Details never hold passwords or secrets.
 type AuditEntry struct {
 	ID      int64           `json:"id"`
@@ -242,6 +265,15 @@ type Repo interface {
 	DeleteSynonym(ctx context.Context, id int64) error
 	Synonyms(ctx context.Context) ([]Synonym, error) // by ID
 
+	CentreCorrections(ctx context.Context) ([]CentreCorrection, error) // by unit code
+	CentreCorrection(ctx context.Context, unit string) (CentreCorrection, error)
+	// SaveCentreCorrection stores c as the next version of its unit's correction if the current version is
+	// base (0: there is none); otherwise ErrConflict. It returns the stored correction.
+	SaveCentreCorrection(ctx context.Context, c CentreCorrection, base int) (CentreCorrection, error)
+	// DeleteCentreCorrection removes a unit's correction (back to the seed) if its version is base;
+	// ErrConflict otherwise, ErrNotFound if absent.
+	DeleteCentreCorrection(ctx context.Context, unit string, base int) error
+
 	AppendAudit(ctx context.Context, e AuditEntry) (AuditEntry, error)        // assigns ID
 	Audit(ctx context.Context, before int64, limit int) ([]AuditEntry, error) // newest first, ID < before (0: all)
 
@@ -249,7 +281,8 @@ type Repo interface {
 }
 
 // Watcher is an optional capability of a Repo shared by several processes (staff/postgres): Watch calls
-// changed whenever another process (or this one) changes the synonyms, until ctx ends.
+// changed whenever another process (or this one) changes the synonyms or the centre corrections, until ctx
+// ends.
 type Watcher interface {
 	Watch(ctx context.Context, changed func()) error
 }

@@ -130,7 +130,8 @@ func (a *app) searcher(st knowledge.Store) (*knowledge.Searcher, error) {
 	return &knowledge.Searcher{Store: st, Embedder: emb, Weights: knowledge.DefaultWeights}, nil
 }
 
-// assistant builds the dialogue assistant over a store, with the given conversation store.
+// assistant builds the dialogue assistant over a store, with the given conversation store. Its Centres are a
+// *knowledge.LiveCentres seeded from the centres file, which serve hands to the staff service to correct.
 func (a *app) assistant(st knowledge.Store, convs knowledge.Conversations) (*assistant.Assistant, error) {
 	s, err := a.searcher(st)
 	if err != nil {
@@ -148,7 +149,7 @@ func (a *app) assistant(st knowledge.Store, convs knowledge.Conversations) (*ass
 	if err != nil {
 		return nil, err
 	}
-	as := &assistant.Assistant{Searcher: s, Store: st, Units: u, Centres: centres, Conversations: convs, Logger: a.logger,
+	as := &assistant.Assistant{Searcher: s, Store: st, Units: u, Centres: knowledge.NewLiveCentres(centres), Conversations: convs, Logger: a.logger,
 		Phrases: phrases, Negatives: negatives,
 		LLM: assistant.LLMConfig{FirstToken: a.cfg.LLM.FirstToken, Total: a.cfg.LLM.Total}}
 	if a.cfg.LLM.Provider != "" {

@@ -125,8 +125,13 @@ func (a *app) serve(ctx context.Context) (err error) {
 		if err != nil {
 			return err
 		}
-		svc, err := a.staffService(st, repo, convs)
+		centres, _ := as.Centres.(*knowledge.LiveCentres)
+		svc, err := a.staffService(st, repo, convs, centres)
 		if err != nil {
+			_ = closeRepo()
+			return err
+		}
+		if err := svc.ReloadCentres(ctx); err != nil { // staff corrections before the first answer
 			_ = closeRepo()
 			return err
 		}

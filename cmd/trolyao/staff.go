@@ -46,8 +46,8 @@ func (a *app) openStaffFile() (staff.Repo, func() error, error) {
 	return r, r.Close, nil
 }
 
-// staffService builds the staff API over the store the assistant answers from.
-func (a *app) staffService(st knowledge.Store, repo staff.Repo, convs knowledge.Conversations) (*staff.Service, error) {
+// staffService builds the staff API over the store and the centres the assistant answers from.
+func (a *app) staffService(st knowledge.Store, repo staff.Repo, convs knowledge.Conversations, centres *knowledge.LiveCentres) (*staff.Service, error) {
 	emb, _, err := a.embedder()
 	if err != nil {
 		return nil, err
@@ -63,7 +63,8 @@ func (a *app) staffService(st knowledge.Store, repo staff.Repo, convs knowledge.
 	c := a.cfg.Staff
 	return staff.New(staff.Options{Repo: repo, Store: st, Embedder: emb, Phrasebook: pb, Conversations: convs, Logger: a.logger,
 		SecureCookie: c.SecureCookie, SessionIdle: c.SessionIdle, SessionMax: c.SessionMax,
-		LowConfidence: c.LowConfidence, MaxImportBytes: int64(c.MaxImportMB) << 20, TrustedProxies: proxies})
+		LowConfidence: c.LowConfidence, MaxImportBytes: int64(c.MaxImportMB) << 20, TrustedProxies: proxies,
+		Centres: centres})
 }
 
 const staffUsage = `usage:

@@ -20,7 +20,8 @@ import (
 
 // Buckets of the file. Keys: users by username, tokens by big-endian id (tokenHashes: hash → id), sessions by
 // hash, drafts by code, versions by code + 0 + big-endian version, imports by id, importRecords by id + seq,
-// handled by kind + 0 + key, synonyms by id (phrases: phrase → id), audit by id.
+// handled by kind + 0 + key, synonyms by id (phrases: phrase → id), centre corrections by unit code, audit by
+// id.
 var (
 	bUsers         = []byte("users")
 	bTokens        = []byte("tokens")
@@ -34,8 +35,9 @@ var (
 	bSynonyms      = []byte("synonyms")
 	bPhrases       = []byte("synonym_phrases")
 	bAudit         = []byte("audit")
+	bCentres       = []byte("centres")
 	allBuckets     = [][]byte{bUsers, bTokens, bTokenHashes, bSessions, bDrafts, bVersions, bImports, bImportRecords,
-		bHandled, bSynonyms, bPhrases, bAudit}
+		bHandled, bSynonyms, bPhrases, bAudit, bCentres}
 )
 
 // Repo is the embedded staff.Repo. It is safe for concurrent use.
@@ -631,6 +633,63 @@ func (r *Repo) Synonyms(ctx context.Context) ([]staff.Synonym, error) {
 		return err
 	})
 	return out, err
+}
+
+// CentreCorrections lists the centre corrections by unit code.
+func (r *Repo) CentreCorrections(ctx context.Context) ([]staff.CentreCorrection, error) {
+	var out []staff.CentreCorrection
+	err := r.view(ctx, "centre corrections", func(tx *bolt.Tx) error {
+		var err error
+		out, err = all[staff.CentreCorrection](tx.Bucket(bCentres))
+		return err
+	})
+	return out, err
+}
+
+// CentreCorrection returns the correction of a unit's centre.
+func (r *Repo) CentreCorrection(ctx context.Context, unit string) (staff.CentreCorrection, error) {
+	var out staff.CentreCorrection
+	err := r.view(ctx, "centre correction", func(tx *bolt.Tx) error {
+		var err error
+		out, err = get[staff.CentreCorrection](tx.Bucket(bCentres), []byte(unit))
+		return err
+	})
+	return out, err
+}
+
+// SaveCentreCorrection stores the next version of a unit's correction if base is current.
+func (r *Repo) SaveCentreCorrection(ctx context.Context, c staff.CentreCorrection, base int) (staff.CentreCorrection, error) {
+	err := r.update(ctx, "save centre correction", func(tx *bolt.Tx) error {
+		b := tx.Bucket(bCentres)
+		cur, err := get[staff.CentreCorrection](b, []byte(c.UnitCode))
+		switch {
+		case errors.Is(err, knowledge.ErrNotFound):
+			cur.Version = 0
+		case err != nil:
+			return err
+		}
+		if cur.Version != base {
+			return staff.ErrConflict
+		}
+		c.Version = base + 1
+		return put(b, []byte(c.UnitCode), c)
+	})
+	return c, err
+}
+
+// DeleteCentreCorrection removes a unit's correction if base is current.
+func (r *Repo) DeleteCentreCorrection(ctx context.Context, unit string, base int) error {
+	return r.update(ctx, "delete centre correction", func(tx *bolt.Tx) error {
+		b := tx.Bucket(bCentres)
+		cur, err := get[staff.CentreCorrection](b, []byte(unit))
+		if err != nil {
+			return err
+		}
+		if cur.Version != base {
+			return staff.ErrConflict
+		}
+		return b.Delete([]byte(unit))
+	})
 }
 
 // AppendAudit appends an audit entry. The bucket has no update or delete path.

@@ -3,6 +3,7 @@ package embedded_test
 import (
 	"path/filepath"
 	"testing"
+	"time"
 
 	"github.com/stretchr/testify/require"
 
@@ -32,4 +33,21 @@ func TestReopen(t *testing.T) {
 	u, err := r.User(t.Context(), "lan")
 	require.NoError(t, err)
 	require.Equal(t, staff.RoleAdmin, u.Role)
+}
+
+// A centre correction survives closing and reopening the file.
+func TestReopenCentreCorrection(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "staff.db")
+	r, err := embedded.Open(path)
+	require.NoError(t, err)
+	want, err := r.SaveCentreCorrection(t.Context(), staff.CentreCorrection{UnitCode: "27154", Name: "Trung tâm",
+		Address: "185 Cách Mạng Tháng Tám", Hours: "7:30–17:00", By: "lan", At: time.Date(2026, 12, 7, 9, 0, 0, 0, time.UTC)}, 0)
+	require.NoError(t, err)
+	require.NoError(t, r.Close())
+	r, err = embedded.Open(path)
+	require.NoError(t, err)
+	defer r.Close()
+	got, err := r.CentreCorrections(t.Context())
+	require.NoError(t, err)
+	require.Equal(t, []staff.CentreCorrection{want}, got)
 }

@@ -1,7 +1,8 @@
-// Package postgres is the staff.Repo kept in PostgreSQL, in the tables of migration 0003 (see
+// Package postgres is the staff.Repo kept in PostgreSQL, in the tables of migrations 0003 and 0006 (see
 // knowledge/postgres/migrations), over the pool of a knowledge/postgres Store, so several serve processes
-// share accounts, sessions, drafts and synonyms. Synonym changes are announced with NOTIFY on
-// SynonymsChannel; Watch listens for them. It imports staff, knowledge, pgx and the standard library.
+// share accounts, sessions, drafts, synonyms and centre corrections. Synonym and centre changes are announced
+// with NOTIFY on SynonymsChannel and CentresChannel; Watch listens for them. It imports staff, knowledge, pgx
+// and the standard library.
 package postgres
 
 import (
@@ -19,8 +20,11 @@ import (
 	"github.com/trolyao/trolyao/staff"
 )
 
-// SynonymsChannel is the NOTIFY channel of synonym changes.
-const SynonymsChannel = "trolyao_staff_synonyms"
+// NOTIFY channels of the changes other processes apply in memory.
+const (
+	SynonymsChannel = "trolyao_staff_synonyms" // synonyms
+	CentresChannel  = "trolyao_staff_centres"  // centre corrections
+)
 
 // Repo is the PostgreSQL staff.Repo. It is safe for concurrent use, also by several processes.
 type Repo struct {
@@ -527,6 +531,81 @@ func (r *Repo) Synonyms(ctx context.Context) ([]staff.Synonym, error) {
 	return ss, wrap("synonyms", err)
 }
 
+const centreCols = "unit_code, version, name, address, address_precision, phone, hours, note, by_user, at"
+
+func scanCentre(row pgx.Row) (staff.CentreCorrection, error) {
+	var c staff.CentreCorrection
+	err := row.Scan(&c.UnitCode, &c.Version, &c.Name, &c.Address, &c.Precision, &c.Phone, &c.Hours, &c.Note, &c.By, &c.At)
+	c.At = c.At.UTC()
+	return c, err
+}
+
+// CentreCorrections lists the centre corrections by unit code.
+func (r *Repo) CentreCorrections(ctx context.Context) ([]staff.CentreCorrection, error) {
+	rows, err := r.pool.Query(ctx, "SELECT "+centreCols+" FROM staff_centres ORDER BY unit_code")
+	if err != nil {
+		return nil, wrap("centre corrections", err)
+	}
+	cs, err := pgx.CollectRows(rows, func(row pgx.CollectableRow) (staff.CentreCorrection, error) { return scanCentre(row) })
+	return cs, wrap("centre corrections", err)
+}
+
+// CentreCorrection returns the correction of a unit's centre.
+func (r *Repo) CentreCorrection(ctx context.Context, unit string) (staff.CentreCorrection, error) {
+	c, err := scanCentre(r.pool.QueryRow(ctx, "SELECT "+centreCols+" FROM staff_centres WHERE unit_code = $1", unit))
+	return c, wrap("centre correction", err)
+}
+
+// SaveCentreCorrection stores the next version of a unit's correction if base is current (one conditional
+// statement, so of two concurrent saves from the same base exactly one succeeds) and notifies CentresChannel.
+func (r *Repo) SaveCentreCorrection(ctx context.Context, c staff.CentreCorrection, base int) (staff.CentreCorrection, error) {
+	c.Version = base + 1
+	err := pgx.BeginFunc(ctx, r.pool, func(tx pgx.Tx) error {
+		var (
+			tag pgconn.CommandTag
+			err error
+		)
+		if base == 0 {
+			tag, err = tx.Exec(ctx, `INSERT INTO staff_centres (`+centreCols+`)
+				VALUES ($1, 1, $2, $3, $4, $5, $6, $7, $8, $9) ON CONFLICT (unit_code) DO NOTHING`,
+				c.UnitCode, c.Name, c.Address, c.Precision, c.Phone, c.Hours, c.Note, c.By, c.At)
+		} else {
+			tag, err = tx.Exec(ctx, `UPDATE staff_centres SET version = version + 1, name = $3, address = $4,
+				address_precision = $5, phone = $6, hours = $7, note = $8, by_user = $9, at = $10
+				WHERE unit_code = $1 AND version = $2`,
+				c.UnitCode, base, c.Name, c.Address, c.Precision, c.Phone, c.Hours, c.Note, c.By, c.At)
+		}
+		if err != nil {
+			return err
+		}
+		if tag.RowsAffected() == 0 {
+			return staff.ErrConflict
+		}
+		_, err = tx.Exec(ctx, "SELECT pg_notify($1, '')", CentresChannel)
+		return err
+	})
+	return c, wrap("save centre correction", err)
+}
+
+// DeleteCentreCorrection removes a unit's correction if base is current and notifies CentresChannel.
+func (r *Repo) DeleteCentreCorrection(ctx context.Context, unit string, base int) error {
+	err := pgx.BeginFunc(ctx, r.pool, func(tx pgx.Tx) error {
+		var cur int
+		if err := tx.QueryRow(ctx, "SELECT version FROM staff_centres WHERE unit_code = $1 FOR UPDATE", unit).Scan(&cur); err != nil {
+			return err
+		}
+		if cur != base {
+			return staff.ErrConflict
+		}
+		if _, err := tx.Exec(ctx, "DELETE FROM staff_centres WHERE unit_code = $1", unit); err != nil {
+			return err
+		}
+		_, err := tx.Exec(ctx, "SELECT pg_notify($1, '')", CentresChannel)
+		return err
+	})
+	return wrap("delete centre correction", err)
+}
+
 // AppendAudit appends an audit entry (the table's trigger rejects updates and deletes).
 func (r *Repo) AppendAudit(ctx context.Context, e staff.AuditEntry) (staff.AuditEntry, error) {
 	var details any
@@ -558,8 +637,8 @@ func (r *Repo) Audit(ctx context.Context, before int64, limit int) ([]staff.Audi
 	return es, wrap("audit", err)
 }
 
-// Watch listens on SynonymsChannel with a connection of its own and calls changed for every notification
-// (and once after (re)connecting, since notifications may have been missed), until ctx ends.
+// Watch listens on SynonymsChannel and CentresChannel with a connection of its own and calls changed for every
+// notification (and once after (re)connecting, since notifications may have been missed), until ctx ends.
 func (r *Repo) Watch(ctx context.Context, changed func()) error {
 	for {
 		err := r.listen(ctx, changed)
@@ -581,9 +660,11 @@ func (r *Repo) listen(ctx context.Context, changed func()) error {
 		return err
 	}
 	defer conn.Release()
-	if _, err := conn.Exec(ctx, "LISTEN "+pgx.Identifier{SynonymsChannel}.Sanitize()); err != nil {
-		conn.Conn().Close(context.Background())
-		return err
+	for _, ch := range []string{SynonymsChannel, CentresChannel} {
+		if _, err := conn.Exec(ctx, "LISTEN "+pgx.Identifier{ch}.Sanitize()); err != nil {
+			conn.Conn().Close(context.Background())
+			return err
+		}
 	}
 	changed()
 	for {

@@ -81,3 +81,40 @@ func TestWatch(t *testing.T) {
 	require.NoError(t, <-done)
 	assert.Equal(t, int32(2), calls.Load())
 }
+
+// A centre correction made through one store's pool reaches a watcher on another, and a store opened afresh on
+// the same schema reads it.
+func TestCentreCorrectionShared(t *testing.T) {
+	schema := pgtest.Schema(t)
+	a := postgres.New(openStore(t, schema).Pool())
+	b := postgres.New(openStore(t, schema).Pool())
+	ctx, cancel := context.WithCancel(t.Context())
+	defer cancel()
+	changed := make(chan struct{}, 10)
+	done := make(chan error, 1)
+	go func() { done <- b.Watch(ctx, func() { changed <- struct{}{} }) }()
+	<-changed // the initial call after LISTEN
+	want, err := a.SaveCentreCorrection(ctx, staff.CentreCorrection{UnitCode: "27154", Name: "Trung tâm",
+		Address: "185 Cách Mạng Tháng Tám", By: "lan", At: time.Date(2026, 12, 7, 9, 0, 0, 0, time.UTC)}, 0)
+	require.NoError(t, err)
+	select {
+	case <-changed:
+	case <-time.After(10 * time.Second):
+		t.Fatal("no notification of the centre correction")
+	}
+	require.NoError(t, a.DeleteCentreCorrection(ctx, "27154", 1))
+	select {
+	case <-changed:
+	case <-time.After(10 * time.Second):
+		t.Fatal("no notification of the revert")
+	}
+	want, err = a.SaveCentreCorrection(ctx, want, 0)
+	require.NoError(t, err)
+	cancel()
+	require.NoError(t, <-done)
+
+	c := postgres.New(openStore(t, schema).Pool())
+	got, err := c.CentreCorrections(t.Context())
+	require.NoError(t, err)
+	assert.Equal(t, []staff.CentreCorrection{want}, got)
+}

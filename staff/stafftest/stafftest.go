@@ -30,6 +30,8 @@ func Run(t *testing.T, open func(t *testing.T) staff.Repo) {
 	t.Run("Handled", func(t *testing.T) { testHandled(t, open(t)) })
 	t.Run("Synonyms", func(t *testing.T) { testSynonyms(t, open(t)) })
 	t.Run("Audit", func(t *testing.T) { testAudit(t, open(t)) })
+	t.Run("CentreCorrections", func(t *testing.T) { testCentreCorrections(t, open(t)) })
+	t.Run("ConcurrentCentreCorrections", func(t *testing.T) { testConcurrentCentreCorrections(t, open(t)) })
 }
 
 // at is a time as every store keeps it: UTC, whole microseconds.
@@ -351,4 +353,83 @@ func testAudit(t *testing.T, r staff.Repo) {
 	require.NoError(t, err)
 	require.Len(t, es, 2)
 	assert.Equal(t, []int64{ids[1], ids[0]}, []int64{es[0].ID, es[1].ID})
+}
+
+func testCentreCorrections(t *testing.T, r staff.Repo) {
+	ctx := t.Context()
+	cs, err := r.CentreCorrections(ctx)
+	require.NoError(t, err)
+	assert.Empty(t, cs)
+	_, err = r.CentreCorrection(ctx, "27154")
+	assert.ErrorIs(t, err, knowledge.ErrNotFound)
+
+	c := staff.CentreCorrection{UnitCode: "27154", Name: "Trung tâm Phục vụ hành chính công phường Bàn Cờ",
+		Address: "185 Cách Mạng Tháng Tám", Precision: "house_number", Phone: "028 3930 1234",
+		Hours: "Thứ Hai – Thứ Sáu, 7:30–17:00", Note: "Đã gọi điện xác nhận", By: "lan", At: at(1)}
+	got, err := r.SaveCentreCorrection(ctx, c, 0)
+	require.NoError(t, err)
+	c.Version = 1
+	assert.Equal(t, c, got)
+	got, err = r.CentreCorrection(ctx, "27154")
+	require.NoError(t, err)
+	assert.Equal(t, c, got, "every field as saved")
+
+	_, err = r.SaveCentreCorrection(ctx, c, 0)
+	assert.ErrorIs(t, err, staff.ErrConflict, "a unit has one correction: a second from 0 conflicts")
+	c2 := c
+	c2.Phone, c2.Hours, c2.Note, c2.By, c2.At = "", "", "", "hoa", at(2)
+	got, err = r.SaveCentreCorrection(ctx, c2, 1)
+	require.NoError(t, err)
+	assert.Equal(t, 2, got.Version)
+	_, err = r.SaveCentreCorrection(ctx, c2, 1)
+	assert.ErrorIs(t, err, staff.ErrConflict, "a stale base conflicts")
+
+	other := staff.CentreCorrection{UnitCode: "26734", Name: "Trung tâm", Address: "Số 1", By: "lan", At: at(3)}
+	_, err = r.SaveCentreCorrection(ctx, other, 0)
+	require.NoError(t, err)
+	cs, err = r.CentreCorrections(ctx)
+	require.NoError(t, err)
+	require.Len(t, cs, 2)
+	assert.Equal(t, "26734", cs[0].UnitCode, "by unit code")
+	c2.Version = 2
+	assert.Equal(t, c2, cs[1])
+
+	assert.ErrorIs(t, r.DeleteCentreCorrection(ctx, "27154", 1), staff.ErrConflict)
+	require.NoError(t, r.DeleteCentreCorrection(ctx, "27154", 2))
+	assert.ErrorIs(t, r.DeleteCentreCorrection(ctx, "27154", 2), knowledge.ErrNotFound)
+	_, err = r.CentreCorrection(ctx, "27154")
+	assert.ErrorIs(t, err, knowledge.ErrNotFound)
+	got, err = r.SaveCentreCorrection(ctx, c, 0)
+	require.NoError(t, err, "after a revert a new correction starts from 0")
+	assert.Equal(t, 1, got.Version)
+}
+
+func testConcurrentCentreCorrections(t *testing.T, r staff.Repo) {
+	ctx := t.Context()
+	_, err := r.SaveCentreCorrection(ctx, staff.CentreCorrection{UnitCode: "27154", Name: "Gốc", Address: "Số 1", By: "a", At: at(1)}, 0)
+	require.NoError(t, err)
+	const n = 8
+	var wg sync.WaitGroup
+	errs := make([]error, n)
+	for i := range n {
+		wg.Go(func() {
+			_, errs[i] = r.SaveCentreCorrection(ctx, staff.CentreCorrection{UnitCode: "27154", Name: "Gốc",
+				Address: fmt.Sprintf("Số %d", i+2), By: "a", At: at(2)}, 1)
+		})
+	}
+	wg.Wait()
+	won := -1
+	for i, err := range errs {
+		if err == nil {
+			require.Equal(t, -1, won, "two saves from the same base both succeeded")
+			won = i
+		} else {
+			assert.ErrorIs(t, err, staff.ErrConflict)
+		}
+	}
+	require.NotEqual(t, -1, won)
+	c, err := r.CentreCorrection(ctx, "27154")
+	require.NoError(t, err)
+	assert.Equal(t, 2, c.Version)
+	assert.Equal(t, fmt.Sprintf("Số %d", won+2), c.Address)
 }

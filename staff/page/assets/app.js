@@ -19,6 +19,11 @@ const FIELD_NAMES = {
   related: "Thủ tục liên quan", url: "Đường dẫn", aliases: "Cách hỏi khác", local_notes: "Ghi chú địa phương",
   source: "Nguồn", source_date: "Ngày dữ liệu",
 };
+const CENTRE_FIELDS = {
+  name: "Tên trung tâm", address: "Địa chỉ", precision: "Độ chi tiết của địa chỉ", phone: "Điện thoại",
+  hours: "Giờ làm việc", note: "Ghi chú",
+};
+const CONFIDENCE_NAMES = { high: "Cao", medium: "Trung bình", low: "Thấp" };
 const PAGE_SIZE = 50;
 
 const $ = (id) => document.getElementById(id);
@@ -40,6 +45,7 @@ const state = {
   search: { q: "", drafts: false, offset: 0, total: 0 },
   proc: null, // the procedure being edited: {code, detail, record, baseVersion, saved}
   importBatch: null,
+  centre: null, // the centre open in the editor: a row of GET /centres
   lastUser: "", // who was logged in last on this page: a different user does not inherit the open editor
 };
 
@@ -161,6 +167,8 @@ function startSession(s) {
     $("search-results").replaceChildren();
     $("search-status").textContent = "";
     $("import-report").hidden = true;
+    state.centre = null;
+    $("centre-editor").hidden = true;
   }
   state.lastUser = s.user.username;
   state.session = s;
@@ -217,11 +225,12 @@ function showView(name) {
     if (tab.dataset.view === name) tab.setAttribute("aria-current", "page");
     else tab.removeAttribute("aria-current");
   }
-  for (const v of ["procedures", "imports", "unanswered"]) {
+  for (const v of ["procedures", "imports", "unanswered", "centres"]) {
     $(v + "-view").hidden = v !== name;
   }
   if (name === "unanswered") loadUnanswered().catch(fail);
   if (name === "imports") loadImports().catch(fail);
+  if (name === "centres") loadCentres().catch(fail);
 }
 
 function showPane(name) {
@@ -1035,6 +1044,137 @@ async function loadSynonyms() {
   $("synonyms-empty").hidden = res.items.length > 0;
 }
 
+// ---- service centres ----
+
+async function loadCentres(ev) {
+  if (ev) ev.preventDefault();
+  const params = new URLSearchParams();
+  const q = $("centres-q").value.trim();
+  if (q) params.set("q", q);
+  if ($("centres-corrected").checked) params.set("corrected", "true");
+  $("centres-status").textContent = "Đang tải…";
+  const res = await api("GET", "/centres?" + params);
+  $("centres-table").tBodies[0].replaceChildren(...res.items.map(centreRow));
+  $("centres-status").textContent = res.total ? `${res.total} trung tâm.` : "Không có trung tâm nào.";
+}
+
+/** centreDetails is a centre's phone and hours on one line. */
+function centreDetails(c) {
+  const bits = [];
+  if (c.phone) bits.push("ĐT " + c.phone);
+  if (c.hours) bits.push("Giờ làm việc: " + c.hours);
+  return bits.join(" · ");
+}
+
+function confidenceText(c) {
+  return (CONFIDENCE_NAMES[c.confidence] || c.confidence) + (c.conflict ? " (có nguồn ghi khác)" : "");
+}
+
+function correctionText(row) {
+  const k = row.correction;
+  if (!k) return "Dữ liệu gốc (chưa được cán bộ sửa)";
+  return `Cán bộ ${k.by} sửa lúc ${formatDate(k.at)}` + (k.note ? ` — ${k.note}` : "");
+}
+
+function centreRow(row) {
+  const tr = el("tr");
+  tr.dataset.unit = row.unit_code;
+  const what = el("td");
+  what.append(el("div", row.centre.address, "q"));
+  const details = centreDetails(row.centre);
+  if (details) what.append(el("div", details));
+  what.append(el("div", correctionText(row), "muted"));
+  const actions = el("td");
+  const b = button(can("publisher") ? "Sửa" : "Xem", "secondary", () => openCentre(row));
+  b.setAttribute("aria-label", `${can("publisher") ? "Sửa" : "Xem"} trung tâm ${row.unit_name}`);
+  actions.append(b);
+  tr.append(el("td", row.unit_name), what, el("td", confidenceText(row.centre)), actions);
+  return tr;
+}
+
+function openCentre(row) {
+  state.centre = row;
+  const c = row.centre;
+  $("centre-title").textContent = `${row.unit_name}: ${c.name}`;
+  $("centre-state").textContent = `${correctionText(row)}. Độ tin cậy: ${confidenceText(c)}.`;
+  const seed = row.seed;
+  $("centre-seed").textContent = "Dữ liệu gốc: " + [seed.address, centreDetails(seed)].filter(Boolean).join(" · ");
+  $("centre-name").value = c.name || "";
+  $("centre-address").value = c.address || "";
+  $("centre-precision").value = c.precision || "";
+  $("centre-phone").value = c.phone || "";
+  $("centre-hours").value = c.hours || "";
+  $("centre-note").value = (row.correction && row.correction.note) || "";
+  $("centre-fields").disabled = !can("publisher");
+  $("centre-revert").hidden = !row.correction || !can("publisher");
+  $("centre-editor").hidden = false;
+  (can("publisher") ? $("centre-address") : $("centre-close")).focus();
+}
+
+/** centreError shows a refused correction: a conflict reloads the current one, invalid fields are named. */
+function centreError(err) {
+  if (err instanceof ApiError && err.status === 409 && err.current) {
+    openCentre(err.current);
+    notify("Thông tin trung tâm vừa được người khác sửa; trang đã tải bản hiện tại. Hãy kiểm tra rồi lưu lại.", true);
+    return true;
+  }
+  if (err instanceof ApiError && err.fields.length) {
+    notify(err.message + " " + err.fields.map((f) => `${CENTRE_FIELDS[f.field] || f.field}: ${f.reason}`).join("; "), true);
+    return true;
+  }
+  return false;
+}
+
+async function onCentreSave(ev) {
+  ev.preventDefault();
+  clearNotices();
+  const row = state.centre;
+  if (!row) return;
+  const body = {
+    base_version: row.correction ? row.correction.version : 0,
+    name: $("centre-name").value.trim(),
+    address: $("centre-address").value.trim(),
+    precision: $("centre-precision").value,
+    phone: $("centre-phone").value.trim(),
+    hours: $("centre-hours").value.trim(),
+    note: $("centre-note").value.trim(),
+  };
+  if (!body.address) {
+    notify("Vui lòng nhập địa chỉ của trung tâm.", true);
+    $("centre-address").focus();
+    return;
+  }
+  await busy($("centre-save"), async () => {
+    try {
+      const saved = await api("PUT", "/centres/" + encodeURIComponent(row.unit_code), body);
+      openCentre(saved);
+      notify(`Đã lưu thông tin trung tâm của ${row.unit_name}. Trợ lý dùng thông tin này ngay.`);
+      await loadCentres();
+    } catch (err) {
+      if (!centreError(err)) throw err;
+    }
+  });
+}
+
+async function onCentreRevert(ev) {
+  const b = ev.currentTarget;
+  const row = state.centre;
+  if (!row || !row.correction) return;
+  if (!confirmTwice(b, "Bấm lần nữa để trả về dữ liệu gốc")) return;
+  clearNotices();
+  await busy(b, async () => {
+    try {
+      await api("DELETE", `/centres/${encodeURIComponent(row.unit_code)}?base_version=${row.correction.version}`);
+    } catch (err) {
+      if (centreError(err)) return;
+      throw err;
+    }
+    openCentre(await api("GET", "/centres/" + encodeURIComponent(row.unit_code)));
+    notify(`Đã trả thông tin trung tâm của ${row.unit_name} về dữ liệu gốc.`);
+    await loadCentres();
+  });
+}
+
 // ---- wiring ----
 
 function wire() {
@@ -1067,6 +1207,13 @@ function wire() {
   $("import-filter").addEventListener("change", renderImportRows);
   $("export-link").href = API + "/export";
   $("unanswered-form").addEventListener("submit", (ev) => loadUnanswered(ev).catch(fail));
+  $("centres-form").addEventListener("submit", (ev) => loadCentres(ev).catch(fail));
+  $("centre-form").addEventListener("submit", (ev) => onCentreSave(ev).catch(fail));
+  $("centre-revert").addEventListener("click", (ev) => onCentreRevert(ev).catch(fail));
+  $("centre-close").addEventListener("click", () => {
+    state.centre = null;
+    $("centre-editor").hidden = true;
+  });
   window.addEventListener("beforeunload", (ev) => {
     if (state.session && dirty()) ev.preventDefault();
   });

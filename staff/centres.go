@@ -1,0 +1,339 @@
+package staff
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+	"strconv"
+	"strings"
+	"unicode"
+	"unicode/utf8"
+
+	"github.com/trolyao/trolyao/knowledge"
+)
+
+// Centre corrections: the centres file (data/centres/) is the seed of the communes' public administrative
+// service centres; staff correct a centre's name, address, precision, phone and opening hours, and the
+// correction is what citizens are told from then on, in every process, until staff revert it. A correction
+// replaces the seed for its unit whole (the fields staff leave empty are empty), is high confidence (staff
+// checked it) and records who made it and when.
+
+// Limits of a correction's fields (the name and address as knowledge.NewCentres takes them).
+const (
+	maxCentreNote = 500
+	minPhoneDigit = 3
+)
+
+// ReloadCentres reads the centre corrections from the Repo and applies them to Options.Centres, which the
+// assistant answers from. A correction that no longer applies (its unit left the centres file) is logged and
+// left out.
+func (s *Service) ReloadCentres(ctx context.Context) error {
+	if s.opt.Centres == nil {
+		return nil
+	}
+	s.centMu.Lock()
+	defer s.centMu.Unlock()
+	cs, err := s.opt.Repo.CentreCorrections(ctx)
+	if err != nil {
+		return fmt.Errorf("staff: reload centres: %w", err)
+	}
+	fixes := make([]knowledge.Centre, len(cs))
+	for i, c := range cs {
+		fixes[i] = c.Fix()
+	}
+	if err := s.opt.Centres.Correct(fixes); err != nil {
+		s.log.Warn("staff: some centre corrections were not applied", "err", err)
+	}
+	return nil
+}
+
+// centreRow is a centre as staff see it: what citizens are told, the seed, and staff's correction if any.
+type centreRow struct {
+	UnitCode   string            `json:"unit_code"`
+	UnitName   string            `json:"unit_name"`
+	Centre     knowledge.Centre  `json:"centre"`
+	Seed       knowledge.Centre  `json:"seed"`
+	Correction *CentreCorrection `json:"correction"`
+}
+
+func (s *Service) centreRow(seed knowledge.Centre, corr *CentreCorrection) centreRow {
+	cur, ok := s.opt.Centres.ByCode(seed.UnitCode)
+	if !ok {
+		cur = seed
+	}
+	return centreRow{UnitCode: seed.UnitCode, UnitName: seed.UnitName, Centre: cur, Seed: seed, Correction: corr}
+}
+
+// validUnitCode is what a commune code looks like (knowledge.Centre.UnitCode).
+func validUnitCode(code string) bool {
+	if code == "" || len(code) > 10 {
+		return false
+	}
+	for _, r := range code {
+		if r < '0' || r > '9' {
+			return false
+		}
+	}
+	return true
+}
+
+// pathCentre reads {unit} and finds its seed centre; a malformed or unknown one is 404.
+func (s *Service) pathCentre(w http.ResponseWriter, r *http.Request) (knowledge.Centre, bool) {
+	code := r.PathValue("unit")
+	var seed knowledge.Centre
+	ok := validUnitCode(code)
+	if ok {
+		seed, ok = s.opt.Centres.Seed().ByCode(code)
+	}
+	if !ok {
+		writeError(w, http.StatusNotFound, "not_found", "Không có trung tâm phục vụ hành chính công của đơn vị này trong dữ liệu.")
+	}
+	return seed, ok
+}
+
+func (s *Service) listCentres(w http.ResponseWriter, r *http.Request, _ *principal) {
+	q := strings.TrimSpace(r.URL.Query().Get("q"))
+	if utf8.RuneCountInString(q) > 200 || !utf8.ValidString(q) {
+		writeError(w, http.StatusBadRequest, "bad_request", "Từ khoá tìm kiếm dài quá 200 ký tự.")
+		return
+	}
+	onlyCorrected := r.URL.Query().Get("corrected") == "true"
+	cs, err := s.opt.Repo.CentreCorrections(r.Context())
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	byUnit := make(map[string]*CentreCorrection, len(cs))
+	for i := range cs {
+		byUnit[cs[i].UnitCode] = &cs[i]
+	}
+	fq := knowledge.Fold(q)
+	out := []centreRow{}
+	for _, seed := range s.opt.Centres.Seed().All() {
+		corr := byUnit[seed.UnitCode]
+		if onlyCorrected && corr == nil {
+			continue
+		}
+		if q != "" && seed.UnitCode != q && !strings.Contains(knowledge.Fold(seed.UnitName), fq) {
+			continue
+		}
+		out = append(out, s.centreRow(seed, corr))
+	}
+	writeJSON(w, http.StatusOK, map[string]any{"items": out, "total": len(out)})
+}
+
+// currentCentre is a unit's row with its stored correction.
+func (s *Service) currentCentre(ctx context.Context, seed knowledge.Centre) (centreRow, error) {
+	c, err := s.opt.Repo.CentreCorrection(ctx, seed.UnitCode)
+	switch {
+	case err == nil:
+		return s.centreRow(seed, &c), nil
+	case errors.Is(err, knowledge.ErrNotFound):
+		return s.centreRow(seed, nil), nil
+	}
+	return centreRow{}, err
+}
+
+func (s *Service) getCentre(w http.ResponseWriter, r *http.Request, _ *principal) {
+	seed, ok := s.pathCentre(w, r)
+	if !ok {
+		return
+	}
+	row, err := s.currentCentre(r.Context(), seed)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, row)
+}
+
+func (s *Service) writeCentreConflict(w http.ResponseWriter, r *http.Request, seed knowledge.Centre) {
+	row, err := s.currentCentre(r.Context(), seed)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	(&apiErr{status: http.StatusConflict, code: "conflict",
+		message: "Thông tin trung tâm vừa được người khác sửa. Hãy xem bản hiện tại rồi sửa lại.", current: row}).write(w)
+}
+
+// centreRequest is the body of PUT /centres/{unit}.
+type centreRequest struct {
+	Base      *int   `json:"base_version"`
+	Name      string `json:"name"`
+	Address   string `json:"address"`
+	Precision string `json:"precision"`
+	Phone     string `json:"phone"`
+	Hours     string `json:"hours"`
+	Note      string `json:"note"`
+}
+
+// plainText says what is wrong with one line of text staff typed ("" when nothing): it must be valid UTF-8,
+// with no control or invisible formatting characters (a line break, a direction override) and no markup.
+func plainText(v string) string {
+	if !utf8.ValidString(v) {
+		return "Nội dung không phải văn bản hợp lệ (sai mã hoá UTF-8)."
+	}
+	for _, r := range v {
+		switch {
+		case unicode.IsControl(r) || unicode.Is(unicode.Cf, r):
+			return "Không được chứa ký tự điều khiển hay ký tự ẩn (xuống dòng, tab…); hãy viết trên một dòng."
+		case r == '<' || r == '>':
+			return "Không được chứa mã HTML (dấu < hoặc >)."
+		}
+	}
+	return ""
+}
+
+// ValidateCentre checks a centre correction and says, in Vietnamese, what is wrong with each field.
+func ValidateCentre(c CentreCorrection) []FieldReason {
+	var out []FieldReason
+	add := func(f, r string) { out = append(out, FieldReason{f, r}) }
+	for _, f := range []struct {
+		field, label, v string
+		required        bool
+		max             int
+	}{
+		{"name", "Tên trung tâm", c.Name, true, knowledge.MaxCentreField},
+		{"address", "Địa chỉ", c.Address, true, knowledge.MaxCentreField},
+		{"hours", "Giờ làm việc", c.Hours, false, knowledge.MaxCentreHours},
+		{"note", "Ghi chú", c.Note, false, maxCentreNote},
+	} {
+		switch v := strings.TrimSpace(f.v); {
+		case plainText(v) != "":
+			add(f.field, plainText(v))
+		case v == "" && f.required:
+			add(f.field, f.label+" không được để trống.")
+		case utf8.RuneCountInString(v) > f.max:
+			add(f.field, fmt.Sprintf("%s dài quá %d ký tự.", f.label, f.max))
+		}
+	}
+	if p := strings.TrimSpace(c.Phone); p != "" {
+		digits := 0
+		for _, r := range p {
+			if r >= '0' && r <= '9' {
+				digits++
+			}
+		}
+		if len(p) > knowledge.MaxCentrePhone || strings.Trim(p, "0123456789 .-+()") != "" || digits < minPhoneDigit {
+			add("phone", fmt.Sprintf("Số điện thoại chỉ gồm chữ số, dấu cách, dấu chấm (có thể có dấu +, -, ngoặc), "+
+				"tối đa %d ký tự, ví dụ 028.38396136.", knowledge.MaxCentrePhone))
+		}
+	}
+	switch c.Precision {
+	case "", knowledge.PrecisionHouse, knowledge.PrecisionStreet, knowledge.PrecisionArea:
+	default:
+		add("precision", fmt.Sprintf("Độ chi tiết của địa chỉ phải là %s (số nhà), %s (tên đường) hoặc %s (khu phố, ấp).",
+			knowledge.PrecisionHouse, knowledge.PrecisionStreet, knowledge.PrecisionArea))
+	}
+	return out
+}
+
+func (s *Service) correctCentre(w http.ResponseWriter, r *http.Request, p *principal) {
+	seed, ok := s.pathCentre(w, r)
+	if !ok {
+		return
+	}
+	var req centreRequest
+	if e := decode(w, r, &req); e != nil {
+		e.write(w)
+		return
+	}
+	base, e := baseVersion(r, req.Base)
+	if e != nil {
+		e.write(w)
+		return
+	}
+	c := CentreCorrection{UnitCode: seed.UnitCode, Name: req.Name, Address: req.Address, Precision: strings.TrimSpace(req.Precision),
+		Phone: req.Phone, Hours: req.Hours, Note: req.Note, By: p.Actor(), At: s.now()}
+	if strings.TrimSpace(c.Name) == "" { // the name as citizens know it now
+		cur, _ := s.opt.Centres.ByCode(seed.UnitCode)
+		c.Name = cur.Name
+	}
+	if fields := ValidateCentre(c); len(fields) > 0 {
+		(&apiErr{status: http.StatusUnprocessableEntity, code: "invalid", message: "Thông tin trung tâm không hợp lệ.",
+			fields: fields}).write(w)
+		return
+	}
+	// Store the text as the assistant will say it, and make sure the correction applies to the seed.
+	fixed, err := s.opt.Centres.Seed().Corrected([]knowledge.Centre{c.Fix()})
+	if err != nil {
+		(&apiErr{status: http.StatusUnprocessableEntity, code: "invalid", message: "Thông tin trung tâm không hợp lệ.",
+			fields: []FieldReason{{"", "Dữ liệu trung tâm không được chấp nhận: " + err.Error()}}}).write(w)
+		return
+	}
+	x, _ := fixed.ByCode(seed.UnitCode)
+	c.Name, c.Address, c.Phone, c.Hours, c.Note = x.Name, x.Address, x.Phone, x.Hours, knowledge.Normalize(strings.TrimSpace(c.Note))
+	ctx := r.Context()
+	saved, err := s.opt.Repo.SaveCentreCorrection(ctx, c, base)
+	if errors.Is(err, ErrConflict) {
+		s.writeCentreConflict(w, r, seed)
+		return
+	} else if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	s.record(ctx, p.Actor(), "centre_correct", seed.UnitCode, map[string]any{"version": saved.Version,
+		"changed": changedCentreFields(seed, saved)})
+	if err := s.ReloadCentres(ctx); err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, s.centreRow(seed, &saved))
+}
+
+// changedCentreFields names the fields of a correction that differ from the seed, for the audit log.
+func changedCentreFields(seed knowledge.Centre, c CentreCorrection) []string {
+	out := []string{}
+	for _, f := range []struct {
+		name     string
+		old, new string
+	}{{"name", seed.Name, c.Name}, {"address", seed.Address, c.Address}, {"precision", seed.Precision, c.Precision},
+		{"phone", seed.Phone, c.Phone}, {"hours", seed.Hours, c.Hours}} {
+		if f.old != f.new {
+			out = append(out, f.name)
+		}
+	}
+	return out
+}
+
+func (s *Service) revertCentre(w http.ResponseWriter, r *http.Request, p *principal) {
+	seed, ok := s.pathCentre(w, r)
+	if !ok {
+		return
+	}
+	var qb *int
+	if v := r.URL.Query().Get("base_version"); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil {
+			writeError(w, http.StatusBadRequest, "bad_request", "base_version phải là số.")
+			return
+		}
+		qb = &n
+	}
+	base, e := baseVersion(r, qb)
+	if e != nil {
+		e.write(w)
+		return
+	}
+	ctx := r.Context()
+	err := s.opt.Repo.DeleteCentreCorrection(ctx, seed.UnitCode, base)
+	switch {
+	case errors.Is(err, ErrConflict):
+		s.writeCentreConflict(w, r, seed)
+		return
+	case errors.Is(err, knowledge.ErrNotFound):
+		writeError(w, http.StatusNotFound, "not_found", "Trung tâm này chưa được cán bộ sửa: đang dùng dữ liệu gốc.")
+		return
+	case err != nil:
+		s.fail(w, r, err)
+		return
+	}
+	s.record(ctx, p.Actor(), "centre_revert", seed.UnitCode, map[string]any{"version": base})
+	if err := s.ReloadCentres(ctx); err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	w.WriteHeader(http.StatusNoContent)
+}
