@@ -65,13 +65,16 @@ type Options struct {
 type Service struct {
 	opt      Options
 	log      *slog.Logger
-	users    *throttle // failed logins per username
-	ips      *throttle // failed logins per client address
+	users    *throttle // login attempts per username
+	ips      *throttle // login attempts per client address
 	pubMu    sync.Mutex
 	routes   []route
 	mux      *http.ServeMux
 	synMu    sync.Mutex
 	synReady chan struct{}
+
+	// checkPassword is CheckPassword (tests wrap it to count the hashes).
+	checkPassword func(encoded, password string) bool
 }
 
 // phrasings are the question bank's phrasings of a code.
@@ -102,7 +105,8 @@ func New(opt Options) (*Service, error) {
 	if opt.MaxImportBytes <= 0 {
 		opt.MaxImportBytes = DefaultMaxImportBytes
 	}
-	s := &Service{opt: opt, log: opt.Logger, users: newThrottle(5), ips: newThrottle(20), synReady: make(chan struct{})}
+	s := &Service{opt: opt, log: opt.Logger, synReady: make(chan struct{}), checkPassword: CheckPassword,
+		users: newThrottle(loginFreePerUser, 0), ips: newThrottle(loginFreePerAddress, loginPendingPerAddress)}
 	s.routes = s.routeTable()
 	s.mux = http.NewServeMux()
 	for _, rt := range s.routes {

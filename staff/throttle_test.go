@@ -1,0 +1,105 @@
+package staff
+
+import (
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/stretchr/testify/assert"
+	"github.com/stretchr/testify/require"
+)
+
+// TestThrottleReserve: attempts are counted when reserved, so no more than the free ones are ever in flight
+// or failed before the lock; a success or an attempt not made gives its reservation back.
+func TestThrottleReserve(t *testing.T) {
+	now := time.Date(2026, 8, 3, 9, 0, 0, 0, time.UTC)
+	th := newThrottle(3, 0)
+	for range 3 {
+		why, _ := th.reserve("k", now)
+		require.Equal(t, admitted, why)
+	}
+	why, d := th.reserve("k", now)
+	assert.Equal(t, lockedOut, why, "three in flight: the third would lock the key if it failed")
+	assert.Equal(t, 30*time.Second, d)
+
+	th.release("k") // not made
+	why, _ = th.reserve("k", now)
+	assert.Equal(t, admitted, why, "a released attempt is given back")
+	th.fail("k", now)
+	th.fail("k", now)
+	why, _ = th.reserve("k", now)
+	assert.Equal(t, lockedOut, why, "two failed and one in flight")
+	th.fail("k", now)
+	why, d = th.reserve("k", now)
+	assert.Equal(t, lockedOut, why)
+	assert.Equal(t, 30*time.Second, d, "the third failure locks the key")
+
+	// After the lock, one attempt at a time; its failure locks the key twice as long.
+	now = now.Add(31 * time.Second)
+	why, _ = th.reserve("k", now)
+	require.Equal(t, admitted, why)
+	why, d = th.reserve("k", now)
+	assert.Equal(t, lockedOut, why)
+	assert.Equal(t, time.Minute, d)
+	th.fail("k", now)
+	_, d = th.reserve("k", now)
+	assert.Equal(t, time.Minute, d)
+
+	// A success on the username clears it.
+	now = now.Add(61 * time.Second)
+	why, _ = th.reserve("k", now)
+	require.Equal(t, admitted, why)
+	th.reset("k")
+	assert.Empty(t, th.m)
+	for range 3 {
+		why, _ = th.reserve("k", now)
+		require.Equal(t, admitted, why)
+	}
+	for range 3 {
+		th.release("k")
+	}
+	assert.Empty(t, th.m, "nothing is kept of attempts given back")
+
+	// Failures are forgotten an hour after the last one.
+	th.reserve("k", now)
+	th.fail("k", now)
+	th.reserve("k", now)
+	th.fail("k", now)
+	now = now.Add(time.Hour + time.Second)
+	for range 3 {
+		why, _ = th.reserve("k", now)
+		require.Equal(t, admitted, why)
+	}
+
+	// maxPending bounds the attempts in flight even when more are free.
+	th = newThrottle(20, 4)
+	for range 4 {
+		why, _ = th.reserve("ip", now)
+		require.Equal(t, admitted, why)
+	}
+	why, _ = th.reserve("ip", now)
+	assert.Equal(t, tooManyOnce, why)
+	th.fail("ip", now)
+	why, _ = th.reserve("ip", now)
+	assert.Equal(t, admitted, why, "a slot in flight is free again")
+}
+
+// TestThrottleReserveParallel: of many parallel reservations on one key, exactly the free ones are admitted.
+func TestThrottleReserveParallel(t *testing.T) {
+	now := time.Date(2026, 8, 3, 9, 0, 0, 0, time.UTC)
+	th := newThrottle(5, 0)
+	var mu sync.Mutex
+	admittedN := 0
+	var wg sync.WaitGroup
+	for range 200 {
+		wg.Go(func() {
+			if why, _ := th.reserve("u:lan", now); why == admitted {
+				mu.Lock()
+				admittedN++
+				mu.Unlock()
+			}
+		})
+	}
+	wg.Wait()
+	assert.Equal(t, 5, admittedN)
+}
