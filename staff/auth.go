@@ -13,6 +13,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 	"unicode/utf8"
 
@@ -298,5 +299,50 @@ func (t *throttle) release(key string) {
 		}
 	}
 }
+
+// hashGate bounds the password hashes of logins running at once: each argon2id hash takes argonMemory
+// (19 MiB) and a core for tens of milliseconds, so without a bound a burst of logins takes gigabytes and every
+// core. A login waits at most wait for a slot; at most maxWaiting logins wait at once, and the others are
+// refused at once.
+type hashGate struct {
+	slots      chan struct{}
+	wait       time.Duration
+	maxWaiting int64
+	waiting    atomic.Int64
+}
+
+// waitersPerSlot is how many logins may wait for each slot of a hashGate.
+const waitersPerSlot = 16
+
+func newHashGate(slots int, wait time.Duration) *hashGate {
+	return &hashGate{slots: make(chan struct{}, slots), wait: wait, maxWaiting: int64(slots * waitersPerSlot)}
+}
+
+// enter takes a slot, waiting at most g.wait (less if ctx ends); it reports whether it got one. A slot taken
+// must be given back with leave.
+func (g *hashGate) enter(ctx context.Context) bool {
+	select {
+	case g.slots <- struct{}{}:
+		return true
+	default:
+	}
+	if g.waiting.Add(1) > g.maxWaiting {
+		g.waiting.Add(-1)
+		return false
+	}
+	defer g.waiting.Add(-1)
+	t := time.NewTimer(g.wait)
+	defer t.Stop()
+	select {
+	case g.slots <- struct{}{}:
+		return true
+	case <-t.C:
+		return false
+	case <-ctx.Done():
+		return false
+	}
+}
+
+func (g *hashGate) leave() { <-g.slots }
 
 var errNoCredentials = errors.New("no credentials")

@@ -33,6 +33,11 @@ const (
 	DefaultMaxImportBytes = 200 << 20
 	MaxJSONBody           = 2 << 20
 	MaxListLimit          = 1000
+	// DefaultLoginHashSlots is how many logins hash a password at once, each hash taking 19 MiB (argon2id)
+	// and a core for tens of milliseconds.
+	DefaultLoginHashSlots = 2
+	// DefaultLoginHashWait is how long a login waits for a hashing slot before it gets 503 busy.
+	DefaultLoginHashWait = time.Second
 )
 
 // Options configure a Service. Repo, Store and Embedder are required.
@@ -59,6 +64,13 @@ type Options struct {
 	// per client address: when the peer address is in one of them, the client is the right-most
 	// X-Forwarded-For entry that is not a trusted proxy. Empty means the peer address is the client.
 	TrustedProxies []netip.Prefix
+	// LoginHashSlots is how many logins may hash a password at once (0: DefaultLoginHashSlots): each hash
+	// takes 19 MiB and a core for tens of milliseconds, so this bounds the memory and CPU logins can take.
+	// LoginHashWait is how long a login waits for a slot (0: DefaultLoginHashWait); at most 16 logins per
+	// slot wait. A login that gets no slot is answered 503 busy with Retry-After, and is not counted as a
+	// failed attempt.
+	LoginHashSlots int
+	LoginHashWait  time.Duration
 }
 
 // Service is the staff backend. Create it with New; serve Handler under Prefix and run Run in the background.
@@ -67,6 +79,7 @@ type Service struct {
 	log      *slog.Logger
 	users    *throttle // login attempts per username
 	ips      *throttle // login attempts per client address
+	hashes   *hashGate // password hashes of logins running at once
 	pubMu    sync.Mutex
 	routes   []route
 	mux      *http.ServeMux
@@ -105,8 +118,15 @@ func New(opt Options) (*Service, error) {
 	if opt.MaxImportBytes <= 0 {
 		opt.MaxImportBytes = DefaultMaxImportBytes
 	}
+	if opt.LoginHashSlots <= 0 {
+		opt.LoginHashSlots = DefaultLoginHashSlots
+	}
+	if opt.LoginHashWait <= 0 {
+		opt.LoginHashWait = DefaultLoginHashWait
+	}
 	s := &Service{opt: opt, log: opt.Logger, synReady: make(chan struct{}), checkPassword: CheckPassword,
-		users: newThrottle(loginFreePerUser, 0), ips: newThrottle(loginFreePerAddress, loginPendingPerAddress)}
+		users: newThrottle(loginFreePerUser, 0), ips: newThrottle(loginFreePerAddress, loginPendingPerAddress),
+		hashes: newHashGate(opt.LoginHashSlots, opt.LoginHashWait)}
 	s.routes = s.routeTable()
 	s.mux = http.NewServeMux()
 	for _, rt := range s.routes {

@@ -143,11 +143,20 @@ func (s *Service) login(w http.ResponseWriter, r *http.Request, _ *principal) {
 		s.fail(w, r, err)
 		return
 	}
-	hash := u.Password
-	if err != nil {
-		hash = dummyHash()
+	if !s.hashes.enter(ctx) {
+		retry := strconv.Itoa(int(s.opt.LoginHashWait.Seconds()) + 1)
+		w.Header().Set("Retry-After", retry)
+		writeError(w, http.StatusServiceUnavailable, "busy",
+			"Hệ thống đang bận xử lý nhiều lượt đăng nhập. Vui lòng thử lại sau "+retry+" giây.")
+		return
 	}
-	ok := s.checkPassword(hash, req.Password)
+	ok := func() bool {
+		defer s.hashes.leave()
+		if err != nil {
+			return s.checkPassword(dummyHash(), req.Password)
+		}
+		return s.checkPassword(u.Password, req.Password)
+	}()
 	if !ok || err != nil || u.Disabled {
 		a.fail()
 		// An unknown username is not recorded: it is often a password typed into the wrong field.

@@ -1,6 +1,7 @@
 package staff
 
 import (
+	"context"
 	"sync"
 	"testing"
 	"time"
@@ -102,4 +103,39 @@ func TestThrottleReserveParallel(t *testing.T) {
 	}
 	wg.Wait()
 	assert.Equal(t, 5, admittedN)
+}
+
+// TestHashGate: at most slots enter at once; a caller waits at most the gate's wait, at most
+// slots×waitersPerSlot of them wait, and a caller whose context ends stops waiting.
+func TestHashGate(t *testing.T) {
+	g := newHashGate(2, 50*time.Millisecond)
+	ctx := t.Context()
+	require.True(t, g.enter(ctx))
+	require.True(t, g.enter(ctx))
+	start := time.Now()
+	assert.False(t, g.enter(ctx), "full")
+	assert.Less(t, time.Since(start), time.Second)
+	assert.GreaterOrEqual(t, time.Since(start), 50*time.Millisecond)
+
+	got := make(chan bool)
+	go func() { got <- g.enter(ctx) }()
+	time.Sleep(10 * time.Millisecond)
+	g.leave()
+	assert.True(t, <-got, "a waiter gets the slot given back")
+
+	// The waiting room is bounded: the ones beyond it are refused at once.
+	g = newHashGate(1, 5*time.Second)
+	require.True(t, g.enter(ctx))
+	wctx, cancel := context.WithCancel(ctx)
+	var wg sync.WaitGroup
+	for range waitersPerSlot {
+		wg.Go(func() { assert.False(t, g.enter(wctx)) })
+	}
+	require.Eventually(t, func() bool { return g.waiting.Load() == waitersPerSlot }, 5*time.Second, time.Millisecond)
+	start = time.Now()
+	assert.False(t, g.enter(ctx))
+	assert.Less(t, time.Since(start), 100*time.Millisecond, "refused without waiting")
+	cancel()
+	wg.Wait()
+	assert.Zero(t, g.waiting.Load())
 }
