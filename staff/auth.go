@@ -161,7 +161,9 @@ func AddToken(ctx context.Context, repo Repo, name string, role Role, expires *t
 // maxPending attempts of a key are in flight at once (0: only the free attempts limit them). A key's failures
 // are forgotten window after the last one, and a success on the username clears them.
 //
-// It is in-process: each serve process keeps its own counts, and a restart forgets them.
+// The counts are kept in memory, per process. An account's failures are also in the audit log, which merge
+// brings in, so that processes sharing a Repo throttle an account on their failures together (see login);
+// a client address is throttled by each process on its own.
 type throttle struct {
 	mu         sync.Mutex
 	free       int
@@ -245,6 +247,32 @@ func (t *throttle) reserve(key string, now time.Time) (refusal, time.Duration) {
 		return tooManyOnce, 0
 	}
 	f.pending++
+	return admitted, 0
+}
+
+// merge checks an attempt of key that reserve admitted against the failures other processes recorded as
+// well (n of them in the last window, the last at last): key counts as failed as often as the more of the
+// two, its own count or n, and as locked by either. It reports whether the attempt may still go on, and
+// otherwise gives its reservation back and says how long to wait. It keeps key's own count as it is.
+func (t *throttle) merge(key string, now time.Time, n int, last time.Time) (refusal, time.Duration) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	f, ok := t.m[key]
+	if !ok || f.pending == 0 {
+		return admitted, 0 // not reserved: nothing to check
+	}
+	until := f.until
+	if d := t.delay(n); d > 0 && last.Add(d).After(until) {
+		until = last.Add(d)
+	}
+	if now.Before(until) {
+		f.pending--
+		return lockedOut, until.Sub(now)
+	}
+	if nf := max(f.n, n); f.pending > max(t.free-nf, 1) {
+		f.pending--
+		return lockedOut, t.delay(nf + f.pending)
+	}
 	return admitted, 0
 }
 

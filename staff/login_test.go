@@ -7,6 +7,7 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"os"
+	"path/filepath"
 	"runtime"
 	"strconv"
 	"strings"
@@ -18,7 +19,10 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/trolyao/trolyao/knowledge/postgres/pgtest"
 	"github.com/trolyao/trolyao/staff"
+	sembedded "github.com/trolyao/trolyao/staff/embedded"
+	staffpg "github.com/trolyao/trolyao/staff/postgres"
 )
 
 // loginRequest is POST /login of username and pass from the client address addr ("host:port"), for the
@@ -258,4 +262,46 @@ func TestLoginFloodManyAddresses(t *testing.T) {
 	assert.LessOrEqual(t, r.heapMB, 200.0)
 	assert.LessOrEqual(t, r.sysMB, 200.0)
 	assert.LessOrEqual(t, r.rssMB, 200.0)
+}
+
+// TestLoginThrottlingAcrossProcesses: two services sharing a Repo (two serve processes on one PostgreSQL
+// database; two services on one embedded file) lock an account on their failures together — 3 on one and 2
+// on the other lock it on both — since each counts the failures audited by the other.
+func TestLoginThrottlingAcrossProcesses(t *testing.T) {
+	run := func(t *testing.T, repoA, repoB staff.Repo) {
+		a, b := newEnv(t, smallStore(t), repoA, nil), newEnv(t, smallStore(t), repoB, nil)
+		a.addUser("lan", staff.RoleViewer)
+		bad := map[string]string{"username": "lan", "password": "không-đúng-đâu"}
+		good := map[string]string{"username": "lan", "password": password}
+		ca, cb := &client{e: a}, &client{e: b}
+		for i := range 3 {
+			require.Equal(t, http.StatusUnauthorized, ca.do("POST", "/login", bad).status, "failure %d on a", i+1)
+		}
+		for i := range 2 {
+			require.Equal(t, http.StatusUnauthorized, cb.do("POST", "/login", bad).status, "failure %d on b", i+1)
+		}
+		res := ca.do("POST", "/login", good)
+		assert.Equal(t, http.StatusTooManyRequests, res.status, "locked on a by b's failures too: %s", res.body)
+		assert.Equal(t, "throttled", res.code())
+		assert.NotEmpty(t, res.header.Get("Retry-After"))
+		assert.Equal(t, http.StatusTooManyRequests, cb.do("POST", "/login", good).status)
+
+		a.clock.Add(31 * time.Second)
+		b.clock.Add(31 * time.Second)
+		require.Equal(t, http.StatusOK, ca.do("POST", "/login", good).status)
+		// The success, audited, clears the account's failures for b as well: b's own two failures remain
+		// counted in b, which lets the account fail twice more there before the lock.
+		require.Equal(t, http.StatusUnauthorized, cb.do("POST", "/login", bad).status)
+		require.Equal(t, http.StatusOK, cb.do("POST", "/login", good).status)
+	}
+	t.Run("embedded", func(t *testing.T) {
+		r, err := sembedded.Open(filepath.Join(t.TempDir(), "staff.db"))
+		require.NoError(t, err)
+		t.Cleanup(func() { r.Close() })
+		run(t, r, r)
+	})
+	t.Run("postgres", func(t *testing.T) {
+		schema := pgtest.Schema(t)
+		run(t, staffpg.New(pgStore(t, schema).Pool()), staffpg.New(pgStore(t, schema).Pool()))
+	})
 }

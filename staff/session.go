@@ -143,6 +143,19 @@ func (s *Service) login(w http.ResponseWriter, r *http.Request, _ *principal) {
 		s.fail(w, r, err)
 		return
 	}
+	// The account's failures audited by every process sharing the Repo. They are asked for an unknown
+	// username too (and not used), so that the answer takes as long as for an account.
+	n, last, ferr := s.opt.Repo.LoginFailures(ctx, name, now.Add(-s.users.window))
+	if ferr != nil {
+		s.fail(w, r, ferr)
+		return
+	}
+	if err == nil {
+		if why, d := a.merge(n, last); why != admitted {
+			throttled(w, d, "Đăng nhập sai quá nhiều lần. Vui lòng thử lại sau %d giây.")
+			return
+		}
+	}
 	if !s.hashes.enter(ctx) {
 		retry := strconv.Itoa(int(s.opt.LoginHashWait.Seconds()) + 1)
 		w.Header().Set("Retry-After", retry)
@@ -227,6 +240,17 @@ func (s *Service) reserveLogin(username, ip string, now time.Time) (*loginAttemp
 		why = lockedOut
 	}
 	return nil, why, max(dU, dIP)
+}
+
+// merge brings in the username's failures recorded by other processes; when they lock it, the attempt is
+// given back and merge says how long to wait.
+func (a *loginAttempt) merge(n int, last time.Time) (refusal, time.Duration) {
+	why, d := a.s.users.merge(a.user, a.now, n, last)
+	if why != admitted && !a.done {
+		a.done = true
+		a.s.ips.release(a.ip)
+	}
+	return why, d
 }
 
 // fail counts the attempt as failed on both keys.

@@ -105,6 +105,35 @@ func TestThrottleReserveParallel(t *testing.T) {
 	assert.Equal(t, 5, admittedN)
 }
 
+// TestThrottleMerge: failures recorded by other processes count as the key's when they are more, lock it
+// when they reach the free ones, and leave the key's own count as it is.
+func TestThrottleMerge(t *testing.T) {
+	now := time.Date(2026, 8, 3, 9, 0, 0, 0, time.UTC)
+	th := newThrottle(5, 0)
+	why, _ := th.reserve("k", now)
+	require.Equal(t, admitted, why)
+	why, _ = th.merge("k", now, 2, now.Add(-time.Minute))
+	assert.Equal(t, admitted, why, "two recorded failures leave three")
+	for range 2 {
+		why, _ = th.reserve("k", now)
+		require.Equal(t, admitted, why)
+	}
+	why, d := th.merge("k", now, 3, now.Add(-time.Second))
+	assert.Equal(t, lockedOut, why, "three recorded and three in flight: one too many")
+	assert.Equal(t, 30*time.Second, d)
+	assert.Equal(t, 2, th.m["k"].pending, "the refused attempt is given back")
+	th.release("k")
+	th.release("k")
+
+	why, _ = th.reserve("k", now)
+	require.Equal(t, admitted, why)
+	why, d = th.merge("k", now, 6, now.Add(-10*time.Second))
+	assert.Equal(t, lockedOut, why, "the sixth recorded failure locks for a minute")
+	assert.Equal(t, 50*time.Second, d)
+	assert.Zero(t, th.m["k"].n, "the key's own count is kept")
+	assert.Zero(t, th.m["k"].pending)
+}
+
 // TestHashGate: at most slots enter at once; a caller waits at most the gate's wait, at most
 // slots×waitersPerSlot of them wait, and a caller whose context ends stops waiting.
 func TestHashGate(t *testing.T) {

@@ -674,3 +674,35 @@ func (r *Repo) Audit(ctx context.Context, before int64, limit int) ([]staff.Audi
 	})
 	return out, err
 }
+
+// LoginFailures counts username's failed logins at or after since and after its last successful one,
+// reading the audit from the newest entry back to since (or that login).
+func (r *Repo) LoginFailures(ctx context.Context, username string, since time.Time) (int, time.Time, error) {
+	var n int
+	var last time.Time
+	err := r.view(ctx, "login failures", func(tx *bolt.Tx) error {
+		c := tx.Bucket(bAudit).Cursor()
+		for k, v := c.Last(); k != nil; k, v = c.Prev() {
+			var e staff.AuditEntry
+			if err := json.Unmarshal(v, &e); err != nil {
+				return err
+			}
+			if e.At.Before(since) {
+				return nil
+			}
+			if e.Actor != username {
+				continue
+			}
+			switch e.Action {
+			case "login":
+				return nil
+			case "login_failed":
+				if n++; n == 1 {
+					last = e.At
+				}
+			}
+		}
+		return nil
+	})
+	return n, last, err
+}

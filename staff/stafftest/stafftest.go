@@ -30,6 +30,7 @@ func Run(t *testing.T, open func(t *testing.T) staff.Repo) {
 	t.Run("Handled", func(t *testing.T) { testHandled(t, open(t)) })
 	t.Run("Synonyms", func(t *testing.T) { testSynonyms(t, open(t)) })
 	t.Run("Audit", func(t *testing.T) { testAudit(t, open(t)) })
+	t.Run("LoginFailures", func(t *testing.T) { testLoginFailures(t, open(t)) })
 }
 
 // at is a time as every store keeps it: UTC, whole microseconds.
@@ -351,4 +352,39 @@ func testAudit(t *testing.T, r staff.Repo) {
 	require.NoError(t, err)
 	require.Len(t, es, 2)
 	assert.Equal(t, []int64{ids[1], ids[0]}, []int64{es[0].ID, es[1].ID})
+}
+
+func testLoginFailures(t *testing.T, r staff.Repo) {
+	ctx := t.Context()
+	n, last, err := r.LoginFailures(ctx, "lan", at(0))
+	require.NoError(t, err)
+	assert.Zero(t, n)
+	assert.True(t, last.IsZero())
+	for _, e := range []staff.AuditEntry{
+		{At: at(1), Actor: "lan", Action: "login_failed", Target: "lan"},
+		{At: at(2), Actor: "lan", Action: "login", Target: "lan"},
+		{At: at(3), Actor: "lan", Action: "login_failed", Target: "lan"},
+		{At: at(4), Actor: "(không rõ)", Action: "login_failed", Target: "(không rõ)"},
+		{At: at(5), Actor: "an", Action: "login_failed", Target: "an"},
+		{At: at(6), Actor: "lan", Action: "publish", Target: "1.000001"},
+		{At: at(7), Actor: "lan", Action: "login_failed", Target: "lan"},
+		{At: at(8), Actor: "an", Action: "login", Target: "an"},
+	} {
+		_, err := r.AppendAudit(ctx, e)
+		require.NoError(t, err)
+	}
+	n, last, err = r.LoginFailures(ctx, "lan", at(0))
+	require.NoError(t, err)
+	assert.Equal(t, 2, n, "the failures after the last login")
+	assert.Equal(t, at(7), last)
+	n, last, err = r.LoginFailures(ctx, "lan", at(4))
+	require.NoError(t, err)
+	assert.Equal(t, 1, n, "the failures since")
+	assert.Equal(t, at(7), last)
+	n, _, err = r.LoginFailures(ctx, "an", at(0))
+	require.NoError(t, err)
+	assert.Zero(t, n, "an logged in after failing")
+	n, _, err = r.LoginFailures(ctx, "hoa", at(0))
+	require.NoError(t, err)
+	assert.Zero(t, n)
 }
