@@ -63,7 +63,8 @@ func (a *app) staffService(st knowledge.Store, repo staff.Repo, convs knowledge.
 	c := a.cfg.Staff
 	return staff.New(staff.Options{Repo: repo, Store: st, Embedder: emb, Phrasebook: pb, Conversations: convs, Logger: a.logger,
 		SecureCookie: c.SecureCookie, SessionIdle: c.SessionIdle, SessionMax: c.SessionMax,
-		LowConfidence: c.LowConfidence, MaxImportBytes: int64(c.MaxImportMB) << 20, TrustedProxies: proxies})
+		LowConfidence: c.LowConfidence, MaxImportBytes: int64(c.MaxImportMB) << 20, TrustedProxies: proxies,
+		LoginHashSlots: c.LoginHashes})
 }
 
 const staffUsage = `usage:
