@@ -246,19 +246,21 @@ func TestLoginFlood(t *testing.T) {
 
 // TestLoginFloodManyAddresses: 1,000 logins at once from 1,000 addresses, which no throttle stops, still
 // hash at most DefaultLoginHashSlots passwords at once; the logins that get no slot within
-// DefaultLoginHashWait are answered 503 busy, none waits much longer, and memory grows by far less than
-// 200 MB. A staff member's login meanwhile is answered within 2 s — but, against so many addresses, not
-// necessarily let in (see Options.LoginHashSlots).
+// DefaultLoginHashWait are answered 503 busy, none takes longer than that wait and one hash (given seconds
+// on a busy machine), and memory grows by far less than 200 MB. A staff member's login meanwhile is
+// answered as soon — but, against so many addresses, not necessarily let in (see Options.LoginHashSlots).
+// (Before, all 1,000 were hashed at once: 19 GB, and minutes for every answer.)
 func TestLoginFloodManyAddresses(t *testing.T) {
 	e := newEnv(t, smallStore(t), nil, nil)
 	e.addUser("lan", staff.RoleViewer)
 	hashes := staff.CountHashes(e.svc)
 	r := flood(t, e, hashes, 1000, func(i int) string { return fmt.Sprintf("10.1.%d.%d:4000", i/250, i%250+1) })
 	assert.Contains(t, []int{http.StatusOK, http.StatusServiceUnavailable}, r.valid.Code, "%s", r.valid.Body)
-	assert.Less(t, r.validLatency, 2*time.Second)
+	promptly := staff.DefaultLoginHashWait + 3*time.Second
+	assert.Less(t, r.validLatency, promptly)
 	assert.LessOrEqual(t, hashes.Peak(), int64(staff.DefaultLoginHashSlots))
 	assert.Positive(t, r.statuses[http.StatusServiceUnavailable])
-	assert.Less(t, r.slowest, staff.DefaultLoginHashWait+time.Second, "nobody queues for long")
+	assert.Less(t, r.slowest, promptly, "nobody queues for long")
 	assert.LessOrEqual(t, r.heapMB, 200.0)
 	assert.LessOrEqual(t, r.sysMB, 200.0)
 	assert.LessOrEqual(t, r.rssMB, 200.0)

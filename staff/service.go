@@ -68,7 +68,7 @@ type Options struct {
 	// takes 19 MiB and a core for tens of milliseconds, so this bounds the memory and CPU logins can take,
 	// in each process. LoginHashWait is how long a login waits for a slot (0: DefaultLoginHashWait); at most
 	// 16 logins per slot wait, the others are refused at once. A login that gets no slot is answered 503
-	// busy with Retry-After, and is not counted as a failed attempt. The throttle keeps one address to 4
+	// busy with Retry-After, and is not counted as a failed attempt. The throttle keeps one address to 2
 	// waiting or hashing logins, so a flood from a few addresses leaves room for others; a flood from many
 	// addresses is held to the bound, but takes the slots from genuine logins while it lasts.
 	LoginHashSlots int

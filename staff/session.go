@@ -208,7 +208,7 @@ func (s *Service) login(w http.ResponseWriter, r *http.Request, _ *principal) {
 const (
 	loginFreePerUser       = 5
 	loginFreePerAddress    = 20
-	loginPendingPerAddress = 4
+	loginPendingPerAddress = 2
 )
 
 // loginAttempt is a login attempt reserved on its username's and its address's throttles. It is settled once:

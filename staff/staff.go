@@ -7,7 +7,7 @@
 // Logins are throttled per username and per client address (behind a reverse proxy, set
 // Options.TrustedProxies so that the address is the client's, from X-Forwarded-For): an attempt is counted
 // before its password is hashed; 5 failures lock a username and 20 an address, for 30 s, then twice as long
-// for each further failure (up to 15 min); an address has at most 4 attempts in flight. At most
+// for each further failure (up to 15 min); an address has at most 2 attempts in flight. At most
 // Options.LoginHashSlots passwords are hashed at once (19 MiB each); a login that gets no slot within
 // Options.LoginHashWait is answered 503. The counts are kept in memory, per process. An account's failures
 // are also read back from the audit log (Repo.LoginFailures), so the serve processes sharing a PostgreSQL
