@@ -144,11 +144,16 @@ func (s *Service) login(w http.ResponseWriter, r *http.Request, _ *principal) {
 		return
 	}
 	// The account's failures audited by every process sharing the Repo. They are asked for an unknown
-	// username too (and not used), so that the answer takes as long as for an account.
-	n, last, ferr := s.opt.Repo.LoginFailures(ctx, name, now.Add(-s.users.window))
-	if ferr != nil {
-		s.fail(w, r, ferr)
-		return
+	// username too (and not used), so that the answer takes as long as for an account — unless it is not
+	// even a valid username.
+	var n int
+	var last time.Time
+	if usernamePattern.MatchString(name) {
+		var ferr error
+		if n, last, ferr = s.opt.Repo.LoginFailures(ctx, name, now.Add(-s.users.window)); ferr != nil {
+			s.fail(w, r, ferr)
+			return
+		}
 	}
 	if err == nil {
 		if why, d := a.merge(n, last); why != admitted {

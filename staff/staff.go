@@ -254,9 +254,9 @@ type Repo interface {
 	AppendAudit(ctx context.Context, e AuditEntry) (AuditEntry, error)        // assigns ID
 	Audit(ctx context.Context, before int64, limit int) ([]AuditEntry, error) // newest first, ID < before (0: all)
 	// LoginFailures counts the audit entries of action "login_failed" with actor username, at or after since,
-	// that follow its last "login" entry, and returns the time of the last one (zero if none). Entries are
-	// appended in time order: those before since need not be read. The staff service throttles logins on
-	// it across the processes sharing a Repo.
+	// that follow its last "login" entry, and returns the time of the last one (zero if none). A store may
+	// count only the last 32 failures. The staff service throttles logins on it across the processes
+	// sharing a Repo, so it must stay cheap however long the audit log grows.
 	LoginFailures(ctx context.Context, username string, since time.Time) (n int, last time.Time, err error)
 
 	Close() error

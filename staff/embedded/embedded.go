@@ -20,7 +20,8 @@ import (
 
 // Buckets of the file. Keys: users by username, tokens by big-endian id (tokenHashes: hash → id), sessions by
 // hash, drafts by code, versions by code + 0 + big-endian version, imports by id, importRecords by id + seq,
-// handled by kind + 0 + key, synonyms by id (phrases: phrase → id), audit by id.
+// handled by kind + 0 + key, synonyms by id (phrases: phrase → id), audit by id (loginFailures: actor → the
+// times of its failed logins since its last login, kept by AppendAudit).
 var (
 	bUsers         = []byte("users")
 	bTokens        = []byte("tokens")
@@ -34,8 +35,9 @@ var (
 	bSynonyms      = []byte("synonyms")
 	bPhrases       = []byte("synonym_phrases")
 	bAudit         = []byte("audit")
+	bLoginFailures = []byte("login_failures")
 	allBuckets     = [][]byte{bUsers, bTokens, bTokenHashes, bSessions, bDrafts, bVersions, bImports, bImportRecords,
-		bHandled, bSynonyms, bPhrases, bAudit}
+		bHandled, bSynonyms, bPhrases, bAudit, bLoginFailures}
 )
 
 // Repo is the embedded staff.Repo. It is safe for concurrent use.
@@ -642,9 +644,39 @@ func (r *Repo) AppendAudit(ctx context.Context, e staff.AuditEntry) (staff.Audit
 			return err
 		}
 		e.ID = int64(id)
-		return put(b, u64(id), e)
+		if err := put(b, u64(id), e); err != nil {
+			return err
+		}
+		return noteLogin(tx.Bucket(bLoginFailures), e)
 	})
 	return e, err
+}
+
+// maxLoginFailures is how many of an actor's failed logins the loginFailures bucket keeps: more would
+// not change the throttle's lock (it doubles at most 10 times).
+const maxLoginFailures = 32
+
+// noteLogin keeps the loginFailures bucket up to date with e: a failed login adds its time to its actor's
+// (keeping the last maxLoginFailures), a login clears them.
+func noteLogin(b *bolt.Bucket, e staff.AuditEntry) error {
+	key := []byte(e.Actor)
+	switch e.Action {
+	case "login":
+		return b.Delete(key)
+	case "login_failed":
+		var ts []time.Time
+		if data := b.Get(key); data != nil {
+			if err := json.Unmarshal(data, &ts); err != nil {
+				return fmt.Errorf("decode: %w", err)
+			}
+		}
+		ts = append(ts, e.At)
+		if len(ts) > maxLoginFailures {
+			ts = ts[len(ts)-maxLoginFailures:]
+		}
+		return put(b, key, ts)
+	}
+	return nil
 }
 
 // Audit lists entries newest first with ID below before (0: from the newest).
@@ -675,30 +707,25 @@ func (r *Repo) Audit(ctx context.Context, before int64, limit int) ([]staff.Audi
 	return out, err
 }
 
-// LoginFailures counts username's failed logins at or after since and after its last successful one,
-// reading the audit from the newest entry back to since (or that login).
+// LoginFailures counts username's failed logins at or after since and after its last successful one, from
+// the loginFailures bucket that AppendAudit keeps (the last maxLoginFailures of them).
 func (r *Repo) LoginFailures(ctx context.Context, username string, since time.Time) (int, time.Time, error) {
 	var n int
 	var last time.Time
 	err := r.view(ctx, "login failures", func(tx *bolt.Tx) error {
-		c := tx.Bucket(bAudit).Cursor()
-		for k, v := c.Last(); k != nil; k, v = c.Prev() {
-			var e staff.AuditEntry
-			if err := json.Unmarshal(v, &e); err != nil {
-				return err
-			}
-			if e.At.Before(since) {
-				return nil
-			}
-			if e.Actor != username {
-				continue
-			}
-			switch e.Action {
-			case "login":
-				return nil
-			case "login_failed":
-				if n++; n == 1 {
-					last = e.At
+		data := tx.Bucket(bLoginFailures).Get([]byte(username))
+		if data == nil {
+			return nil
+		}
+		var ts []time.Time
+		if err := json.Unmarshal(data, &ts); err != nil {
+			return fmt.Errorf("decode: %w", err)
+		}
+		for _, t := range ts {
+			if !t.Before(since) {
+				n++
+				if t.After(last) {
+					last = t
 				}
 			}
 		}

@@ -559,14 +559,16 @@ func (r *Repo) Audit(ctx context.Context, before int64, limit int) ([]staff.Audi
 	return es, wrap("audit", err)
 }
 
-// LoginFailures counts username's failed logins at or after since and after its last successful one (by
-// the index staff_audit_actor_idx of migration 0006).
+// LoginFailures counts username's failed logins at or after since and after its last successful one, on
+// the index staff_audit_actor_idx of migration 0006: it reads the account's failures since then, and its
+// logins.
 func (r *Repo) LoginFailures(ctx context.Context, username string, since time.Time) (int, time.Time, error) {
 	var n int
 	var last *time.Time
 	err := r.pool.QueryRow(ctx, `SELECT count(*), max(at) FROM staff_audit
-		WHERE actor = $1 AND action = 'login_failed' AND at >= $2 AND id > coalesce(
-			(SELECT max(id) FROM staff_audit WHERE actor = $1 AND action = 'login'), 0)`, username, since).Scan(&n, &last)
+		WHERE actor = $1 AND action = 'login_failed' AND at >= $2 AND at > coalesce(
+			(SELECT max(at) FROM staff_audit WHERE actor = $1 AND action = 'login'), '-infinity')`,
+		username, since).Scan(&n, &last)
 	if err != nil || last == nil {
 		return n, time.Time{}, wrap("login failures", err)
 	}

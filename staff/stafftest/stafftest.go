@@ -387,4 +387,18 @@ func testLoginFailures(t *testing.T, r staff.Repo) {
 	n, _, err = r.LoginFailures(ctx, "hoa", at(0))
 	require.NoError(t, err)
 	assert.Zero(t, n)
+
+	// Many failures: a store may stop counting at 32.
+	for i := range 40 {
+		_, err := r.AppendAudit(ctx, staff.AuditEntry{At: at(10 + i), Actor: "hoa", Action: "login_failed", Target: "hoa"})
+		require.NoError(t, err)
+	}
+	n, last, err = r.LoginFailures(ctx, "hoa", at(0))
+	require.NoError(t, err)
+	assert.GreaterOrEqual(t, n, 32)
+	assert.LessOrEqual(t, n, 40)
+	assert.Equal(t, at(49), last)
+	n, _, err = r.LoginFailures(ctx, "hoa", at(45))
+	require.NoError(t, err)
+	assert.Equal(t, 5, n)
 }
