@@ -13,6 +13,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 	"unicode/utf8"
 
@@ -152,76 +153,224 @@ func AddToken(ctx context.Context, repo Repo, name string, role Role, expires *t
 	return secret, t, err
 }
 
-// throttle counts failed logins per key (a username, an IP address) and, after free failures, locks the key
-// for a delay that doubles with each further failure, up to maxDelay. Entries are forgotten window after
-// their last failure. It is in-process: each serve process throttles on its own.
+// throttle limits login attempts per key (a username, a client address). An attempt is reserved before the
+// password is hashed and settled after it, so that parallel attempts cannot all pass a check made before any
+// of them has failed. A key may have free attempts failed or in flight; the failure that spends the last of
+// them locks the key for base, and each further failure for twice as long as the one before, up to
+// maxDelay. When a lock ends, one attempt at a time is let through (its failure locks the key again). At most
+// maxPending attempts of a key are in flight at once (0: only the free attempts limit them). A key's failures
+// are forgotten window after the last one, and a success on the username clears them.
+//
+// The counts are kept in memory, per process. An account's failures are also in the audit log, which merge
+// brings in, so that processes sharing a Repo throttle an account on their failures together (see login);
+// a client address is throttled by each process on its own.
 type throttle struct {
-	mu       sync.Mutex
-	free     int
-	base     time.Duration
-	maxDelay time.Duration
-	window   time.Duration
-	m        map[string]*failures
+	mu         sync.Mutex
+	free       int
+	maxPending int
+	base       time.Duration
+	maxDelay   time.Duration
+	window     time.Duration
+	m          map[string]*failures
 }
 
 type failures struct {
-	n     int
-	last  time.Time
-	until time.Time
+	n       int       // failed attempts
+	pending int       // attempts reserved and not yet settled
+	last    time.Time // the last failure
+	until   time.Time // locked until
 }
 
 const maxThrottleKeys = 100_000
 
-func newThrottle(free int) *throttle {
-	return &throttle{free: free, base: 30 * time.Second, maxDelay: 15 * time.Minute, window: time.Hour,
-		m: map[string]*failures{}}
+// refusal says why reserve refused an attempt.
+type refusal int
+
+const (
+	admitted    refusal = iota
+	lockedOut           // locked, or as many attempts in flight as the key has left before its lock
+	tooManyOnce         // maxPending attempts in flight
+)
+
+func newThrottle(free, maxPending int) *throttle {
+	return &throttle{free: free, maxPending: maxPending, base: 30 * time.Second, maxDelay: 15 * time.Minute,
+		window: time.Hour, m: map[string]*failures{}}
 }
 
-// locked reports how long key stays locked at now (0 when it is not).
-func (t *throttle) locked(key string, now time.Time) time.Duration {
-	t.mu.Lock()
-	defer t.mu.Unlock()
+// delay is how long the n-th failure locks a key for (0 while free attempts remain).
+func (t *throttle) delay(n int) time.Duration {
+	over := n - t.free
+	if over < 0 {
+		return 0
+	}
+	return min(time.Duration(float64(t.base)*math.Pow(2, float64(min(over, 10)))), t.maxDelay)
+}
+
+// entry returns key's entry at now (nil if there is none), forgetting failures older than window.
+func (t *throttle) entry(key string, now time.Time) *failures {
 	f, ok := t.m[key]
 	if !ok {
-		return 0
+		return nil
 	}
-	if now.Sub(f.last) > t.window {
+	if f.n > 0 && now.Sub(f.last) > t.window {
+		f.n, f.until = 0, time.Time{}
+	}
+	if f.n == 0 && f.pending == 0 {
 		delete(t.m, key)
-		return 0
+		return nil
 	}
-	if now.Before(f.until) {
-		return f.until.Sub(now)
-	}
-	return 0
+	return f
 }
 
-func (t *throttle) fail(key string, now time.Time) {
+// reserve checks key and, when it may make an attempt, counts one in flight — in one critical section. It
+// returns admitted, or why not and how long to wait. An admitted attempt must be settled once: fail, reset
+// or release.
+func (t *throttle) reserve(key string, now time.Time) (refusal, time.Duration) {
 	t.mu.Lock()
 	defer t.mu.Unlock()
-	if len(t.m) >= maxThrottleKeys {
-		for k, f := range t.m {
-			if now.Sub(f.last) > t.window || now.After(f.until) {
-				delete(t.m, k)
-			}
+	f := t.entry(key, now)
+	if f == nil {
+		if len(t.m) >= maxThrottleKeys {
+			t.evict(now)
 		}
-	}
-	f, ok := t.m[key]
-	if !ok || now.Sub(f.last) > t.window {
 		f = &failures{}
 		t.m[key] = f
 	}
-	f.n++
-	f.last = now
-	if over := f.n - t.free; over >= 0 {
-		d := time.Duration(float64(t.base) * math.Pow(2, float64(min(over, 10))))
-		f.until = now.Add(min(d, t.maxDelay))
+	if now.Before(f.until) {
+		return lockedOut, f.until.Sub(now)
+	}
+	if f.pending >= max(t.free-f.n, 1) {
+		// Were they all to fail, the last would lock the key for this long.
+		return lockedOut, t.delay(f.n + f.pending)
+	}
+	if t.maxPending > 0 && f.pending >= t.maxPending {
+		return tooManyOnce, 0
+	}
+	f.pending++
+	return admitted, 0
+}
+
+// merge checks an attempt of key that reserve admitted against the failures other processes recorded as
+// well (n of them in the last window, the last at last): key counts as failed as often as the more of the
+// two, its own count or n, and as locked by either. It reports whether the attempt may still go on, and
+// otherwise gives its reservation back and says how long to wait. It keeps key's own count as it is.
+func (t *throttle) merge(key string, now time.Time, n int, last time.Time) (refusal, time.Duration) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	f, ok := t.m[key]
+	if !ok || f.pending == 0 {
+		return admitted, 0 // not reserved: nothing to check
+	}
+	until := f.until
+	if d := t.delay(n); d > 0 && last.Add(d).After(until) {
+		until = last.Add(d)
+	}
+	if now.Before(until) {
+		f.pending--
+		return lockedOut, until.Sub(now)
+	}
+	if nf := max(f.n, n); f.pending > max(t.free-nf, 1) {
+		f.pending--
+		return lockedOut, t.delay(nf + f.pending)
+	}
+	return admitted, 0
+}
+
+// evict forgets the keys with nothing in flight whose failures are stale or not locking them.
+func (t *throttle) evict(now time.Time) {
+	for k, f := range t.m {
+		if f.pending == 0 && (now.Sub(f.last) > t.window || !now.Before(f.until)) {
+			delete(t.m, k)
+		}
 	}
 }
 
+// fail settles an attempt of key as failed.
+func (t *throttle) fail(key string, now time.Time) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	f := t.entry(key, now)
+	if f == nil {
+		f = &failures{}
+		t.m[key] = f
+	}
+	f.pending = max(f.pending-1, 0)
+	f.n++
+	f.last = now
+	if d := t.delay(f.n); d > 0 {
+		f.until = now.Add(d)
+	}
+}
+
+// reset settles an attempt of key as a success that clears the key's failures.
 func (t *throttle) reset(key string) {
 	t.mu.Lock()
 	defer t.mu.Unlock()
-	delete(t.m, key)
+	if f, ok := t.m[key]; ok {
+		f.pending = max(f.pending-1, 0)
+		f.n, f.until = 0, time.Time{}
+		if f.pending == 0 {
+			delete(t.m, key)
+		}
+	}
 }
+
+// release settles an attempt of key without counting it: it was not made (no password was checked), or it
+// succeeded on a key whose failures a success does not clear.
+func (t *throttle) release(key string) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	if f, ok := t.m[key]; ok {
+		f.pending = max(f.pending-1, 0)
+		if f.pending == 0 && f.n == 0 {
+			delete(t.m, key)
+		}
+	}
+}
+
+// hashGate bounds the password hashes of logins running at once: each argon2id hash takes argonMemory
+// (19 MiB) and a core for tens of milliseconds, so without a bound a burst of logins takes gigabytes and every
+// core. A login waits at most wait for a slot; at most maxWaiting logins wait at once, and the others are
+// refused at once.
+type hashGate struct {
+	slots      chan struct{}
+	wait       time.Duration
+	maxWaiting int64
+	waiting    atomic.Int64
+}
+
+// waitersPerSlot is how many logins may wait for each slot of a hashGate.
+const waitersPerSlot = 16
+
+func newHashGate(slots int, wait time.Duration) *hashGate {
+	return &hashGate{slots: make(chan struct{}, slots), wait: wait, maxWaiting: int64(slots * waitersPerSlot)}
+}
+
+// enter takes a slot, waiting at most g.wait (less if ctx ends); it reports whether it got one. A slot taken
+// must be given back with leave.
+func (g *hashGate) enter(ctx context.Context) bool {
+	select {
+	case g.slots <- struct{}{}:
+		return true
+	default:
+	}
+	if g.waiting.Add(1) > g.maxWaiting {
+		g.waiting.Add(-1)
+		return false
+	}
+	defer g.waiting.Add(-1)
+	t := time.NewTimer(g.wait)
+	defer t.Stop()
+	select {
+	case g.slots <- struct{}{}:
+		return true
+	case <-t.C:
+		return false
+	case <-ctx.Done():
+		return false
+	}
+}
+
+func (g *hashGate) leave() { <-g.slots }
 
 var errNoCredentials = errors.New("no credentials")

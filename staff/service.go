@@ -33,6 +33,11 @@ const (
 	DefaultMaxImportBytes = 200 << 20
 	MaxJSONBody           = 2 << 20
 	MaxListLimit          = 1000
+	// DefaultLoginHashSlots is how many logins hash a password at once, each hash taking 19 MiB (argon2id)
+	// and a core for tens of milliseconds.
+	DefaultLoginHashSlots = 2
+	// DefaultLoginHashWait is how long a login waits for a hashing slot before it gets 503 busy.
+	DefaultLoginHashWait = time.Second
 )
 
 // Options configure a Service. Repo, Store and Embedder are required.
@@ -62,20 +67,33 @@ type Options struct {
 	// Centres are the communes' service centres the assistant names (the centres file as seed): staff
 	// corrections are applied to them at once (see ReloadCentres). nil: there are no centres to correct.
 	Centres *knowledge.LiveCentres
+	// LoginHashSlots is how many logins may hash a password at once (0: DefaultLoginHashSlots): each hash
+	// takes 19 MiB and a core for tens of milliseconds, so this bounds the memory and CPU logins can take,
+	// in each process. LoginHashWait is how long a login waits for a slot (0: DefaultLoginHashWait); at most
+	// 16 logins per slot wait, the others are refused at once. A login that gets no slot is answered 503
+	// busy with Retry-After, and is not counted as a failed attempt. The throttle keeps one address to 2
+	// waiting or hashing logins, so a flood from a few addresses leaves room for others; a flood from many
+	// addresses is held to the bound, but takes the slots from genuine logins while it lasts.
+	LoginHashSlots int
+	LoginHashWait  time.Duration
 }
 
 // Service is the staff backend. Create it with New; serve Handler under Prefix and run Run in the background.
 type Service struct {
 	opt      Options
 	log      *slog.Logger
-	users    *throttle // failed logins per username
-	ips      *throttle // failed logins per client address
+	users    *throttle // login attempts per username
+	ips      *throttle // login attempts per client address
+	hashes   *hashGate // password hashes of logins running at once
 	pubMu    sync.Mutex
 	routes   []route
 	mux      *http.ServeMux
 	synMu    sync.Mutex
 	synReady chan struct{}
 	centMu   sync.Mutex // serialises ReloadCentres, so the last reload applies the latest corrections
+
+	// checkPassword is CheckPassword (tests wrap it to count the hashes).
+	checkPassword func(encoded, password string) bool
 }
 
 // phrasings are the question bank's phrasings of a code.
@@ -106,7 +124,15 @@ func New(opt Options) (*Service, error) {
 	if opt.MaxImportBytes <= 0 {
 		opt.MaxImportBytes = DefaultMaxImportBytes
 	}
-	s := &Service{opt: opt, log: opt.Logger, users: newThrottle(5), ips: newThrottle(20), synReady: make(chan struct{})}
+	if opt.LoginHashSlots <= 0 {
+		opt.LoginHashSlots = DefaultLoginHashSlots
+	}
+	if opt.LoginHashWait <= 0 {
+		opt.LoginHashWait = DefaultLoginHashWait
+	}
+	s := &Service{opt: opt, log: opt.Logger, synReady: make(chan struct{}), checkPassword: CheckPassword,
+		users: newThrottle(loginFreePerUser, 0), ips: newThrottle(loginFreePerAddress, loginPendingPerAddress),
+		hashes: newHashGate(opt.LoginHashSlots, opt.LoginHashWait)}
 	s.routes = s.routeTable()
 	s.mux = http.NewServeMux()
 	for _, rt := range s.routes {

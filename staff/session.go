@@ -2,6 +2,7 @@ package staff
 
 import (
 	"errors"
+	"fmt"
 	"mime"
 	"net/http"
 	"strconv"
@@ -127,25 +128,55 @@ func (s *Service) login(w http.ResponseWriter, r *http.Request, _ *principal) {
 	ctx := r.Context()
 	now := s.now()
 	name := strings.ToLower(strings.TrimSpace(req.Username))
-	ip := s.clientIP(r)
-	if d := max(s.users.locked("u:"+name, now), s.ips.locked("ip:"+ip, now)); d > 0 {
-		w.Header().Set("Retry-After", strconv.Itoa(int(d.Seconds())+1))
-		writeJSON(w, http.StatusTooManyRequests, map[string]any{"error": map[string]string{"code": "throttled",
-			"message": "Đăng nhập sai quá nhiều lần. Vui lòng thử lại sau " + strconv.Itoa(int(d.Seconds())+1) + " giây."}})
+	a, why, d := s.reserveLogin(name, s.clientIP(r), now)
+	switch why {
+	case lockedOut:
+		throttled(w, d, "Đăng nhập sai quá nhiều lần. Vui lòng thử lại sau %d giây.")
+		return
+	case tooManyOnce:
+		throttled(w, d, "Có quá nhiều lượt đăng nhập cùng lúc từ địa chỉ này. Vui lòng thử lại sau %d giây.")
 		return
 	}
+	defer a.release() // unless settled below: nothing was checked
 	u, err := s.opt.Repo.User(ctx, name)
 	if err != nil && !errors.Is(err, knowledge.ErrNotFound) {
 		s.fail(w, r, err)
 		return
 	}
-	hash := dummyHash()
-	if err == nil {
-		hash = u.Password
+	// The account's failures audited by every process sharing the Repo. They are asked for an unknown
+	// username too (and not used), so that the answer takes as long as for an account — unless it is not
+	// even a valid username.
+	var n int
+	var last time.Time
+	if usernamePattern.MatchString(name) {
+		var ferr error
+		if n, last, ferr = s.opt.Repo.LoginFailures(ctx, name, now.Add(-s.users.window)); ferr != nil {
+			s.fail(w, r, ferr)
+			return
+		}
 	}
-	if !CheckPassword(hash, req.Password) || err != nil || u.Disabled {
-		s.users.fail("u:"+name, now)
-		s.ips.fail("ip:"+ip, now)
+	if err == nil {
+		if why, d := a.merge(n, last); why != admitted {
+			throttled(w, d, "Đăng nhập sai quá nhiều lần. Vui lòng thử lại sau %d giây.")
+			return
+		}
+	}
+	if !s.hashes.enter(ctx) {
+		retry := strconv.Itoa(int(s.opt.LoginHashWait.Seconds()) + 1)
+		w.Header().Set("Retry-After", retry)
+		writeError(w, http.StatusServiceUnavailable, "busy",
+			"Hệ thống đang bận xử lý nhiều lượt đăng nhập. Vui lòng thử lại sau "+retry+" giây.")
+		return
+	}
+	ok := func() bool {
+		defer s.hashes.leave()
+		if err != nil {
+			return s.checkPassword(dummyHash(), req.Password)
+		}
+		return s.checkPassword(u.Password, req.Password)
+	}()
+	if !ok || err != nil || u.Disabled {
+		a.fail()
 		// An unknown username is not recorded: it is often a password typed into the wrong field.
 		actor, details := unknownUser, map[string]any{"unknown_user": true}
 		if err == nil {
@@ -155,7 +186,7 @@ func (s *Service) login(w http.ResponseWriter, r *http.Request, _ *principal) {
 		writeError(w, http.StatusUnauthorized, "bad_credentials", "Tên đăng nhập hoặc mật khẩu không đúng.")
 		return
 	}
-	s.users.reset("u:" + name)
+	a.succeed()
 	secret, hashed, err := newSecret("")
 	if err != nil {
 		s.fail(w, r, err)
@@ -175,6 +206,92 @@ func (s *Service) login(w http.ResponseWriter, r *http.Request, _ *principal) {
 		SameSite: http.SameSiteStrictMode, Expires: sess.ExpiresAt})
 	s.record(ctx, u.Username, "login", u.Username, nil)
 	writeJSON(w, http.StatusOK, s.view(&principal{Username: u.Username, Role: u.Role, Session: &sess}))
+}
+
+// Login throttling: failed attempts each username and each client address may make before they are locked
+// out (see throttle), and how many attempts of one address may be in flight at once.
+const (
+	loginFreePerUser       = 5
+	loginFreePerAddress    = 20
+	loginPendingPerAddress = 2
+)
+
+// loginAttempt is a login attempt reserved on its username's and its address's throttles. It is settled once:
+// the first of fail, succeed and release counts.
+type loginAttempt struct {
+	s        *Service
+	user, ip string
+	now      time.Time
+	done     bool
+}
+
+// reserveLogin reserves an attempt for username from address ip; when either key refuses it, it reserves
+// nothing and returns why and how long to wait (the longer of the two).
+func (s *Service) reserveLogin(username, ip string, now time.Time) (*loginAttempt, refusal, time.Duration) {
+	a := &loginAttempt{s: s, user: "u:" + username, ip: "ip:" + ip, now: now}
+	whyU, dU := s.users.reserve(a.user, now)
+	whyIP, dIP := s.ips.reserve(a.ip, now)
+	if whyU == admitted && whyIP == admitted {
+		return a, admitted, 0
+	}
+	if whyU == admitted {
+		s.users.release(a.user)
+	}
+	if whyIP == admitted {
+		s.ips.release(a.ip)
+	}
+	why := tooManyOnce
+	if whyU == lockedOut || whyIP == lockedOut {
+		why = lockedOut
+	}
+	return nil, why, max(dU, dIP)
+}
+
+// merge brings in the username's failures recorded by other processes; when they lock it, the attempt is
+// given back and merge says how long to wait.
+func (a *loginAttempt) merge(n int, last time.Time) (refusal, time.Duration) {
+	why, d := a.s.users.merge(a.user, a.now, n, last)
+	if why != admitted && !a.done {
+		a.done = true
+		a.s.ips.release(a.ip)
+	}
+	return why, d
+}
+
+// fail counts the attempt as failed on both keys.
+func (a *loginAttempt) fail() {
+	if !a.done {
+		a.done = true
+		a.s.users.fail(a.user, a.now)
+		a.s.ips.fail(a.ip, a.now)
+	}
+}
+
+// succeed clears the username's failures; the address keeps its own (one account's success does not
+// unlock an address that is trying many).
+func (a *loginAttempt) succeed() {
+	if !a.done {
+		a.done = true
+		a.s.users.reset(a.user)
+		a.s.ips.release(a.ip)
+	}
+}
+
+// release gives the attempt back uncounted: no password was checked.
+func (a *loginAttempt) release() {
+	if !a.done {
+		a.done = true
+		a.s.users.release(a.user)
+		a.s.ips.release(a.ip)
+	}
+}
+
+// throttled answers 429 with Retry-After the whole seconds of d plus one; format has a %d for them.
+func throttled(w http.ResponseWriter, d time.Duration, format string) {
+	secs := int(d.Seconds()) + 1
+	w.Header().Set("Retry-After", strconv.Itoa(secs))
+	writeJSON(w, http.StatusTooManyRequests, map[string]any{"error": map[string]string{"code": "throttled",
+		"message": fmt.Sprintf(format, secs)}})
 }
 
 func (s *Service) me(w http.ResponseWriter, r *http.Request, p *principal) {

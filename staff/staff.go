@@ -5,9 +5,18 @@
 // centres (applied to the assistant's knowledge.LiveCentres at once) and an append-only audit log, served as
 // the JSON API described in openapi.yaml under /api/v1/staff/.
 //
-// Failed logins are throttled per username and per client address (behind a reverse proxy, set
-// Options.TrustedProxies so that the address is the client's, from X-Forwarded-For). The counts are kept in
-// memory, per process: several serve processes each throttle on their own, and a restart forgets them.
+// Logins are throttled per username and per client address (behind a reverse proxy, set
+// Options.TrustedProxies so that the address is the client's, from X-Forwarded-For): an attempt is counted
+// before its password is hashed; 5 failures lock a username and 20 an address, for 30 s, then twice as long
+// for each further failure (up to 15 min); an address has at most 2 attempts in flight. At most
+// Options.LoginHashSlots passwords are hashed at once (19 MiB each); a login that gets no slot within
+// Options.LoginHashWait is answered 503. The counts are kept in memory, per process. An account's failures
+// are also read back from the audit log (Repo.LoginFailures), so the serve processes sharing a PostgreSQL
+// database lock an account on their failures together, and a restart does not unlock it. A client address,
+// a username that has no account and the hashing bound are per process: N processes let an address fail
+// 20×N times before all lock it. And since an account is locked across processes but an unknown username
+// is not, a client that spreads attempts over several processes can tell from the 429s whether a username
+// has an account.
 //
 // Storage is the Repo interface, implemented by staff/embedded (a bbolt file) and staff/postgres (tables of
 // migrations 0003 and 0006), both held to the contract in staff/stafftest. The package imports knowledge, ingest,
@@ -276,6 +285,11 @@ type Repo interface {
 
 	AppendAudit(ctx context.Context, e AuditEntry) (AuditEntry, error)        // assigns ID
 	Audit(ctx context.Context, before int64, limit int) ([]AuditEntry, error) // newest first, ID < before (0: all)
+	// LoginFailures counts the audit entries of action "login_failed" with actor username, at or after since,
+	// that follow its last "login" entry, and returns the time of the last one (zero if none). A store may
+	// count only the last 32 failures. The staff service throttles logins on it across the processes
+	// sharing a Repo, so it must stay cheap however long the audit log grows.
+	LoginFailures(ctx context.Context, username string, since time.Time) (n int, last time.Time, err error)
 
 	Close() error
 }

@@ -38,6 +38,7 @@ type StaffConfig struct {
 	SessionMax    time.Duration
 	LowConfidence float64 // answers under this confidence join the unanswered queue
 	MaxImportMB   int
+	LoginHashes   int // logins hashing a password at once
 }
 
 // WebConfig is what serve's web channel reads: the chat API's limits (parsed into web.Config) and the widget.
@@ -149,6 +150,7 @@ func newConfig(cmd string, getenv func(string) string, stderr io.Writer) (*Confi
 	fs.DurationVar(&c.Staff.SessionMax, "staff-session-max", envDur("TROLYAO_STAFF_SESSION_MAX", 0), "serve: and at most this long after login (0: 12h)")
 	fs.Float64Var(&c.Staff.LowConfidence, "staff-low-confidence", envFloat(getenv, "TROLYAO_STAFF_LOW_CONFIDENCE", 0), "serve: answers under this confidence join the unanswered queue (0: 0.6)")
 	fs.IntVar(&c.Staff.MaxImportMB, "staff-max-import-mb", envInt("TROLYAO_STAFF_MAX_IMPORT_MB", 0), "serve: largest catalog upload in MiB (0: 200)")
+	fs.IntVar(&c.Staff.LoginHashes, "staff-login-hashes", envInt("TROLYAO_STAFF_LOGIN_HASHES", 0), "serve: staff logins hashing a password at once, 19 MiB each (0: 2)")
 	fs.StringVar(&c.Tag, "tag", "", "eval: only cases with this tag")
 	fs.BoolVar(&c.Verbose, "v", false, "eval: print every case")
 	fs.StringVar(&c.Out, "out", "", "policy fit: output file (default assistant/policy.json)")

@@ -64,7 +64,7 @@ func (a *app) staffService(st knowledge.Store, repo staff.Repo, convs knowledge.
 	return staff.New(staff.Options{Repo: repo, Store: st, Embedder: emb, Phrasebook: pb, Conversations: convs, Logger: a.logger,
 		SecureCookie: c.SecureCookie, SessionIdle: c.SessionIdle, SessionMax: c.SessionMax,
 		LowConfidence: c.LowConfidence, MaxImportBytes: int64(c.MaxImportMB) << 20, TrustedProxies: proxies,
-		Centres: centres})
+		Centres: centres, LoginHashSlots: c.LoginHashes})
 }
 
 const staffUsage = `usage:

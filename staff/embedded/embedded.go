@@ -21,7 +21,7 @@ import (
 // Buckets of the file. Keys: users by username, tokens by big-endian id (tokenHashes: hash → id), sessions by
 // hash, drafts by code, versions by code + 0 + big-endian version, imports by id, importRecords by id + seq,
 // handled by kind + 0 + key, synonyms by id (phrases: phrase → id), centre corrections by unit code, audit by
-// id.
+// id (loginFailures: actor → the times of its failed logins since its last login, kept by AppendAudit).
 var (
 	bUsers         = []byte("users")
 	bTokens        = []byte("tokens")
@@ -36,8 +36,9 @@ var (
 	bPhrases       = []byte("synonym_phrases")
 	bAudit         = []byte("audit")
 	bCentres       = []byte("centres")
+	bLoginFailures = []byte("login_failures")
 	allBuckets     = [][]byte{bUsers, bTokens, bTokenHashes, bSessions, bDrafts, bVersions, bImports, bImportRecords,
-		bHandled, bSynonyms, bPhrases, bAudit, bCentres}
+		bHandled, bSynonyms, bPhrases, bAudit, bCentres, bLoginFailures}
 )
 
 // Repo is the embedded staff.Repo. It is safe for concurrent use.
@@ -701,9 +702,39 @@ func (r *Repo) AppendAudit(ctx context.Context, e staff.AuditEntry) (staff.Audit
 			return err
 		}
 		e.ID = int64(id)
-		return put(b, u64(id), e)
+		if err := put(b, u64(id), e); err != nil {
+			return err
+		}
+		return noteLogin(tx.Bucket(bLoginFailures), e)
 	})
 	return e, err
+}
+
+// maxLoginFailures is how many of an actor's failed logins the loginFailures bucket keeps: more would
+// not change the throttle's lock (it doubles at most 10 times).
+const maxLoginFailures = 32
+
+// noteLogin keeps the loginFailures bucket up to date with e: a failed login adds its time to its actor's
+// (keeping the last maxLoginFailures), a login clears them.
+func noteLogin(b *bolt.Bucket, e staff.AuditEntry) error {
+	key := []byte(e.Actor)
+	switch e.Action {
+	case "login":
+		return b.Delete(key)
+	case "login_failed":
+		var ts []time.Time
+		if data := b.Get(key); data != nil {
+			if err := json.Unmarshal(data, &ts); err != nil {
+				return fmt.Errorf("decode: %w", err)
+			}
+		}
+		ts = append(ts, e.At)
+		if len(ts) > maxLoginFailures {
+			ts = ts[len(ts)-maxLoginFailures:]
+		}
+		return put(b, key, ts)
+	}
+	return nil
 }
 
 // Audit lists entries newest first with ID below before (0: from the newest).
@@ -732,4 +763,31 @@ func (r *Repo) Audit(ctx context.Context, before int64, limit int) ([]staff.Audi
 		return nil
 	})
 	return out, err
+}
+
+// LoginFailures counts username's failed logins at or after since and after its last successful one, from
+// the loginFailures bucket that AppendAudit keeps (the last maxLoginFailures of them).
+func (r *Repo) LoginFailures(ctx context.Context, username string, since time.Time) (int, time.Time, error) {
+	var n int
+	var last time.Time
+	err := r.view(ctx, "login failures", func(tx *bolt.Tx) error {
+		data := tx.Bucket(bLoginFailures).Get([]byte(username))
+		if data == nil {
+			return nil
+		}
+		var ts []time.Time
+		if err := json.Unmarshal(data, &ts); err != nil {
+			return fmt.Errorf("decode: %w", err)
+		}
+		for _, t := range ts {
+			if !t.Before(since) {
+				n++
+				if t.After(last) {
+					last = t
+				}
+			}
+		}
+		return nil
+	})
+	return n, last, err
 }

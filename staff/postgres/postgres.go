@@ -1,8 +1,8 @@
 // Package postgres is the staff.Repo kept in PostgreSQL, in the tables of migrations 0003 and 0006 (see
 // knowledge/postgres/migrations), over the pool of a knowledge/postgres Store, so several serve processes
-// share accounts, sessions, drafts, synonyms and centre corrections. Synonym and centre changes are announced
-// with NOTIFY on SynonymsChannel and CentresChannel; Watch listens for them. It imports staff, knowledge, pgx
-// and the standard library.
+// share accounts, sessions, drafts, synonyms, centre corrections and the failed logins they throttle
+// accounts on. Synonym and centre changes are announced with NOTIFY on SynonymsChannel and CentresChannel;
+// Watch listens for them. It imports staff, knowledge, pgx and the standard library.
 package postgres
 
 import (
@@ -635,6 +635,22 @@ func (r *Repo) Audit(ctx context.Context, before int64, limit int) ([]staff.Audi
 		return e, err
 	})
 	return es, wrap("audit", err)
+}
+
+// LoginFailures counts username's failed logins at or after since and after its last successful one, on
+// the index staff_audit_actor_idx of migration 0006: it reads the account's failures since then, and its
+// logins.
+func (r *Repo) LoginFailures(ctx context.Context, username string, since time.Time) (int, time.Time, error) {
+	var n int
+	var last *time.Time
+	err := r.pool.QueryRow(ctx, `SELECT count(*), max(at) FROM staff_audit
+		WHERE actor = $1 AND action = 'login_failed' AND at >= $2 AND at > coalesce(
+			(SELECT max(at) FROM staff_audit WHERE actor = $1 AND action = 'login'), '-infinity')`,
+		username, since).Scan(&n, &last)
+	if err != nil || last == nil {
+		return n, time.Time{}, wrap("login failures", err)
+	}
+	return n, last.UTC(), nil
 }
 
 // Watch listens on SynonymsChannel and CentresChannel with a connection of its own and calls changed for every

@@ -32,6 +32,7 @@ func Run(t *testing.T, open func(t *testing.T) staff.Repo) {
 	t.Run("Audit", func(t *testing.T) { testAudit(t, open(t)) })
 	t.Run("CentreCorrections", func(t *testing.T) { testCentreCorrections(t, open(t)) })
 	t.Run("ConcurrentCentreCorrections", func(t *testing.T) { testConcurrentCentreCorrections(t, open(t)) })
+	t.Run("LoginFailures", func(t *testing.T) { testLoginFailures(t, open(t)) })
 }
 
 // at is a time as every store keeps it: UTC, whole microseconds.
@@ -432,4 +433,53 @@ func testConcurrentCentreCorrections(t *testing.T, r staff.Repo) {
 	require.NoError(t, err)
 	assert.Equal(t, 2, c.Version)
 	assert.Equal(t, fmt.Sprintf("Số %d", won+2), c.Address)
+}
+
+func testLoginFailures(t *testing.T, r staff.Repo) {
+	ctx := t.Context()
+	n, last, err := r.LoginFailures(ctx, "lan", at(0))
+	require.NoError(t, err)
+	assert.Zero(t, n)
+	assert.True(t, last.IsZero())
+	for _, e := range []staff.AuditEntry{
+		{At: at(1), Actor: "lan", Action: "login_failed", Target: "lan"},
+		{At: at(2), Actor: "lan", Action: "login", Target: "lan"},
+		{At: at(3), Actor: "lan", Action: "login_failed", Target: "lan"},
+		{At: at(4), Actor: "(không rõ)", Action: "login_failed", Target: "(không rõ)"},
+		{At: at(5), Actor: "an", Action: "login_failed", Target: "an"},
+		{At: at(6), Actor: "lan", Action: "publish", Target: "1.000001"},
+		{At: at(7), Actor: "lan", Action: "login_failed", Target: "lan"},
+		{At: at(8), Actor: "an", Action: "login", Target: "an"},
+	} {
+		_, err := r.AppendAudit(ctx, e)
+		require.NoError(t, err)
+	}
+	n, last, err = r.LoginFailures(ctx, "lan", at(0))
+	require.NoError(t, err)
+	assert.Equal(t, 2, n, "the failures after the last login")
+	assert.Equal(t, at(7), last)
+	n, last, err = r.LoginFailures(ctx, "lan", at(4))
+	require.NoError(t, err)
+	assert.Equal(t, 1, n, "the failures since")
+	assert.Equal(t, at(7), last)
+	n, _, err = r.LoginFailures(ctx, "an", at(0))
+	require.NoError(t, err)
+	assert.Zero(t, n, "an logged in after failing")
+	n, _, err = r.LoginFailures(ctx, "hoa", at(0))
+	require.NoError(t, err)
+	assert.Zero(t, n)
+
+	// Many failures: a store may stop counting at 32.
+	for i := range 40 {
+		_, err := r.AppendAudit(ctx, staff.AuditEntry{At: at(10 + i), Actor: "hoa", Action: "login_failed", Target: "hoa"})
+		require.NoError(t, err)
+	}
+	n, last, err = r.LoginFailures(ctx, "hoa", at(0))
+	require.NoError(t, err)
+	assert.GreaterOrEqual(t, n, 32)
+	assert.LessOrEqual(t, n, 40)
+	assert.Equal(t, at(49), last)
+	n, _, err = r.LoginFailures(ctx, "hoa", at(45))
+	require.NoError(t, err)
+	assert.Equal(t, 5, n)
 }
