@@ -1,6 +1,7 @@
 package assistant
 
 import (
+	"context"
 	"regexp"
 	"strings"
 
@@ -9,22 +10,42 @@ import (
 
 // Preview is what a citizen reads when the assistant answers a question with one procedure.
 type Preview struct {
-	Text        string   `json:"text"` // the first answer
-	Full        string   `json:"full"` // the full answer, given when the citizen then taps «Xem đầy đủ»
-	Intents     []Intent `json:"intents"`
-	Suggestions []string `json:"suggestions,omitempty"` // the quick replies under the first answer
+	Text        string     `json:"text"` // the first answer
+	Full        string     `json:"full"` // the full answer, given when the citizen then taps «Xem đầy đủ»
+	Intents     []Intent   `json:"intents"`
+	Suggestions []string   `json:"suggestions,omitempty"` // the quick replies under the first answer
+	Options     []Citation `json:"options,omitempty"`     // other procedures offered as buttons, when not sure
+	// Answered is the procedure the assistant answers the question with as the published catalog stands: the
+	// previewed one, another, or "" when it would ask which procedure is meant or say it does not know (and
+	// when the assistant has no Searcher).
+	Answered string `json:"answered"`
 }
 
 // Preview composes from p the answer a citizen gets when the assistant answers question with p — with the
 // place the question names, as Reply reads it — and the full answer they get by tapping «Xem đầy đủ» next.
-// It is what Reply says when it picks p with confidence and no model is configured: when it is less sure it
-// also offers other procedures as buttons, and a model (Assistant.Model) may reword the text. Preview reads
-// nothing but p, the question and the assistant's units and centres.
-func (a *Assistant) Preview(p *knowledge.Procedure, question string) Preview {
+// With a Searcher, it also finds, as Reply does, which procedure the published catalog answers question with
+// and whether other procedures are offered beside it: when that is p and others are, Text has the line
+// that introduces them, as Reply's does. What a model (Assistant.Model) would reword is not previewed.
+func (a *Assistant) Preview(ctx context.Context, p *knowledge.Procedure, question string) (Preview, error) {
 	var st knowledge.DialogueState
-	first := a.procedureAnswer(p, Answer{Intents: DetectIntents(question)}, a.placeOf(&st, question))
-	full := a.procedureAnswer(p, Answer{Intents: DetectIntents(MoreReply)}, a.placeOf(&st, MoreReply))
-	return Preview{Text: first.Text, Full: full.Text, Intents: first.Intents, Suggestions: first.Suggestions}
+	intents := DetectIntents(question)
+	first := a.procedureAnswer(p, Answer{Intents: intents}, a.placeOf(&st, question))
+	out := Preview{Text: first.Text, Intents: first.Intents, Suggestions: first.Suggestions}
+	if a.Searcher != nil {
+		as, err := a.Assess(ctx, a.withoutPlaces(question), intents)
+		if err != nil {
+			return Preview{}, err
+		}
+		if as.Action >= ActAnswerWithAlternatives && len(as.Hits) > 0 {
+			out.Answered = as.Hits[0].Code
+			if out.Answered == p.Code && as.Action == ActAnswerWithAlternatives && len(as.Hits) > 1 {
+				out.Options = optionsOf(as.Hits[1:min(3, len(as.Hits))])
+				out.Text = beforeTail(out.Text, alternativesNote)
+			}
+		}
+	}
+	out.Full = a.procedureAnswer(p, Answer{Intents: DetectIntents(MoreReply)}, a.placeOf(&st, MoreReply)).Text
+	return out, nil
 }
 
 // noteSentence ends a sentence of a note, with the space or line break after it.
