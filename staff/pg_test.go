@@ -9,6 +9,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/trolyao/trolyao/knowledge"
+	"github.com/trolyao/trolyao/knowledge/memconv"
 	"github.com/trolyao/trolyao/knowledge/postgres/pgtest"
 	"github.com/trolyao/trolyao/staff"
 	staffpg "github.com/trolyao/trolyao/staff/postgres"
@@ -63,7 +64,8 @@ func TestPostgresSecondProcess(t *testing.T) {
 	assert.Equal(t, want, got, "the second process applies the synonym within 2 s")
 }
 
-// TestPostgresService runs the roles table and the concurrent edits over the PostgreSQL repo.
+// TestPostgresService runs the roles table, the concurrent edits, the catalog rollback and staff attribution
+// over the PostgreSQL repo.
 func TestPostgresService(t *testing.T) {
 	pgtest.URL(t)
 	t.Run("Roles", func(t *testing.T) {
@@ -79,6 +81,12 @@ func TestPostgresService(t *testing.T) {
 		st := pgStore(t, pgtest.Schema(t))
 		syncReal(t, st)
 		runCatalogRollback(t, newEnv(t, st, staffpg.New(st.Pool()), nil))
+	})
+	t.Run("StaffFeeAttribution", func(t *testing.T) {
+		st := pgStore(t, pgtest.Schema(t))
+		syncReal(t, st)
+		a := newAssistant(st, memconv.New())
+		runStaffFeeAttribution(t, newEnv(t, st, staffpg.New(st.Pool()), nil, func(o *staff.Options) { o.Composer = a }), a)
 	})
 	t.Run("ConcurrentEdits", func(t *testing.T) {
 		st := pgStore(t, pgtest.Schema(t))

@@ -59,6 +59,9 @@ type Options struct {
 	// per client address: when the peer address is in one of them, the client is the right-most
 	// X-Forwarded-For entry that is not a trusted proxy. Empty means the peer address is the client.
 	TrustedProxies []netip.Prefix
+	// Composer writes the preview of a draft: the assistant citizens ask, so that a preview names their ward's
+	// centre as the answer will (nil: an assistant without units or centres).
+	Composer Composer
 }
 
 // Service is the staff backend. Create it with New; serve Handler under Prefix and run Run in the background.

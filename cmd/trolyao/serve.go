@@ -125,7 +125,7 @@ func (a *app) serve(ctx context.Context) (err error) {
 		if err != nil {
 			return err
 		}
-		svc, err := a.staffService(st, repo, convs)
+		svc, err := a.staffService(st, repo, convs, as)
 		if err != nil {
 			_ = closeRepo()
 			return err
