@@ -63,12 +63,11 @@ func asPublished(draft knowledge.Procedure, published *knowledge.Procedure, a kn
 // published channel of the same kind but whose fee text and note they left as published, the fee text — the
 // portal's raw fee cell — and every statement of a fee in the note (assistant.NoteWithoutFees): the portal's
 // amounts and reductions ("bằng 50% mức thu nêu trên") would otherwise stand beside the new amount. The rest
-// of the note stays. A fee text or note staff edited is theirs and kept. It reports whether p changed.
-func dropStaleFees(p *knowledge.Procedure, published *knowledge.Procedure) bool {
+// of the note stays. A fee text or note staff edited is theirs and kept.
+func dropStaleFees(p *knowledge.Procedure, published *knowledge.Procedure) {
 	if published == nil {
-		return false
+		return
 	}
-	changed := false
 	for i := range p.Channels {
 		c := &p.Channels[i]
 		old, ok := published.Channel(c.Kind)
@@ -76,22 +75,11 @@ func dropStaleFees(p *knowledge.Procedure, published *knowledge.Procedure) bool 
 			continue
 		}
 		c.Note, c.Text = assistant.NoteWithoutFees(*c), ""
-		changed = true
 	}
-	return changed
 }
 
 // sameFee reports whether two channels state the same fee: the same amounts, free or not, stated or not.
 func sameFee(a, b knowledge.Channel) bool {
-	amount := func(f knowledge.Fee) int64 { return f.Amount }
 	return a.Free == b.Free && a.FeeNA == b.FeeNA &&
-		slices.Equal(mapSlice(a.Fees, amount), mapSlice(b.Fees, amount))
-}
-
-func mapSlice[T, U any](xs []T, f func(T) U) []U {
-	out := make([]U, len(xs))
-	for i, x := range xs {
-		out[i] = f(x)
-	}
-	return out
+		slices.EqualFunc(a.Fees, b.Fees, func(x, y knowledge.Fee) bool { return x.Amount == y.Amount })
 }

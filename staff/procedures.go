@@ -548,8 +548,12 @@ func (s *Service) preview(w http.ResponseWriter, r *http.Request, p *principal) 
 	if options == nil {
 		options = []assistant.Citation{}
 	}
-	writeJSON(w, http.StatusOK, map[string]any{"text": pv.Text, "full": pv.Full, "suggestions": pv.Suggestions,
-		"options": options, "answered": pv.Answered, "intents": names, "from": from, "attribution": rec.Attribution})
+	body := map[string]any{"text": pv.Text, "full": pv.Full, "suggestions": pv.Suggestions, "options": options,
+		"answered": pv.Answered, "intents": names, "from": from}
+	if rec.Staff() {
+		body["attribution"] = rec.Attribution
+	}
+	writeJSON(w, http.StatusOK, body)
 }
 
 // publishRecords embeds and applies upserts (and deletes) to the store in one change, then records a
