@@ -252,7 +252,10 @@ func citationLine(p *knowledge.Procedure) string {
 	}
 	source := Link("Cổng Dịch vụ công quốc gia – mã "+p.Code, url)
 	if p.Staff() {
-		return staffSource(p.Attribution, source)
+		if p.URL == "" && p.Source == "" { // a procedure staff wrote: nothing on the portal it is based on
+			return staffSource(p.Attribution, "") + fmt.Sprintf(" (mã %s; tra cứu thêm: %s).", p.Code, Link("Cổng Dịch vụ công quốc gia", PortalURL))
+		}
+		return staffSource(p.Attribution, source) + "."
 	}
 	return fmt.Sprintf("Nguồn: %s (dữ liệu ngày %s).", source, date)
 }
@@ -260,15 +263,20 @@ func citationLine(p *knowledge.Procedure) string {
 // vietnam is the time zone of the day a citation names.
 var vietnam = time.FixedZone("ICT", 7*60*60)
 
-// staffSource is the citation of a record staff published: "Nguồn: cập nhật bởi UBND phường Bàn Cờ ngày
-// 07/12/2026, dựa trên [Cổng Dịch vụ công quốc gia – mã 1.014064](…)." — "cán bộ cập nhật ngày …" when the
-// publisher has no unit. The portal's data date is left out: what staff published replaces it.
+// staffSource begins the citation of a record staff published: "Nguồn: cập nhật bởi UBND phường Bàn Cờ ngày
+// 07/12/2026, dựa trên [Cổng Dịch vụ công quốc gia – mã 1.014064](…)" ("cán bộ cập nhật ngày …" when the
+// publisher has no unit; without ", dựa trên …" when source is ""). The portal's data date is left out: what
+// staff published replaces it.
 func staffSource(a knowledge.Attribution, source string) string {
 	who := "cán bộ cập nhật"
 	if u := strings.Join(strings.Fields(strings.NewReplacer("*", "", "[", "(", "]", ")").Replace(a.Unit)), " "); u != "" {
 		who = "cập nhật bởi " + clipRunes(u, 80)
 	}
-	return fmt.Sprintf("Nguồn: %s ngày %s, dựa trên %s.", who, a.At.In(vietnam).Format("02/01/2006"), source)
+	out := fmt.Sprintf("Nguồn: %s ngày %s", who, a.At.In(vietnam).Format("02/01/2006"))
+	if source != "" {
+		out += ", dựa trên " + source
+	}
+	return out
 }
 
 // fits reports whether an answer is within limit runes both as written and as plain text (as Zalo gets it).

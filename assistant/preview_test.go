@@ -44,6 +44,12 @@ func TestStaffSourceLine(t *testing.T) {
 		citationLine(&p))
 	p.Attribution.Unit = "UBND **phường** [Bàn Cờ]\n(cũ)"
 	assert.Contains(t, citationLine(&p), "cập nhật bởi UBND phường (Bàn Cờ) (cũ) ngày", "a unit never breaks the Markdown")
+
+	// A procedure staff wrote themselves is not said to be based on the portal; the portal is still linked.
+	own := knowledge.Procedure{Code: "HCM-001", Name: "Thủ tục riêng của phường",
+		Attribution: knowledge.Attribution{By: "lan.tran", Unit: "UBND phường Bàn Cờ", At: p.Attribution.At}}
+	assert.Equal(t, "Nguồn: cập nhật bởi UBND phường Bàn Cờ ngày 07/12/2026 (mã HCM-001; tra cứu thêm: "+
+		"[Cổng Dịch vụ công quốc gia]("+PortalURL+")).", citationLine(&own))
 }
 
 // Once staff set a fee, what is left of the portal's note says nothing of fees: the fee cell's note (amounts,
