@@ -247,5 +247,5 @@ func TestUserUnit(t *testing.T) {
 	assert.Equal(t, knowledge.Attribution{By: "token:đồng bộ", At: e.clock.Now()}, publish(bot, "Giấy khai sinh (bản chính)"))
 	var pv struct{ Text string }
 	bot.do("POST", "/procedures/1.000001/preview", map[string]string{"question": "đăng ký khai sinh"}).json(t, &pv)
-	assert.Contains(t, pv.Text, "\nNguồn: cán bộ cập nhật ngày 04/08/2026, dựa trên [Cổng Dịch vụ công quốc gia – mã 1.000001](")
+	assert.Contains(t, pv.Text, "\nNguồn: cán bộ cập nhật ngày 04/08/2026 (mã 1.000001; tra cứu thêm: [Cổng Dịch vụ công quốc gia](")
 }
