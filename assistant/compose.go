@@ -239,7 +239,8 @@ func receiveAnywhereFirst(s string) string {
 	return strings.Join(lines, "\n")
 }
 
-// citationLine cites the record as a link (never a raw address in the text) with the date of its data.
+// citationLine cites the record as a link (never a raw address in the text) with the date of its data; a
+// record staff published says so first, with their unit and the day (see staffSource).
 func citationLine(p *knowledge.Procedure) string {
 	url := p.URL
 	if url == "" {
@@ -249,7 +250,31 @@ func citationLine(p *knowledge.Procedure) string {
 	if !p.SourceDate.IsZero() {
 		date = p.SourceDate.Format("02/01/2006")
 	}
-	return fmt.Sprintf("Nguồn: %s (dữ liệu ngày %s).", Link("Cổng Dịch vụ công quốc gia – mã "+p.Code, url), date)
+	source := Link("Cổng Dịch vụ công quốc gia – mã "+p.Code, url)
+	if p.Staff() {
+		if p.URL == "" && p.Source == "" { // a procedure staff wrote: nothing on the portal it is based on
+			return staffSource(p.Attribution, "") + fmt.Sprintf(" (mã %s; tra cứu thêm: %s).", p.Code, Link("Cổng Dịch vụ công quốc gia", PortalURL))
+		}
+		return staffSource(p.Attribution, source) + "."
+	}
+	return fmt.Sprintf("Nguồn: %s (dữ liệu ngày %s).", source, date)
+}
+
+
+// staffSource begins the citation of a record staff published: "Nguồn: cập nhật bởi UBND phường Bàn Cờ ngày
+// 07/12/2026, dựa trên [Cổng Dịch vụ công quốc gia – mã 1.014064](…)" ("cán bộ cập nhật ngày …" when the
+// publisher has no unit; without ", dựa trên …" when source is ""). The portal's data date is left out: what
+// staff published replaces it.
+func staffSource(a knowledge.Attribution, source string) string {
+	who := "cán bộ cập nhật"
+	if u := strings.Join(strings.Fields(strings.NewReplacer("*", "", "[", "(", "]", ")").Replace(a.Unit)), " "); u != "" {
+		who = "cập nhật bởi " + clipRunes(u, 80)
+	}
+	out := fmt.Sprintf("Nguồn: %s ngày %s", who, a.At.In(vietnam).Format("02/01/2006"))
+	if source != "" {
+		out += ", dựa trên " + source
+	}
+	return out
 }
 
 // fits reports whether an answer is within limit runes both as written and as plain text (as Zalo gets it).

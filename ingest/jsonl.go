@@ -206,6 +206,8 @@ func validateProcedure(p *knowledge.Procedure) error {
 	check("url", p.URL)
 	check("local_notes", p.LocalNotes)
 	check("source", p.Source)
+	check("attribution", p.Attribution.By)
+	check("attribution", p.Attribution.Unit)
 	for _, s := range p.Agencies {
 		check("agencies", s)
 	}

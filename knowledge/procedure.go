@@ -107,7 +107,20 @@ type Procedure struct {
 	LocalNotes   string        `json:"local_notes,omitempty"`
 	Source       string        `json:"source,omitempty"` // e.g. "dvcqg-2026"
 	SourceDate   time.Time     `json:"source_date,omitzero"`
+	// Attribution is set when staff published the record: answers then cite them, with the date, before the
+	// catalog source the record is based on. Zero for a record as the catalog ingest left it.
+	Attribution Attribution `json:"attribution,omitzero"`
 }
+
+// Attribution says who published a record staff edited, for which unit, and when.
+type Attribution struct {
+	By   string    `json:"by"`             // the staff account, or "token:NAME" for an API token
+	Unit string    `json:"unit,omitempty"` // the unit they publish for, e.g. "UBND phường Bàn Cờ"; "" if not set
+	At   time.Time `json:"at"`             // when it was published
+}
+
+// Staff reports whether the record was published by staff (see Attribution).
+func (p *Procedure) Staff() bool { return !p.Attribution.At.IsZero() }
 
 // Clone returns a deep copy: changing its slices leaves p unchanged. Stores hand out clones, so that a caller
 // editing a record (a staff draft, a test) cannot change the catalog they serve.

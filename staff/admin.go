@@ -1,10 +1,15 @@
 package staff
 
 import (
+	"context"
 	"errors"
+	"fmt"
 	"net/http"
 	"strconv"
+	"strings"
 	"time"
+	"unicode"
+	"unicode/utf8"
 
 	"github.com/trolyao/trolyao/knowledge"
 )
@@ -31,6 +36,7 @@ func (s *Service) createUser(w http.ResponseWriter, r *http.Request, p *principa
 		Username string `json:"username"`
 		Password string `json:"password"`
 		Role     Role   `json:"role"`
+		Unit     string `json:"unit"`
 	}
 	if e := decode(w, r, &req); e != nil {
 		e.write(w)
@@ -46,6 +52,10 @@ func (s *Service) createUser(w http.ResponseWriter, r *http.Request, p *principa
 	if !req.Role.Valid() {
 		fields = append(fields, invalidRole().fields...)
 	}
+	unit, err := CleanUnit(req.Unit)
+	if err != nil {
+		fields = append(fields, FieldReason{"unit", err.Error()})
+	}
 	if len(fields) > 0 {
 		(&apiErr{status: http.StatusUnprocessableEntity, code: "invalid", message: "Dữ liệu không hợp lệ.", fields: fields}).write(w)
 		return
@@ -55,7 +65,7 @@ func (s *Service) createUser(w http.ResponseWriter, r *http.Request, p *principa
 		s.fail(w, r, err)
 		return
 	}
-	u := User{Username: req.Username, Role: req.Role, Password: hash, CreatedAt: s.now()}
+	u := User{Username: req.Username, Role: req.Role, Password: hash, Unit: unit, CreatedAt: s.now()}
 	if err := s.opt.Repo.CreateUser(r.Context(), u); err != nil {
 		if errors.Is(err, ErrExists) {
 			writeError(w, http.StatusConflict, "conflict", "Tên đăng nhập đã tồn tại.")
@@ -64,7 +74,11 @@ func (s *Service) createUser(w http.ResponseWriter, r *http.Request, p *principa
 		s.fail(w, r, err)
 		return
 	}
-	s.record(r.Context(), p.Actor(), "user_create", u.Username, map[string]any{"role": u.Role})
+	details := map[string]any{"role": u.Role}
+	if u.Unit != "" {
+		details["unit"] = u.Unit
+	}
+	s.record(r.Context(), p.Actor(), "user_create", u.Username, details)
 	writeJSON(w, http.StatusCreated, u)
 }
 
@@ -73,6 +87,7 @@ func (s *Service) updateUser(w http.ResponseWriter, r *http.Request, p *principa
 		Role     *Role   `json:"role"`
 		Password *string `json:"password"`
 		Disabled *bool   `json:"disabled"`
+		Unit     *string `json:"unit"`
 	}
 	if e := decode(w, r, &req); e != nil {
 		e.write(w)
@@ -112,14 +127,26 @@ func (s *Service) updateUser(w http.ResponseWriter, r *http.Request, p *principa
 		u.Disabled = *req.Disabled
 		details["disabled"] = u.Disabled
 	}
+	if req.Unit != nil {
+		unit, err := CleanUnit(*req.Unit)
+		if err != nil {
+			(&apiErr{status: http.StatusUnprocessableEntity, code: "invalid", message: "Dữ liệu không hợp lệ.",
+				fields: []FieldReason{{"unit", err.Error()}}}).write(w)
+			return
+		}
+		u.Unit = unit
+		details["unit"] = u.Unit
+	}
 	if err := s.opt.Repo.UpdateUser(ctx, u); err != nil {
 		s.fail(w, r, err)
 		return
 	}
-	// A changed password, role or account state ends the user's sessions.
-	if err := s.opt.Repo.DeleteSessions(ctx, u.Username); err != nil {
-		s.fail(w, r, err)
-		return
+	// A changed password, role or account state ends the user's sessions; a new unit alone does not.
+	if req.Role != nil || req.Password != nil || req.Disabled != nil {
+		if err := s.opt.Repo.DeleteSessions(ctx, u.Username); err != nil {
+			s.fail(w, r, err)
+			return
+		}
 	}
 	s.record(ctx, p.Actor(), "user_update", u.Username, details)
 	writeJSON(w, http.StatusOK, u)
@@ -207,4 +234,40 @@ func (s *Service) audit(w http.ResponseWriter, r *http.Request, _ *principal) {
 		es = []AuditEntry{}
 	}
 	writeJSON(w, http.StatusOK, map[string]any{"items": es})
+}
+
+// MaxUnitRunes is the longest unit name of an account (User.Unit).
+const MaxUnitRunes = 120
+
+// CleanUnit returns a unit name (User.Unit) on one line without extra spaces; the error says, in Vietnamese,
+// why it cannot be one.
+func CleanUnit(unit string) (string, error) {
+	if !utf8.ValidString(unit) || strings.ContainsFunc(unit, func(r rune) bool { return unicode.IsControl(r) && r != '\t' }) {
+		return "", errors.New("Tên đơn vị không hợp lệ (một dòng chữ, không có ký tự điều khiển).")
+	}
+	unit = strings.Join(strings.Fields(unit), " ")
+	if utf8.RuneCountInString(unit) > MaxUnitRunes {
+		return "", fmt.Errorf("Tên đơn vị dài quá %d ký tự.", MaxUnitRunes)
+	}
+	return unit, nil
+}
+
+// SetUnit sets the unit an account publishes for ("UBND phường Bàn Cờ"; "" for none), for a command such as
+// `trolyao staff add-user -unit "UBND phường Bàn Cờ" …`. It writes an audit entry with actor "cli".
+func SetUnit(ctx context.Context, repo Repo, username, unit string, now time.Time) error {
+	unit, err := CleanUnit(unit)
+	if err != nil {
+		return fmt.Errorf("staff: set unit: %w", err)
+	}
+	u, err := repo.User(ctx, username)
+	if err != nil {
+		return fmt.Errorf("staff: set unit: %w", err)
+	}
+	u.Unit = unit
+	if err := repo.UpdateUser(ctx, u); err != nil {
+		return fmt.Errorf("staff: set unit: %w", err)
+	}
+	_, err = repo.AppendAudit(ctx, AuditEntry{At: now.UTC(), Actor: "cli", Action: "user_update", Target: username,
+		Details: mustJSON(map[string]any{"unit": unit})})
+	return err
 }

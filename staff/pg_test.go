@@ -10,6 +10,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/trolyao/trolyao/knowledge"
+	"github.com/trolyao/trolyao/knowledge/memconv"
 	"github.com/trolyao/trolyao/knowledge/postgres/pgtest"
 	"github.com/trolyao/trolyao/staff"
 	staffpg "github.com/trolyao/trolyao/staff/postgres"
@@ -86,7 +87,8 @@ func TestPostgresSecondProcess(t *testing.T) {
 	assert.Contains(t, text, banCoSeed, "the second process is back to the seed within 2 s")
 }
 
-// TestPostgresService runs the roles table and the concurrent edits over the PostgreSQL repo.
+// TestPostgresService runs the roles table, the concurrent edits, the catalog rollback and staff attribution
+// over the PostgreSQL repo.
 func TestPostgresService(t *testing.T) {
 	pgtest.URL(t)
 	t.Run("Roles", func(t *testing.T) {
@@ -108,6 +110,12 @@ func TestPostgresService(t *testing.T) {
 		st := pgStore(t, schema)
 		syncReal(t, st)
 		runCentreCorrection(t, st, staffpg.New(st.Pool()), func() staff.Repo { return staffpg.New(pgStore(t, schema).Pool()) })
+	})
+	t.Run("StaffFeeAttribution", func(t *testing.T) {
+		st := pgStore(t, pgtest.Schema(t))
+		syncReal(t, st)
+		a := newAssistant(st, memconv.New())
+		runStaffFeeAttribution(t, newEnv(t, st, staffpg.New(st.Pool()), nil, func(o *staff.Options) { o.Composer = a }), a)
 	})
 	t.Run("ConcurrentEdits", func(t *testing.T) {
 		st := pgStore(t, pgtest.Schema(t))

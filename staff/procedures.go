@@ -324,6 +324,19 @@ func (s *Service) saveDraft(w http.ResponseWriter, r *http.Request, p *principal
 		return
 	}
 	ctx := r.Context()
+	// Who published a record is the server's to say: a draft keeps the published record's attribution until
+	// it is published. A fee changed over the portal's note drops the note's fee statements now, so that the
+	// editor, the diff and the preview show what citizens will read.
+	pub, err := s.published(ctx, code)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	rec.Attribution = knowledge.Attribution{}
+	if pub != nil {
+		rec.Attribution = pub.Attribution
+	}
+	dropStaleFees(&rec, pub)
 	d, err := s.opt.Repo.SaveDraft(ctx, Draft{Code: code, Procedure: rec, UpdatedBy: p.Actor(), UpdatedAt: s.now()}, base)
 	if errors.Is(err, ErrConflict) {
 		s.writeConflict(w, r, code)
@@ -417,6 +430,7 @@ var fieldLabels = map[string]string{
 	"local_notes":  "Ghi chú địa phương",
 	"source":       "Nguồn dữ liệu",
 	"source_date":  "Ngày dữ liệu",
+	"attribution":  "Cán bộ, đơn vị xuất bản",
 }
 
 // FieldLabel is the Vietnamese label of a knowledge.Procedure JSON field ("local_notes" → "Ghi chú địa
@@ -483,7 +497,9 @@ func (s *Service) diff(w http.ResponseWriter, r *http.Request, _ *principal) {
 		"published_version": c.Version, "changes": Diff(c.Published, &c.Draft.Procedure)})
 }
 
-func (s *Service) preview(w http.ResponseWriter, r *http.Request, _ *principal) {
+// preview answers a question from the draft as publishing it now would make the assistant answer (asPublished:
+// attributed to the caller and their unit, today), or from the published record when there is no draft.
+func (s *Service) preview(w http.ResponseWriter, r *http.Request, p *principal) {
 	code, ok := pathCode(w, r)
 	if !ok {
 		return
@@ -507,18 +523,37 @@ func (s *Service) preview(w http.ResponseWriter, r *http.Request, _ *principal) 
 	}
 	rec, from := c.Published, "published"
 	if c.Draft != nil {
-		rec, from = &c.Draft.Procedure, "draft"
+		a, err := s.attribution(r.Context(), p)
+		if err != nil {
+			s.fail(w, r, err)
+			return
+		}
+		x := asPublished(c.Draft.Procedure, c.Published, a)
+		rec, from = &x, "draft"
 	}
 	if rec == nil {
 		errNotFound.write(w)
 		return
 	}
-	intents := assistant.DetectIntents(q)
-	names := make([]string, len(intents))
-	for i, x := range intents {
+	pv, err := s.composer().Preview(r.Context(), rec, q)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	names := make([]string, len(pv.Intents))
+	for i, x := range pv.Intents {
 		names[i] = string(x)
 	}
-	writeJSON(w, http.StatusOK, map[string]any{"text": assistant.Compose(rec, intents), "intents": names, "from": from})
+	options := pv.Options
+	if options == nil {
+		options = []assistant.Citation{}
+	}
+	body := map[string]any{"text": pv.Text, "full": pv.Full, "suggestions": pv.Suggestions, "options": options,
+		"answered": pv.Answered, "intents": names, "from": from}
+	if rec.Staff() {
+		body["attribution"] = rec.Attribution
+	}
+	writeJSON(w, http.StatusOK, body)
 }
 
 // publishRecords embeds and applies upserts (and deletes) to the store in one change, then records a
@@ -721,11 +756,22 @@ func (s *Service) publish(w http.ResponseWriter, r *http.Request, p *principal) 
 		s.writeConflict(w, r, code)
 		return
 	}
-	if fields := Validate(&d.Procedure); len(fields) > 0 {
+	pub, err := s.published(ctx, code)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	a, err := s.attribution(ctx, p)
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	rec := asPublished(d.Procedure, pub, a)
+	if fields := Validate(&rec); len(fields) > 0 {
 		invalidRecord(fields).write(w)
 		return
 	}
-	vs, err := s.publishRecords(ctx, []knowledge.Procedure{d.Procedure}, nil, ActionPublish, p.Actor(), strings.TrimSpace(req.Note),
+	vs, err := s.publishRecords(ctx, []knowledge.Procedure{rec}, nil, ActionPublish, p.Actor(), strings.TrimSpace(req.Note),
 		map[string]int{code: d.Version})
 	if err != nil {
 		s.fail(w, r, err)

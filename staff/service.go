@@ -76,6 +76,9 @@ type Options struct {
 	// addresses is held to the bound, but takes the slots from genuine logins while it lasts.
 	LoginHashSlots int
 	LoginHashWait  time.Duration
+	// Composer writes the preview of a draft: the assistant citizens ask, so that a preview names their ward's
+	// centre as the answer will (nil: an assistant without units or centres).
+	Composer Composer
 }
 
 // Service is the staff backend. Create it with New; serve Handler under Prefix and run Run in the background.

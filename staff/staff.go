@@ -72,10 +72,13 @@ func (r Role) rank() int {
 
 // User is a staff account. Password is the encoded argon2id hash (see HashPassword), never the password.
 type User struct {
-	Username  string    `json:"username"`
-	Role      Role      `json:"role"`
-	Password  string    `json:"-"`
-	Disabled  bool      `json:"disabled"`
+	Username string `json:"username"`
+	Role     Role   `json:"role"`
+	Password string `json:"-"`
+	Disabled bool   `json:"disabled"`
+	// Unit is the unit the account publishes for ("UBND phường Bàn Cờ"), named in the answers citizens get
+	// from the records it publishes (knowledge.Attribution); "" for none.
+	Unit      string    `json:"unit,omitempty"`
 	CreatedAt time.Time `json:"created_at"`
 }
 

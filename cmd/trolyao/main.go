@@ -51,8 +51,8 @@ Usage:
   trolyao chat                  talk to the assistant in the terminal
   trolyao conversation export ID | delete ID | purge
                                 a stored conversation as JSON, delete it, or purge those past retention
-  trolyao staff add-user -role ROLE NAME | add-token -role ROLE [-expires DUR] NAME
-                                staff accounts (password on stdin) and API tokens for the staff API
+  trolyao staff add-user -role ROLE [-unit UNIT] NAME | set-unit -unit UNIT NAME | add-token -role ROLE [-expires DUR] NAME
+                                staff accounts (password on stdin), the unit they publish for, and API tokens
   trolyao export [FILE.jsonl]   write the catalog in the normalized JSONL format
   trolyao coverage [PATH]       parser coverage report over a catalog source
   trolyao healthcheck           exit 0 when the local server answers /healthz

@@ -136,7 +136,7 @@ func TestPublishReachesSecondProcess(t *testing.T) {
 	e := env(map[string]string{"TROLYAO_DATA": data, "TROLYAO_DATABASE_URL": url, "TROLYAO_DIR": t.TempDir()})
 	cli(t, e, "ingest")
 	var out bytes.Buffer
-	require.NoError(t, run(t.Context(), []string{"staff", "add-user", "-role", "publisher", "hoa.nguyen"}, e,
+	require.NoError(t, run(t.Context(), []string{"staff", "add-user", "-role", "publisher", "-unit", "UBND phường Bàn Cờ", "hoa.nguyen"}, e,
 		strings.NewReader("mật-khẩu-đủ-dài-2026\n"), &out, io.Discard))
 	assert.Contains(t, out.String(), "Đã tạo tài khoản hoa.nguyen")
 
@@ -160,6 +160,8 @@ func TestPublishReachesSecondProcess(t *testing.T) {
 	}
 	s := staffLogin(t, a, "hoa.nguyen", "mật-khẩu-đủ-dài-2026")
 	s.do("PUT", "/api/v1/staff/procedures/1.014064/draft", map[string]any{"base_version": 0, "procedure": p}, http.StatusOK, nil)
+	var preview struct{ Text string }
+	s.do("POST", "/api/v1/staff/procedures/1.014064/preview", map[string]string{"question": question}, http.StatusOK, &preview)
 	s.do("POST", "/api/v1/staff/procedures/1.014064/publish", map[string]any{"base_version": 1}, http.StatusOK, nil)
 	published := time.Now()
 
@@ -173,6 +175,8 @@ func TestPublishReachesSecondProcess(t *testing.T) {
 			time.Sleep(20 * time.Millisecond)
 		}
 		t.Logf("%s answers with the new fee %v after publish", base, time.Since(published).Round(time.Millisecond))
+		assert.Contains(t, last, "\nNguồn: cập nhật bởi UBND phường Bàn Cờ ngày ", "the answer names who published it")
+		assert.Equal(t, preview.Text, last, "the staff preview was the answer")
 	}
 
 	// A later sync from the portal crawl keeps what staff published.

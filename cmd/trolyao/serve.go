@@ -125,8 +125,7 @@ func (a *app) serve(ctx context.Context) (err error) {
 		if err != nil {
 			return err
 		}
-		centres, _ := as.Centres.(*knowledge.LiveCentres)
-		svc, err := a.staffService(st, repo, convs, centres)
+		svc, err := a.staffService(st, repo, convs, as)
 		if err != nil {
 			_ = closeRepo()
 			return err

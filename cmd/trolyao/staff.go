@@ -14,6 +14,7 @@ import (
 	bolterrors "go.etcd.io/bbolt/errors"
 	"golang.org/x/term"
 
+	"github.com/trolyao/trolyao/assistant"
 	"github.com/trolyao/trolyao/channels/web"
 	"github.com/trolyao/trolyao/knowledge"
 	"github.com/trolyao/trolyao/knowledge/postgres"
@@ -46,8 +47,9 @@ func (a *app) openStaffFile() (staff.Repo, func() error, error) {
 	return r, r.Close, nil
 }
 
-// staffService builds the staff API over the store and the centres the assistant answers from.
-func (a *app) staffService(st knowledge.Store, repo staff.Repo, convs knowledge.Conversations, centres *knowledge.LiveCentres) (*staff.Service, error) {
+// staffService builds the staff API over the store the assistant as answers from: previews are as's answers,
+// and staff corrections of centres go to the centres it names.
+func (a *app) staffService(st knowledge.Store, repo staff.Repo, convs knowledge.Conversations, as *assistant.Assistant) (*staff.Service, error) {
 	emb, _, err := a.embedder()
 	if err != nil {
 		return nil, err
@@ -61,15 +63,17 @@ func (a *app) staffService(st knowledge.Store, repo staff.Repo, convs knowledge.
 		return nil, err
 	}
 	c := a.cfg.Staff
+	centres, _ := as.Centres.(*knowledge.LiveCentres)
 	return staff.New(staff.Options{Repo: repo, Store: st, Embedder: emb, Phrasebook: pb, Conversations: convs, Logger: a.logger,
 		SecureCookie: c.SecureCookie, SessionIdle: c.SessionIdle, SessionMax: c.SessionMax,
 		LowConfidence: c.LowConfidence, MaxImportBytes: int64(c.MaxImportMB) << 20, TrustedProxies: proxies,
-		Centres: centres, LoginHashSlots: c.LoginHashes})
+		Centres: centres, LoginHashSlots: c.LoginHashes, Composer: as})
 }
 
 const staffUsage = `usage:
-  trolyao staff add-user -role viewer|editor|publisher|admin NAME   (the password is read from standard input)
-  trolyao staff add-token -role ROLE [-expires 720h] NAME            (prints the token once)`
+  trolyao staff add-user -role viewer|editor|publisher|admin [-unit UNIT] NAME   (the password is read from standard input)
+  trolyao staff set-unit -unit UNIT NAME                                         (-unit "" removes it)
+  trolyao staff add-token -role ROLE [-expires 720h] NAME                         (prints the token once)`
 
 // staffCmd manages staff accounts from the command line: the first admin, and API tokens for scripts.
 func (a *app) staffCmd(ctx context.Context, args []string) (err error) {
@@ -81,14 +85,17 @@ func (a *app) staffCmd(ctx context.Context, args []string) (err error) {
 	fs.SetOutput(a.stderr)
 	role := fs.String("role", "", "viewer, editor, publisher or admin")
 	expires := fs.Duration("expires", 0, "add-token: lifetime (0: no expiry)")
+	unit := fs.String("unit", "", `add-user, set-unit: the unit the account publishes for, named in answers (e.g. "UBND phường Bàn Cờ")`)
 	if err := fs.Parse(rest); err != nil {
 		return err
 	}
-	if fs.NArg() != 1 || *role == "" {
+	unitSet := false
+	fs.Visit(func(f *flag.Flag) { unitSet = unitSet || f.Name == "unit" })
+	if fs.NArg() != 1 || (*role == "") != (sub == "set-unit") || sub == "set-unit" && !unitSet {
 		return usageError{staffUsage}
 	}
 	name := fs.Arg(0)
-	if sub != "add-user" && sub != "add-token" {
+	if sub != "add-user" && sub != "add-token" && sub != "set-unit" {
 		return usageError{staffUsage}
 	}
 
@@ -112,6 +119,9 @@ func (a *app) staffCmd(ctx context.Context, args []string) (err error) {
 	now := time.Now()
 	switch sub {
 	case "add-user":
+		if _, err := staff.CleanUnit(*unit); err != nil {
+			return fmt.Errorf("-unit: %w", err)
+		}
 		pw, err := a.readPassword()
 		if err != nil {
 			return err
@@ -119,7 +129,17 @@ func (a *app) staffCmd(ctx context.Context, args []string) (err error) {
 		if err := staff.AddUser(ctx, repo, name, pw, staff.Role(*role), now); err != nil {
 			return err
 		}
+		if *unit != "" {
+			if err := staff.SetUnit(ctx, repo, name, *unit, now); err != nil {
+				return err
+			}
+		}
 		fmt.Fprintf(a.stdout, "Đã tạo tài khoản %s (%s).\n", name, *role)
+	case "set-unit":
+		if err := staff.SetUnit(ctx, repo, name, *unit, now); err != nil {
+			return err
+		}
+		fmt.Fprintf(a.stdout, "Đã đặt đơn vị của tài khoản %s.\n", name)
 	case "add-token":
 		var exp *time.Time
 		if *expires < 0 {

@@ -179,6 +179,8 @@ func fullProcedure() knowledge.Procedure {
 		LocalNotes: "Nhận hồ sơ buổi sáng thứ Bảy.\nGhi chú có ký tự đặc biệt: \"ngoặc\" <b> & 100% \\ é",
 		Source:     "dvcqg-2026",
 		SourceDate: time.Date(2026, 3, 14, 9, 30, 15, 123456789, time.UTC),
+		Attribution: knowledge.Attribution{By: "lan.tran", Unit: "UBND phường Bàn Cờ",
+			At: time.Date(2026, 12, 7, 8, 15, 0, 123456000, time.UTC)},
 	}
 }
 

@@ -31,7 +31,7 @@ func newBackend(t *testing.T) *backend {
 	require.NoError(t, err)
 	t.Cleanup(func() { _ = repo.Close() })
 	svc, err := staff.New(staff.Options{Repo: repo, Store: w.Store, Embedder: knowledge.HashEmbedder{},
-		Phrasebook: w.Bank.Phrasebook(), Conversations: w.convs, TempDir: t.TempDir()})
+		Phrasebook: w.Bank.Phrasebook(), Conversations: w.convs, TempDir: t.TempDir(), Composer: w.citizen()})
 	require.NoError(t, err)
 	return &backend{
 		api: svc.Handler(),

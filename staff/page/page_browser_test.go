@@ -294,6 +294,9 @@ func TestBrowserEditPreviewPublish(t *testing.T) {
 	)
 	answer := waitText(t, ctx, "preview-answer", address)
 	assert.Contains(t, answer, code)
+	assert.Contains(t, answer, "Nguồn: cán bộ cập nhật ngày ", "the preview's source line is the one publishing gives")
+	full := waitText(t, ctx, "preview-full", "Nguồn: cán bộ cập nhật ngày ")
+	assert.Contains(t, full, address, "the full answer «Xem đầy đủ» gives")
 	assert.NotContains(t, b.ask(t, question), address, "citizens still get the published record")
 
 	// Publish, and the citizen side answers with the new content. The catalog's record is kept as version 1.
@@ -307,8 +310,12 @@ func TestBrowserEditPreviewPublish(t *testing.T) {
 	want := original
 	want.Address = address
 	want.Dossier = append(slices.Clone(original.Dossier), knowledge.DossierItem{Name: item, Originals: 1})
+	assert.Equal(t, "bientap", live.Attribution.By, "the record says who published it")
+	assert.False(t, live.Attribution.At.IsZero())
+	want.Attribution = live.Attribution
 	assert.JSONEq(t, jsonOf(t, want), jsonOf(t, live), "the edits, and every other field as it was")
 	assert.Contains(t, b.ask(t, question), address)
+	assert.Contains(t, b.ask(t, question), "Nguồn: cán bộ cập nhật ngày ")
 	browsertest.Screenshot(t, ctx, "published")
 
 	// Roll back to the catalog's original from the history, after this one publish.

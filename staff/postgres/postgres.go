@@ -66,17 +66,17 @@ func notFoundIfNone(tag pgconn.CommandTag) error {
 
 // CreateUser adds an account.
 func (r *Repo) CreateUser(ctx context.Context, u staff.User) error {
-	_, err := r.pool.Exec(ctx, `INSERT INTO staff_users (username, role, password, disabled, created_at)
-		VALUES ($1, $2, $3, $4, $5)`, u.Username, string(u.Role), u.Password, u.Disabled, u.CreatedAt)
+	_, err := r.pool.Exec(ctx, `INSERT INTO staff_users (username, role, password, disabled, created_at, unit)
+		VALUES ($1, $2, $3, $4, $5, $6)`, u.Username, string(u.Role), u.Password, u.Disabled, u.CreatedAt, u.Unit)
 	return wrap("create user", err)
 }
 
-const userCols = "username, role, password, disabled, created_at"
+const userCols = "username, role, password, disabled, created_at, unit"
 
 func scanUser(row pgx.Row) (staff.User, error) {
 	var u staff.User
 	var role string
-	err := row.Scan(&u.Username, &role, &u.Password, &u.Disabled, &u.CreatedAt)
+	err := row.Scan(&u.Username, &role, &u.Password, &u.Disabled, &u.CreatedAt, &u.Unit)
 	u.Role, u.CreatedAt = staff.Role(role), u.CreatedAt.UTC()
 	return u, err
 }
@@ -89,8 +89,8 @@ func (r *Repo) User(ctx context.Context, username string) (staff.User, error) {
 
 // UpdateUser replaces an account.
 func (r *Repo) UpdateUser(ctx context.Context, u staff.User) error {
-	tag, err := r.pool.Exec(ctx, `UPDATE staff_users SET role = $2, password = $3, disabled = $4 WHERE username = $1`,
-		u.Username, string(u.Role), u.Password, u.Disabled)
+	tag, err := r.pool.Exec(ctx, `UPDATE staff_users SET role = $2, password = $3, disabled = $4, unit = $5
+		WHERE username = $1`, u.Username, string(u.Role), u.Password, u.Disabled, u.Unit)
 	if err == nil {
 		err = notFoundIfNone(tag)
 	}

@@ -47,7 +47,7 @@ func proc(code, name string) knowledge.Procedure {
 
 func testUsers(t *testing.T, r staff.Repo) {
 	ctx := t.Context()
-	u := staff.User{Username: "lan", Role: staff.RoleEditor, Password: "$argon2id$x", CreatedAt: at(1)}
+	u := staff.User{Username: "lan", Role: staff.RoleEditor, Password: "$argon2id$x", Unit: "UBND phường Bàn Cờ", CreatedAt: at(1)}
 	require.NoError(t, r.CreateUser(ctx, u))
 	assert.ErrorIs(t, r.CreateUser(ctx, u), staff.ErrExists)
 	require.NoError(t, r.CreateUser(ctx, staff.User{Username: "an", Role: staff.RoleAdmin, Password: "h", CreatedAt: at(2)}))
@@ -57,7 +57,7 @@ func testUsers(t *testing.T, r staff.Repo) {
 	_, err = r.User(ctx, "nobody")
 	assert.ErrorIs(t, err, knowledge.ErrNotFound)
 
-	u.Role, u.Disabled, u.Password = staff.RolePublisher, true, "new"
+	u.Role, u.Disabled, u.Password, u.Unit = staff.RolePublisher, true, "new", "UBND phường Xuân Hòa"
 	require.NoError(t, r.UpdateUser(ctx, u))
 	got, err = r.User(ctx, "lan")
 	require.NoError(t, err)
@@ -221,6 +221,7 @@ func testVersions(t *testing.T, r staff.Repo) {
 	assert.NoError(t, err, "a draft of another version stays")
 
 	pa2 := proc("1.1", "A2")
+	pa2.Attribution = knowledge.Attribution{By: "c", Unit: "UBND phường Bàn Cờ", At: at(3)}
 	vs, err = r.AddVersions(ctx, []staff.Version{
 		{Code: "1.1", Action: staff.ActionRestore, By: "c", At: at(3), Hash: "h3", Procedure: &pa2},
 		{Code: "1.1", Action: staff.ActionUnpublish, By: "c", At: at(4), Hash: "h3", Procedure: &pa2},

@@ -17,7 +17,7 @@ const FIELD_NAMES = {
   subjects: "Đối tượng thực hiện", channels: "Cách thức, thời hạn, phí", dossier: "Thành phần hồ sơ",
   steps: "Trình tự thực hiện", requirements: "Yêu cầu, điều kiện", result: "Kết quả", legal: "Căn cứ pháp lý",
   related: "Thủ tục liên quan", url: "Đường dẫn", aliases: "Cách hỏi khác", local_notes: "Ghi chú địa phương",
-  source: "Nguồn", source_date: "Ngày dữ liệu",
+  source: "Nguồn", source_date: "Ngày dữ liệu", attribution: "Cán bộ, đơn vị xuất bản",
 };
 const CENTRE_FIELDS = {
   name: "Tên trung tâm", address: "Địa chỉ", precision: "Độ chi tiết của địa chỉ", phone: "Điện thoại",
@@ -349,7 +349,7 @@ async function loadDetail(detail) {
   fillForm(state.proc.record);
   state.proc.saved = JSON.stringify(collect());
   renderEditorHead();
-  $("preview-answer").textContent = "";
+  clearPreview();
 }
 
 function renderEditorHead() {
@@ -573,8 +573,16 @@ async function saveDraft() {
   fillForm(p.record);
   p.saved = JSON.stringify(collect());
   renderEditorHead();
-  notify(`Đã lưu bản nháp (số ${draft.version}).`);
+  notify(feeNotesDropped(record, draft.procedure)
+    ? `Đã lưu bản nháp (số ${draft.version}). Vì số tiền đã đổi, ô phí nguyên văn và các câu về phí trong mô tả của Cổng đã được bỏ để người dân chỉ thấy mức mới.`
+    : `Đã lưu bản nháp (số ${draft.version}).`);
   return true;
+}
+
+/** feeNotesDropped reports whether the server dropped the portal's fee notes of a channel whose fee changed. */
+function feeNotesDropped(sent, saved) {
+  const a = sent.channels || [], b = saved.channels || [];
+  return a.length === b.length && a.some((c, i) => (c.note || "") !== (b[i].note || "") || (c.fee_text || "") !== (b[i].fee_text || ""));
 }
 
 /** ensureSaved saves the form first when it has unsaved changes; it reports whether a draft now exists. */
@@ -666,6 +674,12 @@ function showConflict(message) {
 
 // ---- preview ----
 
+function clearPreview() {
+  for (const id of ["preview-answer", "preview-full", "preview-options", "preview-warning"]) $(id).textContent = "";
+  $("preview-options").hidden = true;
+  $("preview-warning").hidden = true;
+}
+
 async function onPreview(ev) {
   ev.preventDefault();
   clearNotices();
@@ -677,13 +691,26 @@ async function onPreview(ev) {
   const p = state.proc;
   await busy($("preview-submit"), async () => {
     if (!(await ensureSaved())) return;
+    clearPreview();
     $("preview-answer").textContent = "Đang soạn câu trả lời…";
     try {
       const res = await api("POST", `/procedures/${encodeURIComponent(p.code)}/preview`, { question });
       $("preview-answer").textContent = res.text;
       $("preview-answer").dataset.from = res.from;
+      $("preview-full").textContent = res.full;
+      if (res.options && res.options.length) {
+        $("preview-options").textContent = "Trợ lý chưa chắc chắn nên kèm các nút chọn thủ tục khác: " +
+          res.options.map((o) => `${o.label || o.name} (${o.code})`).join("; ") + ".";
+        $("preview-options").hidden = false;
+      }
+      if (res.answered !== p.code) {
+        $("preview-warning").textContent = res.answered
+          ? `Lưu ý: với câu hỏi này, trợ lý hiện trả lời bằng thủ tục khác (mã ${res.answered}), nên người dân chưa thấy câu trả lời dưới đây. Hãy thêm cách hỏi khác nếu cần.`
+          : "Lưu ý: với câu hỏi này, trợ lý hiện hỏi lại người dân muốn hỏi thủ tục nào (hoặc chưa tìm được), nên người dân chưa thấy ngay câu trả lời dưới đây.";
+        $("preview-warning").hidden = false;
+      }
     } catch (err) {
-      $("preview-answer").textContent = "";
+      clearPreview();
       throw err;
     }
   });
