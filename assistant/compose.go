@@ -239,17 +239,22 @@ func receiveAnywhereFirst(s string) string {
 	return strings.Join(lines, "\n")
 }
 
-// citationLine cites the record as a link (never a raw address in the text) with the date of its data.
+// citationLine cites the record as a link (never a raw address in the text) with the date of its data: to the
+// record's page, or to the portal when the record has none. A record whose link knowledge.CheckURL refuses is
+// cited without a link.
 func citationLine(p *knowledge.Procedure) string {
-	url := p.URL
-	if url == "" {
-		url = PortalURL
-	}
 	date := "01/07/2026"
 	if !p.SourceDate.IsZero() {
 		date = p.SourceDate.Format("02/01/2006")
 	}
-	return fmt.Sprintf("Nguồn: %s (dữ liệu ngày %s).", Link("Cổng Dịch vụ công quốc gia – mã "+p.Code, url), date)
+	source := "Cổng Dịch vụ công quốc gia – mã " + p.Code
+	switch url := knowledge.SafeURL(p.URL); {
+	case url != "":
+		source = Link(source, url)
+	case p.URL == "":
+		source = Link(source, PortalURL)
+	}
+	return fmt.Sprintf("Nguồn: %s (dữ liệu ngày %s).", source, date)
 }
 
 // fits reports whether an answer is within limit runes both as written and as plain text (as Zalo gets it).

@@ -123,7 +123,7 @@ func renderRecord(n int, p *knowledge.Procedure) promptRecord {
 		Name:         clipRunes(oneLine(p.Name), 200),
 		Agencies:     clipRunes(strings.Join(p.Agencies, "; "), 200),
 		Address:      clipRunes(oneLine(p.Address), 200),
-		URL:          p.URL,
+		URL:          knowledge.SafeURL(p.URL),
 		Requirements: clipRunes(oneLine(p.Requirements), 400),
 		Result:       clipRunes(oneLine(p.Result), 200),
 	}
