@@ -594,3 +594,31 @@ func TestMarkdownAsPlainText(t *testing.T) {
 	assert.Equal(t, assistant.MoreReply, buttons[3]["title"])
 	r.api.check(t)
 }
+
+// badLinkAnswerer cites a procedure with a link that is not https on an allowed domain.
+type badLinkAnswerer struct{ url string }
+
+func (a badLinkAnswerer) Reply(_ context.Context, conv, text string, _ func(assistant.Event)) (assistant.Answer, error) {
+	return assistant.Answer{ConversationID: conv, Text: "Trả lời: " + text,
+		Citations:   []assistant.Citation{{Code: "1.014064", Name: "Cấp lại thẻ căn cước", URL: a.url}},
+		Suggestions: []string{"Lệ phí bao nhiêu?"}}, nil
+}
+
+// A citation whose link knowledge.CheckURL refuses gets no "Xem thủ tục" button.
+func TestBadCitationURLNoButton(t *testing.T) {
+	for i, u := range []string{"javascript:alert(1)", "http://dichvucong.gov.vn/a", "https://evil.example/a",
+		"https://dichvucong.gov.vn@evil.example/"} {
+		t.Run(u, func(t *testing.T) {
+			q := openBolt(t, filepath.Join(t.TempDir(), "zalo.db"))
+			r := start(t, q, nil, badLinkAnswerer{url: u}, nil)
+			deliver(t, r.hook.URL, event("user_send_text", "6142494823", "Chào", fmt.Sprintf("m%d", i), time.Now()))
+			idle(t, q)
+			msgs := r.api.messages()
+			require.Len(t, msgs, 1)
+			assert.NotContains(t, msgs[0].Raw, u)
+			assert.NotContains(t, msgs[0].Raw, "oa.open.url")
+			assert.Contains(t, msgs[0].Raw, "Lệ phí bao nhiêu?")
+			r.api.check(t)
+		})
+	}
+}
