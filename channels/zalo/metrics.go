@@ -13,7 +13,7 @@ type metrics struct {
 	ack       prometheus.Histogram
 	depth     *prometheus.GaugeVec   // jobs, sends
 	sends     *prometheus.CounterVec // sent, retry, final
-	refreshes *prometheus.CounterVec // refreshed, rejected, error
+	refreshes *prometheus.CounterVec // refreshed, rejected, error: one per request to the OAuth server
 }
 
 func newMetrics(reg prometheus.Registerer) (*metrics, error) {
@@ -32,7 +32,7 @@ func newMetrics(reg prometheus.Registerer) (*metrics, error) {
 			Name: "trolyao_zalo_sends_total", Help: "Zalo message sends by outcome (sent, retry, final)."},
 			[]string{"outcome"}),
 		refreshes: prometheus.NewCounterVec(prometheus.CounterOpts{
-			Name: "trolyao_zalo_token_refreshes_total", Help: "Zalo access token refreshes by outcome (refreshed, rejected, error)."},
+			Name: "trolyao_zalo_token_refreshes_total", Help: "Zalo access token refreshes by outcome (refreshed, rejected, error): one per request to the OAuth server, however many senders wait for it."},
 			[]string{"outcome"}),
 	}
 	if reg == nil {
