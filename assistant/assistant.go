@@ -530,7 +530,7 @@ func smallTalkOnly(toks []string) bool {
 func (a *Assistant) procedureAnswer(p *knowledge.Procedure, ans Answer, at place) Answer {
 	full := has(ans.Intents, IntentMore) || has(ans.Intents, IntentLegal)
 	ans.Text = compose(p, ans.Intents, full, at)
-	ans.Citations = []Citation{{Code: p.Code, Name: p.Name, URL: p.URL, DataDate: p.SourceDate}}
+	ans.Citations = []Citation{{Code: p.Code, Name: p.Name, URL: knowledge.SafeURL(p.URL), DataDate: p.SourceDate}}
 	ans.Suggestions = followUps(p, ans.Intents)
 	if !full {
 		ans.Suggestions = append([]string{MoreReply}, ans.Suggestions[:min(len(ans.Suggestions), maxOptions-1)]...)

@@ -239,18 +239,21 @@ func receiveAnywhereFirst(s string) string {
 	return strings.Join(lines, "\n")
 }
 
-// citationLine cites the record as a link (never a raw address in the text) with the date of its data; a
-// record staff published says so first, with their unit and the day (see staffSource).
+// citationLine cites the record as a link (never a raw address in the text) with the date of its data: to the
+// record's page, or to the portal when the record has none; a record whose link knowledge.CheckURL refuses is
+// cited without a link. A record staff published says so first, with their unit and the day (see staffSource).
 func citationLine(p *knowledge.Procedure) string {
-	url := p.URL
-	if url == "" {
-		url = PortalURL
-	}
 	date := "01/07/2026"
 	if !p.SourceDate.IsZero() {
 		date = p.SourceDate.Format("02/01/2006")
 	}
-	source := Link("Cổng Dịch vụ công quốc gia – mã "+p.Code, url)
+	source := "Cổng Dịch vụ công quốc gia – mã " + p.Code
+	switch url := knowledge.SafeURL(p.URL); {
+	case url != "":
+		source = Link(source, url)
+	case p.URL == "":
+		source = Link(source, PortalURL)
+	}
 	if p.Staff() {
 		if p.URL == "" && p.Source == "" { // a procedure staff wrote: nothing on the portal it is based on
 			return staffSource(p.Attribution, "") + fmt.Sprintf(" (mã %s; tra cứu thêm: %s).", p.Code, Link("Cổng Dịch vụ công quốc gia", PortalURL))
@@ -259,7 +262,6 @@ func citationLine(p *knowledge.Procedure) string {
 	}
 	return fmt.Sprintf("Nguồn: %s (dữ liệu ngày %s).", source, date)
 }
-
 
 // staffSource begins the citation of a record staff published: "Nguồn: cập nhật bởi UBND phường Bàn Cờ ngày
 // 07/12/2026, dựa trên [Cổng Dịch vụ công quốc gia – mã 1.014064](…)" ("cán bộ cập nhật ngày …" when the

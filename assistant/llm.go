@@ -121,7 +121,8 @@ func (b *bounded) Stream(ctx context.Context, system, user string, onDelta func(
 // each released only after the text so far passes CheckGrounding, so an invented fee never reaches the user
 // (a model that does not stream gets its whole text released at the end). When the model fails, times out, is
 // cancelled (even if it returned no error), answers nothing, too long, or states a code, an amount or a
-// duration the records do not hold, the reason is logged (redacted; never the raw question) and offline is
+// duration the records do not hold, or a payment instruction or an account number their fee fields do not hold
+// (CheckGrounding), the reason is logged (redacted; never the raw question) and offline is
 // returned with Source "offline"; if no delta was emitted yet, offline's text is emitted as one delta, as for
 // an offline reply. Deltas already emitted are then superseded by the final answer, which is authoritative.
 // On success the answer is offline's with the model's text and Source "llm": citations, options, suggestions

@@ -314,8 +314,8 @@ func lowerType(u knowledge.Unit) string {
 func online(p *knowledge.Procedure, withSteps bool) string {
 	var b strings.Builder
 	if _, ok := p.Channel(knowledge.ChannelOnline); ok {
-		url := p.URL
-		if url == "" {
+		url := knowledge.SafeURL(p.URL)
+		if url == "" { // none, or one knowledge.CheckURL refuses: the portal itself
 			url = PortalURL
 		}
 		portals := Link("Cổng Dịch vụ công quốc gia", url) + " hoặc " + hcmcPortal

@@ -81,6 +81,9 @@ func Validate(p *knowledge.Procedure) []FieldReason {
 	if len(p.Aliases) > MaxAliases {
 		add("aliases", fmt.Sprintf("Có quá %d cách gọi khác.", MaxAliases))
 	}
+	if knowledge.CheckURL(p.URL) != nil {
+		add("url", URLReason())
+	}
 	if len(out) > 0 {
 		return out
 	}
@@ -94,6 +97,14 @@ func Validate(p *knowledge.Procedure) []FieldReason {
 		}
 	}
 	return out
+}
+
+// URLReason says, in Vietnamese, what a procedure's link must be (knowledge.CheckURL).
+func URLReason() string {
+	return "Đường dẫn phải là địa chỉ bắt đầu bằng https:// trên trang của cơ quan nhà nước (tên miền " +
+		strings.Join(knowledge.URLDomains, ", ") + " hoặc tên miền con của chúng), ví dụ " +
+		"https://dichvucong.gov.vn/…; không chấp nhận javascript:, data:, http://, địa chỉ trang khác, " +
+		"khoảng trắng, dấu nháy hay dấu ngoặc (hãy để trống nếu không có)."
 }
 
 func invalidRecord(fields []FieldReason) *apiErr {

@@ -151,6 +151,49 @@ func TestInvalidDraft(t *testing.T) {
 	assert.ErrorIs(t, err, knowledge.ErrNotFound)
 }
 
+// TestDraftURL: a procedure's link must be https on an allowed state domain; anything else is refused with a
+// Vietnamese reason on the url field and nothing is saved.
+func TestDraftURL(t *testing.T) {
+	e := newEnv(t, smallStore(t), nil, nil)
+	e.addUser("lan", staff.RoleEditor)
+	c := e.login("lan")
+	for _, u := range []string{
+		"javascript:alert(1)",
+		"JAVASCRIPT:alert(document.cookie)",
+		" javascript:alert(1)",
+		"http://dichvucong.gov.vn/p/home/dvc-tthc-thu-tuc-hanh-chinh-chi-tiet.html?ma_thu_tuc=1.000009",
+		"data:text/html;base64,PHNjcmlwdD5hbGVydCgxKTwvc2NyaXB0Pg==",
+		"https://evil.example/dichvucong",
+		"https://dichvucong.gov.vn.evil.example/",
+		"https://dichvucong.gov.vn@evil.example/",
+	} {
+		res := c.do("PUT", "/procedures/1.000009/draft", map[string]any{"base_version": 0,
+			"procedure": map[string]any{"code": "1.000009", "name": "Thủ tục thử", "url": u}})
+		require.Equal(t, http.StatusUnprocessableEntity, res.status, "%s: %s", u, res.body)
+		var body struct {
+			Error struct {
+				Code   string
+				Fields []staff.FieldReason
+			}
+		}
+		res.json(t, &body)
+		assert.Equal(t, "invalid", body.Error.Code)
+		require.Equal(t, []staff.FieldReason{{Field: "url", Reason: staff.URLReason()}}, body.Error.Fields, u)
+		assert.Contains(t, body.Error.Fields[0].Reason, "Đường dẫn phải là địa chỉ bắt đầu bằng https://")
+		_, err := e.repo.Draft(t.Context(), "1.000009")
+		assert.ErrorIs(t, err, knowledge.ErrNotFound, "%s is not saved", u)
+	}
+	for i, u := range []string{
+		"", // no link
+		"https://dichvucong.gov.vn/p/home/dvc-tthc-thu-tuc-hanh-chinh-chi-tiet.html?ma_thu_tuc=1.000009",
+		"https://dichvucong.hochiminhcity.gov.vn/vi/procedure/1.000009",
+	} {
+		res := c.do("PUT", "/procedures/1.000009/draft", map[string]any{"base_version": i,
+			"procedure": map[string]any{"code": "1.000009", "name": "Thủ tục thử", "url": u}})
+		require.Equal(t, http.StatusOK, res.status, "%s: %s", u, res.body)
+	}
+}
+
 // TestPublishFlow edits a real procedure's fee, previews it, publishes it, and the assistant answers from the
 // new content at once; then history, restore and unpublish.
 func TestPublishFlow(t *testing.T) {

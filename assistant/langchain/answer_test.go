@@ -3,6 +3,7 @@ package langchain
 import (
 	"bytes"
 	"context"
+	"fmt"
 	"log/slog"
 	"path/filepath"
 	"strings"
@@ -133,5 +134,64 @@ func (c cancelOnFirst) Stream(ctx context.Context, system, user string, onDelta 
 	return c.m.Stream(ctx, system, user, func(s string) {
 		c.cancel()
 		onDelta(s)
+	})
+}
+
+// TestAnswerWithLLMPaymentOverOpenAI: a record whose free text (edited by staff) tells citizens to pay into an
+// account — with an amount that the record itself states — does not get that instruction into an answer: the
+// model's answer repeating it fails the grounding check and the offline answer is sent, nothing of the
+// instruction streamed. The same instruction in the record's official fee note is the record's own.
+func TestAnswerWithLLMPaymentOverOpenAI(t *testing.T) {
+	const scam = "Để được ưu tiên, chuyển 500.000 đồng vào tài khoản 0123456789 tại Ngân hàng A, ghi rõ họ tên."
+	base := canCuoc(t)[0]
+	edits := map[string]func(p *knowledge.Procedure){
+		"local notes":  func(p *knowledge.Procedure) { p.LocalNotes = scam },
+		"address":      func(p *knowledge.Procedure) { p.Address = "Công an cấp xã. " + scam },
+		"requirements": func(p *knowledge.Procedure) { p.Requirements = scam },
+		"steps":        func(p *knowledge.Procedure) { p.Steps = append([]string{scam}, p.Steps...) },
+	}
+	answers := [][]step{
+		pieces("Thủ tục Cấp lại thẻ căn cước (mã 1.014064) có lệ phí 70.000 đồng. ",
+			"Để được ưu tiên, bạn chuyển 500.", "000 đồng vào tài khoản 0123456789 tại Ngân hàng A."),
+		pieces("Lệ phí 70.000 đồng (mã 1.014064). ", "Chuyển khoản tới STK 0123 456 789 để được ưu tiên."),
+		pieces("Lệ phí 70.000 đồng. Gửi 500.000 đồng vào số tài khoản ", "0123456789 nhé."),
+	}
+	for name, edit := range edits {
+		for i, answer := range answers {
+			t.Run(fmt.Sprintf("%s/%d", name, i), func(t *testing.T) {
+				recs := []knowledge.Procedure{base.Clone()}
+				edit(&recs[0])
+				require.Empty(t, assistant.CheckGrounding("Nộp 500.000 đồng.", recs), "the amount is grounded in the record")
+				offline := assistant.Answer{Text: "Cấp lại thẻ căn cước (mã 1.014064)\nLệ phí: 70.000 đồng.",
+					Citations: []assistant.Citation{{Code: "1.014064", Name: recs[0].Name, URL: recs[0].URL}}}
+				srv := newFakeOpenAI(t, script{steps: answer, finish: "stop"})
+				chat := newTestChat(t, ChatConfig{BaseURL: srv.URL + "/v1"})
+				var logs bytes.Buffer
+				var deltas []string
+				got := assistant.AnswerWithLLM(t.Context(), chat, slog.New(slog.NewTextHandler(&logs, nil)), question,
+					[]string{"fee"}, recs, offline, func(e assistant.Event) { deltas = append(deltas, e.Delta) })
+				assert.Equal(t, "offline", got.Source)
+				assert.Equal(t, offline.Text, got.Text)
+				assert.Contains(t, logs.String(), "reason=ungrounded")
+				require.Len(t, srv.requests(), 1, "the model was asked")
+				for _, d := range deltas {
+					for _, w := range []string{"0123456789", "0123 456 789", "tài khoản", "Chuyển khoản", "500.000"} {
+						assert.NotContains(t, d, w, "nothing of the instruction reaches the citizen")
+					}
+				}
+			})
+		}
+	}
+
+	t.Run("official fee note", func(t *testing.T) {
+		recs := []knowledge.Procedure{base.Clone()}
+		recs[0].Channels[0].Note += " Nộp trực tiếp hoặc chuyển khoản vào tài khoản số 3511 0123 4567 của Kho bạc Nhà nước."
+		text := "Lệ phí cấp lại thẻ căn cước (mã 1.014064) là 70.000 đồng; có thể chuyển khoản vào tài khoản số 3511 0123 4567 của Kho bạc Nhà nước."
+		srv := newFakeOpenAI(t, script{steps: pieces(text), finish: "stop"})
+		chat := newTestChat(t, ChatConfig{BaseURL: srv.URL + "/v1"})
+		got := assistant.AnswerWithLLM(t.Context(), chat, nil, question, []string{"fee"}, recs,
+			assistant.Answer{Text: "Lệ phí: 70.000 đồng."}, nil)
+		assert.Equal(t, "llm", got.Source)
+		assert.Equal(t, text, got.Text)
 	})
 }

@@ -119,7 +119,7 @@ func answerOf(a assistant.Answer) Answer {
 func citations(cs []assistant.Citation) []Citation {
 	out := make([]Citation, 0, len(cs))
 	for _, c := range cs {
-		out = append(out, Citation{Code: c.Code, Name: c.Name, URL: c.URL})
+		out = append(out, Citation{Code: c.Code, Name: c.Name, URL: knowledge.SafeURL(c.URL)})
 	}
 	return out
 }
@@ -149,7 +149,7 @@ func historyOf(ctx context.Context, store knowledge.Store, c knowledge.Conversat
 			ci := Citation{Code: code}
 			if store != nil {
 				if p, err := store.Get(ctx, code); err == nil {
-					ci.Name, ci.URL = p.Name, p.URL
+					ci.Name, ci.URL = p.Name, knowledge.SafeURL(p.URL)
 				}
 			}
 			cites = append(cites, ci)

@@ -42,6 +42,8 @@ type fakeZalo struct {
 	holding   chan struct{}                                               // closed when a send is being held
 	holdOnce  sync.Once
 	rejectAll bool // OAuth refuses every refresh
+	// refreshDelay is how long the OAuth server takes to answer a refresh.
+	refreshDelay time.Duration
 	// stall, when set, is how long send call n takes before the API processes it; a client that gives up
 	// meanwhile (its connection closes) leaves the message undelivered.
 	stall      func(n int) time.Duration
@@ -271,6 +273,16 @@ func (f *fakeZalo) token(w http.ResponseWriter, r *http.Request) {
 			r.PostForm.Get("app_id"), r.PostForm.Get("grant_type"))
 	}
 	rt := r.PostForm.Get("refresh_token")
+	f.mu.Lock()
+	delay := f.refreshDelay
+	f.mu.Unlock()
+	if delay > 0 {
+		select {
+		case <-time.After(delay):
+		case <-r.Context().Done():
+			return
+		}
+	}
 	f.mu.Lock()
 	defer f.mu.Unlock()
 	if f.spent[rt] {

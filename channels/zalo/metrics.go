@@ -14,7 +14,7 @@ type metrics struct {
 	ack       prometheus.Histogram
 	depth     *prometheus.GaugeVec   // jobs, sends
 	sends     *prometheus.CounterVec // sent, retry, final
-	refreshes *prometheus.CounterVec // refreshed, rejected, error
+	refreshes *prometheus.CounterVec // refreshed, rejected, error: one per request to the OAuth server
 }
 
 func newMetrics(reg prometheus.Registerer) (*metrics, error) {
@@ -33,7 +33,7 @@ func newMetrics(reg prometheus.Registerer) (*metrics, error) {
 			Name: "trolyao_zalo_sends_total", Help: "Zalo message sends by outcome (sent, retry, final, unknown: the sender stopped during the call, or no answer came after the request went out)."},
 			[]string{"outcome"}),
 		refreshes: prometheus.NewCounterVec(prometheus.CounterOpts{
-			Name: "trolyao_zalo_token_refreshes_total", Help: "Zalo access token refreshes by outcome (refreshed, rejected, error)."},
+			Name: "trolyao_zalo_token_refreshes_total", Help: "Zalo access token refreshes by outcome (refreshed, rejected, error): one per request to the OAuth server, however many senders wait for it."},
 			[]string{"outcome"}),
 	}
 	m.unknown = prometheus.NewCounterVec(prometheus.CounterOpts{

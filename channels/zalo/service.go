@@ -682,8 +682,12 @@ func (s *Service) token(ctx context.Context, oa OA, stale string) (Token, error)
 	if ok && cur.NeedsReauth {
 		return Token{}, errNeedsReauth
 	}
-	var rejected bool
+	// outcome is what this call's own request to the OAuth server did ("" when it made none: another worker
+	// had refreshed the token meanwhile, or the OA waits for re-authorisation). Only such a request is counted,
+	// once, so that one refresh is one increment however many senders were waiting for it.
+	var outcome string
 	t, err := s.o.Queue.UpdateToken(ctx, oa.ID, func(cur Token, ok bool) (Token, error) {
+		outcome = "" // update may run again if the store retries
 		if !ok {
 			cur = Token{AccessToken: oa.AccessToken, Expires: oa.AccessTokenExpires, RefreshToken: oa.RefreshToken}
 		}
@@ -695,26 +699,30 @@ func (s *Service) token(ctx context.Context, oa OA, stale string) (Token, error)
 		}
 		next, err := s.api.refresh(ctx, oa, cur.RefreshToken, s.o.Now())
 		if errors.Is(err, errRejected) {
-			rejected = true
+			outcome = "rejected"
 			cur.NeedsReauth, cur.Updated = true, s.o.Now()
 			s.log.Error("zalo: the refresh token was rejected; the OA must be authorised again", "oa", oa.ID, "err", err)
 			return cur, nil
 		}
 		if err != nil {
+			outcome = "error"
 			return Token{}, err
 		}
+		outcome = "refreshed"
 		return next, nil
 	})
-	if err != nil {
-		s.m.refreshes.WithLabelValues("error").Inc()
+	if outcome == "refreshed" && err != nil {
+		outcome = "error" // refreshed, but the new tokens could not be stored
+	}
+	if outcome != "" {
+		s.m.refreshes.WithLabelValues(outcome).Inc()
+	}
+	switch {
+	case err != nil:
 		return Token{}, err
-	}
-	if rejected {
-		s.m.refreshes.WithLabelValues("rejected").Inc()
+	case outcome == "rejected":
 		return Token{}, errNeedsReauth
-	}
-	if t.AccessToken != cur.AccessToken {
-		s.m.refreshes.WithLabelValues("refreshed").Inc()
+	case outcome == "refreshed":
 		s.log.Info("zalo: access token refreshed", "oa", oa.ID, "expires", t.Expires)
 	}
 	return t, nil

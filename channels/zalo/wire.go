@@ -7,7 +7,6 @@ import (
 	"encoding/hex"
 	"encoding/json"
 	"errors"
-	"net/url"
 	"regexp"
 	"strconv"
 	"strings"
@@ -15,6 +14,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/trolyao/trolyao/assistant"
+	"github.com/trolyao/trolyao/knowledge"
 )
 
 // id is a Zalo id or timestamp: the wire carries them as strings, sometimes as numbers too large for a
@@ -203,14 +203,14 @@ func messages(user, text string, buttons []wireButton, lim limits) ([][]byte, er
 	return out, nil
 }
 
-// answerButtons are the buttons of an answer: "Xem thủ tục" opening the first cited procedure with an https
-// URL, then the options of a clarifying question or the alternatives of an answer (their payload names the
+// answerButtons are the buttons of an answer: "Xem thủ tục" opening the first cited procedure with a link
+// knowledge.CheckURL accepts (https on an allowed state domain), then the options of a clarifying question or the alternatives of an answer (their payload names the
 // option and its code, which the assistant reads as the choice; their titles are short and distinct), then the
 // suggested follow-ups ("Xem đầy đủ" first), at most lim.buttons in all.
 func answerButtons(ans assistant.Answer, lim limits) []wireButton {
 	var bs []wireButton
 	for _, c := range ans.Citations {
-		if u, err := url.Parse(c.URL); err == nil && u.Scheme == "https" && u.Host != "" && len(c.URL) <= 2000 {
+		if knowledge.SafeURL(c.URL) != "" {
 			bs = append(bs, wireButton{Title: clip(procedureButtonTitle, lim.title), Type: "oa.open.url", Payload: urlPayload{URL: c.URL}})
 			break
 		}

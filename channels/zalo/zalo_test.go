@@ -18,6 +18,7 @@ import (
 
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/testutil"
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
@@ -632,4 +633,105 @@ func TestMarkdownAsPlainText(t *testing.T) {
 	assert.Equal(t, "3.000333", strings.TrimSuffix(strings.SplitAfter(buttons[1]["payload"].(string), "(mã ")[1], ")"))
 	assert.Equal(t, assistant.MoreReply, buttons[3]["title"])
 	r.api.check(t)
+}
+
+// badLinkAnswerer cites a procedure with a link that is not https on an allowed domain.
+type badLinkAnswerer struct{ url string }
+
+func (a badLinkAnswerer) Reply(_ context.Context, conv, text string, _ func(assistant.Event)) (assistant.Answer, error) {
+	return assistant.Answer{ConversationID: conv, Text: "Trả lời: " + text,
+		Citations:   []assistant.Citation{{Code: "1.014064", Name: "Cấp lại thẻ căn cước", URL: a.url}},
+		Suggestions: []string{"Lệ phí bao nhiêu?"}}, nil
+}
+
+// A citation whose link knowledge.CheckURL refuses gets no "Xem thủ tục" button.
+func TestBadCitationURLNoButton(t *testing.T) {
+	for i, u := range []string{"javascript:alert(1)", "http://dichvucong.gov.vn/a", "https://evil.example/a",
+		"https://dichvucong.gov.vn@evil.example/"} {
+		t.Run(u, func(t *testing.T) {
+			q := openBolt(t, filepath.Join(t.TempDir(), "zalo.db"))
+			r := start(t, q, nil, badLinkAnswerer{url: u}, nil)
+			deliver(t, r.hook.URL, event("user_send_text", "6142494823", "Chào", fmt.Sprintf("m%d", i), time.Now()))
+			idle(t, q)
+			msgs := r.api.messages()
+			require.Len(t, msgs, 1)
+			assert.NotContains(t, msgs[0].Raw, u)
+			assert.NotContains(t, msgs[0].Raw, "oa.open.url")
+			assert.Contains(t, msgs[0].Raw, "Lệ phí bao nhiêu?")
+			r.api.check(t)
+		})
+	}
+}
+
+// collectors is a Registerer that keeps what is registered with it, so that a test can read one metric with
+// testutil.ToFloat64.
+type collectors struct {
+	prometheus.Registerer
+	mu     sync.Mutex
+	byName map[string]prometheus.Collector
+}
+
+func (c *collectors) Register(col prometheus.Collector) error {
+	ch := make(chan *prometheus.Desc, 10)
+	col.Describe(ch)
+	close(ch)
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	for d := range ch {
+		name := d.String()
+		name = name[strings.Index(name, `fqName: "`)+len(`fqName: "`):]
+		c.byName[name[:strings.IndexByte(name, '"')]] = col
+	}
+	return c.Registerer.Register(col)
+}
+
+func (c *collectors) counterVec(t testing.TB, name string) *prometheus.CounterVec {
+	t.Helper()
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	v, ok := c.byName[name].(*prometheus.CounterVec)
+	require.True(t, ok, "%s is not a registered counter vector", name)
+	return v
+}
+
+// TestTokenRefreshCountedOnce: one refresh of the access token adds exactly 1 to
+// trolyao_zalo_token_refreshes_total{outcome="refreshed"} — not 1 more when the configured token is first
+// stored, nor when another sender finds the token a concurrent refresh already replaced.
+func TestTokenRefreshCountedOnce(t *testing.T) {
+	stores(t, func(t *testing.T, q zalo.Queue) {
+		reg := &collectors{Registerer: prometheus.NewRegistry(), byName: map[string]prometheus.Collector{}}
+		r := start(t, q, nil, nil, func(o *zalo.Options) { o.Registerer = reg; o.Senders = 4 })
+		refreshes := reg.counterVec(t, "trolyao_zalo_token_refreshes_total")
+		user := func(i int) string { return fmt.Sprintf("61424948%02d", i) }
+
+		deliver(t, r.hook.URL, event("user_send_text", user(0), "một", "m0", time.Now()))
+		idle(t, q)
+		require.Len(t, r.api.messages(), 1)
+		assert.Zero(t, r.api.refreshCount())
+		assert.Equal(t, 0.0, testutil.ToFloat64(refreshes.WithLabelValues("refreshed")), "the configured token was used, not refreshed")
+
+		r.api.expire()
+		deliver(t, r.hook.URL, event("user_send_text", user(1), "hai", "m1", time.Now()))
+		idle(t, q)
+		require.Len(t, r.api.messages(), 2)
+		require.Equal(t, 1, r.api.refreshCount())
+		assert.Equal(t, 1.0, testutil.ToFloat64(refreshes.WithLabelValues("refreshed")), "one refresh, counted once")
+
+		// Several senders meet the expired token at once and wait while one of them refreshes it (slowly): the
+		// refresh serves them all, and is counted once.
+		r.api.mu.Lock()
+		r.api.refreshDelay = 300 * time.Millisecond
+		r.api.mu.Unlock()
+		r.api.expire()
+		for i := 2; i <= 7; i++ {
+			deliver(t, r.hook.URL, event("user_send_text", user(i), "ba", fmt.Sprintf("m%d", i), time.Now()))
+		}
+		idle(t, q)
+		require.Len(t, r.api.messages(), 8)
+		require.Equal(t, 2, r.api.refreshCount())
+		assert.Equal(t, 2.0, testutil.ToFloat64(refreshes.WithLabelValues("refreshed")), "two refreshes in all")
+		assert.Equal(t, 0.0, testutil.ToFloat64(refreshes.WithLabelValues("error")))
+		assert.Equal(t, 0.0, testutil.ToFloat64(refreshes.WithLabelValues("rejected")))
+		r.api.check(t)
+	})
 }
