@@ -15,7 +15,7 @@ func recordOf(t *testing.T, code string) knowledge.Procedure {
 	t.Helper()
 	for _, p := range allRecords(t) {
 		if p.Code == code {
-			return p
+			return p.Clone() // the records are shared by the package's tests
 		}
 	}
 	t.Fatalf("no record %s", code)
