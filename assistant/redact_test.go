@@ -1,9 +1,11 @@
 package assistant
 
 import (
+	"fmt"
 	"testing"
 
 	"github.com/stretchr/testify/assert"
+	"golang.org/x/text/unicode/norm"
 )
 
 func TestRedact(t *testing.T) {
@@ -55,20 +57,95 @@ func TestRedact(t *testing.T) {
 		{"glued letters", "mã hồ sơ H12345678901", "mã hồ sơ H12345678901"},
 		{"empty", "", ""},
 		{"no digits", "Làm căn cước cần gì?", "Làm căn cước cần gì?"},
+		// the attack pass: formats that reached the staff queue raw
+		{"label glued to a phone", "SĐT0912345678 gọi lại giúp", "SĐT[SĐT] gọi lại giúp"},
+		{"label glued to a cccd", "cccd079203001234 bị mất", "cccd[CCCD] bị mất"},
+		{"tel and 4-6 groups", "tel: 0912 345678", "tel: [SĐT]"},
+		{"cccd 6-6", "CCCD 079203 001234 hết hạn", "CCCD [CCCD] hết hạn"},
+		{"landline parenthesised", "gọi (028) 3829 1234 giờ hành chính", "gọi [SĐT] giờ hành chính"},
+		{"landline parenthesised glued", "ĐT (028)38291234", "ĐT [SĐT]"},
+		{"0084", "số 0084912345678", "số [SĐT]"},
+		{"0084 spaced", "số 0084 912 345 678", "số [SĐT]"},
+		{"plus84 zero", "+84 (0) 912 345 678", "[SĐT]"},
+		{"plus84 long group", "+84 912345678", "[SĐT]"},
+		{"loan amount", "vay 500000000 để mua nhà", "vay 500000000 để mua nhà"},
+		{"round amount bare", "500000000", "500000000"},
+		// new types
+		{"account", "stk 0071000123456 Vietcombank", "stk [STK] Vietcombank"},
+		{"account long label", "Số tài khoản: 1903 4567 8901 23 tại Techcombank", "Số tài khoản: [STK] tại Techcombank"},
+		{"account bank name", "nhận tiền qua BIDV 21510000123456 nhé", "nhận tiền qua BIDV [STK] nhé"},
+		{"account glued", "STK0071000123456", "STK[STK]"},
+		{"account amount kept", "chuyển khoản 2.000.000 đồng vào tài khoản", "chuyển khoản 2.000.000 đồng vào tài khoản"},
+		{"plate car", "xe biển số 51F-123.45 bị phạt nguội", "xe biển số [BIỂN SỐ] bị phạt nguội"},
+		{"plate motorbike", "xe máy 59-X1 234.56", "xe máy [BIỂN SỐ]"},
+		{"plate glued series", "biển 59X1-234.56", "biển [BIỂN SỐ]"},
+		{"plate 5 digits", "xe 30A-12345", "xe [BIỂN SỐ]"},
+		{"plate two letters", "xe 51LD-123.45", "xe [BIỂN SỐ]"},
+		{"address so duong", "tôi ở số 12 đường Lê Lợi, phường Bến Thành", "tôi ở [ĐỊA CHỈ], phường Bến Thành"},
+		{"address slash", "nhà ở 123/4 Nguyễn Trãi Phường Bến Thành", "nhà ở [ĐỊA CHỈ] Phường Bến Thành"},
+		{"address alley", "12 ngõ 34 phố Huế", "[ĐỊA CHỈ]"},
+		{"address so nha", "số nhà 45, phường Cầu Giấy", "[ĐỊA CHỈ], phường Cầu Giấy"},
+		{"address o", "Tôi ở 12 Lê Lợi muốn đăng ký tạm trú", "Tôi ở [ĐỊA CHỈ] muốn đăng ký tạm trú"},
+		{"address lower case", "nhà em ở số 12 đường lê lợi phường bến nghé", "nhà em ở [ĐỊA CHỈ] phường bến nghé"},
+		{"address street of a person named like a unit", "địa chỉ: 3 Tô Hiến Thành", "địa chỉ: [ĐỊA CHỈ]"},
+		{"name toi ten la", "Tôi tên là Nguyễn Văn An, muốn hỏi", "Tôi tên là [HỌ TÊN], muốn hỏi"},
+		{"name ten toi la", "tên tôi là Trần Thị Bích Ngọc ạ", "tên tôi là [HỌ TÊN] ạ"},
+		{"name em ten", "em tên Lan, cho em hỏi", "em tên [HỌ TÊN], cho em hỏi"},
+		{"name lower", "tôi tên là nguyễn văn an muốn hỏi", "tôi tên là [HỌ TÊN] muốn hỏi"},
+		{"name unaccented", "toi ten la nguyen van an", "toi ten la [HỌ TÊN]"},
+		{"name form", "Họ và tên: NGUYỄN VĂN AN\nCCCD: 079203001234", "Họ và tên: [HỌ TÊN]\nCCCD: [CCCD]"},
+		{"name surname after toi la", "Tôi là Lê Thị Hoa", "Tôi là [HỌ TÊN]"},
+		{"name wife vs surname", "vợ tôi tên là Võ Thị Sáu", "vợ tôi tên là [HỌ TÊN]"},
+		{"passport", "hộ chiếu số B1234567 hết hạn", "hộ chiếu số [HỘ CHIẾU] hết hạn"},
+		{"passport 8 digits", "Passport: C12345678", "Passport: [HỘ CHIẾU]"},
+		{"insurance", "mã số BHXH 7912345678", "mã số BHXH [BHXH]"},
+		{"insurance book", "số sổ BHXH: 0123456789", "số sổ BHXH: [BHXH]"},
+		{"health card", "thẻ BHYT GD4797912345678", "thẻ BHYT [BHXH]"},
+		{"tax", "MST 0312345678", "MST [MST]"},
+		{"tax 10-3", "mã số thuế 0312345678-001", "mã số thuế [MST]"},
+		{"tax glued", "MST0312345678", "MST[MST]"},
+		{"birth", "sinh ngày 12/03/1990", "sinh ngày [NGÀY SINH]"},
+		{"birth label", "Ngày sinh: 12-03-1990", "Ngày sinh: [NGÀY SINH]"},
+		{"birth sn", "sn 12.3.1990", "sn [NGÀY SINH]"},
+		{"birth words", "sinh ngày 12 tháng 3 năm 1990 tại Huế", "sinh ngày [NGÀY SINH] tại Huế"},
+		{"birth iso", "ngày sinh 1990-03-12", "ngày sinh [NGÀY SINH]"},
+		{"birth of a child", "con tôi sinh ngày 5/1/2024, làm khai sinh ở đâu", "con tôi sinh ngày [NGÀY SINH], làm khai sinh ở đâu"},
+		{"email spaced at", "mail an.nguyen @ gmail.com", "mail [EMAIL]"},
+		{"email at word", "mail an.nguyen(at)gmail.com", "mail [EMAIL]"},
+		{"email upper", "EMAIL: NGUYENVANAN@GMAIL.COM", "EMAIL: [EMAIL]"},
+		// look-alikes that stay
+		{"procedure codes", "thủ tục 1.001193, 2.000986, 3.000333 và 1.004837", "thủ tục 1.001193, 2.000986, 3.000333 và 1.004837"},
+		{"data date", "dữ liệu ngày 01/07/2026", "dữ liệu ngày 01/07/2026"},
+		{"not a birth date", "con sinh năm 2020, hạn nộp 31/12/2026", "con sinh năm 2020, hạn nộp 31/12/2026"},
+		{"birth registration date", "đăng ký khai sinh ngày 15/08/2025", "đăng ký khai sinh ngày 15/08/2025"},
+		{"legal numbers", "Thông tư 17/2024/TT-BCA, 123/2015/NĐ-CP, Nghị định 356/2025/NĐ-CP, Luật 91/2025/QH15",
+			"Thông tư 17/2024/TT-BCA, 123/2015/NĐ-CP, Nghị định 356/2025/NĐ-CP, Luật 91/2025/QH15"},
+		{"wards", "tôi ở Phường 12 Quận 3", "tôi ở Phường 12 Quận 3"},
+		{"plate-like procedure", "thủ tục đăng ký biển số xe 51", "thủ tục đăng ký biển số xe 51"},
+		{"hotline 1022", "gọi tổng đài 1022", "gọi tổng đài 1022"},
+		{"amount d", "1.500.000đ và 500.000 đồng", "1.500.000đ và 500.000 đồng"},
+		{"counts", "CCCD 12 số, CMND 9 số, 3 bản sao", "CCCD 12 số, CMND 9 số, 3 bản sao"},
+		{"a name question", "thủ tục này tên là gì?", "thủ tục này tên là gì?"},
+		{"a title after toi la", "Tôi là Trưởng thôn", "Tôi là Trưởng thôn"},
+		{"years of stay", "tôi ở 2 năm rồi", "tôi ở 2 năm rồi"},
+		{"birth year alone", "con tôi sinh năm 2010 làm căn cước", "con tôi sinh năm 2010 làm căn cước"},
+		{"house size", "nhà 3 tầng", "nhà 3 tầng"},
+		{"day and month", "lịch hẹn 15/11 ạ", "lịch hẹn 15/11 ạ"},
+		{"licence class", "bằng hạng B2 và xe 50cc", "bằng hạng B2 và xe 50cc"},
 		// running text
 		{
 			"running text",
 			"Tôi là Nguyễn Văn A, CCCD 038 095 001 234, điện thoại 0983.123.456, email a.nguyen@yahoo.com.vn. " +
 				"Tôi muốn cấp lại căn cước (mã 1.014064), lệ phí 70.000 đồng, mất 7 ngày làm việc phải không? " +
 				"Hạn chót 31/12/2026 theo Thông tư 64/2025/TT-BTC.",
-			"Tôi là Nguyễn Văn A, CCCD [CCCD], điện thoại [SĐT], email [EMAIL]. " +
+			"Tôi là [HỌ TÊN], CCCD [CCCD], điện thoại [SĐT], email [EMAIL]. " +
 				"Tôi muốn cấp lại căn cước (mã 1.014064), lệ phí 70.000 đồng, mất 7 ngày làm việc phải không? " +
 				"Hạn chót 31/12/2026 theo Thông tư 64/2025/TT-BTC.",
 		},
 		{
 			"running text multiline",
 			"SĐT: +84 983 123 456\nCMND cũ: 012345678\nĐịa chỉ: số 12 ngõ 34",
-			"SĐT: [SĐT]\nCMND cũ: [CMND]\nĐịa chỉ: số 12 ngõ 34",
+			"SĐT: [SĐT]\nCMND cũ: [CMND]\nĐịa chỉ: [ĐỊA CHỈ]",
 		},
 	}
 	for _, tt := range tests {
@@ -79,7 +156,39 @@ func TestRedact(t *testing.T) {
 }
 
 func TestRedactIdempotent(t *testing.T) {
-	in := "CCCD 001099012345, SĐT 0912345678, a@b.vn, 70.000 đồng"
+	in := "Tôi tên là Nguyễn Văn An, sinh ngày 12/03/1990, ở số 12 đường Lê Lợi, CCCD 001099012345, SĐT 0912345678, " +
+		"a@b.vn, stk 0071000123456, xe 51F-123.45, hộ chiếu B1234567, mã số BHXH 7912345678, MST 0312345678, 70.000 đồng"
 	once := Redact(in)
 	assert.Equal(t, once, Redact(once))
+	for _, ph := range []string{RedactedName, RedactedBirthDate, RedactedAddress, RedactedCCCD, RedactedPhone, RedactedEmail,
+		RedactedAccount, RedactedPlate, RedactedPassport, RedactedInsurance, RedactedTaxCode} {
+		assert.Contains(t, once, ph)
+	}
+}
+
+// TestRedactText: text that is not valid UTF-8, combining marks and other scripts keep their bytes.
+func TestRedactText(t *testing.T) {
+	for _, in := range []string{"a\xffb 0912345678", "Nguye\u0302\u0303n 0912345678", "电话 0912345678", "\u00a00912345678"} {
+		out := Redact(in)
+		assert.NotContains(t, out, "0912345678", "%q", in)
+		assert.Contains(t, out, RedactedPhone, "%q", in)
+	}
+	// a decomposed name after "tên là"
+	assert.Equal(t, norm.NFD.String("tên tôi là ")+RedactedName, Redact(norm.NFD.String("tên tôi là Nguyễn Văn An")))
+}
+
+// BenchmarkRedact: a typical message (a question with a phone number and a fee) and one without personal data.
+func BenchmarkRedact(b *testing.B) {
+	for _, in := range []string{
+		"Em đăng ký khai sinh cho con trên VNeID mà chưa thấy kết quả, SĐT 0912 345 678, lệ phí 500.000 đồng phải không ạ",
+		"Làm lại căn cước bị mất cần giấy tờ gì và lệ phí bao nhiêu?",
+		"Tôi tên là Nguyễn Văn An, ở số 12 đường Lê Lợi, CCCD 079203001234, muốn hỏi thủ tục 1.001193 theo Nghị định 123/2015/NĐ-CP",
+	} {
+		b.Run(fmt.Sprint(len(in)), func(b *testing.B) {
+			b.ReportAllocs()
+			for b.Loop() {
+				Redact(in)
+			}
+		})
+	}
 }
