@@ -241,8 +241,8 @@ func (t *redactText) tokBack(i int, clause bool) (a, b int) {
 			if clause {
 				return -1, -1
 			}
-		case '.':
-			if j >= len(f) || !isAlnumB(f[j]) || j < 2 || !isAlnumB(f[j-2]) {
+		case '.': // a sentence ends, unless inside a word or number ("tp.hcm", "1.5") or after an abbreviation ("no.")
+			if j < 2 || !isAlnumB(f[j-2]) || (j >= len(f) || !isAlnumB(f[j])) && !t.abbreviation(j-1) {
 				return -1, -1
 			}
 		}
@@ -257,6 +257,15 @@ func (t *redactText) tokBack(i int, clause bool) (a, b int) {
 		j--
 	}
 	return j, b
+}
+
+// abbreviation reports whether the dot at d ends a word of one to three letters ("no.", "tp.", "p.").
+func (t *redactText) abbreviation(d int) bool {
+	k := d
+	for k > 0 && isAlphaB(t.f[k-1]) {
+		k--
+	}
+	return d-k >= 1 && d-k <= 3 && (k == 0 || !isASCIIDigit(t.f[k-1]))
 }
 
 // wordAt returns the end of the run of letters starting at i (i when there is none).
@@ -329,7 +338,7 @@ var ctxWords = map[redactCtx][]string{
 	ctxTax:       {"mst", "ma so thue", "ma thue", "msdn", "ma so doanh nghiep", "ma doanh nghiep", "tin"},
 	ctxPassport:  {"ho chieu", "passport", "hc"},
 	ctxMoney: {"vay", "phat", "luong", "gia", "tien", "phi", "le phi", "muc", "thu nhap", "tra", "von", "doanh thu",
-		"tong", "chi phi", "tiet kiem", "so tien", "boi thuong", "tro cap", "no"},
+		"tong", "chi phi", "tiet kiem", "so tien", "boi thuong", "tro cap"},
 }
 
 type ctxPhrase struct {
@@ -588,7 +597,7 @@ func (t *redactText) numberRun(i int) int {
 	if !ok {
 		return i + 1
 	}
-	var buf [8]redactWord
+	var buf [16]redactWord
 	ws := append(buf[:0], w)
 	end := w.end
 	digits := len(w.digits)
@@ -626,6 +635,11 @@ func (t *redactText) numberRun(i int) int {
 
 // numberKind says which placeholder the words ws stand for, or "" when they are not personal data.
 func (t *redactText) numberKind(ws []redactWord, ctx redactCtx) string {
+	// digits typed one by one: "0 3 8 0 9 5 0 0 1 2 3 4"
+	singles := len(ws) >= 9
+	for _, w := range ws {
+		singles = singles && len(w.digits) == 1 && !w.plus && !w.paren
+	}
 	n := 0
 	for k, w := range ws {
 		if w.slash || (k > 0 && (w.plus || w.paren && k > 1)) {
@@ -638,7 +652,7 @@ func (t *redactText) numberKind(ws []redactWord, ctx redactCtx) string {
 				if w.seps > 0 || len(w.digits) > 7 {
 					return ""
 				}
-			case w.seps > 0 || len(w.digits) < 2:
+			case w.seps > 0 || len(w.digits) < 2 && !singles:
 				return ""
 			case len(w.digits) > 7:
 				// "+84 912345678", "0084 912345678": a long group only after a country code
@@ -1030,6 +1044,13 @@ func (t *redactText) address(i int) (a, b int) {
 	}
 	next := t.skipSpaces(j)
 	nextEnd := t.wordAt(next)
+	if (so || strong) && next < len(f) && f[next] == ',' { // "số 7, ngõ 15, phố Chùa Láng"
+		if q := t.skipSpaces(next + 1); q > next+1 {
+			if qe := t.wordAt(q); streetSub[f[q:qe]] || streetMain[f[q:qe]] {
+				next, nextEnd = q, qe
+			}
+		}
+	}
 	kw, loose := false, false // a street word follows: with a number or a capitalised name after it / with anything
 	if next > j && nextEnd > next {
 		w := f[next:nextEnd]
@@ -1276,7 +1297,7 @@ func (t *redactText) nameTrigger(i, j int) int {
 		p := t.f[a:b]
 		subject = nameSubjectsBefore[p] || p == "va" && t.wordsBefore(a, []string{"ho"})
 	}
-	k := j
+	k, own := j, false
 	for n := 0; n < 4; n++ {
 		p := k
 		for p < len(f) && (f[p] == ' ' || f[p] == ':') {
@@ -1287,18 +1308,40 @@ func (t *redactText) nameTrigger(i, j int) int {
 			break
 		}
 		w := t.lower(p, e)
-		if nameSubjects[w] && w != "họ" {
+		switch {
+		case nameSubjects[w] && w != "họ":
 			subject = true
-		} else if !nameFiller[w] {
-			break
+		case w == "sinh" || w == "đủ" || w == "du" || w == "thật" || w == "that":
+			own = true // "tên khai sinh là", "tên đầy đủ:", "tên thật là"
+		case !nameFiller[w]:
+			n = 4
+			continue
 		}
 		k = e
 		if w == "là" || w == "la" {
+			subject = subject || own
 			break
 		}
 	}
+	if j < len(f) && f[j] == ':' { // a form's label: "Tên: Lê Văn Tám"
+		return j + 1
+	}
 	if !subject {
 		return -1
+	}
+	if k == j { // "họ tên người yêu cầu: Đỗ Thị Hằng"
+		p := j
+		for n := 0; n < 4; n++ {
+			q := t.skipSpaces(p)
+			e := t.wordAt(q)
+			if q == p || e == q || t.upperAt(q) {
+				break
+			}
+			p = e
+			if p < len(f) && f[p] == ':' {
+				return p + 1
+			}
+		}
 	}
 	return k
 }

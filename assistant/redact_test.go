@@ -177,6 +177,142 @@ func TestRedactText(t *testing.T) {
 	assert.Equal(t, norm.NFD.String("tên tôi là ")+RedactedName, Redact(norm.NFD.String("tên tôi là Nguyễn Văn An")))
 }
 
+// TestRedactHandWritten: sentences written by hand, apart from the corpus's templates, the way citizens type.
+func TestRedactHandWritten(t *testing.T) {
+	personal := []struct{ s, v string }{
+		{"Sđt của e: 0987 654 321 nhé", "0987 654 321"},
+		{"ib zalo 0977.888.999 giúp em", "0977.888.999"},
+		{"Số đt bàn nhà tôi 024.3823.4567", "024.3823.4567"},
+		{"gọi e qua số +84.987.654.321", "+84.987.654.321"},
+		{"SDT:0912-345-678", "0912-345-678"},
+		{"số điện thoại 091 234 56 78", "091 234 56 78"},
+		{"đt 0912 34 56 78", "0912 34 56 78"},
+		{"Căn cước công dân số: 001 203 004 567", "001 203 004 567"},
+		{"CCCD:079203001234,cấp ngày 10/10/2021", "079203001234"},
+		{"số định danh 038.095.001.234", "038.095.001.234"},
+		{"mã định danh cá nhân của con là 001224009876", "001224009876"},
+		{"CMND số 025 678 912 cấp tại TP.HCM", "025 678 912"},
+		{"chứng minh thư 186 234 567", "186 234 567"},
+		{"Email: Tran.Thi.Hoa@gmail.com", "Tran.Thi.Hoa@gmail.com"},
+		{"mail: hoa_tran-92@yahoo.com.vn.", "hoa_tran-92@yahoo.com.vn"},
+		{"số tk Vietinbank: 1010 2020 3030", "1010 2020 3030"},
+		{"STK: 19036677889900 - Techcombank - Nguyen Van A", "19036677889900"},
+		{"tài khoản MB 0987654321", "0987654321"},
+		{"Biển số 30G-123.45 bị phạt nguội", "30G-123.45"},
+		{"xe máy 29-B1 567.89", "29-B1 567.89"},
+		{"BKS 43A-567.89", "43A-567.89"},
+		{"xe của tôi 51H1-234.56", "51H1-234.56"},
+		{"Nhà số 25 ngõ 102 đường Trường Chinh", "Nhà số 25 ngõ 102 đường Trường Chinh"},
+		{"địa chỉ 45 Lý Tự Trọng phường Bến Nghé", "45 Lý Tự Trọng"},
+		{"tôi ở 12/3A Lê Thánh Tôn", "12/3A Lê Thánh Tôn"},
+		{"thường trú: số 7, ngõ 15, phố Chùa Láng", "số 7, ngõ 15, phố Chùa Láng"},
+		{"Tôi tên Phạm Minh Tuấn, sinh năm 1985", "Phạm Minh Tuấn"},
+		{"Mình tên là Hương", "Hương"},
+		{"họ tên người yêu cầu: Đỗ Thị Hằng", "Đỗ Thị Hằng"},
+		{"Tên: Lê Văn Tám", "Lê Văn Tám"},
+		{"cháu tên là Nguyễn Gia Bảo, 6 tuổi", "Nguyễn Gia Bảo"},
+		{"Hộ chiếu số C0123456 cấp năm 2019", "C0123456"},
+		{"passport no. B7654321", "B7654321"},
+		{"Mã số BHXH: 0123456789", "0123456789"},
+		{"sổ bảo hiểm xã hội số 7913579246", "7913579246"},
+		{"MST cá nhân 8012345678", "8012345678"},
+		{"mã số thuế công ty 0301234567-002", "0301234567-002"},
+		{"Sinh ngày: 01/01/1980", "01/01/1980"},
+		{"ngày sinh 5-6-1975", "5-6-1975"},
+		{"tôi sinh 20/10/1990 tại Nam Định", "20/10/1990"},
+		{"DOB: 1988-12-31", "1988-12-31"},
+		{"bé nhà mình sinh ngày 03.02.2023", "03.02.2023"},
+
+		{"a ơi e là Vũ Thị Mai Anh, sđt o9o... à 0903123456", "0903123456"},
+		{"liên hệ chị Hạnh 0868.123.789", "0868.123.789"},
+		{"(+84)903 456 789", "903 456 789"},
+		{"số máy: 0236.3822.111", "0236.3822.111"},
+		{"nhắn Zalo: 0779 123 456 hoặc email lan.pham@outlook.com", "0779 123 456"},
+		{"nhắn Zalo: 0779 123 456 hoặc email lan.pham@outlook.com", "lan.pham@outlook.com"},
+		{"CCCD mới: 0 3 8 0 9 5 0 0 1 2 3 4", "0 3 8 0 9 5 0 0 1 2 3 4"},
+		{"căn cước 036-095-123-456 bị lỗi chip", "036-095-123-456"},
+		{"cmnd cũ 271 234 567 đã cắt góc", "271 234 567"},
+		{"số căn cước của mẹ em: 031158007654", "031158007654"},
+		{"chuyển vào stk 8888 6666 999 ACB", "8888 6666 999"},
+		{"tài khoản ngân hàng Agribank số 1500205123456", "1500205123456"},
+		{"xe ô tô BKS 36A-999.99", "36A-999.99"},
+		{"xe máy biển 74-F1 123.45 bị mất", "74-F1 123.45"},
+		{"nhà em ở hẻm 51 số 12/7 Phan Xích Long", "12/7 Phan Xích Long"},
+		{"tạm trú tại 18A/2 Nguyễn Thị Minh Khai", "18A/2 Nguyễn Thị Minh Khai"},
+		{"địa chỉ nhà: số 88 phố Hàng Gai", "số 88 phố Hàng Gai"},
+		{"Con tên là Trần Bảo Ngọc, sinh 02/09/2020", "Trần Bảo Ngọc"},
+		{"Con tên là Trần Bảo Ngọc, sinh 02/09/2020", "02/09/2020"},
+		{"em tên Huỳnh Tấn Phát đây ạ", "Huỳnh Tấn Phát"},
+		{"tên khai sinh là Lý Gia Hân", "Lý Gia Hân"},
+		{"Tôi là Đặng Văn Lâm, CCCD 001095012345", "Đặng Văn Lâm"},
+		{"Hộ chiếu cũ N1234567 hết hạn 2024", "N1234567"},
+		{"mã thẻ BHYT: HS4797923456789", "HS4797923456789"},
+		{"mã số bhxh 7901234567 tra không ra", "7901234567"},
+		{"MST: 0318765432", "0318765432"},
+		{"mst hộ kd 8765432109", "8765432109"},
+		{"ngày/tháng/năm sinh: 14/02/1999", "14/02/1999"},
+		{"Ns 12/12/1960", "12/12/1960"},
+		{"ông ngoại sinh ngày 1 tháng 1 năm 1940", "1 tháng 1 năm 1940"},
+	}
+	for _, p := range personal {
+		out := Redact(p.s)
+		assert.NotContains(t, out, p.v, p.s)
+		assert.NotEqual(t, p.s, out)
+	}
+	kept := []string{
+		"Thủ tục 1.000894 cần bao nhiêu ngày?",
+		"lệ phí 100.000đ/hồ sơ",
+		"phí trước bạ 2% giá trị xe 500.000.000 đồng",
+		"Nghị định 168/2024/NĐ-CP phạt vượt đèn đỏ 4.000.000 - 6.000.000",
+		"Theo Quyết định số 2044/QĐ-UBND ngày 15/5/2025",
+		"Phường 13 Quận Tân Bình cũ nay là phường nào",
+		"tôi sống ở Quận 7 được 5 năm",
+		"hẹn trả kết quả 25/12/2025",
+		"ngày 1/7/2025 sáp nhập",
+		"mã hồ sơ 000.00.31.H29-250715-0012",
+		"gọi 1900 6868 không được",
+		"nộp phạt 800.000 qua VNeID",
+		"đăng ký biển số xe máy 50cc",
+		"Điều 30 Luật Cư trú 2020",
+		"tôi cần 2 bản sao và 1 bản chính",
+		"Mẫu số 01 ban hành kèm Thông tư 04/2020/TT-BTP",
+		"căn cước 12 số có thay CMND 9 số không",
+		"đổi tên từ Nguyễn Văn A thành gì cũng được?",
+		"ở 3 tháng thì đăng ký tạm trú chưa",
+		"thu nhập 12 triệu/tháng",
+		"vay 1,5 tỷ mua nhà",
+		"sinh năm 1990 thì bao nhiêu tuổi",
+		"hạn nộp hồ sơ trước 17h ngày 30/6",
+
+		"Thủ tục 2.002226 và 1.010915 khác nhau gì?",
+		"phí 25.000 đồng/lần, 50.000đ/bản",
+		"chuyển khoản 70000 vào tài khoản của công an phường",
+		"theo Nghị quyết 1656/NQ-UBTVQH15 sáp nhập",
+		"từ 1/7 phường 25 Bình Thạnh đổi tên",
+		"Quận 10 cũ nay là phường Hòa Hưng",
+		"mất 15 ngày làm việc kể từ ngày nhận hồ sơ",
+		"biển số xe cũ 5 số có phải đổi sang biển định danh không",
+		"giấy phép lái xe hạng B1 số tự động",
+		"dữ liệu cập nhật 07/2025",
+		"Thông tư 79/2024/TT-BCA về đăng ký xe",
+		"mức phạt 2-3 triệu đồng",
+		"năm 2024 và năm 2025",
+		"tổng đài 1022 nhánh 3",
+		"phòng 2.05 tầng 2",
+		"Tôi là người dân phường 12",
+		"em là sinh viên năm 3",
+		"đổi tên đường Lê Lợi thành gì",
+		"bản sao 3 bản, bản chính 1",
+		"vay 2.000.000.000 đồng thế chấp sổ đỏ",
+	}
+	for _, k := range kept {
+		assert.Equal(t, k, Redact(k))
+	}
+	// Public numbers and addresses look like a citizen's own and are redacted too.
+	assert.Equal(t, "hotline [SĐT] của UBND có trực không", Redact("hotline 0283 8291 234 của UBND có trực không"))
+	assert.Equal(t, "[ĐỊA CHỈ] là trụ sở gì", Redact("số 1 Lê Duẩn là trụ sở gì"))
+}
+
 // BenchmarkRedact: a typical message (a question with a phone number and a fee) and one without personal data.
 func BenchmarkRedact(b *testing.B) {
 	for _, in := range []string{
