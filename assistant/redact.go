@@ -1403,3 +1403,20 @@ func (t *redactText) nameAt(p int, capOnly bool) (a, b int) {
 	}
 	return a, end
 }
+
+// redactedPlaceholders are the placeholders Redact writes.
+var redactedPlaceholders = []string{RedactedCCCD, RedactedCMND, RedactedPhone, RedactedEmail, RedactedAccount,
+	RedactedPlate, RedactedAddress, RedactedName, RedactedPassport, RedactedInsurance, RedactedTaxCode,
+	RedactedBirthDate}
+
+// withoutPlaceholders blanks out the placeholders of a redacted text, so that reading its intents again gives
+// what the original said: "[ĐỊA CHỈ]" does not ask where, "[NGÀY SINH]" does not ask when.
+func withoutPlaceholders(s string) string {
+	if !strings.Contains(s, "[") {
+		return s
+	}
+	for _, ph := range redactedPlaceholders {
+		s = strings.ReplaceAll(s, ph, " ")
+	}
+	return s
+}
