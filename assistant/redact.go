@@ -92,7 +92,7 @@ func redactCandidate(s string) bool {
 		case 'n', 'N': // tên, ten, TÊN, te\u0302n
 			if i >= 2 && (s[i-1] == 'e' || s[i-1] == 'E') && (s[i-2] == 't' || s[i-2] == 'T') ||
 				i >= 3 && s[i-2] == 0xc3 && (s[i-1] == 0xaa || s[i-1] == 0x8a) && (s[i-3] == 't' || s[i-3] == 'T') ||
-				i >= 4 && s[i-3] == 0xcc && s[i-2] == 0x82 {
+				i >= 4 && s[i-2] == 0xcc && s[i-1] == 0x82 {
 				return true
 			}
 		case ' ': // là, la, LÀ before a space
@@ -501,6 +501,9 @@ type redactWord struct {
 // scanWord reads one word at i.
 func (t *redactText) scanWord(i int) (redactWord, bool) {
 	f := t.f
+	if i >= len(f) {
+		return redactWord{}, false
+	}
 	w := redactWord{start: i}
 	j := i
 	prefix := ""
@@ -533,9 +536,11 @@ func (t *redactText) scanWord(i int) (redactWord, bool) {
 	if f[i] == '+' {
 		w.plus = true
 	}
-	var groups [8]string
-	ng := 0
+	// groups of digits joined by single separators; thousands grouping needs 1–3 digits first, then groups of
+	// exactly 3 after one kind of separator, "." or ","
+	d0 := j
 	var sep0 byte
+	first := -1
 	grouped := true
 	g := j
 	for j < len(f) {
@@ -544,12 +549,10 @@ func (t *redactText) scanWord(i int) (redactWord, bool) {
 			continue
 		}
 		if (f[j] == '.' || f[j] == ',' || f[j] == '-') && j+1 < len(f) && isASCIIDigit(f[j+1]) {
-			if ng < len(groups)-1 {
-				groups[ng] = f[g:j]
-				ng++
-			}
-			if w.seps == 0 {
-				sep0 = f[j]
+			if first < 0 {
+				first, sep0 = j-g, f[j]
+			} else if j-g != 3 {
+				grouped = false
 			}
 			if f[j] != sep0 || f[j] == '-' {
 				grouped = false
@@ -561,27 +564,21 @@ func (t *redactText) scanWord(i int) (redactWord, bool) {
 		}
 		break
 	}
-	groups[ng] = f[g:j]
-	ng++
 	w.end = j
+	w.last = f[g:j]
+	w.grouped = w.seps > 0 && grouped && first <= 3 && len(w.last) == 3
 	if w.seps == 0 && prefix == "" {
-		w.digits = f[g:j]
+		w.digits = f[d0:j]
 	} else {
 		var b strings.Builder
+		b.Grow(len(prefix) + j - d0)
 		b.WriteString(prefix)
-		for _, gr := range groups[:ng] {
-			b.WriteString(gr)
-		}
-		w.digits = b.String()
-	}
-	w.last = groups[ng-1]
-	if ng > 1 && len(groups[0]) <= 3 && grouped {
-		w.grouped = true
-		for _, gr := range groups[1:ng] {
-			if len(gr) != 3 {
-				w.grouped = false
+		for k := d0; k < j; k++ {
+			if isASCIIDigit(f[k]) {
+				b.WriteByte(f[k])
 			}
 		}
+		w.digits = b.String()
 	}
 	w.slash = i > 0 && f[i-1] == '/' || j < len(f) && f[j] == '/'
 	w.glued = j < len(f) && isAlphaB(f[j])

@@ -3,6 +3,7 @@ package assistant
 import (
 	"fmt"
 	"testing"
+	"unicode/utf8"
 
 	"github.com/stretchr/testify/assert"
 	"golang.org/x/text/unicode/norm"
@@ -56,6 +57,8 @@ func TestRedact(t *testing.T) {
 		{"form code", "Mẫu CT01, DC02", "Mẫu CT01, DC02"},
 		{"glued letters", "mã hồ sơ H12345678901", "mã hồ sơ H12345678901"},
 		{"empty", "", ""},
+		{"number then a space at the end", "gọi 0912345678 ", "gọi [SĐT] "},
+		{"amount then a space at the end", "phí 70000 ", "phí 70000 "},
 		{"no digits", "Làm căn cước cần gì?", "Làm căn cước cần gì?"},
 		// the attack pass: formats that reached the staff queue raw
 		{"label glued to a phone", "SĐT0912345678 gọi lại giúp", "SĐT[SĐT] gọi lại giúp"},
@@ -339,4 +342,22 @@ func TestRedactedQueryIntents(t *testing.T) {
 	} {
 		assert.Equal(t, DetectIntents(q), DetectIntents(withoutPlaceholders(Redact(q))), q)
 	}
+}
+
+// FuzzRedact: Redact never panics, keeps valid text valid, and is idempotent.
+func FuzzRedact(f *testing.F) {
+	for _, s := range []string{"SĐT0912345678", "(028) 3829 1234", "+84 (0) 912 345 678", "số 12 đường Lê Lợi",
+		"tôi tên là Nguyễn Văn An", "sinh ngày 12 tháng 3 năm 1990", "51F-123.45", "59-X1 234.56", "a @ b.vn",
+		"hộ chiếu no. B1234567", "0 3 8 0 9 5 0 0 1 2 3 4", "45/12/3 Bùi Đình Túy", "Tên: Lê Văn Tám", "(1)", "+", "("} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, s string) {
+		out := Redact(s)
+		if utf8.ValidString(s) && !utf8.ValidString(out) {
+			t.Fatalf("%q → %q: not valid UTF-8", s, out)
+		}
+		if again := Redact(out); again != out {
+			t.Fatalf("%q → %q → %q: not idempotent", s, out, again)
+		}
+	})
 }
