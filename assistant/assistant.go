@@ -55,7 +55,8 @@ var (
 )
 
 // Reply answers text in conversation conv. emit, when not nil, receives the streamed events (typing, deltas,
-// the final answer); the final answer is also returned.
+// the final answer); the final answer is also returned. The conversation store keeps the message and the
+// dialogue state redacted (Redact); only the reply itself may echo what the citizen typed.
 func (a *Assistant) Reply(ctx context.Context, conv, text string, emit func(Event)) (Answer, error) {
 	if emit == nil {
 		emit = func(Event) {}
@@ -88,6 +89,7 @@ func (a *Assistant) Reply(ctx context.Context, conv, text string, emit func(Even
 		emit(Event{Kind: EventDelta, Delta: ans.Text})
 	}
 	st.Turns++
+	st.Query = Redact(st.Query)
 	now := a.now()
 	codes := make([]string, 0, len(ans.Citations))
 	for _, c := range ans.Citations {
@@ -97,7 +99,7 @@ func (a *Assistant) Reply(ctx context.Context, conv, text string, emit func(Even
 		codes = append(codes, o.Code)
 	}
 	stored, err := a.Conversations.Append(ctx, conv, st,
-		knowledge.Message{Role: "user", Text: text, At: now, Channel: channelOf(ctx)},
+		knowledge.Message{Role: "user", Text: Redact(text), At: now, Channel: channelOf(ctx)},
 		knowledge.Message{Role: "assistant", Text: ans.Text, Codes: codes, At: now, Abstain: ans.Abstained, Channel: channelOf(ctx),
 			Confidence: ans.Confidence})
 	if err != nil {
@@ -156,7 +158,7 @@ func (a *Assistant) answer(ctx context.Context, st *knowledge.DialogueState, tex
 	if code := a.choice(ctx, st, text); code != "" {
 		p, err := a.Store.Get(ctx, code)
 		if err == nil {
-			prev := DetectIntents(st.Query)
+			prev := DetectIntents(withoutPlaceholders(st.Query))
 			st.Focus, st.Pending = code, nil
 			ans.Intents = mergeIntents(prev, intents)
 			return a.procedureAnswer(&p, ans, at), []knowledge.Procedure{p}, nil
@@ -224,7 +226,7 @@ func (a *Assistant) answer(ctx context.Context, st *knowledge.DialogueState, tex
 	if st.Focus != "" && a.followUp(ctx, st, as, intents) {
 		p, err := a.Store.Get(ctx, st.Focus)
 		if err == nil {
-			prev := DetectIntents(st.Query)
+			prev := DetectIntents(withoutPlaceholders(st.Query))
 			if len(intents) == 0 || !topical(intents) {
 				intents = prev
 			}
