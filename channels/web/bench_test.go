@@ -19,6 +19,7 @@ import (
 
 	"github.com/gorilla/websocket"
 	"github.com/stretchr/testify/require"
+	"golang.org/x/time/rate"
 
 	"github.com/trolyao/trolyao/knowledge/storetest"
 )
@@ -127,7 +128,7 @@ func memory() memStats {
 // conversation, and wait for the answer.
 func BenchmarkAnswersWebsocket(b *testing.B) {
 	qs := devQuestions(b)
-	e := newEnv(b, Config{MaxConnsPerIP: -1, MessageRate: 1e6, MessageBurst: 1e6})
+	e := newEnv(b, Config{MaxConnsPerIP: -1, MessageRate: 1e6, MessageBurst: 1e6, ClientRate: rate.Inf, ClientInFlight: -1})
 	var next atomic.Int64
 	var mu sync.Mutex
 	var lat []time.Duration

@@ -12,7 +12,6 @@ import (
 	"unicode/utf8"
 
 	"github.com/gorilla/websocket"
-	"golang.org/x/time/rate"
 
 	"github.com/trolyao/trolyao/assistant"
 	"github.com/trolyao/trolyao/internal/clientip"
@@ -35,6 +34,7 @@ type chat struct {
 	m        *metrics
 	upgrader websocket.Upgrader
 	slots    chan struct{} // answers being composed, at most cfg.MaxInFlight
+	clients  *clientTable  // per client: the message budget and the answers in progress
 
 	base   context.Context // cancelled when Shutdown gives up waiting
 	cancel context.CancelFunc
@@ -45,7 +45,6 @@ type chat struct {
 	convs   map[string]*convLock
 	conns   map[*conn]struct{}
 	perIP   map[string]int
-	ipRate  map[string]*ipLimit
 }
 
 // convLock serialises the messages of one conversation. refs counts the messages accepted for it and not
@@ -55,22 +54,15 @@ type convLock struct {
 	refs int
 }
 
-type ipLimit struct {
-	lim  *rate.Limiter
-	seen time.Time
-}
-
-// maxRateIPs bounds the per-IP limiters of the REST API kept in memory.
-const maxRateIPs = 10000
-
 func newChat(s *Server) *chat {
 	cfg := s.Config.withDefaults()
 	c := &chat{
-		s:     s,
-		cfg:   cfg,
-		m:     newMetrics(s.Registerer),
-		slots: make(chan struct{}, cfg.MaxInFlight),
-		convs: map[string]*convLock{}, conns: map[*conn]struct{}{}, perIP: map[string]int{}, ipRate: map[string]*ipLimit{},
+		s:       s,
+		cfg:     cfg,
+		m:       newMetrics(s.Registerer),
+		slots:   make(chan struct{}, cfg.MaxInFlight),
+		clients: newClientTable(cfg.ClientRate, cfg.ClientBurst, cfg.ClientInFlight, cfg.MaxClients),
+		convs:   map[string]*convLock{}, conns: map[*conn]struct{}{}, perIP: map[string]int{},
 	}
 	c.base, c.cancel = context.WithCancel(context.Background())
 	c.upgrader = websocket.Upgrader{
@@ -175,10 +167,10 @@ func (c *chat) unref(id string) {
 // sender delivers the frames of one answer: kind is the frame type (the SSE event name), v the frame.
 type sender func(kind string, v any)
 
-// answer answers text in conversation conv (resolved, referenced and counted by begin), sending typing, the
-// deltas and the answer or an error through send, then releases the conversation and the count. Messages of
-// one conversation are answered one at a time, in the order they took the lock.
-func (c *chat) answer(ctx context.Context, id, conv, text string, accepted time.Time, send sender) {
+// answer answers text of client key (see clientKey) in conversation conv (resolved, referenced and counted by
+// begin), sending typing, the deltas and the answer or an error through send, then releases the conversation
+// and the count. Messages of one conversation are answered one at a time, in the order they took the lock.
+func (c *chat) answer(ctx context.Context, key, id, conv, text string, accepted time.Time, send sender) {
 	defer c.active.Done()
 	defer c.unref(conv)
 	ctx, cancel := context.WithTimeout(ctx, c.cfg.AnswerTimeout)
@@ -186,7 +178,7 @@ func (c *chat) answer(ctx context.Context, id, conv, text string, accepted time.
 	stop := context.AfterFunc(c.base, cancel)
 	defer stop()
 
-	ans, cerr := c.compose(ctx, id, conv, text, send)
+	ans, cerr := c.compose(ctx, key, id, conv, text, send)
 	c.m.latency.Observe(time.Since(accepted).Seconds())
 	if cerr != nil {
 		c.m.answers.WithLabelValues("error").Inc()
@@ -207,7 +199,9 @@ func (c *chat) answer(ctx context.Context, id, conv, text string, accepted time.
 	send("answer", out)
 }
 
-func (c *chat) compose(ctx context.Context, id, conv, text string, send sender) (assistant.Answer, *chatError) {
+// compose waits for the conversation's lock, then for a slot of the client (at most ClientInFlight) and one
+// of the server (at most MaxInFlight), both within BusyWait, and composes the answer.
+func (c *chat) compose(ctx context.Context, key, id, conv, text string, send sender) (assistant.Answer, *chatError) {
 	c.mu.Lock()
 	l := c.convs[conv]
 	c.mu.Unlock()
@@ -220,6 +214,16 @@ func (c *chat) compose(ctx context.Context, id, conv, text string, send sender) 
 
 	busy := time.NewTimer(c.cfg.BusyWait)
 	defer busy.Stop()
+	if mine := c.clients.slots(key, time.Now()); mine != nil {
+		select {
+		case mine <- struct{}{}:
+		case <-busy.C:
+			return assistant.Answer{}, errBusy
+		case <-ctx.Done():
+			return assistant.Answer{}, errTimeout
+		}
+		defer func() { <-mine }()
+	}
 	select {
 	case c.slots <- struct{}{}:
 	case <-busy.C:
@@ -350,10 +354,9 @@ func (c *chat) originAllowed(r *http.Request) bool {
 	return false
 }
 
-// allowIP takes a token from the REST rate limiter of a client IP.
 // clientKey is what the per-client limits count by: an IPv4 address, or the /64 network of an IPv6 address —
 // one subscriber usually holds a whole /64, so counting single IPv6 addresses would give each of them a
-// fresh rate limit and connection cap.
+// fresh budget and connection cap.
 func clientKey(a netip.Addr) string {
 	if a.Is6() {
 		return netip.PrefixFrom(a, 64).Masked().String()
@@ -361,27 +364,13 @@ func clientKey(a netip.Addr) string {
 	return a.String()
 }
 
-func (c *chat) allowIP(ip string) bool {
-	now := time.Now()
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	l := c.ipRate[ip]
-	if l == nil {
-		if len(c.ipRate) >= maxRateIPs {
-			for k, v := range c.ipRate {
-				if now.Sub(v.seen) > time.Minute {
-					delete(c.ipRate, k)
-				}
-			}
-			if len(c.ipRate) >= maxRateIPs {
-				clear(c.ipRate)
-			}
-		}
-		l = &ipLimit{lim: rate.NewLimiter(c.cfg.MessageRate, c.cfg.MessageBurst)}
-		c.ipRate[ip] = l
+// allow takes a token from the message budget of client key (see clientKey), shared by all its websockets
+// and REST calls. When the budget is spent it reports the rate-limit error and how long until the next token.
+func (c *chat) allow(key string) (*chatError, time.Duration) {
+	if ok, wait := c.clients.take(key, time.Now()); !ok {
+		return errRateLimited, wait
 	}
-	l.seen = now
-	return l.lim.AllowN(now, 1)
+	return nil, 0
 }
 
 // Shutdown stops the chat API gracefully: new messages get error busy (the server is restarting) and new

@@ -21,11 +21,26 @@ type Config struct {
 	// ReadLimit is the largest websocket frame a client may send, in bytes; a larger one closes the
 	// connection with code 1009. Default DefaultReadLimit.
 	ReadLimit int64
-	// MessageRate and MessageBurst are the token bucket of each websocket connection (every well-formed client
-	// frame but ping costs a token) and of each client IP for POST /api/v1/chat and POST /api/v1/chat/feedback.
-	// Defaults 1 per second, burst 5.
+	// MessageRate and MessageBurst are the token bucket of each websocket connection: every well-formed client
+	// frame but ping costs a token. Defaults 1 per second, burst 5.
 	MessageRate  rate.Limit
 	MessageBurst int
+	// ClientRate and ClientBurst are the message budget of one client — an IPv4 address or an IPv6 /64
+	// network, found as TrustedProxies says — shared by all its websockets and its calls of POST
+	// /api/v1/chat (JSON or SSE) and POST /api/v1/chat/feedback: a websocket frame that passes its
+	// connection's bucket, and each such call, also takes a token here. Over any T seconds one client gets at
+	// most ClientRate × T + ClientBurst of them accepted, however many connections it opens and closes.
+	// rate.Inf means no client budget. Defaults 2 per second, burst 20.
+	ClientRate  rate.Limit
+	ClientBurst int
+	// MaxClients bounds the clients whose budget and answers in progress are remembered. A client idle long
+	// enough for its bucket to refill is forgotten first (it loses nothing by it); when every client
+	// remembered is active, the least recently seen is forgotten. Default 10,000.
+	MaxClients int
+	// ClientInFlight caps the answers of one client being composed or waiting for a MaxInFlight slot at once,
+	// so that one client, however many connections it opens, holds a small share of the slots; a message
+	// over it waits like one that finds no slot (up to BusyWait, then busy). Default 4; negative means no cap.
+	ClientInFlight int
 	// MaxConnsPerIP caps the open websockets of one client IP. Default 20; negative means no cap.
 	MaxConnsPerIP int
 	// TrustedProxies are the reverse proxies whose X-Forwarded-For header is believed: when the peer address
@@ -55,19 +70,23 @@ type Config struct {
 
 // Defaults of Config.
 const (
-	DefaultReadLimit     = 16 << 10
-	DefaultMessageRate   = rate.Limit(1)
-	DefaultMessageBurst  = 5
-	DefaultMaxConnsPerIP = 20
-	DefaultPingPeriod    = 50 * time.Second
-	DefaultPongWait      = 60 * time.Second
-	DefaultWriteWait     = 10 * time.Second
-	DefaultSendQueue     = 32
-	DefaultMaxQueued     = 4
-	DefaultMaxInFlight   = 64
-	DefaultBusyWait      = 5 * time.Second
-	DefaultAnswerTimeout = 60 * time.Second
-	DefaultHistoryLimit  = 100
+	DefaultReadLimit      = 16 << 10
+	DefaultMessageRate    = rate.Limit(1)
+	DefaultMessageBurst   = 5
+	DefaultClientRate     = rate.Limit(2)
+	DefaultClientBurst    = 20
+	DefaultMaxClients     = 10000
+	DefaultClientInFlight = 4
+	DefaultMaxConnsPerIP  = 20
+	DefaultPingPeriod     = 50 * time.Second
+	DefaultPongWait       = 60 * time.Second
+	DefaultWriteWait      = 10 * time.Second
+	DefaultSendQueue      = 32
+	DefaultMaxQueued      = 4
+	DefaultMaxInFlight    = 64
+	DefaultBusyWait       = 5 * time.Second
+	DefaultAnswerTimeout  = 60 * time.Second
+	DefaultHistoryLimit   = 100
 )
 
 // Fixed limits of the protocol.
@@ -91,6 +110,18 @@ func (c Config) withDefaults() Config {
 	}
 	if c.MessageBurst <= 0 {
 		c.MessageBurst = DefaultMessageBurst
+	}
+	if c.ClientRate <= 0 {
+		c.ClientRate = DefaultClientRate
+	}
+	if c.ClientBurst <= 0 {
+		c.ClientBurst = DefaultClientBurst
+	}
+	if c.MaxClients <= 0 {
+		c.MaxClients = DefaultMaxClients
+	}
+	if c.ClientInFlight == 0 {
+		c.ClientInFlight = DefaultClientInFlight
 	}
 	if c.MaxConnsPerIP == 0 {
 		c.MaxConnsPerIP = DefaultMaxConnsPerIP

@@ -5,8 +5,10 @@ import (
 	"encoding/json"
 	"errors"
 	"io"
+	"math"
 	"mime"
 	"net/http"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
@@ -116,8 +118,12 @@ func (c *chat) postChat(w http.ResponseWriter, r *http.Request) {
 	if e == nil && req.ConversationID != "" && !validConversationID(req.ConversationID) {
 		e = errBadConversation
 	}
-	if e == nil && !c.allowIP(c.clientIP(r)) {
-		e = errRateLimited
+	key := c.clientIP(r)
+	if e == nil {
+		var wait time.Duration
+		if e, wait = c.allow(key); e != nil {
+			setRetryAfter(w, wait)
+		}
 	}
 	if e == nil {
 		e = c.begin()
@@ -140,13 +146,16 @@ func (c *chat) postChat(w http.ResponseWriter, r *http.Request) {
 	if !sse {
 		var final any
 		var status int
-		c.answer(r.Context(), req.ID, conv, req.Text, accepted, func(kind string, v any) {
+		c.answer(r.Context(), key, req.ID, conv, req.Text, accepted, func(kind string, v any) {
 			switch f := v.(type) {
 			case Answer:
 				f.Type, f.ID = "", ""
 				final, status = f, http.StatusOK
 			case errorFrame:
 				final, status = map[string]apiError{"error": {Code: f.Code, Message: f.Message}}, f.status
+				if f.Code == errBusy.Code {
+					setRetryAfter(w, c.cfg.BusyWait)
+				}
 			}
 		})
 		_ = rc.SetWriteDeadline(time.Now().Add(c.cfg.WriteWait))
@@ -183,7 +192,7 @@ func (c *chat) postChat(w http.ResponseWriter, r *http.Request) {
 		}
 	}
 	send("ack", ackFrame{Type: "ack", ID: req.ID, ConversationID: conv})
-	c.answer(r.Context(), req.ID, conv, req.Text, accepted, send)
+	c.answer(r.Context(), key, req.ID, conv, req.Text, accepted, send)
 }
 
 func (c *chat) postFeedback(w http.ResponseWriter, r *http.Request) {
@@ -195,9 +204,12 @@ func (c *chat) postFeedback(w http.ResponseWriter, r *http.Request) {
 	if e == nil && !c.ready() {
 		e = errNotReady
 	}
-	if e == nil && !c.allowIP(c.clientIP(r)) {
-		c.m.reject(errRateLimited)
-		e = errRateLimited
+	if e == nil {
+		var wait time.Duration
+		if e, wait = c.allow(c.clientIP(r)); e != nil {
+			c.m.reject(e)
+			setRetryAfter(w, wait)
+		}
 	}
 	if e == nil {
 		ctx, cancel := requestContext(r)
@@ -228,6 +240,11 @@ func (c *chat) getHistory(w http.ResponseWriter, r *http.Request) {
 	}
 	w.Header().Set("Cache-Control", "no-store") // what a citizen wrote: no shared cache may keep it
 	writeJSON(w, http.StatusOK, h)
+}
+
+// setRetryAfter tells a refused client when to try again, in whole seconds (at least 1).
+func setRetryAfter(w http.ResponseWriter, d time.Duration) {
+	w.Header().Set("Retry-After", strconv.Itoa(max(1, int(math.Ceil(d.Seconds())))))
 }
 
 // requestContext bounds a short request of the chat API.

@@ -185,13 +185,14 @@ func TestRESTErrors(t *testing.T) {
 	assert.Equal(t, http.StatusNoContent, resp.StatusCode)
 	assert.Equal(t, "https://cong.example.gov.vn", resp.Header.Get("Access-Control-Allow-Origin"))
 
-	// The per-IP token bucket of REST: the burst is spent by the requests above that were accepted.
-	r := newEnv(t, Config{MessageRate: 0.001, MessageBurst: 1})
+	// The client's message budget over REST (TestClientBudgetShared has it shared with websockets).
+	r := newEnv(t, Config{ClientRate: 0.001, ClientBurst: 1})
 	resp = r.post(t, "/api/v1/chat", `{"text":"xin chào"}`, nil)
 	assert.Equal(t, http.StatusOK, resp.StatusCode)
 	resp = r.post(t, "/api/v1/chat", `{"text":"xin chào"}`, nil)
 	assert.Equal(t, http.StatusTooManyRequests, resp.StatusCode)
 	assert.Equal(t, "rate_limited", errorCode(t, resp))
+	assert.Equal(t, "1000", resp.Header.Get("Retry-After"))
 }
 
 func TestRESTNotReady(t *testing.T) {

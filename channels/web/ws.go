@@ -21,8 +21,8 @@ import (
 type conn struct {
 	c    *chat
 	ws   *websocket.Conn
-	ip   string
-	lim  *rate.Limiter
+	ip   string        // the client's key (clientKey)
+	lim  *rate.Limiter // the connection's bucket; the client's budget is in chat.clients
 	send chan []byte
 
 	away     chan struct{} // closed by Shutdown: send what is queued, then close with 1001
@@ -61,6 +61,14 @@ func (c *chat) serveWS(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	ip := c.clientIP(r)
+	// A client that has spent its message budget could only be refused its messages: refuse the connection,
+	// which costs the server far less than a websocket (a reconnect flood finds every door closed).
+	if spent, wait := c.clients.spent(ip, time.Now()); spent {
+		c.m.reject(errRateLimited)
+		setRetryAfter(w, wait)
+		writeChatError(w, errRateLimited)
+		return
+	}
 	c.mu.Lock()
 	if c.closing {
 		c.mu.Unlock()
@@ -285,12 +293,18 @@ func (k *conn) handle(data []byte) {
 		k.queue(pongFrame{Type: "pong"})
 		return
 	}
-	if !k.lim.Allow() {
-		k.c.m.reject(errRateLimited)
-		k.fail(f.ID, errRateLimited)
+	c := k.c
+	// The connection's bucket first: a tab that sends too fast does not spend the budget its client's other
+	// connections share.
+	e := errRateLimited
+	if k.lim.Allow() {
+		e, _ = c.allow(k.ip)
+	}
+	if e != nil {
+		c.m.reject(e)
+		k.fail(f.ID, e)
 		return
 	}
-	c := k.c
 	switch f.Type {
 	case "message":
 		c.m.received.WithLabelValues("websocket").Inc()
@@ -383,6 +397,6 @@ func (k *conn) work() {
 		j := k.pending[0]
 		k.pending = k.pending[1:]
 		k.mu.Unlock()
-		k.c.answer(k.c.base, j.id, j.conv, j.text, j.accepted, send)
+		k.c.answer(k.c.base, k.ip, j.id, j.conv, j.text, j.accepted, send)
 	}
 }

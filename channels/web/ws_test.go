@@ -428,6 +428,12 @@ func TestClientIP(t *testing.T) {
 		{"[::ffff:10.0.0.5]:80", "2001:db8::1", "2001:db8::/64", "10.0.0.5"},
 		{"[2001:db8:0:7:a::1]:443", "", "2001:db8:0:7::/64", "2001:db8:0:7::/64"}, // one /64 counts as one client
 		{"127.0.0.1:5000", "garbage", "127.0.0.1", "127.0.0.1"},
+		// Every address of a /64 is one client, any other /64 another; a trusted proxy in the chain is skipped.
+		{"[2001:db8:0:7:ffff:ffff:ffff:ffff]:443", "", "2001:db8:0:7::/64", "2001:db8:0:7::/64"},
+		{"[2001:db8:0:8::1]:443", "", "2001:db8:0:8::/64", "2001:db8:0:8::/64"},
+		{"127.0.0.1:5000", "2001:db8:0:7:a::1, 10.9.9.9", "2001:db8:0:7::/64", "127.0.0.1"},
+		{"[::ffff:203.0.113.9]:80", "1.2.3.4", "203.0.113.9", "203.0.113.9"}, // a mapped peer is its IPv4 address
+		{"203.0.113.9:5000", "2001:db8::1", "203.0.113.9", "203.0.113.9"},    // forged: the peer is no proxy
 	} {
 		r, _ := http.NewRequest("GET", "/", nil)
 		r.RemoteAddr = tc.remote

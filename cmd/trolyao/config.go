@@ -46,8 +46,11 @@ type WebConfig struct {
 	AllowedOrigins  string // comma-separated origins allowed to open a websocket or call the chat API
 	TrustedProxies  string // comma-separated addresses or prefixes whose X-Forwarded-For is believed
 	MaxConnsPerIP   int
-	ChatRate        float64 // messages per second per connection and per IP
+	ChatRate        float64 // messages per second per websocket
 	ChatBurst       int
+	ClientRate      float64 // messages per second per client (IPv4 address or IPv6 /64), all channels together
+	ClientBurst     int
+	ClientInFlight  int // answers of one client at once
 	MaxInFlight     int
 	AnswerTimeout   time.Duration
 	LinkDomains     string // domains the widget turns into links
@@ -132,8 +135,11 @@ func newConfig(cmd string, getenv func(string) string, stderr io.Writer) (*Confi
 	fs.StringVar(&c.Web.AllowedOrigins, "allowed-origins", env("TROLYAO_ALLOWED_ORIGINS", ""), "serve: origins whose pages may use the chat API, comma-separated (empty: same origin only; * any)")
 	fs.StringVar(&c.Web.TrustedProxies, "trusted-proxies", env("TROLYAO_TRUSTED_PROXIES", ""), "serve: reverse proxies whose X-Forwarded-For is believed (addresses or CIDR prefixes)")
 	fs.IntVar(&c.Web.MaxConnsPerIP, "ws-max-conns-per-ip", envInt("TROLYAO_WS_MAX_CONNS_PER_IP", 0), "serve: open websockets per client IP (0: 20; negative: no cap)")
-	fs.Float64Var(&c.Web.ChatRate, "chat-rate", envFloat(getenv, "TROLYAO_CHAT_RATE", 0), "serve: chat messages per second per connection and per IP (0: 1)")
-	fs.IntVar(&c.Web.ChatBurst, "chat-burst", envInt("TROLYAO_CHAT_BURST", 0), "serve: burst of chat messages (0: 5)")
+	fs.Float64Var(&c.Web.ChatRate, "chat-rate", envFloat(getenv, "TROLYAO_CHAT_RATE", 0), "serve: chat messages per second per websocket (0: 1)")
+	fs.IntVar(&c.Web.ChatBurst, "chat-burst", envInt("TROLYAO_CHAT_BURST", 0), "serve: burst of chat messages per websocket (0: 5)")
+	fs.Float64Var(&c.Web.ClientRate, "chat-client-rate", envFloat(getenv, "TROLYAO_CHAT_CLIENT_RATE", 0), "serve: chat messages per second per client IP (an IPv6 /64), its websockets and REST calls together (0: 2)")
+	fs.IntVar(&c.Web.ClientBurst, "chat-client-burst", envInt("TROLYAO_CHAT_CLIENT_BURST", 0), "serve: burst of chat messages per client IP (0: 20)")
+	fs.IntVar(&c.Web.ClientInFlight, "chat-client-inflight", envInt("TROLYAO_CHAT_CLIENT_INFLIGHT", 0), "serve: answers of one client IP composed at once (0: 4; negative: no cap)")
 	fs.IntVar(&c.Web.MaxInFlight, "chat-max-inflight", envInt("TROLYAO_CHAT_MAX_INFLIGHT", 0), "serve: answers composed at once (0: 64)")
 	fs.DurationVar(&c.Web.AnswerTimeout, "chat-answer-timeout", envDur("TROLYAO_CHAT_ANSWER_TIMEOUT", 0), "serve: time limit of one answer (0: 60s)")
 	fs.StringVar(&c.Web.LinkDomains, "widget-link-domains", env("TROLYAO_WIDGET_LINK_DOMAINS", ""), "serve: domains the widget links to, comma-separated (empty: dichvucong.gov.vn, hochiminhcity.gov.vn)")

@@ -140,8 +140,9 @@ func TestPublishReachesSecondProcess(t *testing.T) {
 		strings.NewReader("mật-khẩu-đủ-dài-2026\n"), &out, io.Discard))
 	assert.Contains(t, out.String(), "Đã tạo tài khoản hoa.nguyen")
 
-	// The test asks often from one address: lift the per-IP chat rate limit.
-	procEnv := []string{"TROLYAO_DATA=" + data, "TROLYAO_DATABASE_URL=" + url, "TROLYAO_CHAT_RATE=1000", "TROLYAO_CHAT_BURST=1000"}
+	// The test asks often from one address: lift the per-client chat budget.
+	procEnv := []string{"TROLYAO_DATA=" + data, "TROLYAO_DATABASE_URL=" + url, "TROLYAO_CHAT_CLIENT_RATE=1000",
+		"TROLYAO_CHAT_CLIENT_BURST=1000"}
 	a := serveProcess(t, procEnv...)
 	b := serveProcess(t, procEnv...)
 	const question = "làm lại căn cước lệ phí bao nhiêu"

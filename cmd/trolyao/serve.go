@@ -191,11 +191,13 @@ func (a *app) webOptions() (web.Config, widget.Options, error) {
 	if n := len([]rune(c.WidgetTitle)); n > widget.MaxTitle {
 		return web.Config{}, widget.Options{}, usageError{fmt.Sprintf("-widget-title: %d characters, at most %d", n, widget.MaxTitle)}
 	}
-	if c.ChatRate < 0 || c.ChatBurst < 0 || c.MaxInFlight < 0 || c.AnswerTimeout < 0 || c.ShutdownTimeout <= 0 {
-		return web.Config{}, widget.Options{}, usageError{"-chat-rate, -chat-burst, -chat-max-inflight and -chat-answer-timeout must not be negative, -shutdown-timeout must be positive"}
+	if c.ChatRate < 0 || c.ChatBurst < 0 || c.ClientRate < 0 || c.ClientBurst < 0 || c.MaxInFlight < 0 ||
+		c.AnswerTimeout < 0 || c.ShutdownTimeout <= 0 {
+		return web.Config{}, widget.Options{}, usageError{"-chat-rate, -chat-burst, -chat-client-rate, -chat-client-burst, -chat-max-inflight and -chat-answer-timeout must not be negative, -shutdown-timeout must be positive"}
 	}
 	wc := web.Config{AllowedOrigins: origins, TrustedProxies: proxies, MaxConnsPerIP: c.MaxConnsPerIP,
-		MessageRate: rate.Limit(c.ChatRate), MessageBurst: c.ChatBurst, MaxInFlight: c.MaxInFlight,
+		MessageRate: rate.Limit(c.ChatRate), MessageBurst: c.ChatBurst, ClientRate: rate.Limit(c.ClientRate),
+		ClientBurst: c.ClientBurst, ClientInFlight: c.ClientInFlight, MaxInFlight: c.MaxInFlight,
 		AnswerTimeout: c.AnswerTimeout}
 	return wc, widget.Options{LinkDomains: domains, Title: c.WidgetTitle}, nil
 }
