@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"math"
+	"regexp"
 	"slices"
 	"sort"
 	"strconv"
@@ -173,6 +174,12 @@ func (a *Assistant) answer(ctx context.Context, st *knowledge.DialogueState, tex
 			"Bạn cần hỏi về thủ tục nào (ví dụ: đăng ký khai sinh, cấp lại căn cước)?"
 		ans.Suggestions = starterSuggestions
 		return ans, nil, nil
+	}
+
+	// 3. A procedure asked by the code the portal shows ("3.000333 lệ phí bao nhiêu", "mã 1.001193 cần gì").
+	if p, ok := a.namedByCode(ctx, text); ok {
+		st.Focus = p.Code
+		return a.procedureAnswer(&p, ans, at), []knowledge.Procedure{p}, nil
 	}
 
 	as, err := a.Assess(ctx, a.withoutPlaces(text), intents)
@@ -425,6 +432,28 @@ func typedContent(as Assessment) []string {
 		}
 	}
 	return out
+}
+
+// portalCode is a procedure's code as the portal shows it: "1.001193", "3.000333", also "1.001.193".
+var portalCode = regexp.MustCompile(`(?:^|[^0-9.,])([1-9])\.(\d{3})\.?(\d{3})(?:$|[^0-9.,]|[.,](?:$|\s))`)
+
+// namedByCode returns the procedure whose code the message names, when it names exactly one that the catalog
+// has.
+func (a *Assistant) namedByCode(ctx context.Context, text string) (knowledge.Procedure, bool) {
+	ms := portalCode.FindAllStringSubmatch(text, 3)
+	codes := map[string]bool{}
+	for _, m := range ms {
+		codes[m[1]+"."+m[2]+m[3]] = true
+	}
+	if len(codes) != 1 {
+		return knowledge.Procedure{}, false
+	}
+	for code := range codes {
+		if p, err := a.Store.Get(ctx, code); err == nil {
+			return p, true
+		}
+	}
+	return knowledge.Procedure{}, false
 }
 
 // phraseWeight is the weight of the similarity to a procedure's closest bank phrasing in the ranking, added to

@@ -325,3 +325,21 @@ func codesOf(cs []assistant.Citation) []string {
 	}
 	return out
 }
+
+// A procedure asked by the code the portal shows is answered from that record, on a first turn too; an amount
+// shaped like a code that is no procedure's is not taken for one.
+func TestAskByCode(t *testing.T) {
+	a := newAssistant(t)
+	for q, code := range map[string]string{
+		"3.000333 lệ phí bao nhiêu":     "3.000333",
+		"mã 1.001193 cần giấy tờ gì":    "1.001193",
+		"thủ tục 1.014064 là gì vậy ạ?": "1.014064",
+	} {
+		ans := reply(t, a, "code-"+code, q)
+		assert.Equal(t, []string{code}, cited(ans), q)
+	}
+	ans := reply(t, a, "code-fee", "3.000333 lệ phí bao nhiêu")
+	assert.Contains(t, ans.Text, "244/2016/TT-BTC", "the fee asked is stated")
+	ans = reply(t, a, "code-amount", "tôi vay 1.500.000 đồng có cần thủ tục gì không")
+	assert.NotContains(t, cited(ans), "1.500000")
+}
