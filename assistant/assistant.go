@@ -273,7 +273,9 @@ func (a *Assistant) answer(ctx context.Context, st *knowledge.DialogueState, tex
 	if as.Action == ActAnswerWithAlternatives && len(hits) > 1 {
 		ans.Options = optionsOf(hits[1:min(3, len(hits))])
 		ans.Text = beforeTail(ans.Text, alternativesNote)
-		st.Pending = append([]string{p.Code}, codesOf(ans.Options)...)
+		// The numbers a citizen types count the options shown; the answered procedure comes after them, so
+		// that its name still picks it.
+		st.Pending = append(codesOf(ans.Options), p.Code)
 	}
 	return ans, []knowledge.Procedure{p}, nil
 }

@@ -1,7 +1,9 @@
 package assistant_test
 
 import (
+	"fmt"
 	"os"
+	"strconv"
 	"strings"
 	"testing"
 	"unicode/utf8"
@@ -342,4 +344,19 @@ func TestAskByCode(t *testing.T) {
 	assert.Contains(t, ans.Text, "244/2016/TT-BTC", "the fee asked is stated")
 	ans = reply(t, a, "code-amount", "tôi vay 1.500.000 đồng có cần thủ tục gì không")
 	assert.NotContains(t, cited(ans), "1.500000")
+}
+
+// The number typed after an answer with other procedures offered picks the offered procedure shown with that
+// number, not the one answered.
+func TestNumberPicksOfferedAlternative(t *testing.T) {
+	a := newAssistant(t)
+	for i := 0; i < 2; i++ {
+		conv := fmt.Sprintf("alt-number-%d", i)
+		ans := reply(t, a, conv, "Tiệm tạp hóa của mẹ tôi ở phường Bình Tây đã có giấy phép hộ kinh doanh, giờ mẹ già muốn chuyển cho tôi đứng tên chủ hộ thì làm sao?")
+		require.NotEmpty(t, ans.Citations)
+		require.GreaterOrEqual(t, len(ans.Options), i+1, "the answer offers other procedures: %s", ans.Text)
+		want := ans.Options[i].Code
+		ans = reply(t, a, conv, strconv.Itoa(i+1))
+		assert.Equal(t, []string{want}, cited(ans), "typing %d", i+1)
+	}
 }
