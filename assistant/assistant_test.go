@@ -12,6 +12,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/trolyao/trolyao/assistant"
+	"github.com/trolyao/trolyao/internal/racetest"
 	"github.com/trolyao/trolyao/internal/realcatalog"
 	"github.com/trolyao/trolyao/knowledge"
 	"github.com/trolyao/trolyao/knowledge/embedded"
@@ -296,7 +297,7 @@ func TestComposeWholeCatalogWithinLimit(t *testing.T) {
 	all := []assistant.Intent{assistant.IntentDocuments, assistant.IntentFee, assistant.IntentTime,
 		assistant.IntentWhere, assistant.IntentOnline, assistant.IntentSteps, assistant.IntentRequirements,
 		assistant.IntentResult, assistant.IntentLegal}
-	for i := range procs {
+	for i := 0; i < len(procs); i += racetest.Stride {
 		text := assistant.Compose(&procs[i], all)
 		require.LessOrEqual(t, utf8.RuneCountInString(text), assistant.MaxFirstRunes, procs[i].Code)
 		require.LessOrEqual(t, utf8.RuneCountInString(assistant.PlainText(text)), assistant.MaxFirstRunes, procs[i].Code)
