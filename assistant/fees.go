@@ -433,8 +433,11 @@ func (f channelFee) value() string {
 					FormatVND(a.fee.Amount*int64(a.percent)/100), a.percent, a.reducedUntil, FormatVND(a.fee.Amount))
 			}
 			label := a.fee.Label
+			if i := strings.Index(label, a.until); a.until != "" && i >= 0 {
+				label = clauseBefore(label, i) // the period is said below, in one wording
+			}
 			if label != "" && (len(f.amounts) > 1 || !genericFeeLabel(label)) {
-				part += " (" + clipClause(label, 90) + ")"
+				part += " (" + clipClause(label, 120) + ")"
 			}
 			if a.until != "" && !strings.Contains(part, a.until) {
 				if a.from != "" {

@@ -462,7 +462,9 @@ func isLetterAt(s string, i int) bool {
 // description or condition that follows ("400000 Đồng (Sát hạch …)", "20.000 đồng đối với hàng hóa …"). It also
 // returns how much of after it used.
 func feeLabel(before, after string) (string, int) {
+	heading := ""
 	if locs := feeClauseStart.FindAllStringIndex(before, -1); len(locs) > 0 {
+		heading = caseHeading(before, locs)
 		before = before[locs[len(locs)-1][1]:]
 	}
 	label := strings.TrimSpace(labelTail.ReplaceAllString(strings.TrimSpace(before), ""))
@@ -509,10 +511,50 @@ func feeLabel(before, after string) (string, int) {
 	if label == "" {
 		label = "Phí, lệ phí"
 	}
+	if heading != "" && !strings.Contains(knowledge.Fold(label), knowledge.Fold(heading)) {
+		// "- Đăng ký tạm trú theo danh sách: + Trường hợp công dân nộp hồ sơ trực tiếp thu 10.000 đồng": the
+		// amount is for that case only, which the clause alone does not say.
+		label = heading + ": " + lowerInitial(label)
+	}
 	if unit != "" {
 		label += " (mỗi " + unit + ")"
 	}
 	return label, used
+}
+
+// caseHeading is the heading of the case a fee clause belongs to — the clause before it when that ends with a
+// colon ("- Đăng ký tạm trú theo danh sách:") — or "" (locs are the clause starts in before).
+func caseHeading(before string, locs [][]int) string {
+	last := locs[len(locs)-1][0]
+	from := 0
+	if len(locs) > 1 {
+		from = locs[len(locs)-2][1]
+	}
+	h := strings.TrimSpace(before[from:last])
+	if !strings.HasSuffix(h, ":") {
+		return ""
+	}
+	h = strings.TrimSpace(strings.TrimLeft(strings.TrimRight(h, ": "), "-+*•( "))
+	if n := utf8.RuneCountInString(h); n < 4 || n > 80 || strings.ContainsAny(h, ":;/") {
+		return "" // not a case: a list's lead-in or the regulation that sets the amount ("Theo Thông tư số …/2022/…:")
+	}
+	f := knowledge.Fold(h)
+	for _, w := range []string{"theo ", "bao gom", "trong do", "cu the", "gom", "muc thu", "muc phi", "muc le phi", "phi",
+		"le phi"} {
+		if strings.HasPrefix(f, w) {
+			return ""
+		}
+	}
+	if strings.HasSuffix(f, "nhu sau") {
+		return ""
+	}
+	return h
+}
+
+// lowerInitial writes s with a lower-case first letter ("Trường hợp …" → "trường hợp …").
+func lowerInitial(s string) string {
+	r, n := utf8.DecodeRuneInString(s)
+	return string(unicode.ToLower(r)) + s[n:]
 }
 
 // genericFeeWord reports whether a label says no more than "a fee".

@@ -156,7 +156,9 @@ func TestParsePortalRecordReal(t *testing.T) {
 			assert.Equal(t, "ngày làm việc", on.Time.Unit)
 			assert.Equal(t, []int64{7_000}, amounts(on))
 			assert.Equal(t, []int64{10_000}, amounts(in))
-			assert.Equal(t, "Trường hợp công dân nộp hồ sơ trực tiếp (mỗi người/lần đăng ký)", in.Fees[0].Label)
+			// The amount is for registering by list only: the heading of its case stays in the label.
+			assert.Equal(t, "Đăng ký tạm trú theo danh sách: trường hợp công dân nộp hồ sơ trực tiếp (mỗi người/lần đăng ký)", in.Fees[0].Label)
+			assert.Equal(t, "Đăng ký tạm trú (cá nhân, hộ gia đình): trường hợp công dân nộp hồ sơ qua cổng dịch vụ công trực tuyến (mỗi lần đăng ký)", on.Fees[0].Label)
 			assert.Contains(t, in.Note, "Nộp hồ sơ trực tiếp tại Công an cấp xã")
 			assert.Len(t, p.Dossier, 9)
 			d := item(t, p, "Văn bản đề nghị đăng ký tạm trú, trong đó ghi rõ thông tin về chỗ ở hợp pháp")
