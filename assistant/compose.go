@@ -150,6 +150,11 @@ func whereShort(p *knowledge.Procedure) string {
 		if agency != "" {
 			place = clipRunes(strings.TrimRight(agency, ". "), 90)
 		}
+	case sectoral(p) && agency != "":
+		place = clipRunes(strings.TrimRight(agency, ". "), 90)
+		if viaEmployer(p) {
+			place = "đơn vị sử dụng lao động (người đang đi làm) hoặc " + place
+		}
 	case p.HasLevel(knowledge.LevelCommune):
 		place = "Trung tâm Phục vụ hành chính công cấp xã (bất kỳ phường, xã nào ở TP.HCM)"
 	case agency != "":

@@ -125,6 +125,48 @@ func police(p *knowledge.Procedure) bool {
 	return false
 }
 
+// sectoralAgencies are (folded) agencies that receive their own dossiers, even where the catalog lists the
+// procedure at commune level: the tax office, customs, social insurance, the treasury, courts, notaries and
+// land registration offices. A ward's centre is not where a citizen files those.
+var sectoralAgencies = []string{"thue", "hai quan", "bao hiem xa hoi", "kho bac", "toa an", "cong chung",
+	"dang ky dat dai"}
+
+// sectoral reports whether every agency the record names is a sectoral one (none is a people's committee or
+// the police).
+func sectoral(p *knowledge.Procedure) bool {
+	n := 0
+	for _, ag := range p.Agencies {
+		f := " " + strings.Join(knowledge.Syllables(ag), " ") + " "
+		if strings.TrimSpace(f) == "" || strings.TrimSpace(f) == "khong co thong tin" {
+			continue
+		}
+		n++
+		own := false
+		for _, w := range sectoralAgencies {
+			own = own || strings.Contains(f, " "+w+" ")
+		}
+		if !own {
+			return false
+		}
+	}
+	return n > 0
+}
+
+// employerRoute says how an employee files a social-insurance claim whose record routes it through the employer.
+const employerRoute = "người lao động đang làm việc nộp hồ sơ cho đơn vị sử dụng lao động (nơi đang làm việc); " +
+	"đơn vị lập danh sách và nộp cho cơ quan bảo hiểm xã hội."
+
+// viaEmployer reports whether the record's steps have the worker file with the employer ("nộp cho đơn vị SDLĐ").
+func viaEmployer(p *knowledge.Procedure) bool {
+	for _, w := range []string{"nop cho don vi sdld", "nop cho don vi su dung lao dong", "nop cho nguoi su dung lao dong",
+		"nop cho nguoi sdld"} {
+		if recordMentions(p, w) {
+			return true
+		}
+	}
+	return false
+}
+
 // agencyOf is the record's agency (or its reception address when it names none), "" when the record has neither.
 func agencyOf(p *knowledge.Procedure) string {
 	var ags []string
@@ -162,7 +204,7 @@ func receptionAddress(p *knowledge.Procedure) string {
 func where(p *knowledge.Procedure, at place, brief, withOnline bool) string {
 	var lines []string
 	agency := agencyOf(p)
-	commune := p.HasLevel(knowledge.LevelCommune)
+	commune := p.HasLevel(knowledge.LevelCommune) && !sectoral(p)
 	switch {
 	case police(p):
 		if agency == "" {
@@ -175,6 +217,12 @@ func where(p *knowledge.Procedure, at place, brief, withOnline bool) string {
 		lines = append(lines, line+".")
 		if commune && at.known() {
 			lines = append(lines, policeOf(at))
+		}
+	case sectoral(p):
+		if viaEmployer(p) {
+			lines = append(lines, "Nơi nộp: "+employerRoute, "Cơ quan giải quyết: "+strings.TrimRight(agency, ". ")+".")
+		} else {
+			lines = append(lines, "Nơi nộp: "+strings.TrimRight(agency, ". ")+".")
 		}
 	case commune && brief:
 		lines = append(lines, briefRule)

@@ -156,11 +156,16 @@ func TestWhereWholeCatalog(t *testing.T) {
 	all := []assistant.Intent{assistant.IntentDocuments, assistant.IntentFee, assistant.IntentTime,
 		assistant.IntentWhere, assistant.IntentOnline, assistant.IntentSteps, assistant.IntentRequirements,
 		assistant.IntentResult, assistant.IntentLegal}
-	commune := 0
+	commune, sectoral := 0, 0
 	for i := 0; i < len(c.Procedures); i += racetest.Stride {
 		p := &c.Procedures[i]
 		where := assistant.ComposeAt(p, []assistant.Intent{assistant.IntentWhere}, split, c.Centres)
-		if p.HasLevel(knowledge.LevelCommune) && !isPolice(p) {
+		if p.HasLevel(knowledge.LevelCommune) && !isPolice(p) && ownOffice(p) {
+			sectoral++
+			if strings.Contains(where, receiveAnywhere) || strings.Contains(where, "bất kỳ phường") {
+				t.Errorf("%s: filed with %v, but the where-answer sends the citizen to any ward's centre:\n%s", p.Code, p.Agencies, where)
+			}
+		} else if p.HasLevel(knowledge.LevelCommune) && !isPolice(p) {
 			commune++
 			if !strings.Contains(where, receiveAnywhere) {
 				t.Errorf("%s: a commune-level where-answer without the receive-anywhere rule:\n%s", p.Code, where)
@@ -172,7 +177,44 @@ func TestWhereWholeCatalog(t *testing.T) {
 			t.Errorf("%s: the where-answer states ungrounded %v", p.Code, bad)
 		}
 	}
-	assert.Greater(t, commune, 300/racetest.Stride, "the commune-level procedures were checked")
+	assert.Greater(t, commune, 200/racetest.Stride, "the commune-level procedures were checked")
+	assert.Greater(t, sectoral, 100/racetest.Stride, "the commune-level procedures of tax, customs, insurance … were checked")
+}
+
+// ownOffice reports whether every agency of a record is a body that receives its own dossiers (tax, customs,
+// social insurance, the treasury, a court, a notary, a land registration office).
+func ownOffice(p *knowledge.Procedure) bool {
+	n := 0
+	for _, ag := range p.Agencies {
+		f := knowledge.Fold(ag)
+		if strings.TrimSpace(f) == "" || f == "khong co thong tin" {
+			continue
+		}
+		n++
+		if !strings.Contains(f, "thue") && !strings.Contains(f, "hai quan") && !strings.Contains(f, "bao hiem xa hoi") &&
+			!strings.Contains(f, "kho bac") && !strings.Contains(f, "toa an") && !strings.Contains(f, "cong chung") &&
+			!strings.Contains(f, "dang ky dat dai") {
+			return false
+		}
+	}
+	return n > 0
+}
+
+// A social-insurance claim filed through the employer, or a tax return, is not sent to "any ward's centre": the
+// answer names the employer route and the agency the record names.
+func TestWhereSectoralAgency(t *testing.T) {
+	a := newAssistant(t)
+	ans := reply(t, a, "sick", "vợ tôi đang làm công ty, nghỉ ốm hưởng chế độ ốm đau nộp hồ sơ ở đâu")
+	require.Equal(t, "1.001667", cited(ans)[0], ans.Text)
+	assert.Contains(t, ans.Text, "đơn vị sử dụng lao động")
+	assert.Contains(t, ans.Text, "Bảo hiểm xã hội")
+	assert.NotContains(t, ans.Text, receiveAnywhere)
+	assert.NotContains(t, ans.Text, "bất kỳ phường")
+
+	ans = reply(t, a, "tax", "khai thuế hộ kinh doanh nộp ở đâu")
+	require.Equal(t, "1.011022", cited(ans)[0], ans.Text)
+	assert.Contains(t, ans.Text, "Nơi nộp: Thuế cơ sở")
+	assert.NotContains(t, ans.Text, receiveAnywhere)
 }
 
 func isPolice(p *knowledge.Procedure) bool {
