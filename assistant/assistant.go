@@ -162,7 +162,7 @@ func (a *Assistant) answer(ctx context.Context, st *knowledge.DialogueState, tex
 			prev := DetectIntents(withoutPlaceholders(st.Query))
 			st.Focus, st.Pending = code, nil
 			ans.Intents = mergeIntents(prev, intents)
-			return a.procedureAnswer(&p, ans, at), []knowledge.Procedure{p}, nil
+			return a.procedureAnswer(&p, ans, at, st.Query+". "+text), []knowledge.Procedure{p}, nil
 		}
 	}
 	st.Pending = nil
@@ -179,10 +179,10 @@ func (a *Assistant) answer(ctx context.Context, st *knowledge.DialogueState, tex
 	// 3. A procedure asked by the code the portal shows ("3.000333 lệ phí bao nhiêu", "mã 1.001193 cần gì").
 	if p, ok := a.namedByCode(ctx, text); ok {
 		st.Focus = p.Code
-		return a.procedureAnswer(&p, ans, at), []knowledge.Procedure{p}, nil
+		return a.procedureAnswer(&p, ans, at, text), []knowledge.Procedure{p}, nil
 	}
 
-	as, err := a.Assess(ctx, a.withoutPlaces(text), intents)
+	as, err := a.Assess(ctx, a.withoutPlaces(withoutDeferred(text)), intents)
 	if err != nil {
 		return Answer{}, nil, err
 	}
@@ -238,7 +238,7 @@ func (a *Assistant) answer(ctx context.Context, st *knowledge.DialogueState, tex
 				intents = prev
 			}
 			ans.Intents = intents
-			return a.procedureAnswer(&p, ans, at), []knowledge.Procedure{p}, nil
+			return a.procedureAnswer(&p, ans, at, st.Query+". "+text), []knowledge.Procedure{p}, nil
 		}
 	}
 
@@ -268,7 +268,7 @@ func (a *Assistant) answer(ctx context.Context, st *knowledge.DialogueState, tex
 		return Answer{}, nil, fmt.Errorf("assistant: %w", err)
 	}
 	st.Focus, st.Query = p.Code, text
-	ans = a.procedureAnswer(&p, ans, at)
+	ans = a.procedureAnswer(&p, ans, at, text)
 	// Not fully sure: offer the next candidates too, as buttons, so that a wrong first guess costs one tap.
 	if as.Action == ActAnswerWithAlternatives && len(hits) > 1 {
 		ans.Options = optionsOf(hits[1:min(3, len(hits))])
@@ -323,6 +323,56 @@ func (a *Assistant) withoutPlaces(text string) string {
 		return text
 	}
 	return out
+}
+
+// messageClause splits a message into clauses.
+var messageClause = regexp.MustCompile(`[,;.!?\n]+`)
+
+// withoutDeferred removes the clauses in which the citizen puts a topic aside ("thôi để bằng lái sau", "khoan
+// hỏi bằng lái đã", "không cần hộ chiếu nữa", "bỏ qua chuyện xe"), so that what they turn to is what is
+// searched: "thôi để bằng lái sau, giờ làm lại căn cước" asks about the ID card. A message that is nothing
+// but such clauses is left as it is.
+func withoutDeferred(text string) string {
+	clauses := messageClause.Split(text, -1)
+	var kept []string
+	dropped := false
+	for _, c := range clauses {
+		if deferral(knowledge.Syllables(c)) {
+			dropped = true
+			continue
+		}
+		if strings.TrimSpace(c) != "" {
+			kept = append(kept, c)
+		}
+	}
+	if !dropped || len(kept) == 0 {
+		return text
+	}
+	return strings.Join(kept, ", ")
+}
+
+// deferral reports whether a clause (folded syllables) puts its topic aside: "(thôi) để … sau (đã)", "khoan …
+// (đã)", "bỏ qua …", "(thôi) khỏi/không cần … nữa", "tạm gác …".
+func deferral(w []string) bool {
+	if len(w) > 0 && w[0] == "thoi" {
+		w = w[1:]
+	}
+	if len(w) < 2 {
+		return false
+	}
+	last := w[len(w)-1]
+	if last == "da" && len(w) > 2 {
+		last = w[len(w)-2]
+	}
+	switch {
+	case w[0] == "de" && last == "sau":
+		return true
+	case w[0] == "khoan" || w[0] == "tam" && w[1] == "gac" || w[0] == "bo" && w[1] == "qua":
+		return true
+	case (w[0] == "khoi" || w[0] == "khong" && w[1] == "can") && w[len(w)-1] == "nua":
+		return true
+	}
+	return false
 }
 
 // minProcedureWords is the least number of content words, besides places and the words of a unit question,
@@ -560,9 +610,11 @@ func smallTalkOnly(toks []string) bool {
 	return true
 }
 
-func (a *Assistant) procedureAnswer(p *knowledge.Procedure, ans Answer, at place) Answer {
+// procedureAnswer answers with p; said is what the citizen said of their case (the question, and the one that
+// brought p up for a follow-up), which picks the dossier of their case when the record has several.
+func (a *Assistant) procedureAnswer(p *knowledge.Procedure, ans Answer, at place, said string) Answer {
 	full := has(ans.Intents, IntentMore) || has(ans.Intents, IntentLegal)
-	ans.Text = compose(p, ans.Intents, full, at)
+	ans.Text = compose(p, ans.Intents, full, at, said)
 	ans.Citations = []Citation{{Code: p.Code, Name: p.Name, URL: knowledge.SafeURL(p.URL), DataDate: p.SourceDate}}
 	ans.Suggestions = followUps(p, ans.Intents)
 	if !full {

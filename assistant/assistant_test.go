@@ -177,6 +177,15 @@ func TestFollowUpsAndTopicSwitch(t *testing.T) {
 	ans = reply(t, a, conv, "cách làm bánh flan đơn giản")
 	assert.Empty(t, cited(ans), "off-topic after a procedure")
 	assert.True(t, ans.Abstained)
+	// A topic put aside ("thôi để … sau", "khoan … đã") is not what the message asks about.
+	for i, q := range []string{"thôi để bằng lái sau, giờ làm lại căn cước", "khoan hỏi bằng lái đã, làm lại căn cước thế nào"} {
+		conv := fmt.Sprintf("deferred-%d", i)
+		ans = reply(t, a, conv, "mất bằng lái xe máy làm lại thế nào")
+		require.Equal(t, "3.000348", cited(ans)[0], ans.Text)
+		ans = reply(t, a, conv, q)
+		require.NotEmpty(t, cited(ans), "%q: %s", q, ans.Text)
+		assert.Equal(t, "1.014064", cited(ans)[0], q)
+	}
 }
 
 // Chat-sized by default, the full details on request, within the message limit either way.

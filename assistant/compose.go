@@ -35,8 +35,9 @@ const PortalURL = "https://dichvucong.gov.vn"
 // compose builds the offline answer for one procedure in light Markdown (see markdown.go): a two-line summary
 // (what, where, fee, time), the sections the intents ask for (or the papers for a bare question), a hint to the
 // full answer, and the citation as a link with the data date. The first answer stays within MaxFirstRunes, the
-// full one (full) within MaxAnswerRunes. Everything comes from the record; nothing is invented.
-func compose(p *knowledge.Procedure, intents []Intent, full bool, at place) string {
+// full one (full) within MaxAnswerRunes; the dossier of the case the citizen said (said) comes first. Everything
+// comes from the record; nothing is invented.
+func compose(p *knowledge.Procedure, intents []Intent, full bool, at place, said string) string {
 	asked := map[Intent]bool{}
 	for _, i := range intents {
 		asked[i] = true
@@ -93,7 +94,7 @@ func compose(p *knowledge.Procedure, intents []Intent, full bool, at place) stri
 	if asked[IntentDocuments] {
 		// The documents come first but get only the room the other asked sections leave, so that a question
 		// about papers and fees gets both: as many items as fit, shortened in the first answer if need be.
-		dossier := dossierToShow(p)
+		dossier := dossierToShow(p, said)
 		items := 8
 		if full {
 			items = 30
@@ -460,5 +461,5 @@ func legal(p *knowledge.Procedure) string {
 // Compose is the offline composer's first answer for one procedure and the given intents (chat-sized, within
 // MaxFirstRunes).
 func Compose(p *knowledge.Procedure, intents []Intent) string {
-	return compose(p, intents, false, place{})
+	return compose(p, intents, false, place{}, "")
 }

@@ -12,7 +12,7 @@ import (
 // documents lists the dossier: per group in the record's order, the papers everyone needs first, then those for
 // particular cases, each labelled with its condition; at most max items, none cut mid-clause.
 func documents(p *knowledge.Procedure, max int) string {
-	return listDocuments(dossierToShow(p), max)
+	return listDocuments(dossierToShow(p, ""), max)
 }
 
 // shownItem is one dossier item as the answer writes it, under its group.
@@ -22,8 +22,8 @@ type shownItem struct {
 }
 
 // dossierToShow is the dossier in the order the answer lists it, written once: the items with a quantity or
-// a form (the others are notes), everyone's papers first.
-func dossierToShow(p *knowledge.Procedure) []shownItem {
+// a form (the others are notes), the group of the case the citizen said (said) first, everyone's papers first.
+func dossierToShow(p *knowledge.Procedure, said string) []shownItem {
 	var real []knowledge.DossierItem
 	for _, d := range p.Dossier {
 		if d.Originals > 0 || d.Copies > 0 || d.Form != "" {
@@ -34,7 +34,7 @@ func dossierToShow(p *knowledge.Procedure) []shownItem {
 		real = p.Dossier
 	}
 	out := make([]shownItem, 0, len(real))
-	for _, d := range everyoneFirst(real) {
+	for _, d := range everyoneFirst(real, caseGroup(real, said)) {
 		line := "- " + itemText(d)
 		if q := quantity(d); q != "" {
 			line += " (" + q + ")"
@@ -151,7 +151,7 @@ func startsWithCondition(name string) bool {
 // needs come before those for particular cases ("Trường hợp …", "… nếu có"): the portal often lists the
 // exceptions first, and a chat-sized answer would otherwise show only them. Items labelled a), b), c) … keep
 // the law's order; forms without a group join the group of papers to file ("Giấy tờ phải nộp").
-func everyoneFirst(items []knowledge.DossierItem) []knowledge.DossierItem {
+func everyoneFirst(items []knowledge.DossierItem, first string) []knowledge.DossierItem {
 	out := append([]knowledge.DossierItem(nil), items...)
 	// Forms the portal left without a group belong with the papers to file, not under "xuất trình".
 	fileGroup, grouped := "", false
@@ -174,6 +174,9 @@ func everyoneFirst(items []knowledge.DossierItem) []knowledge.DossierItem {
 		}
 	}
 	groupAt := map[string]int{}
+	if first != "" {
+		groupAt[first] = -1
+	}
 	for _, d := range out {
 		if _, ok := groupAt[d.Group]; !ok {
 			groupAt[d.Group] = len(groupAt)
@@ -210,4 +213,73 @@ func everyoneFirst(items []knowledge.DossierItem) []knowledge.DossierItem {
 		out[i] = ks[i].d
 	}
 	return out
+}
+
+// caseStop are (folded) words too common in dossier headings to tell cases apart.
+var caseStop = map[string]bool{"ho": true, "so": true, "gom": true, "doi": true, "voi": true, "truong": true, "hop": true,
+	"cua": true, "va": true, "cac": true, "cho": true, "la": true, "duoc": true, "co": true, "khong": true,
+	"trong": true, "tai": true, "theo": true, "nay": true, "khi": true, "mot": true, "nguoi": true, "de": true,
+	"nghi": true, "giay": true, "to": true, "phai": true, "nop": true, "xuat": true, "trinh": true, "thanh": true,
+	"phan": true, "bao": true, "thi": true, "hoac": true, "ve": true, "tu": true, "den": true}
+
+// caseGroup is the dossier group whose heading speaks of the case the citizen said ("đăng ký tạm trú theo danh
+// sách", "nhà ở riêng lẻ"): the one heading that shares the most with said — words that at most half the
+// headings have, two at least or a pair in a row — or "" when none or several tie.
+func caseGroup(items []knowledge.DossierItem, said string) string {
+	if said == "" {
+		return ""
+	}
+	var heads []string
+	seen := map[string]bool{}
+	for _, d := range items {
+		if d.Group != "" && !seen[d.Group] {
+			seen[d.Group] = true
+			heads = append(heads, d.Group)
+		}
+	}
+	if len(heads) < 2 {
+		return ""
+	}
+	q := knowledge.Syllables(said)
+	inQ := map[string]bool{}
+	for _, t := range append(q, knowledge.Bigrams(q)...) {
+		inQ[t] = true
+	}
+	common := map[string]int{}
+	words := make([][]string, len(heads))
+	for i, h := range heads {
+		words[i] = knowledge.Syllables(h)
+		once := map[string]bool{}
+		for _, t := range words[i] {
+			if !once[t] {
+				once[t] = true
+				common[t]++
+			}
+		}
+	}
+	best, bestScore, tie := "", 0, false
+	for i, h := range heads {
+		score := 0
+		counted := map[string]bool{}
+		for j, t := range words[i] {
+			if common[t]*2 > len(heads) || caseStop[t] || len(t) < 2 || counted[t] || !inQ[t] {
+				continue
+			}
+			counted[t] = true
+			score++
+			if j+1 < len(words[i]) && inQ[t+"_"+words[i][j+1]] && !caseStop[words[i][j+1]] {
+				score++
+			}
+		}
+		switch {
+		case score > bestScore:
+			best, bestScore, tie = h, score, false
+		case score == bestScore:
+			tie = true
+		}
+	}
+	if bestScore < 2 || tie {
+		return ""
+	}
+	return best
 }

@@ -238,7 +238,7 @@ func TestPropertyConditionalItemsKeepCondition(t *testing.T) {
 	var items, conditional int
 	for _, p := range allRecords(t) {
 		shown := documents(&p, 30)
-		for _, d := range everyoneFirst(p.Dossier) {
+		for _, d := range everyoneFirst(p.Dossier, "") {
 			items++
 			first := d.Name
 			if i := strings.IndexAny(first, ";"); i >= 0 {
@@ -271,7 +271,7 @@ func TestPropertyAnswersWithinLimit(t *testing.T) {
 		IntentRequirements, IntentResult, IntentLegal}
 	// The chat-sized answer is checked by TestComposeWholeCatalogWithinLimit; this is the "more" answer.
 	for _, p := range strided(allRecords(t)) {
-		text := compose(&p, all, true, place{})
+		text := compose(&p, all, true, place{}, "")
 		require.LessOrEqual(t, utf8.RuneCountInString(text), MaxAnswerRunes, p.Code)
 	}
 }

@@ -29,7 +29,7 @@ type Preview struct {
 func (a *Assistant) Preview(ctx context.Context, p *knowledge.Procedure, question string) (Preview, error) {
 	var st knowledge.DialogueState
 	intents := DetectIntents(question)
-	first := a.procedureAnswer(p, Answer{Intents: intents}, a.placeOf(&st, question))
+	first := a.procedureAnswer(p, Answer{Intents: intents}, a.placeOf(&st, question), question)
 	out := Preview{Text: first.Text, Intents: first.Intents, Suggestions: first.Suggestions}
 	if a.Searcher != nil {
 		as, err := a.Assess(ctx, a.withoutPlaces(question), intents)
@@ -44,7 +44,7 @@ func (a *Assistant) Preview(ctx context.Context, p *knowledge.Procedure, questio
 			}
 		}
 	}
-	out.Full = a.procedureAnswer(p, Answer{Intents: DetectIntents(MoreReply)}, a.placeOf(&st, MoreReply)).Text
+	out.Full = a.procedureAnswer(p, Answer{Intents: DetectIntents(MoreReply)}, a.placeOf(&st, MoreReply), question).Text
 	return out, nil
 }
 

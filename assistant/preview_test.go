@@ -34,7 +34,7 @@ func TestStaffSourceLine(t *testing.T) {
 	assert.Equal(t, "Nguồn: cập nhật bởi UBND phường Bàn Cờ ngày 07/12/2026, dựa trên "+
 		"[Cổng Dịch vụ công quốc gia – mã 1.014064]("+p.URL+").", citationLine(&p))
 	for _, full := range []bool{false, true} {
-		text := compose(&p, []Intent{IntentFee}, full, place{})
+		text := compose(&p, []Intent{IntentFee}, full, place{}, "")
 		assert.Contains(t, text, "\nNguồn: cập nhật bởi UBND phường Bàn Cờ ngày 07/12/2026, dựa trên [")
 		assert.NotContains(t, text, "dữ liệu ngày")
 	}
