@@ -117,6 +117,13 @@ func TestTimesHandcrafted(t *testing.T) {
 		{Kind: knowledge.ChannelInPerson, Time: knowledge.Duration{Value: 1, Text: "1"}},
 	}}
 	assert.Contains(t, times(bare), "- Mọi hình thức nộp: 1 (dữ liệu không ghi rõ đơn vị ngày/giờ)")
+	// The civil-status records that carry a bare 1 say in their steps that a dossier is settled the same day.
+	bare.Steps = []string{"Bước 2. Trường hợp hồ sơ đầy đủ, hợp lệ thì tiếp nhận hồ sơ; nếu tiếp nhận hồ sơ sau 15 giờ thì có " +
+		"Phiếu hẹn, trả kết quả cho người yêu cầu trong ngày làm việc tiếp theo (nếu người yêu cầu nộp hồ sơ trực tiếp)."}
+	assert.Contains(t, times(bare), "- Mọi hình thức nộp: 1 (dữ liệu không ghi rõ đơn vị ngày/giờ; phần các bước thực hiện ghi "+
+		"\"nếu tiếp nhận hồ sơ sau 15 giờ thì có Phiếu hẹn, trả kết quả cho người yêu cầu trong ngày làm việc tiếp theo\")")
+	bare.Steps = []string{"Bước 2. Giải quyết trong 15 ngày làm việc."}
+	assert.Contains(t, times(bare), "- Mọi hình thức nộp: 1 (dữ liệu không ghi rõ đơn vị ngày/giờ)", "steps that say something else")
 
 	desc := func(item string) string {
 		return "- Cách thức thực hiện: nộp tại cơ quan đăng ký xe. - Thời hạn giải quyết: + " + item + " + Thời gian trả kết quả được tính từ ngày nhận đủ hồ sơ."

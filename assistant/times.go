@@ -100,13 +100,22 @@ func timeValue(d knowledge.Duration, steps string) string {
 
 var timeUnitAlt = `(ngày làm việc|ngày|giờ làm việc|giờ|tháng|tuần|phút)`
 
-// stepsTime finds where the steps give the same number with a unit ("Trong thời hạn 01 ngày làm việc").
+// sameDay finds where the steps say a dossier is settled within the day it is received ("nếu tiếp nhận hồ sơ
+// sau 15 giờ … trả kết quả … trong ngày làm việc tiếp theo", "giải quyết ngay trong ngày"): what a bare "1"
+// means for the civil-status procedures that carry one.
+var sameDay = regexp.MustCompile(`(?i)[^.;:()]{0,60}(?:sau 15 giờ|ngay trong ngày|trả kết quả trong ngày)[^.;()]{0,100}`)
+
+// stepsTime finds where the steps give the same number with a unit ("Trong thời hạn 01 ngày làm việc"), or,
+// for 1, say the dossier is settled within the day.
 func stepsTime(steps string, v float64) string {
 	if steps == "" || v != float64(int64(v)) {
 		return ""
 	}
 	re := regexp.MustCompile(`(?i)(?:trong thời hạn|trong|không quá|chậm nhất)\s+0*` + strconv.FormatInt(int64(v), 10) + `\s*` + timeUnitAlt)
-	return re.FindString(steps)
+	if s := re.FindString(steps); s != "" || v != 1 {
+		return s
+	}
+	return strings.TrimLeft(strings.TrimSpace(sameDay.FindString(steps)), ",-+ ")
 }
 
 // timeCondition finds the case a time row belongs to in its description: the item of "Thời hạn giải quyết"
