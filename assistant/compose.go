@@ -101,6 +101,16 @@ func compose(p *knowledge.Procedure, intents []Intent, full bool, at place, said
 		}
 		var docs string
 		short := compactItems(dossier, 110)
+		if !full {
+			for n := min(items, max(1, len(dossier))); n >= 1; n-- {
+				if brief := listDocumentsBrief(dossier, n); brief != "" {
+					docs = markSection(strings.TrimSpace(brief))
+					if fits(join(docs), limit) {
+						return join(docs)
+					}
+				}
+			}
+		}
 		for n := min(items, max(1, len(dossier))); n >= 1; n-- {
 			for _, shown := range [][]shownItem{dossier, short} {
 				docs = markSection(strings.TrimSpace(listDocuments(shown, n)))

@@ -5,6 +5,7 @@ import (
 	"regexp"
 	"sort"
 	"strings"
+	"unicode/utf8"
 
 	"github.com/trolyao/trolyao/knowledge"
 )
@@ -19,6 +20,10 @@ func documents(p *knowledge.Procedure, max int) string {
 type shownItem struct {
 	group string
 	line  string // "- <item> (1 bản chính) — mẫu: …"
+	// cond marks an item for particular cases only, and short is its name alone ("Văn bản ủy quyền"), for the
+	// first answer's one-line summary of such items.
+	cond  bool
+	short string
 }
 
 // dossierToShow is the dossier in the order the answer lists it, written once: the items with a quantity or
@@ -42,7 +47,7 @@ func dossierToShow(p *knowledge.Procedure, said string) []shownItem {
 		if d.Form != "" {
 			line += " — mẫu: " + clipClause(d.Form, 100)
 		}
-		out = append(out, shownItem{group: d.Group, line: line})
+		out = append(out, shownItem{group: d.Group, line: line, cond: conditionalItem(d.Name), short: shortItem(d.Name)})
 	}
 	return out
 }
@@ -71,6 +76,107 @@ func listDocuments(items []shownItem, max int) string {
 		b.WriteString(d.line + "\n")
 	}
 	return b.String()
+}
+
+// listDocumentsBrief is listDocuments for the first answer: the papers everyone needs (at most max), each
+// cut at the end of its first sentence when long, and the papers for particular cases named in one line per
+// group ("Tùy trường hợp: Văn bản ủy quyền; Tờ khai …"), so that none is hidden behind "… và N giấy tờ khác"
+// for a reader who is in one of those cases. "" when the dossier has no paper for particular cases.
+func listDocumentsBrief(items []shownItem, max int) string {
+	var groups []string
+	everyone, cases := map[string][]string{}, map[string][]string{}
+	nCases := 0
+	for _, d := range items {
+		if _, ok := everyone[d.group]; !ok {
+			groups = append(groups, d.group)
+			everyone[d.group] = nil
+		}
+		if d.cond && d.short != "" {
+			cases[d.group] = append(cases[d.group], d.short)
+			nCases++
+		} else {
+			everyone[d.group] = append(everyone[d.group], firstSentence(d.line, 160))
+		}
+	}
+	if nCases == 0 {
+		return ""
+	}
+	var b strings.Builder
+	b.WriteString("Hồ sơ cần chuẩn bị:\n")
+	shown, hidden := 0, 0
+	for _, g := range groups {
+		if g != "" && len(groups) > 1 {
+			fmt.Fprintf(&b, "%s:\n", clipClause(g, 120))
+		}
+		for _, l := range everyone[g] {
+			if shown == max {
+				hidden++
+				continue
+			}
+			shown++
+			b.WriteString(l + "\n")
+		}
+		if len(cases[g]) > 0 {
+			b.WriteString("- " + clipClause(conditionalPrefix+strings.Join(cases[g], "; "), 300) + "\n")
+		}
+	}
+	if hidden > 0 {
+		fmt.Fprintf(&b, "… và %d giấy tờ khác (xem đầy đủ tại đường dẫn bên dưới).\n", hidden)
+	}
+	return b.String()
+}
+
+// firstSentence cuts a dossier line longer than n at the end of its first sentence, keeping its quantity
+// ("(1 bản chính)"); else at a clause boundary.
+func firstSentence(line string, n int) string {
+	if utf8.RuneCountInString(line) <= n {
+		return line
+	}
+	text, suffix := line, ""
+	if j := strings.Index(text, " — mẫu: "); j > 0 {
+		text = text[:j]
+	}
+	if j := strings.LastIndex(text, " ("); j > 0 && strings.HasSuffix(text, ")") && strings.Contains(text[j:], " bản ") {
+		text, suffix = text[:j], text[j:]
+	}
+	if i := strings.Index(text, ". "); i > 20 && utf8.RuneCountInString(text[:i]) <= n {
+		return text[:i+1] + suffix
+	}
+	return clipClause(text, n) + suffix
+}
+
+// shortItem is the name of a dossier item without what follows it ("Văn bản ủy quyền (được chứng thực) theo quy
+// định … trong trường hợp ủy quyền" → "Văn bản ủy quyền"), at most about 70 characters.
+func shortItem(name string) string {
+	s := strings.TrimSpace(itemLabel.ReplaceAllString(name, ""))
+	s = strings.TrimLeft(s, "-+*• ")
+	cut := len(s)
+	for _, sep := range []string{" (", ", ", "; ", ". ", " theo ", " trong trường hợp", " đối với", " nếu ", " do ", " của người", " kèm theo"} {
+		if i := strings.Index(s, sep); i >= 12 && i < cut {
+			cut = i
+		}
+	}
+	if startsWithCondition(s) {
+		return caseItem(s)
+	}
+	s = strings.TrimRight(s[:cut], " .,;:")
+	return clipClause(s, 70)
+}
+
+// thenPaper splits "Trường hợp <case> thì (phải có) <paper>" items.
+var thenPaper = regexp.MustCompile(`^(?i:(?:trong )?trường hợp|đối với|nếu|khi)\s+(.{4,80}?),?\s+thì\s+(?i:phải có |phải nộp |nộp thêm |nộp |kèm theo |có |cần có )?(.{4,})$`)
+
+// caseItem names an item that begins with its case: "Trường hợp trẻ em bị bỏ rơi thì phải có biên bản về việc
+// trẻ bị bỏ rơi …" → "biên bản về việc trẻ bị bỏ rơi (trẻ em bị bỏ rơi)".
+func caseItem(s string) string {
+	if i := strings.Index(s, ". "); i > 0 {
+		s = s[:i]
+	}
+	m := thenPaper.FindStringSubmatch(s)
+	if m == nil {
+		return clipClause(s, 70)
+	}
+	return clipClause(strings.TrimRight(m[2], " .;,"), 60) + " (" + clipClause(m[1], 50) + ")"
 }
 
 // conditionalPrefix labels an item meant only for some cases whose own text does not begin with its condition.
@@ -180,6 +286,11 @@ func everyoneFirst(items []knowledge.DossierItem, first string) []knowledge.Doss
 	for _, d := range out {
 		if _, ok := groupAt[d.Group]; !ok {
 			groupAt[d.Group] = len(groupAt)
+			// A group for a particular case ("Trường hợp ủy quyền thực hiện thủ tục thì hồ sơ phải kèm theo …")
+			// comes after the others.
+			if d.Group != first && startsWithCondition(d.Group) {
+				groupAt[d.Group] += len(out)
+			}
 		}
 	}
 	type keyed struct {

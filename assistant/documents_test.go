@@ -45,3 +45,14 @@ func firstGroup(text string) string {
 	lines := strings.Split(strings.TrimLeft(rest, "*\n"), "\n")
 	return strings.TrimSpace(lines[0])
 }
+
+// The first answer lists the papers everyone needs, each ending at a sentence end, and names every paper for
+// particular cases in one "Tùy trường hợp" line rather than hiding them behind "… và N giấy tờ khác".
+func TestDocumentsBriefNamesCasePapers(t *testing.T) {
+	a := newAssistant(t)
+	ans := reply(t, a, "brief-death", "ba tôi mất tại nhà, làm khai tử cần giấy tờ gì")
+	require.Equal(t, "1.000656", cited(ans)[0], ans.Text)
+	assert.Contains(t, ans.Text, "- Giấy báo tử hoặc giấy tờ thay Giấy báo tử do cơ quan có thẩm quyền cấp. (1 bản chính)")
+	assert.Contains(t, ans.Text, "- Tùy trường hợp: Mẫu hộ tịch điện tử tương tác đăng ký khai tử; Tờ khai đăng ký khai tử; Văn bản ủy quyền")
+	assert.NotContains(t, ans.Text, "Trường hợp người yêu cầu đã nộp…", "an item cut mid-sentence")
+}
