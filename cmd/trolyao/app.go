@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"errors"
+	"flag"
 	"fmt"
 	"io"
 	"io/fs"
@@ -25,6 +26,7 @@ import (
 
 type app struct {
 	cfg    *Config
+	flags  *flag.FlagSet       // the configuration flags, bound to cfg: subcommands accept them too
 	getenv func(string) string // for configuration files that reference environment variables
 	stdin  io.Reader
 	stdout io.Writer
