@@ -31,6 +31,7 @@ import (
 // accepting, lets in-flight answers finish within the shutdown timeout, closes websockets with code 1001,
 // and stops the Zalo workers before the store is closed.
 func (a *app) serve(ctx context.Context) (err error) {
+	start := time.Now()
 	webCfg, widgetOpts, err := a.webOptions()
 	if err != nil {
 		return err
@@ -98,6 +99,7 @@ func (a *app) serve(ctx context.Context) (err error) {
 		if err := a.ensureCatalog(ctx, st); err != nil {
 			return err
 		}
+		a.logger.Info("loading the unit data, the service centres and the question bank")
 		convs, err := conversationsOf(st)
 		if err != nil {
 			return err
@@ -146,7 +148,7 @@ func (a *app) serve(ctx context.Context) (err error) {
 		})
 		bg.Go(func() { a.purgeLoop(runCtx, convs) })
 		ready.Store(true)
-		a.logger.Info("ready")
+		a.logger.Info("ready", "took", time.Since(start).Round(time.Millisecond))
 		return nil
 	}()
 	if loadErr != nil {
