@@ -293,6 +293,11 @@ func (s *Service) wrap(rt route) http.Handler {
 		if p.Session != nil && !safeMethod(r.Method) {
 			got := r.Header.Get("X-CSRF-Token")
 			if got == "" || subtle.ConstantTimeCompare([]byte(got), []byte(p.Session.CSRF)) != 1 {
+				token := "wrong"
+				if got == "" {
+					token = "missing"
+				}
+				s.log.Warn("security: staff request refused: CSRF token", "token", token, "method", r.Method, "route", rt.Path)
 				writeError(w, http.StatusForbidden, "csrf", "Yêu cầu thiếu hoặc sai mã chống giả mạo (CSRF). Hãy tải lại trang.")
 				return
 			}

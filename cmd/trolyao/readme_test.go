@@ -216,9 +216,12 @@ func TestReadmeRunIt(t *testing.T) {
 	require.GreaterOrEqual(t, started, 1, "the section starts no serve")
 	// The first start shows every step: reading the files, embedding, writing, then the rest of the start.
 	for _, want := range []string{"empty store: ingesting the catalog", "read: ", "catalog files read", "embed: ",
-		"catalog ingested", "loading the unit data", "msg=ready"} {
+		"catalog ingested", "loading the unit data", "msg=ready",
+		// and the access log of the curl examples, by route
+		"msg=http method=GET route=/api/v1/search status=200 ", "msg=http method=POST route=/api/v1/chat status=200 "} {
 		assert.Contains(t, firstLog, want, "the first start's log")
 	}
+	assert.NotContains(t, firstLog, "cccd", "the access log carries a query string")
 }
 
 // waitListening waits until the serve p says where it listens, then until it answers /readyz with 200, and

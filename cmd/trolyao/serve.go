@@ -75,7 +75,7 @@ func (a *app) serve(ctx context.Context) (err error) {
 		return fmt.Errorf("serve: %w", err)
 	}
 	srv := &http.Server{
-		Handler:           mux,
+		Handler:           web.Observe(mux, a.logger, reg), // access log and per-route latency
 		ReadHeaderTimeout: 10 * time.Second,
 		ReadTimeout:       30 * time.Second,
 		WriteTimeout:      60 * time.Second, // SSE streams extend it per event
