@@ -59,7 +59,7 @@ func newChat(s *Server) *chat {
 	c := &chat{
 		s:       s,
 		cfg:     cfg,
-		m:       newMetrics(s.Registerer),
+		m:       newMetrics(s.Registerer, s.Store),
 		slots:   make(chan struct{}, cfg.MaxInFlight),
 		clients: newClientTable(cfg.ClientRate, cfg.ClientBurst, cfg.ClientInFlight, cfg.MaxClients),
 		convs:   map[string]*convLock{}, conns: map[*conn]struct{}{}, perIP: map[string]int{},

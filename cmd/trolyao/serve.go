@@ -127,7 +127,7 @@ func (a *app) serve(ctx context.Context) (err error) {
 		if err != nil {
 			return err
 		}
-		svc, err := a.staffService(st, repo, convs, as)
+		svc, err := a.staffService(st, repo, convs, as, reg)
 		if err != nil {
 			_ = closeRepo()
 			return err
