@@ -353,7 +353,7 @@ func (c *chat) originAllowed(r *http.Request) bool {
 	}
 	if c.s.Logger != nil {
 		// A security event: a page of another site (the origin names a site, not a person) tried the chat API.
-		c.s.Logger.Warn("security: origin refused", "origin", truncate(o, 100), "route", Route(r))
+		c.s.Logger.Warn("security: origin refused", "origin", truncate(o, 100), "route", routeOf(r))
 	}
 	return false
 }

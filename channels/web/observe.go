@@ -45,7 +45,7 @@ func Observe(h http.Handler, logger *slog.Logger, reg prometheus.Registerer) htt
 			if status == 0 {
 				status = http.StatusOK // nothing written: net/http answers 200
 			}
-			route := Route(r)
+			route := routeOf(r)
 			method := r.Method
 			if !knownMethod(method) {
 				method = "other"
@@ -62,9 +62,9 @@ func Observe(h http.Handler, logger *slog.Logger, reg prometheus.Registerer) htt
 	})
 }
 
-// Route is the route template of a request served by a ServeMux: its pattern without the method
+// routeOf is the route template of a request served by a ServeMux: its pattern without the method
 // ("/api/v1/procedures/{code}"), or "unmatched".
-func Route(r *http.Request) string {
+func routeOf(r *http.Request) string {
 	p := r.Pattern
 	if _, rest, ok := strings.Cut(p, " "); ok {
 		p = rest
