@@ -13,6 +13,7 @@ import (
 	"sort"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 	"unicode"
 	"unicode/utf8"
@@ -247,6 +248,12 @@ func pickSection(field, section string, wellFormed func(string) bool, overrun bo
 // the one with the smaller path is kept and the other reported. Records that cannot be used are reported as
 // problems and skipped; the error is only for a directory that cannot be read.
 func ReadPortalDir(dir string) ([]knowledge.Procedure, []Problem, error) {
+	return readPortalDir(dir, nil)
+}
+
+// readPortalDir is ReadPortalDir reporting the files parsed so far to progress ("read", done, total), when
+// not nil, from the calling goroutine.
+func readPortalDir(dir string, progress func(stage string, done, total int)) ([]knowledge.Procedure, []Problem, error) {
 	var (
 		paths    []string
 		problems []Problem
@@ -278,7 +285,10 @@ func ReadPortalDir(dir string) ([]knowledge.Procedure, []Problem, error) {
 	}
 	results := make([]result, len(paths))
 	next := make(chan int)
-	var wg sync.WaitGroup
+	var (
+		wg        sync.WaitGroup
+		filesDone atomic.Int64
+	)
 	for w := 0; w < min(runtime.GOMAXPROCS(0), len(paths)); w++ {
 		wg.Add(1)
 		go func() {
@@ -293,14 +303,21 @@ func ReadPortalDir(dir string) ([]knowledge.Procedure, []Problem, error) {
 					pr := problemOf(path, err)
 					results[i].problem = &pr
 				}
+				filesDone.Add(1)
 			}
 		}()
 	}
 	for i := range paths {
 		next <- i
+		if progress != nil {
+			progress("read", int(filesDone.Load()), len(paths))
+		}
 	}
 	close(next)
 	wg.Wait()
+	if progress != nil {
+		progress("read", len(paths), len(paths))
+	}
 
 	type parsed struct {
 		p    knowledge.Procedure
@@ -364,12 +381,18 @@ func problemOf(file string, err error) Problem {
 // (read recursively), a .xlsx file a portal list export, a .jsonl file our normalized format, and a .json file
 // a single crawled portal record (its ministry is the name of its folder).
 func ReadCatalog(path string) ([]knowledge.Procedure, []Problem, error) {
+	return ReadCatalogProgress(path, nil)
+}
+
+// ReadCatalogProgress is ReadCatalog reporting, for a portal crawl, the files read so far to progress
+// (stage "read"; called from the calling goroutine, the last call with done == total).
+func ReadCatalogProgress(path string, progress func(stage string, done, total int)) ([]knowledge.Procedure, []Problem, error) {
 	st, err := os.Stat(path)
 	if err != nil {
 		return nil, nil, fmt.Errorf("ingest: read catalog: %w", err)
 	}
 	if st.IsDir() {
-		return ReadPortalDir(path)
+		return readPortalDir(path, progress)
 	}
 	switch strings.ToLower(filepath.Ext(path)) {
 	case ".xlsx":

@@ -3,6 +3,7 @@ package ingest
 import (
 	"bytes"
 	"errors"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"strings"
@@ -488,6 +489,36 @@ func TestReadPortalDir(t *testing.T) {
 
 	_, _, err = ReadPortalDir(filepath.Join("testdata", "no-such-dir"))
 	require.Error(t, err)
+}
+
+// ReadCatalogProgress reports the files of a crawl as they are read: never backwards, never past the total,
+// the last report with every file read.
+func TestReadCatalogProgress(t *testing.T) {
+	dir := filepath.Join("testdata", "portal")
+	var files int
+	require.NoError(t, filepath.WalkDir(dir, func(path string, d fs.DirEntry, err error) error {
+		if err == nil && !d.IsDir() && filepath.Ext(path) == ".json" {
+			files++
+		}
+		return err
+	}))
+	type report struct{ done, total int }
+	var got []report
+	ps, _, err := ReadCatalogProgress(dir, func(stage string, done, total int) {
+		assert.Equal(t, "read", stage)
+		got = append(got, report{done, total})
+	})
+	require.NoError(t, err)
+	require.Len(t, ps, 2)
+	require.NotEmpty(t, got)
+	assert.Equal(t, report{files, files}, got[len(got)-1])
+	for i, r := range got {
+		assert.Equal(t, files, r.total)
+		assert.LessOrEqual(t, r.done, r.total)
+		if i > 0 {
+			assert.GreaterOrEqual(t, r.done, got[i-1].done, "progress went backwards")
+		}
+	}
 }
 
 func TestReadPortalDirOversized(t *testing.T) {

@@ -139,6 +139,8 @@ ensure_go() {
 	if [ -e "$ROOT/.git" ] && ! command -v git >/dev/null 2>&1; then
 		need+=(git)
 	fi
+	# TestReadmeRunIt runs the README's curl examples.
+	command -v curl >/dev/null 2>&1 || need+=(curl)
 	# -race needs cgo, hence a C compiler and libc headers.
 	if ! command -v gcc >/dev/null 2>&1 || [ ! -e /usr/include/stdio.h ]; then
 		need+=(gcc libc6-dev)

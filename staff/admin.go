@@ -191,6 +191,7 @@ func (s *Service) createToken(w http.ResponseWriter, r *http.Request, p *princip
 		}
 		s.log.Error("staff: audit append failed", "err", err)
 	}
+	s.metrics.actions.WithLabelValues("token_create").Inc() // AddToken wrote the audit entry
 	writeJSON(w, http.StatusCreated, struct {
 		Token
 		Secret string `json:"token"`

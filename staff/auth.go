@@ -285,8 +285,8 @@ func (t *throttle) evict(now time.Time) {
 	}
 }
 
-// fail settles an attempt of key as failed.
-func (t *throttle) fail(key string, now time.Time) {
+// fail settles an attempt of key as failed. It returns how long the failure locks key for (0: not locked).
+func (t *throttle) fail(key string, now time.Time) time.Duration {
 	t.mu.Lock()
 	defer t.mu.Unlock()
 	f := t.entry(key, now)
@@ -297,9 +297,11 @@ func (t *throttle) fail(key string, now time.Time) {
 	f.pending = max(f.pending-1, 0)
 	f.n++
 	f.last = now
-	if d := t.delay(f.n); d > 0 {
+	d := t.delay(f.n)
+	if d > 0 {
 		f.until = now.Add(d)
 	}
+	return d
 }
 
 // reset settles an attempt of key as a success that clears the key's failures.

@@ -252,8 +252,9 @@ func TestRoleMatrix(t *testing.T) {
 	}
 }
 
-// TestOpenAPI checks that openapi.yaml is valid YAML of OpenAPI 3.1 whose references resolve, and that every
-// route the handler serves is documented there and vice versa.
+// TestOpenAPI checks that openapi.yaml is valid YAML of OpenAPI 3.1 whose references resolve, that every
+// route the handler serves is documented there and vice versa, and that every operation has an operationId
+// no other operation has (client generators name their functions after it).
 func TestOpenAPI(t *testing.T) {
 	e := newEnv(t, smallStore(t), nil, nil)
 	data, err := os.ReadFile("openapi.yaml")
@@ -264,13 +265,24 @@ func TestOpenAPI(t *testing.T) {
 	paths, ok := doc["paths"].(map[string]any)
 	require.True(t, ok)
 	documented := map[string]bool{}
+	operationIDs := map[string]string{} // operationId → the operation that has it
 	for p, item := range paths {
-		for m := range item.(map[string]any) {
+		for m, op := range item.(map[string]any) {
 			if slices.Contains([]string{"get", "post", "put", "patch", "delete"}, m) {
-				documented[strings.ToUpper(m)+" "+p] = true
+				key := strings.ToUpper(m) + " " + p
+				documented[key] = true
+				id, _ := op.(map[string]any)["operationId"].(string)
+				if !assert.NotEmpty(t, id, "%s has no operationId", key) {
+					continue
+				}
+				if other, dup := operationIDs[id]; dup {
+					t.Errorf("operationId %q is on both %s and %s", id, other, key)
+				}
+				operationIDs[id] = key
 			}
 		}
 	}
+	assert.Equal(t, len(documented), len(operationIDs), "operations with a unique operationId")
 	served := map[string]bool{}
 	for _, r := range e.svc.Routes() {
 		served[r[0]+" "+r[1]] = true

@@ -15,6 +15,8 @@ import (
 	"sync"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
+
 	"github.com/trolyao/trolyao/internal/clientip"
 	"github.com/trolyao/trolyao/knowledge"
 )
@@ -79,6 +81,8 @@ type Options struct {
 	// Composer writes the preview of a draft: the assistant citizens ask, so that a preview names their ward's
 	// centre as the answer will (nil: an assistant without units or centres).
 	Composer Composer
+	// Registerer, when set, gets the staff metrics: actions by kind and the open unanswered questions.
+	Registerer prometheus.Registerer
 }
 
 // Service is the staff backend. Create it with New; serve Handler under Prefix and run Run in the background.
@@ -94,6 +98,7 @@ type Service struct {
 	synMu    sync.Mutex
 	synReady chan struct{}
 	centMu   sync.Mutex // serialises ReloadCentres, so the last reload applies the latest corrections
+	metrics  *metrics
 
 	// checkPassword is CheckPassword (tests wrap it to count the hashes).
 	checkPassword func(encoded, password string) bool
@@ -136,6 +141,7 @@ func New(opt Options) (*Service, error) {
 	s := &Service{opt: opt, log: opt.Logger, synReady: make(chan struct{}), checkPassword: CheckPassword,
 		users: newThrottle(loginFreePerUser, 0), ips: newThrottle(loginFreePerAddress, loginPendingPerAddress),
 		hashes: newHashGate(opt.LoginHashSlots, opt.LoginHashWait)}
+	s.metrics = newMetrics(s, opt.Registerer)
 	s.routes = s.routeTable()
 	s.mux = http.NewServeMux()
 	for _, rt := range s.routes {
@@ -293,6 +299,11 @@ func (s *Service) wrap(rt route) http.Handler {
 		if p.Session != nil && !safeMethod(r.Method) {
 			got := r.Header.Get("X-CSRF-Token")
 			if got == "" || subtle.ConstantTimeCompare([]byte(got), []byte(p.Session.CSRF)) != 1 {
+				token := "wrong"
+				if got == "" {
+					token = "missing"
+				}
+				s.log.Warn("security: staff request refused: CSRF token", "token", token, "method", r.Method, "route", rt.Path)
 				writeError(w, http.StatusForbidden, "csrf", "Yêu cầu thiếu hoặc sai mã chống giả mạo (CSRF). Hãy tải lại trang.")
 				return
 			}
@@ -417,6 +428,7 @@ func mustJSON(v any) json.RawMessage {
 
 // record appends an audit entry; a failure is logged (the action itself has happened).
 func (s *Service) record(ctx context.Context, actor, action, target string, details map[string]any) {
+	s.metrics.actions.WithLabelValues(action).Inc()
 	e := AuditEntry{At: s.now(), Actor: actor, Action: action, Target: target}
 	if len(details) > 0 {
 		e.Details = mustJSON(details)

@@ -131,6 +131,7 @@ func (s *Service) login(w http.ResponseWriter, r *http.Request, _ *principal) {
 	a, why, d := s.reserveLogin(name, s.clientIP(r), now)
 	switch why {
 	case lockedOut:
+		s.log.Warn("security: staff login refused while locked out", "retry_after", d.Round(time.Second))
 		throttled(w, d, "Đăng nhập sai quá nhiều lần. Vui lòng thử lại sau %d giây.")
 		return
 	case tooManyOnce:
@@ -157,6 +158,7 @@ func (s *Service) login(w http.ResponseWriter, r *http.Request, _ *principal) {
 	}
 	if err == nil {
 		if why, d := a.merge(n, last); why != admitted {
+			s.log.Warn("security: staff login refused while locked out", "retry_after", d.Round(time.Second))
 			throttled(w, d, "Đăng nhập sai quá nhiều lần. Vui lòng thử lại sau %d giây.")
 			return
 		}
@@ -176,7 +178,7 @@ func (s *Service) login(w http.ResponseWriter, r *http.Request, _ *principal) {
 		return s.checkPassword(u.Password, req.Password)
 	}()
 	if !ok || err != nil || u.Disabled {
-		a.fail()
+		a.fail(err == nil)
 		// An unknown username is not recorded: it is often a password typed into the wrong field.
 		actor, details := unknownUser, map[string]any{"unknown_user": true}
 		if err == nil {
@@ -258,12 +260,23 @@ func (a *loginAttempt) merge(n int, last time.Time) (refusal, time.Duration) {
 	return why, d
 }
 
-// fail counts the attempt as failed on both keys.
-func (a *loginAttempt) fail() {
-	if !a.done {
-		a.done = true
-		a.s.users.fail(a.user, a.now)
-		a.s.ips.fail(a.ip, a.now)
+// fail counts the attempt as failed on both keys and logs the security events: the failure, and the lock it
+// puts on the account or the address — without the name typed or the address.
+func (a *loginAttempt) fail(knownAccount bool) {
+	if a.done {
+		return
+	}
+	a.done = true
+	account := "unknown"
+	if knownAccount {
+		account = "known"
+	}
+	a.s.log.Warn("security: staff login failed", "account", account)
+	if d := a.s.users.fail(a.user, a.now); d > 0 {
+		a.s.log.Warn("security: staff login locked out", "locked", "account", "for", d)
+	}
+	if d := a.s.ips.fail(a.ip, a.now); d > 0 {
+		a.s.log.Warn("security: staff login locked out", "locked", "address", "for", d)
 	}
 }
 

@@ -19,8 +19,10 @@
 // has an account.
 //
 // Storage is the Repo interface, implemented by staff/embedded (a bbolt file) and staff/postgres (tables of
-// migrations 0003 and 0006), both held to the contract in staff/stafftest. The package imports knowledge, ingest,
-// assistant (for previews and redaction), the standard library and golang.org/x/crypto; never a driver.
+// migrations 0003 and 0006), both held to the contract in staff/stafftest. Failed logins, lockouts and CSRF
+// refusals are logged as security events without names, passwords or addresses; Options.Registerer gets the
+// staff metrics. The package imports knowledge, ingest, assistant (for previews and redaction), the standard
+// library, golang.org/x/crypto, the Prometheus client and internal packages; never a driver.
 package staff
 
 import (

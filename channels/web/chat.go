@@ -59,7 +59,7 @@ func newChat(s *Server) *chat {
 	c := &chat{
 		s:       s,
 		cfg:     cfg,
-		m:       newMetrics(s.Registerer),
+		m:       newMetrics(s.Registerer, s.Store),
 		slots:   make(chan struct{}, cfg.MaxInFlight),
 		clients: newClientTable(cfg.ClientRate, cfg.ClientBurst, cfg.ClientInFlight, cfg.MaxClients),
 		convs:   map[string]*convLock{}, conns: map[*conn]struct{}{}, perIP: map[string]int{},
@@ -351,7 +351,22 @@ func (c *chat) originAllowed(r *http.Request) bool {
 			return true
 		}
 	}
+	if c.s.Logger != nil {
+		// A security event: a page of another site (the origin names a site, not a person) tried the chat API.
+		c.s.Logger.Warn("security: origin refused", "origin", truncate(o, 100), "route", routeOf(r))
+	}
 	return false
+}
+
+// truncate cuts s to at most n bytes, at a rune boundary.
+func truncate(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	for n > 0 && !utf8.RuneStart(s[n]) {
+		n--
+	}
+	return s[:n]
 }
 
 // clientKey is what the per-client limits count by: an IPv4 address, or the /64 network of an IPv6 address —

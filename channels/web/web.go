@@ -1,9 +1,10 @@
 // Package web serves the HTTP channel: health and readiness probes, the JSON API over the knowledge base
 // (search, procedure lookup, administrative units), the chat API of protocol v1 (docs/protocol.md) over a
 // websocket (GET /ws) and REST with server-sent events (POST /api/v1/chat …), and Prometheus metrics.
-// Errors reach the user as a code and a Vietnamese message; details go to the log only. It imports the
-// knowledge and assistant packages, gorilla/websocket, the Prometheus client, golang.org/x/time/rate and
-// the standard library.
+// Errors reach the user as a code and a Vietnamese message; details go to the log only. Observe wraps the
+// whole server with the access log and the per-route latency histogram. It imports the knowledge and
+// assistant packages, gorilla/websocket, the Prometheus client, golang.org/x/time/rate, internal packages
+// and the standard library.
 package web
 
 import (

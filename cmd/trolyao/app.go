@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"errors"
+	"flag"
 	"fmt"
 	"io"
 	"io/fs"
@@ -25,6 +26,7 @@ import (
 
 type app struct {
 	cfg    *Config
+	flags  *flag.FlagSet       // the configuration flags, bound to cfg: subcommands accept them too
 	getenv func(string) string // for configuration files that reference environment variables
 	stdin  io.Reader
 	stdout io.Writer
@@ -164,12 +166,12 @@ func (a *app) assistant(st knowledge.Store, convs knowledge.Conversations) (*ass
 	return as, nil
 }
 
-// readCatalog reads a catalog source and reports skipped records on stderr.
+// readCatalog reads a catalog source, with progress, and reports skipped records on stderr.
 func (a *app) readCatalog(path string) ([]knowledge.Procedure, error) {
 	if _, err := os.Stat(path); err != nil {
 		return nil, fmt.Errorf("catalog source %s: %w (set -data or TROLYAO_DATA to the folder with procedures/ and units/)", path, err)
 	}
-	procs, problems, err := ingest.ReadCatalog(path)
+	procs, problems, err := ingest.ReadCatalogProgress(path, a.progress())
 	if err != nil {
 		return nil, err
 	}
@@ -192,26 +194,41 @@ func (a *app) sync(ctx context.Context, st knowledge.Store, procs []knowledge.Pr
 	return ingest.Sync(ctx, st, emb, meta, procs, ingest.SyncOptions{Progress: a.progress(), Phrasebook: pb})
 }
 
+// stageNames are the progress bars' descriptions of the stages of an ingest.
+var stageNames = map[string]string{"read": "đọc (read)", "embed": "nhúng (embed)"}
+
+// progress reports the stages of an ingest (read, embed, write): a bar per stage on a terminal, otherwise a
+// line at least every 2 s and at the start and end of each stage.
 func (a *app) progress() func(stage string, done, total int) {
 	f, tty := a.stderr.(*os.File)
 	if tty && term.IsTerminal(int(f.Fd())) {
-		var bar *progressbar.ProgressBar
+		var (
+			bar     *progressbar.ProgressBar
+			current string
+		)
 		return func(stage string, done, total int) {
-			if stage != "embed" {
+			name, ok := stageNames[stage]
+			if !ok {
 				return
 			}
-			if bar == nil {
+			if bar == nil || stage != current {
+				current = stage
 				bar = progressbar.NewOptions(total, progressbar.OptionSetWriter(a.stderr),
-					progressbar.OptionSetDescription("nhúng (embed)"), progressbar.OptionShowCount(),
+					progressbar.OptionSetDescription(name), progressbar.OptionShowCount(),
 					progressbar.OptionSetPredictTime(true), progressbar.OptionThrottle(100*time.Millisecond),
 					progressbar.OptionOnCompletion(func() { fmt.Fprintln(a.stderr) }))
 			}
 			_ = bar.Set(done)
 		}
 	}
-	last := time.Time{}
-	start := time.Now()
+	var (
+		last, start time.Time
+		current     string
+	)
 	return func(stage string, done, total int) {
+		if stage != current {
+			current, start, last = stage, time.Now(), time.Time{}
+		}
 		if time.Since(last) < 2*time.Second && done != total {
 			return
 		}
@@ -235,16 +252,20 @@ func (a *app) ensureCatalog(ctx context.Context, st knowledge.Store) error {
 		a.logger.Info("catalog loaded", "procedures", len(h))
 		return a.reindexPhrasings(ctx, st)
 	}
+	start := time.Now()
 	a.logger.Info("empty store: ingesting the catalog", "source", a.catalogPath())
 	procs, err := a.readCatalog(a.catalogPath())
 	if err != nil {
 		return err
 	}
+	read := time.Since(start)
+	a.logger.Info("catalog files read", "procedures", len(procs), "took", read.Round(time.Millisecond))
 	rep, err := a.sync(ctx, st, procs)
 	if err != nil {
 		return err
 	}
-	a.logger.Info("catalog ingested", "report", rep.String())
+	a.logger.Info("catalog ingested", "report", rep.String(), "read", read.Round(time.Millisecond),
+		"took", time.Since(start).Round(time.Millisecond))
 	return nil
 }
 

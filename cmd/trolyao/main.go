@@ -52,7 +52,8 @@ Usage:
   trolyao conversation export ID | delete ID | purge
                                 a stored conversation as JSON, delete it, or purge those past retention
   trolyao staff add-user -role ROLE [-unit UNIT] NAME | set-unit -unit UNIT NAME | add-token -role ROLE [-expires DUR] NAME
-                                staff accounts (password on stdin), the unit they publish for, and API tokens
+                                staff accounts, the unit they publish for, and API tokens; NAME is 3–64 of
+                                a-z 0-9 . _ -, the password (read from standard input) at least 10 characters
   trolyao export [FILE.jsonl]   write the catalog in the normalized JSONL format
   trolyao coverage [PATH]       parser coverage report over a catalog source
   trolyao healthcheck           exit 0 when the local server answers /healthz
@@ -83,7 +84,7 @@ func run(ctx context.Context, args []string, getenv func(string) string, stdin i
 	if err := fs.Parse(rest); err != nil {
 		return err
 	}
-	app := &app{cfg: cfg, getenv: getenv, stdin: stdin, stdout: stdout, stderr: stderr, logger: newLogger(stderr, cfg.LogLevel)}
+	app := &app{cfg: cfg, flags: fs, getenv: getenv, stdin: stdin, stdout: stdout, stderr: stderr, logger: newLogger(stderr, cfg.LogLevel)}
 	switch cmd {
 	case "serve":
 		return app.serve(ctx)

@@ -31,6 +31,7 @@ import (
 // accepting, lets in-flight answers finish within the shutdown timeout, closes websockets with code 1001,
 // and stops the Zalo workers before the store is closed.
 func (a *app) serve(ctx context.Context) (err error) {
+	start := time.Now()
 	webCfg, widgetOpts, err := a.webOptions()
 	if err != nil {
 		return err
@@ -74,7 +75,7 @@ func (a *app) serve(ctx context.Context) (err error) {
 		return fmt.Errorf("serve: %w", err)
 	}
 	srv := &http.Server{
-		Handler:           mux,
+		Handler:           web.Observe(mux, a.logger, reg), // access log and per-route latency
 		ReadHeaderTimeout: 10 * time.Second,
 		ReadTimeout:       30 * time.Second,
 		WriteTimeout:      60 * time.Second, // SSE streams extend it per event
@@ -98,6 +99,7 @@ func (a *app) serve(ctx context.Context) (err error) {
 		if err := a.ensureCatalog(ctx, st); err != nil {
 			return err
 		}
+		a.logger.Info("loading the unit data, the service centres and the question bank")
 		convs, err := conversationsOf(st)
 		if err != nil {
 			return err
@@ -125,7 +127,7 @@ func (a *app) serve(ctx context.Context) (err error) {
 		if err != nil {
 			return err
 		}
-		svc, err := a.staffService(st, repo, convs, as)
+		svc, err := a.staffService(st, repo, convs, as, reg)
 		if err != nil {
 			_ = closeRepo()
 			return err
@@ -146,7 +148,7 @@ func (a *app) serve(ctx context.Context) (err error) {
 		})
 		bg.Go(func() { a.purgeLoop(runCtx, convs) })
 		ready.Store(true)
-		a.logger.Info("ready")
+		a.logger.Info("ready", "took", time.Since(start).Round(time.Millisecond))
 		return nil
 	}()
 	if loadErr != nil {

@@ -11,6 +11,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
 	bolterrors "go.etcd.io/bbolt/errors"
 	"golang.org/x/term"
 
@@ -48,8 +49,8 @@ func (a *app) openStaffFile() (staff.Repo, func() error, error) {
 }
 
 // staffService builds the staff API over the store the assistant as answers from: previews are as's answers,
-// and staff corrections of centres go to the centres it names.
-func (a *app) staffService(st knowledge.Store, repo staff.Repo, convs knowledge.Conversations, as *assistant.Assistant) (*staff.Service, error) {
+// and staff corrections of centres go to the centres it names. Its metrics go to reg.
+func (a *app) staffService(st knowledge.Store, repo staff.Repo, convs knowledge.Conversations, as *assistant.Assistant, reg prometheus.Registerer) (*staff.Service, error) {
 	emb, _, err := a.embedder()
 	if err != nil {
 		return nil, err
@@ -67,13 +68,18 @@ func (a *app) staffService(st knowledge.Store, repo staff.Repo, convs knowledge.
 	return staff.New(staff.Options{Repo: repo, Store: st, Embedder: emb, Phrasebook: pb, Conversations: convs, Logger: a.logger,
 		SecureCookie: c.SecureCookie, SessionIdle: c.SessionIdle, SessionMax: c.SessionMax,
 		LowConfidence: c.LowConfidence, MaxImportBytes: int64(c.MaxImportMB) << 20, TrustedProxies: proxies,
-		Centres: centres, LoginHashSlots: c.LoginHashes, Composer: as})
+		Centres: centres, LoginHashSlots: c.LoginHashes, Composer: as, Registerer: reg})
 }
 
-const staffUsage = `usage:
+// staffUsage says how to call `trolyao staff`, with the rules a name and a password must follow.
+var staffUsage = fmt.Sprintf(`usage:
   trolyao staff add-user -role viewer|editor|publisher|admin [-unit UNIT] NAME   (the password is read from standard input)
   trolyao staff set-unit -unit UNIT NAME                                         (-unit "" removes it)
-  trolyao staff add-token -role ROLE [-expires 720h] NAME                         (prints the token once)`
+  trolyao staff add-token -role ROLE [-expires 720h] NAME                         (prints the token once)
+
+An account's NAME is 3–64 characters of a-z 0-9 . _ - (lower case); its password at least %d characters
+(at most %d bytes). The configuration flags (-dir, -database, …) may come before or after the subcommand:
+  trolyao staff add-user -dir /srv/trolyao -role admin lan.tran`, staff.MinPasswordRunes, staff.MaxPasswordBytes)
 
 // staffCmd manages staff accounts from the command line: the first admin, and API tokens for scripts.
 func (a *app) staffCmd(ctx context.Context, args []string) (err error) {
@@ -83,12 +89,17 @@ func (a *app) staffCmd(ctx context.Context, args []string) (err error) {
 	sub, rest := args[0], args[1:]
 	fs := flag.NewFlagSet("trolyao staff "+sub, flag.ContinueOnError)
 	fs.SetOutput(a.stderr)
+	fs.Usage = func() { fmt.Fprintln(a.stderr, staffUsage) }
+	if a.flags != nil { // -dir, -database, … after the subcommand set the same configuration
+		a.flags.VisitAll(func(f *flag.Flag) { fs.Var(f.Value, f.Name, f.Usage) })
+	}
 	role := fs.String("role", "", "viewer, editor, publisher or admin")
 	expires := fs.Duration("expires", 0, "add-token: lifetime (0: no expiry)")
 	unit := fs.String("unit", "", `add-user, set-unit: the unit the account publishes for, named in answers (e.g. "UBND phường Bàn Cờ")`)
 	if err := fs.Parse(rest); err != nil {
 		return err
 	}
+	a.logger = newLogger(a.stderr, a.cfg.LogLevel) // -log-level may have come after the subcommand
 	unitSet := false
 	fs.Visit(func(f *flag.Flag) { unitSet = unitSet || f.Name == "unit" })
 	if fs.NArg() != 1 || (*role == "") != (sub == "set-unit") || sub == "set-unit" && !unitSet {

@@ -47,3 +47,31 @@ func TestStaffUnitCommands(t *testing.T) {
 	require.NoError(t, err)
 	assert.Empty(t, got, `-unit "" removes it`)
 }
+
+// The configuration flags are accepted after the staff subcommand as well as before it, and the usage states
+// the rules of a name and a password.
+func TestStaffFlagsAfterSubcommand(t *testing.T) {
+	after, before := t.TempDir(), t.TempDir()
+	e := env(nil) // no TROLYAO_DIR: only the flag says where the accounts go
+	staffCmd := func(stdin string, args ...string) error {
+		return run(t.Context(), append([]string{"staff"}, args...), e, strings.NewReader(stdin), io.Discard, io.Discard)
+	}
+	require.NoError(t, staffCmd("mật-khẩu-đủ-dài-2026\n", "add-user", "-dir", after, "-role", "admin", "lan.tran"))
+	require.NoError(t, staffCmd("mật-khẩu-đủ-dài-2026\n", "-dir", before, "add-user", "-role", "admin", "lan.tran"))
+	for _, dir := range []string{after, before} {
+		repo, err := staffembedded.Open(filepath.Join(dir, "staff.db"))
+		require.NoError(t, err)
+		u, err := repo.User(t.Context(), "lan.tran")
+		require.NoError(t, repo.Close())
+		require.NoError(t, err, dir)
+		assert.Equal(t, staff.Role("admin"), u.Role)
+	}
+
+	var stderr strings.Builder
+	err := run(t.Context(), []string{"staff", "add-user", "-no-such-flag", "x"}, e, strings.NewReader(""), io.Discard, &stderr)
+	require.Error(t, err)
+	assert.Contains(t, stderr.String(), "3–64 characters of a-z 0-9 . _ -")
+	assert.Contains(t, stderr.String(), "at least 10 characters")
+	err = staffCmd("ngắn-quá\n", "add-user", "-dir", after, "-role", "viewer", "hoa.nguyen")
+	assert.ErrorContains(t, err, "ít nhất 10 ký tự", "a password under 10 characters is refused")
+}
