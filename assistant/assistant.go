@@ -545,7 +545,44 @@ func (a *Assistant) features(as Assessment, intents []Intent, sims map[string]fl
 		f[fExactName] = 1
 	}
 	f[fUnknown] = float64(min(3, a.Phrases.Unknown(as.Tokens, as.Matched)))
+	f[fHeadCover1] = headCover(h.Name, as.Tokens, as.Typed)
 	return f
+}
+
+// headWords is how many first words of a procedure's name say what it does ("Ủy quyền lĩnh thay …", "Cấp lại …").
+const headWords = 4
+
+// headCover is the share of the first headWords distinct words of a name (without "Thủ tục") found in the
+// message's words, as searched or as typed: "trợ cấp thất nghiệp" is the end of "Ủy quyền lĩnh thay các chế độ
+// BHXH, trợ cấp thất nghiệp", not what that procedure does.
+func headCover(name string, tokens, typed []string) float64 {
+	in := map[string]bool{}
+	for _, t := range tokens {
+		in[t] = true
+	}
+	for _, t := range typed {
+		in[t] = true
+	}
+	words := knowledge.Syllables(baseName(name))
+	seen := map[string]bool{}
+	n, hit := 0, 0
+	for _, t := range words {
+		if n == headWords {
+			break
+		}
+		if seen[t] {
+			continue
+		}
+		seen[t] = true
+		n++
+		if in[t] {
+			hit++
+		}
+	}
+	if n == 0 {
+		return 0
+	}
+	return float64(hit) / float64(n)
 }
 
 // options asks the user to choose among hits and remembers them for the next message. The text is a short

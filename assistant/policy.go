@@ -48,6 +48,7 @@ var FeatureNames = []string{
 	"phrasing2",  // similarity of the message to the second procedure's closest bank phrasing
 	"exactname",  // the message contains the best procedure's whole name and not the second's
 	"unknown",    // words (at most 3) that neither the catalog's candidates nor any bank phrasing contain
+	"headcover1", // share of the first words of the best procedure's name (its action: "ủy quyền lĩnh thay") the message contains
 }
 
 // Indices of the features, in the order of FeatureNames.
@@ -68,6 +69,7 @@ const (
 	fPhrasing2
 	fExactName
 	fUnknown
+	fHeadCover1
 	numFeatures
 )
 
