@@ -12,6 +12,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/gorilla/websocket"
+	"golang.org/x/time/rate"
 
 	"github.com/trolyao/trolyao/assistant"
 	"github.com/trolyao/trolyao/internal/clientip"
@@ -35,6 +36,8 @@ type chat struct {
 	upgrader websocket.Upgrader
 	slots    chan struct{} // answers being composed, at most cfg.MaxInFlight
 	clients  *clientTable  // per client: the message budget and the answers in progress
+	// originLog rate-limits the log lines of refused origins.
+	originLog *rate.Limiter
 
 	base   context.Context // cancelled when Shutdown gives up waiting
 	cancel context.CancelFunc
@@ -64,6 +67,7 @@ func newChat(s *Server) *chat {
 		clients: newClientTable(cfg.ClientRate, cfg.ClientBurst, cfg.ClientInFlight, cfg.MaxClients),
 		convs:   map[string]*convLock{}, conns: map[*conn]struct{}{}, perIP: map[string]int{},
 	}
+	c.originLog = rate.NewLimiter(rate.Every(originLogEvery), originLogBurst)
 	c.base, c.cancel = context.WithCancel(context.Background())
 	c.upgrader = websocket.Upgrader{
 		HandshakeTimeout: 10 * time.Second,
@@ -353,6 +357,30 @@ func (c *chat) originAllowed(r *http.Request) bool {
 	}
 	return false
 }
+
+// refuseOrigin answers 403 to a request from a page whose origin is not allowed, counting and logging it.
+func (c *chat) refuseOrigin(w http.ResponseWriter, r *http.Request) {
+	c.noteOrigin(r)
+	writeChatError(w, errOrigin)
+}
+
+// noteOrigin counts a refused origin and tells the operator which page was refused (the origin of a web
+// page, never anything of the citizen), so that a portal missing from AllowedOrigins is found from the log.
+// The log lines are rate limited: a page reloaded in a loop does not flood the log.
+func (c *chat) noteOrigin(r *http.Request) {
+	c.m.reject(errOrigin)
+	if c.s.Logger == nil || !c.originLog.Allow() {
+		return
+	}
+	o := r.Header.Get("Origin")
+	if len(o) > maxLoggedOrigin {
+		o = o[:maxLoggedOrigin] + "…"
+	}
+	c.s.Logger.Warn("chat: refused a page whose origin is not in -allowed-origins", "origin", o, "path", r.URL.Path)
+}
+
+// maxLoggedOrigin bounds the bytes of an Origin header written to the log.
+const maxLoggedOrigin = 200
 
 // clientKey is what the per-client limits count by: an IPv4 address, or the /64 network of an IPv6 address —
 // one subscriber usually holds a whole /64, so counting single IPv6 addresses would give each of them a

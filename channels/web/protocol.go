@@ -220,7 +220,16 @@ var (
 // Websocket close codes the server uses.
 const (
 	closeGoingAway      = 1001 // shutdown
-	closePolicy         = 1008 // a client that does not read its frames
+	closePolicy         = 1008 // a client that does not read its frames; a page whose origin is not allowed
 	closeReasonShutdown = "máy chủ khởi động lại"
 	closeReasonSlow     = "không đọc kịp dữ liệu"
+	// closeReasonOrigin closes a websocket from a page whose origin is not allowed, before the hello frame
+	// (at most 123 bytes, as every close reason).
+	closeReasonOrigin = "Trang web này chưa được phép sử dụng trợ lý ảo."
+)
+
+// Log lines of refused origins: at most one every originLogEvery, after a burst of originLogBurst.
+const (
+	originLogEvery = 10 * time.Second
+	originLogBurst = 5
 )

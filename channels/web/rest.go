@@ -36,8 +36,7 @@ func writeChatError(w http.ResponseWriter, e *chatError) {
 // response headers. It reports false, having answered 403, for an origin not allowed.
 func (c *chat) cors(w http.ResponseWriter, r *http.Request) bool {
 	if !c.originAllowed(r) {
-		c.m.reject(errOrigin)
-		writeChatError(w, errOrigin)
+		c.refuseOrigin(w, r)
 		return false
 	}
 	if o := r.Header.Get("Origin"); o != "" {

@@ -1,14 +1,17 @@
 package web
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
+	"log/slog"
 	"net"
 	"net/http"
 	"net/http/httptest"
 	"net/netip"
 	"strings"
+	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -170,7 +173,10 @@ func TestWebsocketPongTimeout(t *testing.T) {
 }
 
 func TestWebsocketRefusals(t *testing.T) {
-	e := newEnv(t, Config{AllowedOrigins: []string{"https://cong.example.gov.vn"}})
+	var logs syncBuffer
+	e := newEnv(t, Config{AllowedOrigins: []string{"https://cong.example.gov.vn"}}, func(s *Server, _ *httptest.Server) {
+		s.Logger = slog.New(slog.NewTextHandler(&logs, nil))
+	})
 	get := func(t *testing.T, path string, h http.Header) (int, string) {
 		t.Helper()
 		_, resp, err := websocket.DefaultDialer.Dial("ws"+strings.TrimPrefix(e.ts.URL, "http")+path, h)
@@ -189,23 +195,67 @@ func TestWebsocketRefusals(t *testing.T) {
 		}
 	})
 	t.Run("origin", func(t *testing.T) {
-		st, code := get(t, "/ws?v=1", http.Header{"Origin": {"https://evil.example"}})
-		assert.Equal(t, http.StatusForbidden, st)
-		assert.Equal(t, "forbidden", code)
+		// A browser's handshake is accepted and closed at once with 1008 and the reason, before any frame.
+		refusedOrigin(t, e.url, "https://evil.example")
 		assert.Equal(t, 1.0, metricValue(e.s.chat.m.rejected.WithLabelValues("origin")))
+		// A plain HTTP request (no upgrade) gets the JSON error.
+		req, err := http.NewRequest(http.MethodGet, e.ts.URL+"/ws?v=1", nil)
+		require.NoError(t, err)
+		req.Header.Set("Origin", "https://evil.example")
+		resp, err := http.DefaultClient.Do(req)
+		require.NoError(t, err)
+		defer resp.Body.Close()
+		assert.Equal(t, http.StatusForbidden, resp.StatusCode)
+		assert.Equal(t, 2.0, metricValue(e.s.chat.m.rejected.WithLabelValues("origin")))
+		// The operator reads which page was refused; nothing of the client (its address) is logged.
+		log := logs.String()
+		assert.Equal(t, 2, strings.Count(log, "origin=https://evil.example"), log)
+		assert.Contains(t, log, "-allowed-origins")
+		assert.NotContains(t, log, "127.0.0.1")
 		e.dial(t, http.Header{"Origin": {"https://cong.example.gov.vn"}})
 		e.dial(t, nil) // no Origin: not a browser
 	})
 	t.Run("same origin only by default", func(t *testing.T) {
 		d := newEnv(t, Config{})
 		d.dial(t, http.Header{"Origin": {d.ts.URL}})
-		_, resp, err := websocket.DefaultDialer.Dial(d.url, http.Header{"Origin": {"https://cong.example.gov.vn"}})
-		require.Error(t, err)
-		defer resp.Body.Close()
-		assert.Equal(t, http.StatusForbidden, resp.StatusCode)
+		refusedOrigin(t, d.url, "https://cong.example.gov.vn")
 		any := newEnv(t, Config{AllowedOrigins: []string{"*"}})
 		any.dial(t, http.Header{"Origin": {"https://cong.example.gov.vn"}})
 	})
+}
+
+// syncBuffer is a bytes.Buffer safe for the server's goroutines.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (b *syncBuffer) Write(p []byte) (int, error) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.b.Write(p)
+}
+
+func (b *syncBuffer) String() string {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.b.String()
+}
+
+// refusedOrigin dials url from a page of origin and checks that the server closes the websocket with 1008 and
+// its Vietnamese reason before sending any frame.
+func refusedOrigin(t *testing.T, url, origin string) {
+	t.Helper()
+	c, _, err := websocket.DefaultDialer.Dial(url, http.Header{"Origin": {origin}})
+	require.NoError(t, err)
+	defer c.Close()
+	require.NoError(t, c.SetReadDeadline(time.Now().Add(5*time.Second)))
+	_, _, err = c.ReadMessage()
+	var ce *websocket.CloseError
+	require.ErrorAs(t, err, &ce, "the first thing read is the close frame")
+	assert.Equal(t, closePolicy, ce.Code)
+	assert.Equal(t, closeReasonOrigin, ce.Text)
+	assert.LessOrEqual(t, len(ce.Text), 123)
 }
 
 func TestWebsocketLimits(t *testing.T) {
