@@ -309,14 +309,24 @@ func (c *chat) history(ctx context.Context, id string) (History, *chatError) {
 	return historyOf(ctx, c.s.Store, conv, c.cfg.HistoryLimit), nil
 }
 
-func (c *chat) feedback(ctx context.Context, id string, messageID int64, value int) *chatError {
+// feedback records 👍/👎 on an assistant message, with the reason of a 👎 (one of knowledge.FeedbackReasons,
+// or ""). A store without reasons (none in this repository) records the value alone.
+func (c *chat) feedback(ctx context.Context, id string, messageID int64, value int, reason string) *chatError {
 	if !validConversationID(id) {
 		return errBadConversation
 	}
 	if value != 1 && value != -1 || messageID <= 0 {
 		return errBadRequest
 	}
-	err := c.s.Conversations.Feedback(ctx, id, messageID, value)
+	if reason != "" && (value != -1 || !knowledge.IsFeedbackReason(reason)) {
+		return errBadReason
+	}
+	var err error
+	if r, ok := c.s.Conversations.(knowledge.ReasonedFeedback); ok {
+		err = r.FeedbackReason(ctx, id, messageID, value, reason)
+	} else {
+		err = c.s.Conversations.Feedback(ctx, id, messageID, value)
+	}
 	switch {
 	case err == nil:
 		return nil

@@ -22,6 +22,7 @@ type clientFrame struct {
 	ConversationID string `json:"conversation_id"`
 	MessageID      int64  `json:"message_id"`
 	Value          int    `json:"value"`
+	Reason         string `json:"reason"` // feedback: why a 👎, one of knowledge.FeedbackReasons (optional)
 }
 
 type helloFrame struct {
@@ -94,6 +95,8 @@ type HistoryMessage struct {
 	Citations []Citation `json:"citations"`
 	At        time.Time  `json:"at"`
 	Feedback  int        `json:"feedback"`
+	// FeedbackReason is the reason given with a 👎 (one of knowledge.FeedbackReasons), if any.
+	FeedbackReason string `json:"feedback_reason,omitempty"`
 }
 
 // History is the body of GET /api/v1/chat/{conversation_id} and, with "type", the websocket history frame.
@@ -155,7 +158,7 @@ func historyOf(ctx context.Context, store knowledge.Store, c knowledge.Conversat
 			cites = append(cites, ci)
 		}
 		h.Messages = append(h.Messages, HistoryMessage{ID: m.ID, Role: m.Role, Text: m.Text, Codes: codes, Citations: cites,
-			At: m.At.UTC().Truncate(time.Second), Feedback: m.Feedback})
+			At: m.At.UTC().Truncate(time.Second), Feedback: m.Feedback, FeedbackReason: m.FeedbackReason})
 	}
 	return h
 }
@@ -202,6 +205,7 @@ var (
 	errBadVersion      = &chatError{"bad_version", "Phiên bản giao thức không được hỗ trợ, vui lòng tải lại trang.", http.StatusBadRequest}
 	errTooLong         = &chatError{"too_long", "Câu hỏi quá dài, vui lòng rút gọn (tối đa " + strconv.Itoa(MaxChars) + " ký tự).", http.StatusRequestEntityTooLarge}
 	errEmpty           = &chatError{"empty", "Vui lòng nhập câu hỏi.", http.StatusBadRequest}
+	errBadReason       = &chatError{"bad_request", "Lý do đánh giá không hợp lệ, vui lòng chọn một trong các lý do được gợi ý.", http.StatusBadRequest}
 	errBadText         = &chatError{"bad_request", "Câu hỏi chứa ký tự không hợp lệ, vui lòng nhập lại.", http.StatusBadRequest}
 	errRateLimited     = &chatError{"rate_limited", "Bạn gửi tin nhắn quá nhanh, vui lòng chờ một chút rồi gửi lại.", http.StatusTooManyRequests}
 	errBusy            = &chatError{"busy", "Hệ thống đang bận, vui lòng thử lại sau ít phút.", http.StatusServiceUnavailable}

@@ -26,6 +26,7 @@ type feedbackRequest struct {
 	ConversationID string `json:"conversation_id"`
 	MessageID      int64  `json:"message_id"`
 	Value          int    `json:"value"`
+	Reason         string `json:"reason"` // optional, with -1: one of knowledge.FeedbackReasons
 }
 
 func writeChatError(w http.ResponseWriter, e *chatError) {
@@ -212,7 +213,7 @@ func (c *chat) postFeedback(w http.ResponseWriter, r *http.Request) {
 	}
 	if e == nil {
 		ctx, cancel := requestContext(r)
-		e = c.feedback(ctx, req.ConversationID, req.MessageID, req.Value)
+		e = c.feedback(ctx, req.ConversationID, req.MessageID, req.Value, req.Reason)
 		cancel()
 	}
 	if e != nil {

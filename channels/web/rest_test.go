@@ -162,6 +162,7 @@ func TestRESTErrors(t *testing.T) {
 		{"/api/v1/chat/feedback", `{"conversation_id":"` + unknown + `","message_id":2,"value":1}`, nil, 404, "not_found"},
 		{"/api/v1/chat/feedback", `{"conversation_id":"` + unknown + `","message_id":2,"value":5}`, nil, 400, "bad_request"},
 		{"/api/v1/chat/feedback", `{"conversation_id":"x","message_id":2,"value":1}`, nil, 400, "bad_conversation"},
+		{"/api/v1/chat/feedback", `{"conversation_id":"` + unknown + `","message_id":2,"value":-1,"reason":"x"}`, nil, 400, "bad_request"},
 	} {
 		resp := e.post(t, tc.path, tc.body, tc.h)
 		assert.Equal(t, tc.status, resp.StatusCode, "%s %.80s", tc.path, tc.body)

@@ -350,7 +350,7 @@ func (k *conn) handle(data []byte) {
 		}
 		ctx, cancel := context.WithTimeout(c.base, requestTimeout)
 		defer cancel()
-		if e := c.feedback(ctx, f.ConversationID, f.MessageID, f.Value); e != nil {
+		if e := c.feedback(ctx, f.ConversationID, f.MessageID, f.Value, f.Reason); e != nil {
 			k.fail(f.ID, e)
 			return
 		}

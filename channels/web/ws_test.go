@@ -93,6 +93,24 @@ func TestWebsocketConversation(t *testing.T) {
 	c2.send(map[string]any{"type": "feedback", "conversation_id": conv, "message_id": fee.MessageID, "value": 2})
 	assert.Equal(t, "bad_request", c2.read().Code)
 
+	// A 👎 with its reason; an unknown reason, or a reason with 👍, is refused with its own message.
+	c2.send(map[string]any{"type": "feedback", "conversation_id": conv, "message_id": fee.MessageID, "value": -1, "reason": "wrong_fee"})
+	assert.Equal(t, frame{Type: "feedback_ok", MessageID: fee.MessageID}, c2.read())
+	stored, err = e.s.Conversations.Load(t.Context(), conv)
+	require.NoError(t, err)
+	assert.Equal(t, "wrong_fee", stored.Messages[3].FeedbackReason)
+	for _, bad := range []map[string]any{{"value": -1, "reason": "sai phí"}, {"value": 1, "reason": "unclear"}} {
+		bad["type"], bad["conversation_id"], bad["message_id"] = "feedback", conv, fee.MessageID
+		c2.send(bad)
+		f := c2.read()
+		assert.Equal(t, "bad_request", f.Code, bad)
+		assert.Equal(t, errBadReason.Message, f.Message, bad)
+	}
+	c2.send(map[string]any{"type": "history", "conversation_id": conv})
+	hist := c2.read()
+	require.Len(t, hist.Messages, 4)
+	assert.Equal(t, "wrong_fee", hist.Messages[3].FeedbackReason, "the history carries the reason")
+
 	// An unknown, well-formed id starts a new conversation.
 	unknown := newConversationID()
 	frames, _ = c2.exchange("c3", "xin chào", unknown)
