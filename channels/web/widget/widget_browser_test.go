@@ -169,7 +169,7 @@ func TestWidgetRendering(t *testing.T) {
 	ctx := browsertest.New(t, 1280, 800, 2*time.Minute)
 	run(t, ctx, chromedp.Navigate(srv.URL+"/?open=true"))
 	waitJS(t, ctx, `document.getElementById('trolyao-widget') && document.getElementById('trolyao-widget').dataset.connection === 'open'`)
-	assert.Equal(t, 40, evalJS[int](t, ctx, root+`.querySelector('#tl-input').maxLength`), "max_chars of the hello frame")
+	assert.Equal(t, -1, evalJS[int](t, ctx, root+`.querySelector('#tl-input').maxLength`), "no maxlength: it would cut a paste silently")
 
 	run(t, ctx, chromedp.SendKeys(q("#tl-input"), "thủ tục"+kb.Enter))
 	waitJS(t, ctx, root+`.querySelector('.msg.assistant[data-state="final"]')`)
@@ -212,6 +212,9 @@ func TestWidgetRendering(t *testing.T) {
 	waitJS(t, ctx, root+`.querySelectorAll('.notice').length === 3`)
 	assert.Contains(t, evalJS[string](t, ctx, root+`.querySelectorAll('.notice')[2].textContent`), "tối đa 40 ký tự")
 	assert.Len(t, fake.frames("message"), before)
+	assert.Equal(t, "một câu hỏi rất dài vượt quá bốn mươi ký tự cho phép", evalJS[string](t, ctx, root+`.querySelector('#tl-input').value`),
+		"the refused question stays in the box, to be shortened")
+	run(t, ctx, chromedp.Evaluate[chromedp.Void](root+`.querySelector('#tl-input').value = ''`))
 
 	// The connection drops: the widget reconnects with backoff and resumes the conversation by its history.
 	fake.dropAll()
