@@ -56,7 +56,7 @@ type WebConfig struct {
 	LinkDomains     string // domains the widget turns into links
 	WidgetTitle     string
 	WidgetStarters  string // starter questions, separated by "|"
-	NoDemo          bool // serve no demo portal page at /
+	NoDemo          bool   // serve no demo portal page at /
 	ShutdownTimeout time.Duration
 }
 
