@@ -46,7 +46,8 @@ func (v AxeViolation) String() string {
 }
 
 // Axe runs axe-core on the whole page in ctx — open shadow roots included — with its default rules (WCAG 2.x
-// A and AA and best practices) and returns the violations. The script is evaluated through the DevTools
+// A and AA and best practices) and the experimental label-content-name-mismatch (a control whose accessible
+// name does not contain its visible text, WCAG 2.5.3), and returns the violations. The script is evaluated through the DevTools
 // protocol, which the page's Content-Security-Policy does not govern, so pages under a strict CSP are checked
 // as they are.
 func Axe(t testing.TB, ctx context.Context) []AxeViolation {
@@ -56,7 +57,8 @@ func Axe(t testing.TB, ctx context.Context) []AxeViolation {
 		t.Fatalf("axe: load: %v", err)
 	}
 	raw, err := chromedp.Run(ctx, chromedp.Evaluate[string](
-		`axe.run(document, {resultTypes: ["violations"]}).then(r => JSON.stringify(r.violations))`, chromedp.EvalAwaitPromise))
+		`axe.run(document, {resultTypes: ["violations"], rules: {"label-content-name-mismatch": {enabled: true}}})
+			.then(r => JSON.stringify(r.violations))`, chromedp.EvalAwaitPromise))
 	if err != nil {
 		t.Fatalf("axe: run: %v", err)
 	}

@@ -65,7 +65,7 @@ func TestAxe(t *testing.T) {
 		w.Header().Set("Content-Type", "text/html; charset=utf-8")
 		w.Header().Set("Content-Security-Policy", "default-src 'none'")
 		if r.URL.Path == "/bad" {
-			_, _ = w.Write([]byte(`<!doctype html><html><title>x</title><main><img src="data:,"><button></button></main></html>`))
+			_, _ = w.Write([]byte(`<!doctype html><html><title>x</title><main><img src="data:,"><button></button><button aria-label="Đóng">Gửi</button></main></html>`))
 			return
 		}
 		_, _ = w.Write([]byte(`<!doctype html><html lang="vi"><title>Trang</title><main><h1>Xin chào</h1><button>Gửi</button></main></html>`))
@@ -79,7 +79,7 @@ func TestAxe(t *testing.T) {
 	for _, v := range Axe(t, ctx) {
 		ids[v.ID] = v.Impact
 	}
-	for _, want := range []string{"image-alt", "button-name", "html-has-lang"} {
+	for _, want := range []string{"image-alt", "button-name", "html-has-lang", "label-content-name-mismatch"} {
 		if ids[want] == "" {
 			t.Errorf("axe missed %s: %v", want, ids)
 		}

@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"net/http"
 	"net/http/httptest"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -47,6 +48,9 @@ var fakeCitations = []struct {
 	{"1.000009", "", false},
 }
 
+// fakeLongAnswer is far taller than the log, at 390 px and on a desktop.
+var fakeLongAnswer = "**Phần đầu của câu trả lời**\n" + strings.Repeat("- Một dòng giấy tờ cần chuẩn bị khi nộp hồ sơ\n", 60) + "Phần cuối."
+
 const fakeAnswer = `Trả lời <img src=x onerror="window.__pwned=1"> <a href="https://evil.example">bấm vào đây</a>`
 
 func (f *fakeChat) serve(w http.ResponseWriter, r *http.Request) {
@@ -82,6 +86,11 @@ func (f *fakeChat) serve(w http.ResponseWriter, r *http.Request) {
 				continue
 			}
 			send(map[string]any{"type": "ack", "id": id, "conversation_id": fakeConv})
+			if m["text"] == "dài" {
+				send(map[string]any{"type": "answer", "id": id, "conversation_id": fakeConv, "message_id": 2 * n,
+					"text": fakeLongAnswer, "citations": []any{}, "options": []any{}, "suggestions": []string{"Xem đầy đủ"}, "abstained": false})
+				continue
+			}
 			send(map[string]any{"type": "typing", "id": id})
 			send(map[string]any{"type": "delta", "id": id, "text": "Trả lời "})
 			send(map[string]any{"type": "delta", "id": id, "text": "<b>tạm</b>"})
@@ -100,7 +109,7 @@ func (f *fakeChat) serve(w http.ResponseWriter, r *http.Request) {
 			}
 			send(map[string]any{"type": "history", "conversation_id": fakeConv, "messages": []map[string]any{
 				{"id": 1, "role": "user", "text": "câu hỏi <script>", "codes": []string{}, "at": "2026-11-29T09:00:00Z", "feedback": 0},
-				{"id": 2, "role": "assistant", "text": fakeAnswer, "codes": []string{"1.000001"}, "at": "2026-11-29T09:00:01Z", "feedback": -1},
+				{"id": 2, "role": "assistant", "text": fakeAnswer, "codes": []string{"1.000001"}, "at": "2026-11-29T09:00:01Z", "feedback": -1, "feedback_reason": "unclear"},
 			}})
 		case "ping":
 			send(map[string]any{"type": "pong"})
@@ -227,6 +236,8 @@ func TestWidgetRendering(t *testing.T) {
 	assert.Equal(t, "câu hỏi <script>", evalJS[string](t, ctx, root+`.querySelector('.msg.user .text').textContent`))
 	assert.Equal(t, "true", evalJS[string](t, ctx, root+`.querySelector('.msg.assistant button[data-value="-1"]').getAttribute('aria-pressed')`),
 		"the feedback in the history")
+	assert.Equal(t, "true", evalJS[string](t, ctx, root+`.querySelector('.msg.assistant .reason[data-reason="unclear"]').getAttribute('aria-pressed')`),
+		"and its reason")
 	assert.Equal(t, 0, evalJS[int](t, ctx, root+`.querySelectorAll('.log img, .log script').length`))
 	// The history keeps codes only; the stored copy adds names and links for the messages it knows.
 	assert.Equal(t, "A", evalJS[string](t, ctx, root+`.querySelector('.msg.assistant [data-code="1.000001"]').tagName`))

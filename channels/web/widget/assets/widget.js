@@ -1022,7 +1022,7 @@
   function updateCounter() {
     input.style.height = "auto";
     input.style.height = input.scrollHeight + 2 + "px";
-    var n = Array.from(input.value).length;
+    var n = Array.from(input.value.trim()).length; // as send counts
     counter.hidden = n < maxChars * COUNTER_FROM;
     counter.classList.toggle("over", n > maxChars);
     counter.textContent = n > maxChars
