@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/chromedp/chromedp"
 )
@@ -55,6 +56,12 @@ func Axe(t testing.TB, ctx context.Context) []AxeViolation {
 	if _, err := chromedp.Run(ctx, chromedp.Evaluate[chromedp.Void](
 		`window.axe && window.axe.version === "`+AxeVersion+`" || (0, eval)(`+jsString(axeSource)+`)`)); err != nil {
 		t.Fatalf("axe: load: %v", err)
+	}
+	// Contrast is measured on what is painted: wait for running animations (a panel fading in) to end.
+	if _, err := chromedp.Run(ctx, chromedp.Poll[bool](`[document].concat(Array.from(document.querySelectorAll("*"),
+		e => e.shadowRoot).filter(Boolean)).every(r => r.getAnimations().every(a => a.playState !== "running"))`,
+		chromedp.WithPollingInterval(20*time.Millisecond), chromedp.WithPollingTimeout(5*time.Second))); err != nil {
+		t.Fatalf("axe: animations still running: %v", err)
 	}
 	raw, err := chromedp.Run(ctx, chromedp.Evaluate[string](
 		`axe.run(document, {resultTypes: ["violations"], rules: {"label-content-name-mismatch": {enabled: true}}})
