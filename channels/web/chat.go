@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"net/netip"
 	"net/url"
+	"slices"
 	"strings"
 	"sync"
 	"time"
@@ -26,6 +27,11 @@ type Replier interface {
 }
 
 var _ Replier = (*assistant.Assistant)(nil)
+
+// CentreIndex finds the service centre of a current commune by its code (*knowledge.LiveCentres).
+type CentreIndex interface {
+	ByCode(code string) (knowledge.Centre, bool)
+}
 
 // chat is the state of the chat API shared by the websocket and REST handlers: limits, conversation locks,
 // open connections, and what graceful shutdown needs.
@@ -200,7 +206,33 @@ func (c *chat) answer(ctx context.Context, key, id, conv, text string, accepted 
 	}
 	out := answerOf(ans)
 	out.Type, out.ID, out.ConversationID = "answer", id, conv
+	out.Contact = c.contact(ctx, conv, ans)
 	send("answer", out)
+}
+
+// contact is the service centre of the citizen's commune, for an answer about where to go or about a ward,
+// when the conversation has named one current commune whose centre is known; nil otherwise. (Only those
+// answers read the conversation's state again: the widget keeps the contact it was given.)
+func (c *chat) contact(ctx context.Context, conv string, ans assistant.Answer) *Contact {
+	if c.s.Centres == nil || !slices.ContainsFunc(ans.Intents, func(i assistant.Intent) bool {
+		return i == assistant.IntentWhere || i == assistant.IntentWard
+	}) {
+		return nil
+	}
+	st, err := c.s.Conversations.Load(ctx, conv)
+	if err != nil {
+		c.s.logError("contact: load conversation", err)
+		return nil
+	}
+	codes := strings.Fields(st.State.Ward)
+	if len(codes) != 1 {
+		return nil // none named, or an old ward split into several: the answer lists them
+	}
+	ct, ok := c.s.Centres.ByCode(codes[0])
+	if !ok {
+		return nil
+	}
+	return &Contact{Name: ct.Name, Address: ct.Address, Phone: ct.Phone, Hours: ct.Hours}
 }
 
 // compose waits for the conversation's lock, then for a slot of the client (at most ClientInFlight) and one

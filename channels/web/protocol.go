@@ -69,6 +69,17 @@ type Answer struct {
 	Options        []Citation `json:"options"`
 	Suggestions    []string   `json:"suggestions"`
 	Abstained      bool       `json:"abstained"`
+	// Contact is the service centre of the citizen's commune, on an answer about where to go or about a
+	// ward once the conversation has named one current commune whose centre is known.
+	Contact *Contact `json:"contact,omitempty"`
+}
+
+// Contact is a commune's public administrative service centre, where a citizen can talk to a person.
+type Contact struct {
+	Name    string `json:"name"`
+	Address string `json:"address"`
+	Phone   string `json:"phone,omitempty"`
+	Hours   string `json:"hours,omitempty"`
 }
 
 type errorFrame struct {

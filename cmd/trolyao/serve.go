@@ -107,7 +107,7 @@ func (a *app) serve(ctx context.Context) (err error) {
 		if err != nil {
 			return err
 		}
-		ws.Searcher, ws.Units, ws.Assistant, ws.Conversations = as.Searcher, as.Units, as, convs
+		ws.Searcher, ws.Units, ws.Assistant, ws.Conversations, ws.Centres = as.Searcher, as.Units, as, convs, as.Centres
 		if len(zaloCfg.OAs) > 0 {
 			zs, closeQueue, err := a.zaloService(st, zaloCfg, as, reg)
 			if err != nil {

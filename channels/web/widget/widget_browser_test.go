@@ -86,6 +86,13 @@ func (f *fakeChat) serve(w http.ResponseWriter, r *http.Request) {
 				continue
 			}
 			send(map[string]any{"type": "ack", "id": id, "conversation_id": fakeConv})
+			if m["text"] == "ở đâu" {
+				send(map[string]any{"type": "answer", "id": id, "conversation_id": fakeConv, "message_id": 2 * n,
+					"text": "Nộp tại trung tâm của phường.", "citations": []any{}, "options": []any{}, "suggestions": []any{}, "abstained": false,
+					"contact": map[string]string{"name": "Trung tâm Phục vụ hành chính công phường Bàn Cờ <b>",
+						"address": "611/20 Điện Biên Phủ", "phone": "028.38396136", "hours": "Thứ Hai – Thứ Sáu"}})
+				continue
+			}
 			if m["text"] == "dài" {
 				send(map[string]any{"type": "answer", "id": id, "conversation_id": fakeConv, "message_id": 2 * n,
 					"text": fakeLongAnswer, "citations": []any{}, "options": []any{}, "suggestions": []string{"Xem đầy đủ"}, "abstained": false})

@@ -281,3 +281,34 @@ func TestWidgetUnreachable(t *testing.T) {
 	waitJS(t, ctx, root+`.querySelector('.msg.assistant[data-state="final"]')`)
 	assert.Len(t, fake.frames("message"), 1)
 }
+
+// The contact line names the 1022 hotline, and the service centre of the citizen's commune once an answer has
+// given it (kept across a reload, forgotten by a new conversation).
+func TestWidgetContact(t *testing.T) {
+	for _, vp := range viewports {
+		t.Run(vp.name, func(t *testing.T) {
+			_, url := fakeSite(t, widget.Options{})
+			ctx := browsertest.New(t, vp.width, vp.height, time.Minute)
+			openConnected(t, ctx, url+"/?open=true")
+			line := root + `.querySelector('.contact')`
+			assert.Equal(t, "Cần hỗ trợ trực tiếp? Gọi tổng đài 1022 (dịch vụ công TP. Hồ Chí Minh) hoặc đến Trung tâm Phục vụ hành chính công phường, xã gần nhất.",
+				evalJS[string](t, ctx, line+`.textContent`))
+			assert.Equal(t, "tel:1022", evalJS[string](t, ctx, line+`.querySelector('a').getAttribute('href')`))
+
+			run(t, ctx, chromedp.SendKeys(q("#tl-input"), "ở đâu"+kb.Enter))
+			waitJS(t, ctx, line+`.dataset.centre === 'true'`)
+			want := "Cần hỗ trợ trực tiếp? Gọi tổng đài 1022 (dịch vụ công TP. Hồ Chí Minh) hoặc đến Trung tâm Phục vụ hành chính công phường Bàn Cờ <b>: " +
+				"611/20 Điện Biên Phủ, điện thoại 028.38396136 (Thứ Hai – Thứ Sáu)."
+			assert.Equal(t, want, evalJS[string](t, ctx, line+`.textContent`))
+			assert.Equal(t, []string{"tel:1022", "tel:02838396136"}, evalJS[[]string](t, ctx, `Array.from(`+line+`.querySelectorAll('a')).map(a => a.getAttribute('href'))`))
+			assert.Equal(t, 0, evalJS[int](t, ctx, line+`.querySelectorAll('b').length`), "text, never markup")
+
+			run(t, ctx, chromedp.Reload())
+			waitJS(t, ctx, `document.getElementById('trolyao-widget') && document.getElementById('trolyao-widget').dataset.connection === 'open'`)
+			assert.Equal(t, want, evalJS[string](t, ctx, line+`.textContent`), "kept across a reload")
+			run(t, ctx, chromedp.Click(q(".new")))
+			waitJS(t, ctx, `!`+line+`.dataset.centre`)
+			assert.Contains(t, evalJS[string](t, ctx, line+`.textContent`), "phường, xã gần nhất")
+		})
+	}
+}

@@ -74,6 +74,7 @@
   var opened = false;
   var historyPending = false; // a history request is unanswered: new messages wait for it
   var refusedText = ""; // set when the server refused this page's origin: the widget stops connecting
+  var centre = null; // the service centre of the citizen's commune, once an answer gave it: {name, address, phone, hours}
 
   function load() {
     if (!storage) {
@@ -84,6 +85,7 @@
       if (s && typeof s.conversationId === "string" && /^[a-z0-9]{26}$/.test(s.conversationId)) {
         conversationId = s.conversationId;
       }
+      centre = validCentre(s && s.contact);
       if (s && Array.isArray(s.messages)) {
         messages = s.messages.filter(function (m) {
           return m && (m.role === "user" || m.role === "assistant") && typeof m.text === "string";
@@ -93,6 +95,18 @@
       conversationId = "";
       messages = [];
     }
+  }
+
+  // validCentre keeps a contact of the server's shape (strings of bounded length) or returns null.
+  function validCentre(c) {
+    if (!c || typeof c.name !== "string" || !c.name || typeof c.address !== "string") {
+      return null;
+    }
+    var out = {};
+    ["name", "address", "phone", "hours"].forEach(function (k) {
+      out[k] = typeof c[k] === "string" ? c[k].slice(0, 300) : "";
+    });
+    return out;
   }
 
   function save() {
@@ -110,7 +124,7 @@
       return c;
     });
     try {
-      storage.setItem(storageKey, JSON.stringify({ conversationId: conversationId, messages: kept }));
+      storage.setItem(storageKey, JSON.stringify({ conversationId: conversationId, messages: kept, contact: centre }));
     } catch (e) { /* storage full or blocked: the conversation still works */ }
   }
 
@@ -329,12 +343,39 @@
   composer.appendChild(input);
   composer.appendChild(sendBtn);
   var footnote = el("p", "footnote", "Thông tin chỉ mang tính tham khảo; vui lòng không nhập số CCCD, số điện thoại hay thông tin cá nhân.");
-  // The contact line: a person to talk to, the city's public-service hotline.
-  var contact = el("p", "contact", "Cần hỗ trợ trực tiếp? Gọi tổng đài ");
-  var tel = el("a", "", CONFIG.hotline);
-  tel.href = "tel:" + CONFIG.hotline;
-  contact.appendChild(tel);
-  contact.appendChild(document.createTextNode(" (dịch vụ công TP. Hồ Chí Minh) hoặc đến Trung tâm Phục vụ hành chính công phường, xã gần nhất."));
+  // The contact line: a person to talk to, the city's public-service hotline, and the service centre of the
+  // citizen's commune once an answer has named it.
+  var contact = el("p", "contact");
+
+  function telLink(number) {
+    var a = el("a", "", number);
+    a.href = "tel:" + number.replace(/[^0-9+]/g, "");
+    return a;
+  }
+
+  function renderContact() {
+    while (contact.firstChild) {
+      contact.removeChild(contact.firstChild);
+    }
+    contact.appendChild(document.createTextNode("Cần hỗ trợ trực tiếp? Gọi tổng đài "));
+    contact.appendChild(telLink(CONFIG.hotline));
+    contact.appendChild(document.createTextNode(" (dịch vụ công TP. Hồ Chí Minh)"));
+    if (!centre) {
+      contact.removeAttribute("data-centre");
+      contact.appendChild(document.createTextNode(" hoặc đến Trung tâm Phục vụ hành chính công phường, xã gần nhất."));
+      return;
+    }
+    contact.setAttribute("data-centre", "true");
+    contact.appendChild(document.createTextNode(" hoặc đến " + centre.name + ": " + centre.address));
+    if (centre.phone) {
+      contact.appendChild(document.createTextNode(", điện thoại "));
+      contact.appendChild(telLink(centre.phone));
+    }
+    if (centre.hours) {
+      contact.appendChild(document.createTextNode(" (" + centre.hours + ")"));
+    }
+    contact.appendChild(document.createTextNode("."));
+  }
 
   panel.appendChild(header);
   panel.appendChild(log);
@@ -835,6 +876,11 @@
     };
     messages.push({ role: "user", text: m.text });
     messages.push(a);
+    var c = validCentre(f.contact);
+    if (c) {
+      centre = c;
+      renderContact();
+    }
     m.userEl.setAttribute("data-state", "sent");
     if (!m.el) {
       m.el = el("div", "msg assistant");
@@ -1035,6 +1081,8 @@
   function newConversation() {
     conversationId = "";
     messages = [];
+    centre = null;
+    renderContact();
     inflight = {};
     historyPending = false;
     save();
@@ -1127,6 +1175,7 @@
     }
   };
   load();
+  renderContact();
 
   function mount() {
     document.body.appendChild(host);
