@@ -1,7 +1,6 @@
 package web
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -11,7 +10,6 @@ import (
 	"net/http/httptest"
 	"net/netip"
 	"strings"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
@@ -20,6 +18,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/trolyao/trolyao/internal/logtest"
 	"github.com/trolyao/trolyao/knowledge"
 )
 
@@ -191,7 +190,7 @@ func TestWebsocketPongTimeout(t *testing.T) {
 }
 
 func TestWebsocketRefusals(t *testing.T) {
-	var logs syncBuffer
+	var logs logtest.Buffer
 	e := newEnv(t, Config{AllowedOrigins: []string{"https://cong.example.gov.vn"}}, func(s *Server, _ *httptest.Server) {
 		s.Logger = slog.New(slog.NewTextHandler(&logs, nil))
 	})
@@ -240,24 +239,6 @@ func TestWebsocketRefusals(t *testing.T) {
 		any := newEnv(t, Config{AllowedOrigins: []string{"*"}})
 		any.dial(t, http.Header{"Origin": {"https://cong.example.gov.vn"}})
 	})
-}
-
-// syncBuffer is a bytes.Buffer safe for the server's goroutines.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.b.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.b.String()
 }
 
 // refusedOrigin dials url from a page of origin and checks that the server closes the websocket with 1008 and

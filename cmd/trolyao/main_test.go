@@ -10,7 +10,6 @@ import (
 	"path/filepath"
 	"regexp"
 	"strings"
-	"sync"
 	"testing"
 	"time"
 
@@ -19,27 +18,10 @@ import (
 
 	"github.com/trolyao/trolyao/assistant/eval"
 	"github.com/trolyao/trolyao/channels/web"
+	"github.com/trolyao/trolyao/internal/logtest"
 	"github.com/trolyao/trolyao/knowledge"
 	"github.com/trolyao/trolyao/knowledge/storetest"
 )
-
-// syncBuffer is a bytes.Buffer safe for the server goroutine and the test to share.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
 
 func env(m map[string]string) func(string) string { return func(k string) string { return m[k] } }
 
@@ -124,7 +106,7 @@ var listenRe = regexp.MustCompile(`msg=listening addr=(\S+)`)
 
 func serveAndQuery(t *testing.T, getenv func(string) string) {
 	ctx, cancel := context.WithCancel(t.Context())
-	stderr := &syncBuffer{}
+	stderr := &logtest.Buffer{}
 	done := make(chan error, 1)
 	zaloAPI, zaloURL := startFakeZalo(t)
 	zaloCfg := zaloConfig(t)
