@@ -208,4 +208,7 @@ func TestUsage(t *testing.T) {
 	assert.Equal(t, 2, exitCode(err))
 	err = run(t.Context(), []string{"ingest", "-dir", t.TempDir(), "/nonexistent/catalog"}, env(nil), nil, &out, &errb)
 	assert.ErrorContains(t, err, "TROLYAO_DATA")
+	err = run(t.Context(), []string{"serve", "-dir", t.TempDir(), "-widget-starters", strings.Repeat("câu hỏi|", 9)}, env(nil), nil, &out, &errb)
+	assert.Equal(t, 2, exitCode(err))
+	assert.ErrorContains(t, err, "-widget-starters: widget: 9 starter questions, at most 8")
 }
