@@ -21,8 +21,10 @@ type Message struct {
 	Codes    []string  `json:"codes,omitempty"` // procedures cited (assistant messages)
 	At       time.Time `json:"at"`
 	Feedback int       `json:"feedback,omitempty"` // +1 / -1 given to an assistant message
-	Abstain  bool      `json:"abstain,omitempty"`  // the assistant could not answer
-	Channel  string    `json:"channel,omitempty"`  // "web", "zalo", "cli", …
+	// FeedbackReason is why the citizen found the answer unhelpful (one of FeedbackReasons), with Feedback -1.
+	FeedbackReason string `json:"feedback_reason,omitempty"`
+	Abstain        bool   `json:"abstain,omitempty"` // the assistant could not answer
+	Channel        string `json:"channel,omitempty"` // "web", "zalo", "cli", …
 	// Confidence is the assistant's estimate that the procedure it named first is right (its decision
 	// policy's probability); 0 when no retrieval was made (a follow-up, a greeting).
 	Confidence float64 `json:"confidence,omitempty"`
@@ -60,6 +62,36 @@ type Conversations interface {
 	Delete(ctx context.Context, id string) error
 	// Purge deletes conversations not updated since before; it returns how many.
 	Purge(ctx context.Context, before time.Time) (int, error)
+}
+
+// Reasons a citizen may give with a 👎 (Message.FeedbackReason), as the widget's chips name them.
+const (
+	ReasonWrongProcedure = "wrong_procedure" // sai thủ tục
+	ReasonMissingPapers  = "missing_papers"  // thiếu giấy tờ
+	ReasonWrongFee       = "wrong_fee"       // sai phí
+	ReasonUnclear        = "unclear"         // khó hiểu
+	ReasonOther          = "other"           // khác
+)
+
+// FeedbackReasons lists every valid feedback reason.
+var FeedbackReasons = []string{ReasonWrongProcedure, ReasonMissingPapers, ReasonWrongFee, ReasonUnclear, ReasonOther}
+
+// IsFeedbackReason reports whether s is one of FeedbackReasons.
+func IsFeedbackReason(s string) bool {
+	for _, r := range FeedbackReasons {
+		if s == r {
+			return true
+		}
+	}
+	return false
+}
+
+// ReasonedFeedback is an optional capability of a Conversations store (every store in this repository has
+// it): FeedbackReason records value with the reason of a 👎 (one of FeedbackReasons; only with value -1;
+// "" for none). Feedback is FeedbackReason without a reason, so a new 👍 clears an earlier reason. Errors as
+// Feedback's, and ErrInvalid for an unknown reason or a reason with +1.
+type ReasonedFeedback interface {
+	FeedbackReason(ctx context.Context, id string, messageID int64, value int, reason string) error
 }
 
 // MaxFlagged is the most flagged messages one FlagLister call returns.

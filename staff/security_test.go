@@ -9,14 +9,14 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
-	"github.com/trolyao/trolyao/internal/syncbuf"
+	"github.com/trolyao/trolyao/internal/logtest"
 	"github.com/trolyao/trolyao/staff"
 )
 
 // Failed logins, the lock they put on an account, logins refused while it lasts and writes refused for their
 // CSRF token are security events in the log — without the name typed, the password or the client's address.
 func TestSecurityEventsLogged(t *testing.T) {
-	logs := &syncbuf.Buffer{}
+	logs := &logtest.Buffer{}
 	e := newEnv(t, smallStore(t), nil, nil, func(o *staff.Options) {
 		o.Logger = slog.New(slog.NewTextHandler(logs, nil))
 	})

@@ -6,12 +6,14 @@ import (
 	"net/http"
 	"net/netip"
 	"net/url"
+	"slices"
 	"strings"
 	"sync"
 	"time"
 	"unicode/utf8"
 
 	"github.com/gorilla/websocket"
+	"golang.org/x/time/rate"
 
 	"github.com/trolyao/trolyao/assistant"
 	"github.com/trolyao/trolyao/internal/clientip"
@@ -26,6 +28,11 @@ type Replier interface {
 
 var _ Replier = (*assistant.Assistant)(nil)
 
+// CentreIndex finds the service centre of a current commune by its code (*knowledge.LiveCentres).
+type CentreIndex interface {
+	ByCode(code string) (knowledge.Centre, bool)
+}
+
 // chat is the state of the chat API shared by the websocket and REST handlers: limits, conversation locks,
 // open connections, and what graceful shutdown needs.
 type chat struct {
@@ -35,6 +42,8 @@ type chat struct {
 	upgrader websocket.Upgrader
 	slots    chan struct{} // answers being composed, at most cfg.MaxInFlight
 	clients  *clientTable  // per client: the message budget and the answers in progress
+	// originLog rate-limits the log lines of refused origins.
+	originLog *rate.Limiter
 
 	base   context.Context // cancelled when Shutdown gives up waiting
 	cancel context.CancelFunc
@@ -64,6 +73,7 @@ func newChat(s *Server) *chat {
 		clients: newClientTable(cfg.ClientRate, cfg.ClientBurst, cfg.ClientInFlight, cfg.MaxClients),
 		convs:   map[string]*convLock{}, conns: map[*conn]struct{}{}, perIP: map[string]int{},
 	}
+	c.originLog = rate.NewLimiter(rate.Every(originLogEvery), originLogBurst)
 	c.base, c.cancel = context.WithCancel(context.Background())
 	c.upgrader = websocket.Upgrader{
 		HandshakeTimeout: 10 * time.Second,
@@ -196,7 +206,33 @@ func (c *chat) answer(ctx context.Context, key, id, conv, text string, accepted 
 	}
 	out := answerOf(ans)
 	out.Type, out.ID, out.ConversationID = "answer", id, conv
+	out.Contact = c.contact(ctx, conv, ans)
 	send("answer", out)
+}
+
+// contact is the service centre of the citizen's commune, for an answer about where to go or about a ward,
+// when the conversation has named one current commune whose centre is known; nil otherwise. (Only those
+// answers read the conversation's state again: the widget keeps the contact it was given.)
+func (c *chat) contact(ctx context.Context, conv string, ans assistant.Answer) *Contact {
+	if c.s.Centres == nil || !slices.ContainsFunc(ans.Intents, func(i assistant.Intent) bool {
+		return i == assistant.IntentWhere || i == assistant.IntentWard
+	}) {
+		return nil
+	}
+	st, err := c.s.Conversations.Load(ctx, conv)
+	if err != nil {
+		c.s.logError("contact: load conversation", err)
+		return nil
+	}
+	codes := strings.Fields(st.State.Ward)
+	if len(codes) != 1 {
+		return nil // none named, or an old ward split into several: the answer lists them
+	}
+	ct, ok := c.s.Centres.ByCode(codes[0])
+	if !ok {
+		return nil
+	}
+	return &Contact{Name: ct.Name, Address: ct.Address, Phone: ct.Phone, Hours: ct.Hours}
 }
 
 // compose waits for the conversation's lock, then for a slot of the client (at most ClientInFlight) and one
@@ -305,14 +341,24 @@ func (c *chat) history(ctx context.Context, id string) (History, *chatError) {
 	return historyOf(ctx, c.s.Store, conv, c.cfg.HistoryLimit), nil
 }
 
-func (c *chat) feedback(ctx context.Context, id string, messageID int64, value int) *chatError {
+// feedback records 👍/👎 on an assistant message, with the reason of a 👎 (one of knowledge.FeedbackReasons,
+// or ""). A store without reasons (none in this repository) records the value alone.
+func (c *chat) feedback(ctx context.Context, id string, messageID int64, value int, reason string) *chatError {
 	if !validConversationID(id) {
 		return errBadConversation
 	}
 	if value != 1 && value != -1 || messageID <= 0 {
 		return errBadRequest
 	}
-	err := c.s.Conversations.Feedback(ctx, id, messageID, value)
+	if reason != "" && (value != -1 || !knowledge.IsFeedbackReason(reason)) {
+		return errBadReason
+	}
+	var err error
+	if r, ok := c.s.Conversations.(knowledge.ReasonedFeedback); ok {
+		err = r.FeedbackReason(ctx, id, messageID, value, reason)
+	} else {
+		err = c.s.Conversations.Feedback(ctx, id, messageID, value)
+	}
 	switch {
 	case err == nil:
 		return nil
@@ -351,10 +397,6 @@ func (c *chat) originAllowed(r *http.Request) bool {
 			return true
 		}
 	}
-	if c.s.Logger != nil {
-		// A security event: a page of another site (the origin names a site, not a person) tried the chat API.
-		c.s.Logger.Warn("security: origin refused", "origin", truncate(o, 100), "route", routeOf(r))
-	}
 	return false
 }
 
@@ -368,6 +410,27 @@ func truncate(s string, n int) string {
 	}
 	return s[:n]
 }
+
+// refuseOrigin answers 403 to a request from a page whose origin is not allowed, counting and logging it.
+func (c *chat) refuseOrigin(w http.ResponseWriter, r *http.Request) {
+	c.noteOrigin(r)
+	writeChatError(w, errOrigin)
+}
+
+// noteOrigin counts a refused origin and logs it as a security event naming the page's origin (a site, never
+// anything of the citizen), so that a portal missing from AllowedOrigins is found from the log. The log lines
+// are rate limited: a page reloaded in a loop does not flood the log.
+func (c *chat) noteOrigin(r *http.Request) {
+	c.m.reject(errOrigin)
+	if c.s.Logger == nil || !c.originLog.Allow() {
+		return
+	}
+	c.s.Logger.Warn("security: origin refused", "origin", truncate(strings.ToLower(r.Header.Get("Origin")), maxLoggedOrigin),
+		"route", routeOf(r), "hint", "not in -allowed-origins")
+}
+
+// maxLoggedOrigin bounds the bytes of an Origin header written to the log.
+const maxLoggedOrigin = 200
 
 // clientKey is what the per-client limits count by: an IPv4 address, or the /64 network of an IPv6 address —
 // one subscriber usually holds a whole /64, so counting single IPv6 addresses would give each of them a

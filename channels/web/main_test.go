@@ -68,7 +68,7 @@ func newEnv(tb testing.TB, cfg Config, opts ...option) *env {
 	a := newAssistant(tb)
 	reg := prometheus.NewRegistry()
 	s := &Server{Store: a.Store, Searcher: a.Searcher, Units: a.Units, Assistant: a, Conversations: a.Conversations,
-		Config: cfg, Registerer: reg, Gatherer: reg}
+		Centres: a.Centres, Config: cfg, Registerer: reg, Gatherer: reg}
 	ts := httptest.NewUnstartedServer(nil)
 	for _, o := range opts {
 		o(s, ts)

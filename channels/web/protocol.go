@@ -22,6 +22,7 @@ type clientFrame struct {
 	ConversationID string `json:"conversation_id"`
 	MessageID      int64  `json:"message_id"`
 	Value          int    `json:"value"`
+	Reason         string `json:"reason"` // feedback: why a 👎, one of knowledge.FeedbackReasons (optional)
 }
 
 type helloFrame struct {
@@ -68,6 +69,17 @@ type Answer struct {
 	Options        []Citation `json:"options"`
 	Suggestions    []string   `json:"suggestions"`
 	Abstained      bool       `json:"abstained"`
+	// Contact is the service centre of the citizen's commune, on an answer about where to go or about a
+	// ward once the conversation has named one current commune whose centre is known.
+	Contact *Contact `json:"contact,omitempty"`
+}
+
+// Contact is a commune's public administrative service centre, where a citizen can talk to a person.
+type Contact struct {
+	Name    string `json:"name"`
+	Address string `json:"address"`
+	Phone   string `json:"phone,omitempty"`
+	Hours   string `json:"hours,omitempty"`
 }
 
 type errorFrame struct {
@@ -94,6 +106,8 @@ type HistoryMessage struct {
 	Citations []Citation `json:"citations"`
 	At        time.Time  `json:"at"`
 	Feedback  int        `json:"feedback"`
+	// FeedbackReason is the reason given with a 👎 (one of knowledge.FeedbackReasons), if any.
+	FeedbackReason string `json:"feedback_reason,omitempty"`
 }
 
 // History is the body of GET /api/v1/chat/{conversation_id} and, with "type", the websocket history frame.
@@ -155,7 +169,7 @@ func historyOf(ctx context.Context, store knowledge.Store, c knowledge.Conversat
 			cites = append(cites, ci)
 		}
 		h.Messages = append(h.Messages, HistoryMessage{ID: m.ID, Role: m.Role, Text: m.Text, Codes: codes, Citations: cites,
-			At: m.At.UTC().Truncate(time.Second), Feedback: m.Feedback})
+			At: m.At.UTC().Truncate(time.Second), Feedback: m.Feedback, FeedbackReason: m.FeedbackReason})
 	}
 	return h
 }
@@ -202,6 +216,7 @@ var (
 	errBadVersion      = &chatError{"bad_version", "Phiên bản giao thức không được hỗ trợ, vui lòng tải lại trang.", http.StatusBadRequest}
 	errTooLong         = &chatError{"too_long", "Câu hỏi quá dài, vui lòng rút gọn (tối đa " + strconv.Itoa(MaxChars) + " ký tự).", http.StatusRequestEntityTooLarge}
 	errEmpty           = &chatError{"empty", "Vui lòng nhập câu hỏi.", http.StatusBadRequest}
+	errBadReason       = &chatError{"bad_request", "Lý do đánh giá không hợp lệ, vui lòng chọn một trong các lý do được gợi ý.", http.StatusBadRequest}
 	errBadText         = &chatError{"bad_request", "Câu hỏi chứa ký tự không hợp lệ, vui lòng nhập lại.", http.StatusBadRequest}
 	errRateLimited     = &chatError{"rate_limited", "Bạn gửi tin nhắn quá nhanh, vui lòng chờ một chút rồi gửi lại.", http.StatusTooManyRequests}
 	errBusy            = &chatError{"busy", "Hệ thống đang bận, vui lòng thử lại sau ít phút.", http.StatusServiceUnavailable}
@@ -220,7 +235,16 @@ var (
 // Websocket close codes the server uses.
 const (
 	closeGoingAway      = 1001 // shutdown
-	closePolicy         = 1008 // a client that does not read its frames
+	closePolicy         = 1008 // a client that does not read its frames; a page whose origin is not allowed
 	closeReasonShutdown = "máy chủ khởi động lại"
 	closeReasonSlow     = "không đọc kịp dữ liệu"
+	// closeReasonOrigin closes a websocket from a page whose origin is not allowed, before the hello frame
+	// (at most 123 bytes, as every close reason).
+	closeReasonOrigin = "Trang web này chưa được phép sử dụng trợ lý ảo."
+)
+
+// Log lines of refused origins: at most one every originLogEvery, after a burst of originLogBurst.
+const (
+	originLogEvery = 10 * time.Second
+	originLogBurst = 5
 )

@@ -26,6 +26,7 @@ type feedbackRequest struct {
 	ConversationID string `json:"conversation_id"`
 	MessageID      int64  `json:"message_id"`
 	Value          int    `json:"value"`
+	Reason         string `json:"reason"` // optional, with -1: one of knowledge.FeedbackReasons
 }
 
 func writeChatError(w http.ResponseWriter, e *chatError) {
@@ -36,8 +37,7 @@ func writeChatError(w http.ResponseWriter, e *chatError) {
 // response headers. It reports false, having answered 403, for an origin not allowed.
 func (c *chat) cors(w http.ResponseWriter, r *http.Request) bool {
 	if !c.originAllowed(r) {
-		c.m.reject(errOrigin)
-		writeChatError(w, errOrigin)
+		c.refuseOrigin(w, r)
 		return false
 	}
 	if o := r.Header.Get("Origin"); o != "" {
@@ -213,7 +213,7 @@ func (c *chat) postFeedback(w http.ResponseWriter, r *http.Request) {
 	}
 	if e == nil {
 		ctx, cancel := requestContext(r)
-		e = c.feedback(ctx, req.ConversationID, req.MessageID, req.Value)
+		e = c.feedback(ctx, req.ConversationID, req.MessageID, req.Value, req.Reason)
 		cancel()
 	}
 	if e != nil {

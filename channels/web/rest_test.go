@@ -162,6 +162,7 @@ func TestRESTErrors(t *testing.T) {
 		{"/api/v1/chat/feedback", `{"conversation_id":"` + unknown + `","message_id":2,"value":1}`, nil, 404, "not_found"},
 		{"/api/v1/chat/feedback", `{"conversation_id":"` + unknown + `","message_id":2,"value":5}`, nil, 400, "bad_request"},
 		{"/api/v1/chat/feedback", `{"conversation_id":"x","message_id":2,"value":1}`, nil, 400, "bad_conversation"},
+		{"/api/v1/chat/feedback", `{"conversation_id":"` + unknown + `","message_id":2,"value":-1,"reason":"x"}`, nil, 400, "bad_request"},
 	} {
 		resp := e.post(t, tc.path, tc.body, tc.h)
 		assert.Equal(t, tc.status, resp.StatusCode, "%s %.80s", tc.path, tc.body)
@@ -316,4 +317,29 @@ func TestRESTStoreDeadline(t *testing.T) {
 	require.NoError(t, err)
 	hr.Body.Close()
 	assert.Equal(t, int64(0), b.unbounded.Load())
+}
+
+// An answer about where to go, once the citizen has named their ward, carries the ward's service centre as
+// its contact; other answers carry none.
+func TestChatContact(t *testing.T) {
+	e := newEnv(t, Config{})
+	ask := func(text, conv string) Answer {
+		t.Helper()
+		body, err := json.Marshal(map[string]string{"text": text, "conversation_id": conv})
+		require.NoError(t, err)
+		resp := e.post(t, "/api/v1/chat", string(body), nil)
+		require.Equal(t, http.StatusOK, resp.StatusCode)
+		var a Answer
+		require.NoError(t, json.NewDecoder(resp.Body).Decode(&a))
+		return a
+	}
+	first := ask("làm lại căn cước cần gì", "")
+	assert.Nil(t, first.Contact, "no ward named yet")
+	where := ask("nộp ở đâu, tôi ở phường Bàn Cờ", first.ConversationID)
+	require.NotNil(t, where.Contact, where.Text)
+	assert.Equal(t, "Trung tâm Phục vụ hành chính công phường Bàn Cờ", where.Contact.Name)
+	assert.Contains(t, where.Contact.Address, "Điện Biên Phủ")
+	assert.NotEmpty(t, where.Contact.Phone)
+	fee := ask("lệ phí bao nhiêu", first.ConversationID)
+	assert.Nil(t, fee.Contact, "only answers about where to go")
 }

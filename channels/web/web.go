@@ -44,6 +44,9 @@ type Server struct {
 	// Conversations is the store the assistant keeps conversations in: history and feedback read and
 	// write it.
 	Conversations knowledge.Conversations
+	// Centres, when set, finds the service centre of the citizen's commune for the contact of an answer about
+	// where to go (a *knowledge.LiveCentres, as the assistant's). Set it with Assistant.
+	Centres CentreIndex
 	// Config holds the limits of the chat API; zero fields take the defaults.
 	Config Config
 	// Registerer, when set, gets the chat API's metrics; Gatherer, when set, is served at GET /metrics.

@@ -31,32 +31,41 @@ type widgetSite struct {
 
 func newWidgetSite(t *testing.T) widgetSite {
 	t.Helper()
-	c := realcatalog.Load(t) // shared with the package's other tests; closed by their TestMain
-	st, units, searcher := c.Store, c.Units, c.Searcher
-	convs := embedded.NewConversations(st)
-	srv := &web.Server{
-		Searcher: searcher, Store: st, Units: units,
-		Assistant:     c.Assistant(convs), // as the service runs: with the question bank
-		Conversations: convs,
-		Config:        web.Config{MessageRate: 50, MessageBurst: 50},
-	}
-	chat := srv.Handler()
-	site := func(opts widget.Options) string {
-		mux := http.NewServeMux()
-		mux.Handle("/", chat)
-		h := widget.Handler(opts)
-		mux.Handle("GET /{$}", h)
-		mux.Handle("GET /widget.js", h)
-		mux.Handle("GET /widget/", h)
-		ts := httptest.NewServer(mux)
-		t.Cleanup(ts.Close)
-		return ts.URL
-	}
+	chat, convs := newChatHandler(t, web.Config{MessageRate: 50, MessageBurst: 50})
 	return widgetSite{
-		url:           site(widget.Options{}),
-		restrictedURL: site(widget.Options{LinkDomains: []string{"hochiminhcity.gov.vn"}}),
+		url:           widgetServer(t, chat, widget.Options{}).URL,
+		restrictedURL: widgetServer(t, chat, widget.Options{LinkDomains: []string{"hochiminhcity.gov.vn"}}).URL,
 		conversations: convs,
 	}
+}
+
+// newChatHandler is the chat server over the real catalog, with the question bank, as `serve` runs it.
+func newChatHandler(t *testing.T, cfg web.Config) (http.Handler, knowledge.Conversations) {
+	t.Helper()
+	c := realcatalog.Load(t) // shared with the package's other tests; closed by their TestMain
+	convs := embedded.NewConversations(c.Store)
+	srv := &web.Server{
+		Searcher: c.Searcher, Store: c.Store, Units: c.Units,
+		Assistant:     c.Assistant(convs),
+		Conversations: convs,
+		Config:        cfg,
+	}
+	return srv.Handler(), convs
+}
+
+// widgetServer serves chat and the widget (with its demo page and icon) as `serve` mounts them.
+func widgetServer(t *testing.T, chat http.Handler, opts widget.Options) *httptest.Server {
+	t.Helper()
+	mux := http.NewServeMux()
+	mux.Handle("/", chat)
+	h := widget.Handler(opts)
+	mux.Handle("GET /{$}", h)
+	mux.Handle("GET /widget.js", h)
+	mux.Handle("GET /widget/", h)
+	mux.Handle("GET /favicon.ico", h)
+	ts := httptest.NewServer(mux)
+	t.Cleanup(ts.Close)
+	return ts
 }
 
 // widgetPhone starts the browser with a phone's viewport. Chromium does not make a window narrower than 500
@@ -123,6 +132,60 @@ func TestWidgetBrowser(t *testing.T) {
 	t.Run("text only", func(t *testing.T) { widgetTextOnly(t, site) })
 	t.Run("restricted links and memory", func(t *testing.T) { widgetRestrictedAndMemory(t, site) })
 	t.Run("formatted answer and options once", func(t *testing.T) { widgetFormatting(t, site) })
+	t.Run("starters, reasons and axe at 390 px", func(t *testing.T) { widgetStartersReasonsAxe(t, site, widgetPhone(t, 3*time.Minute)) })
+	t.Run("starters, reasons and axe on a desktop", func(t *testing.T) {
+		widgetStartersReasonsAxe(t, site, browsertest.New(t, 1280, 800, 3*time.Minute))
+	})
+}
+
+// The demo page and the open widget pass axe-core (no serious or critical violation) before and during a
+// conversation — a clarifying question's option buttons and the reason chips of a 👎 shown; a starter
+// question is answered from the real catalog; the reason chosen is stored with the feedback; the site has an
+// icon.
+func widgetStartersReasonsAxe(t *testing.T, site widgetSite, ctx context.Context) {
+	resp, err := http.Get(site.url + "/favicon.ico")
+	require.NoError(t, err)
+	resp.Body.Close()
+	assert.Equal(t, http.StatusOK, resp.StatusCode, "/favicon.ico")
+
+	widgetDo(t, ctx, chromedp.Navigate(site.url+"/"))
+	widgetWait(t, ctx, "the widget", `document.getElementById('trolyao-widget')`)
+	browsertest.AxeSerious(t, ctx, "the demo page")
+	widgetOpen(t, ctx)
+	browsertest.AxeSerious(t, ctx, "the open widget with its starters")
+	starters := widgetEval[[]string](t, ctx, `Array.from(`+widgetRoot+`.querySelectorAll('.starter')).map(b => b.textContent)`)
+	assert.Equal(t, widget.DefaultStarters, starters)
+	widgetDo(t, ctx, chromedp.Click(widgetQ(".starter")))
+	widgetWait(t, ctx, "answer 1", widgetFinalAnswers+` >= 1`)
+	assert.True(t, widgetEval[bool](t, ctx, widgetRoot+`.querySelector('.msg.assistant a[data-code="1.014064"]') !== null`),
+		"the first starter is answered with the procedure")
+
+	widgetAsk(t, ctx, "giấy phép lái xe", 2)
+	require.GreaterOrEqual(t, widgetEval[int](t, ctx, widgetRoot+`.querySelectorAll('.choices .choice').length`), 2, "a clarifying question")
+	second := widgetRoot + `.querySelectorAll('.msg.assistant')[1]`
+	widgetDo(t, ctx, chromedp.Click(chromedp.JSPath(second+`.querySelector('.feedback button[data-value="-1"]')`)))
+	widgetWait(t, ctx, "the reason chips", second+`.querySelector('.reasons')`)
+	browsertest.AxeSerious(t, ctx, "the widget with a conversation, options and reason chips")
+	mismatched := widgetEval[[]string](t, ctx, `Array.from(`+widgetRoot+`.querySelectorAll('button')).filter(b => /\p{L}/u.test(b.textContent) &&
+		b.getAttribute('aria-label') && !b.getAttribute('aria-label').includes(b.textContent.trim())).map(b => b.textContent)`)
+	assert.Empty(t, mismatched, "every button with words is named by them")
+	assert.Equal(t, 0, widgetEval[int](t, ctx, widgetRoot+`.querySelectorAll('header, footer').length`), "no second banner landmark")
+
+	widgetDo(t, ctx, chromedp.Click(chromedp.JSPath(second+`.querySelector('.reason[data-reason="wrong_procedure"]')`)))
+	widgetWait(t, ctx, "the reason pressed", second+`.querySelector('.reason[data-reason="wrong_procedure"]').getAttribute('aria-pressed') === 'true'`)
+	conv := widgetConversationID(t, widgetEval[string](t, ctx, `localStorage.getItem('trolyao:v1:' + location.origin)`))
+	require.Eventually(t, func() bool {
+		c, err := site.conversations.Load(t.Context(), conv)
+		return err == nil && len(c.Messages) == 4 && c.Messages[3].FeedbackReason == knowledge.ReasonWrongProcedure
+	}, 10*time.Second, 50*time.Millisecond, "the reason is stored with the 👎")
+	c, err := site.conversations.Load(t.Context(), conv)
+	require.NoError(t, err)
+	assert.Equal(t, -1, c.Messages[3].Feedback)
+	browsertest.Screenshot(t, ctx, "widget-reasons")
+
+	// "Cuộc trò chuyện mới" starts afresh, with the starters.
+	widgetDo(t, ctx, chromedp.Click(widgetQ(".new")))
+	widgetWait(t, ctx, "an empty log", widgetRoot+`.querySelectorAll('.msg').length === 0 && `+widgetRoot+`.querySelector('.starters')`)
 }
 
 // On a 390 px phone the answer's Markdown is rendered as elements (bold, list, link, never as raw markup), a

@@ -55,9 +55,9 @@ func (c *chat) serveWS(w http.ResponseWriter, r *http.Request) {
 		writeChatError(w, errBadVersion)
 		return
 	}
-	if !c.originAllowed(r) {
-		c.m.reject(errOrigin)
-		writeChatError(w, errOrigin)
+	allowed := c.originAllowed(r)
+	if !allowed && !websocket.IsWebSocketUpgrade(r) {
+		c.refuseOrigin(w, r)
 		return
 	}
 	ip := c.clientIP(r)
@@ -67,6 +67,10 @@ func (c *chat) serveWS(w http.ResponseWriter, r *http.Request) {
 		c.m.reject(errRateLimited)
 		setRetryAfter(w, wait)
 		writeChatError(w, errRateLimited)
+		return
+	}
+	if !allowed {
+		c.refuseOriginWS(w, r)
 		return
 	}
 	c.mu.Lock()
@@ -113,6 +117,33 @@ func (c *chat) serveWS(w http.ResponseWriter, r *http.Request) {
 	go k.writeLoop()
 	go k.readLoop()
 }
+
+// refuseOriginWS answers a browser's websocket handshake from a page whose origin is not allowed. A browser
+// hides the status of a refused handshake from the page, which could only retry for ever; so the handshake is
+// accepted and the connection closed at once with code 1008 and the Vietnamese reason, before any frame of
+// the protocol. Nothing of the client is read. The refusal is counted and logged.
+func (c *chat) refuseOriginWS(w http.ResponseWriter, r *http.Request) {
+	c.noteOrigin(r)
+	ws, err := c.upgrader.Upgrade(w, r, nil)
+	if err != nil { // the upgrader has answered the client
+		return
+	}
+	_ = ws.WriteControl(websocket.CloseMessage, websocket.FormatCloseMessage(closePolicy, closeReasonOrigin),
+		time.Now().Add(c.cfg.WriteWait))
+	// Wait briefly for the browser's close frame, so that the page sees a clean close with the reason.
+	go func() {
+		_ = ws.SetReadDeadline(time.Now().Add(originCloseWait))
+		for {
+			if _, _, err := ws.NextReader(); err != nil {
+				break
+			}
+		}
+		_ = ws.Close()
+	}()
+}
+
+// originCloseWait bounds how long a refused websocket waits for the client's close frame.
+const originCloseWait = 5 * time.Second
 
 // release drops a connection of ip from the per-IP count; c.mu is held.
 func (c *chat) release(ip string) {
@@ -319,7 +350,7 @@ func (k *conn) handle(data []byte) {
 		}
 		ctx, cancel := context.WithTimeout(c.base, requestTimeout)
 		defer cancel()
-		if e := c.feedback(ctx, f.ConversationID, f.MessageID, f.Value); e != nil {
+		if e := c.feedback(ctx, f.ConversationID, f.MessageID, f.Value, f.Reason); e != nil {
 			k.fail(f.ID, e)
 			return
 		}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"log/slog"
 	"net"
 	"net/http"
 	"net/http/httptest"
@@ -17,6 +18,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/trolyao/trolyao/internal/logtest"
 	"github.com/trolyao/trolyao/knowledge"
 )
 
@@ -89,6 +91,24 @@ func TestWebsocketConversation(t *testing.T) {
 	assert.Equal(t, "not_found", c2.read().Code)
 	c2.send(map[string]any{"type": "feedback", "conversation_id": conv, "message_id": fee.MessageID, "value": 2})
 	assert.Equal(t, "bad_request", c2.read().Code)
+
+	// A 👎 with its reason; an unknown reason, or a reason with 👍, is refused with its own message.
+	c2.send(map[string]any{"type": "feedback", "conversation_id": conv, "message_id": fee.MessageID, "value": -1, "reason": "wrong_fee"})
+	assert.Equal(t, frame{Type: "feedback_ok", MessageID: fee.MessageID}, c2.read())
+	stored, err = e.s.Conversations.Load(t.Context(), conv)
+	require.NoError(t, err)
+	assert.Equal(t, "wrong_fee", stored.Messages[3].FeedbackReason)
+	for _, bad := range []map[string]any{{"value": -1, "reason": "sai phí"}, {"value": 1, "reason": "unclear"}} {
+		bad["type"], bad["conversation_id"], bad["message_id"] = "feedback", conv, fee.MessageID
+		c2.send(bad)
+		f := c2.read()
+		assert.Equal(t, "bad_request", f.Code, bad)
+		assert.Equal(t, errBadReason.Message, f.Message, bad)
+	}
+	c2.send(map[string]any{"type": "history", "conversation_id": conv})
+	hist := c2.read()
+	require.Len(t, hist.Messages, 4)
+	assert.Equal(t, "wrong_fee", hist.Messages[3].FeedbackReason, "the history carries the reason")
 
 	// An unknown, well-formed id starts a new conversation.
 	unknown := newConversationID()
@@ -170,7 +190,10 @@ func TestWebsocketPongTimeout(t *testing.T) {
 }
 
 func TestWebsocketRefusals(t *testing.T) {
-	e := newEnv(t, Config{AllowedOrigins: []string{"https://cong.example.gov.vn"}})
+	var logs logtest.Buffer
+	e := newEnv(t, Config{AllowedOrigins: []string{"https://cong.example.gov.vn"}}, func(s *Server, _ *httptest.Server) {
+		s.Logger = slog.New(slog.NewTextHandler(&logs, nil))
+	})
 	get := func(t *testing.T, path string, h http.Header) (int, string) {
 		t.Helper()
 		_, resp, err := websocket.DefaultDialer.Dial("ws"+strings.TrimPrefix(e.ts.URL, "http")+path, h)
@@ -189,23 +212,49 @@ func TestWebsocketRefusals(t *testing.T) {
 		}
 	})
 	t.Run("origin", func(t *testing.T) {
-		st, code := get(t, "/ws?v=1", http.Header{"Origin": {"https://evil.example"}})
-		assert.Equal(t, http.StatusForbidden, st)
-		assert.Equal(t, "forbidden", code)
+		// A browser's handshake is accepted and closed at once with 1008 and the reason, before any frame.
+		refusedOrigin(t, e.url, "https://evil.example")
 		assert.Equal(t, 1.0, metricValue(e.s.chat.m.rejected.WithLabelValues("origin")))
+		// A plain HTTP request (no upgrade) gets the JSON error.
+		req, err := http.NewRequest(http.MethodGet, e.ts.URL+"/ws?v=1", nil)
+		require.NoError(t, err)
+		req.Header.Set("Origin", "https://evil.example")
+		resp, err := http.DefaultClient.Do(req)
+		require.NoError(t, err)
+		defer resp.Body.Close()
+		assert.Equal(t, http.StatusForbidden, resp.StatusCode)
+		assert.Equal(t, 2.0, metricValue(e.s.chat.m.rejected.WithLabelValues("origin")))
+		// The operator reads which page was refused; nothing of the client (its address) is logged.
+		log := logs.String()
+		assert.Equal(t, 2, strings.Count(log, "origin=https://evil.example"), log)
+		assert.Contains(t, log, "-allowed-origins")
+		assert.NotContains(t, log, "127.0.0.1")
 		e.dial(t, http.Header{"Origin": {"https://cong.example.gov.vn"}})
 		e.dial(t, nil) // no Origin: not a browser
 	})
 	t.Run("same origin only by default", func(t *testing.T) {
 		d := newEnv(t, Config{})
 		d.dial(t, http.Header{"Origin": {d.ts.URL}})
-		_, resp, err := websocket.DefaultDialer.Dial(d.url, http.Header{"Origin": {"https://cong.example.gov.vn"}})
-		require.Error(t, err)
-		defer resp.Body.Close()
-		assert.Equal(t, http.StatusForbidden, resp.StatusCode)
+		refusedOrigin(t, d.url, "https://cong.example.gov.vn")
 		any := newEnv(t, Config{AllowedOrigins: []string{"*"}})
 		any.dial(t, http.Header{"Origin": {"https://cong.example.gov.vn"}})
 	})
+}
+
+// refusedOrigin dials url from a page of origin and checks that the server closes the websocket with 1008 and
+// its Vietnamese reason before sending any frame.
+func refusedOrigin(t *testing.T, url, origin string) {
+	t.Helper()
+	c, _, err := websocket.DefaultDialer.Dial(url, http.Header{"Origin": {origin}})
+	require.NoError(t, err)
+	defer c.Close()
+	require.NoError(t, c.SetReadDeadline(time.Now().Add(5*time.Second)))
+	_, _, err = c.ReadMessage()
+	var ce *websocket.CloseError
+	require.ErrorAs(t, err, &ce, "the first thing read is the close frame")
+	assert.Equal(t, closePolicy, ce.Code)
+	assert.Equal(t, closeReasonOrigin, ce.Text)
+	assert.LessOrEqual(t, len(ce.Text), 123)
 }
 
 func TestWebsocketLimits(t *testing.T) {

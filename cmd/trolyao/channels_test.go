@@ -70,6 +70,11 @@ func channels(t *testing.T, base string, zaloAPI *fakeZalo) {
 	resp.Body.Close()
 	assert.Equal(t, http.StatusOK, resp.StatusCode)
 	assert.Contains(t, resp.Header.Get("Content-Type"), "javascript")
+	resp, err = http.Get(base + "/favicon.ico")
+	require.NoError(t, err)
+	resp.Body.Close()
+	assert.Equal(t, http.StatusOK, resp.StatusCode, "the site has an icon")
+	assert.Equal(t, "image/x-icon", resp.Header.Get("Content-Type"))
 
 	resp, err = http.Post(base+"/api/v1/chat", "application/json", strings.NewReader(`{"text":"làm lại căn cước cần gì"}`))
 	require.NoError(t, err)

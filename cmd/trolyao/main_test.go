@@ -18,13 +18,13 @@ import (
 
 	"github.com/trolyao/trolyao/assistant/eval"
 	"github.com/trolyao/trolyao/channels/web"
-	"github.com/trolyao/trolyao/internal/syncbuf"
+	"github.com/trolyao/trolyao/internal/logtest"
 	"github.com/trolyao/trolyao/knowledge"
 	"github.com/trolyao/trolyao/knowledge/storetest"
 )
 
 // syncBuffer is a buffer safe for the server goroutine and the test to share.
-type syncBuffer = syncbuf.Buffer
+type syncBuffer = logtest.Buffer
 
 func env(m map[string]string) func(string) string { return func(k string) string { return m[k] } }
 
@@ -109,7 +109,7 @@ var listenRe = regexp.MustCompile(`msg=listening addr=(\S+)`)
 
 func serveAndQuery(t *testing.T, getenv func(string) string) {
 	ctx, cancel := context.WithCancel(t.Context())
-	stderr := &syncBuffer{}
+	stderr := &logtest.Buffer{}
 	done := make(chan error, 1)
 	zaloAPI, zaloURL := startFakeZalo(t)
 	zaloCfg := zaloConfig(t)
@@ -211,4 +211,7 @@ func TestUsage(t *testing.T) {
 	assert.Equal(t, 2, exitCode(err))
 	err = run(t.Context(), []string{"ingest", "-dir", t.TempDir(), "/nonexistent/catalog"}, env(nil), nil, &out, &errb)
 	assert.ErrorContains(t, err, "TROLYAO_DATA")
+	err = run(t.Context(), []string{"serve", "-dir", t.TempDir(), "-widget-starters", strings.Repeat("câu hỏi|", 9)}, env(nil), nil, &out, &errb)
+	assert.Equal(t, 2, exitCode(err))
+	assert.ErrorContains(t, err, "-widget-starters: widget: 9 starter questions, at most 8")
 }

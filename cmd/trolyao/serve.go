@@ -61,6 +61,7 @@ func (a *app) serve(ctx context.Context) (err error) {
 	}
 	mux.Handle("GET /widget.js", wh)
 	mux.Handle("GET /widget/", wh)
+	mux.Handle("GET /favicon.ico", wh)
 	zaloH := &lateHandler{}
 	mux.Handle("POST /webhooks/zalo/{oa}", zaloH)
 	staffH := &lateHandler{}
@@ -108,7 +109,7 @@ func (a *app) serve(ctx context.Context) (err error) {
 		if err != nil {
 			return err
 		}
-		ws.Searcher, ws.Units, ws.Assistant, ws.Conversations = as.Searcher, as.Units, as, convs
+		ws.Searcher, ws.Units, ws.Assistant, ws.Conversations, ws.Centres = as.Searcher, as.Units, as, convs, as.Centres
 		if len(zaloCfg.OAs) > 0 {
 			zs, closeQueue, err := a.zaloService(st, zaloCfg, as, reg)
 			if err != nil {
@@ -193,6 +194,10 @@ func (a *app) webOptions() (web.Config, widget.Options, error) {
 	if n := len([]rune(c.WidgetTitle)); n > widget.MaxTitle {
 		return web.Config{}, widget.Options{}, usageError{fmt.Sprintf("-widget-title: %d characters, at most %d", n, widget.MaxTitle)}
 	}
+	starters, err := widget.ParseStarters(c.WidgetStarters)
+	if err != nil {
+		return web.Config{}, widget.Options{}, usageError{fmt.Sprintf("-widget-starters: %v", err)}
+	}
 	if c.ChatRate < 0 || c.ChatBurst < 0 || c.ClientRate < 0 || c.ClientBurst < 0 || c.MaxInFlight < 0 ||
 		c.AnswerTimeout < 0 || c.ShutdownTimeout <= 0 {
 		return web.Config{}, widget.Options{}, usageError{"-chat-rate, -chat-burst, -chat-client-rate, -chat-client-burst, -chat-max-inflight and -chat-answer-timeout must not be negative, -shutdown-timeout must be positive"}
@@ -201,7 +206,7 @@ func (a *app) webOptions() (web.Config, widget.Options, error) {
 		MessageRate: rate.Limit(c.ChatRate), MessageBurst: c.ChatBurst, ClientRate: rate.Limit(c.ClientRate),
 		ClientBurst: c.ClientBurst, ClientInFlight: c.ClientInFlight, MaxInFlight: c.MaxInFlight,
 		AnswerTimeout: c.AnswerTimeout}
-	return wc, widget.Options{LinkDomains: domains, Title: c.WidgetTitle}, nil
+	return wc, widget.Options{LinkDomains: domains, Title: c.WidgetTitle, Starters: starters}, nil
 }
 
 // zaloService builds the Zalo channel over the store's database: its queue lives in PostgreSQL with the

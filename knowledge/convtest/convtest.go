@@ -217,6 +217,8 @@ func testInvalidMessages(t *testing.T, c knowledge.Conversations) {
 		"NUL in channel":       {msgs: []knowledge.Message{{Role: "user", Text: "a", Channel: "w\x00"}}},
 		"feedback 2":           {msgs: []knowledge.Message{{Role: "assistant", Text: "a", Feedback: 2}}},
 		"feedback on user":     {msgs: []knowledge.Message{{Role: "user", Text: "a", Feedback: 1}}},
+		"reason with +1":       {msgs: []knowledge.Message{{Role: "assistant", Text: "a", Feedback: 1, FeedbackReason: knowledge.ReasonOther}}},
+		"unknown reason":       {msgs: []knowledge.Message{{Role: "assistant", Text: "a", Feedback: -1, FeedbackReason: "sai"}}},
 		"NUL in state query":   {st: knowledge.DialogueState{Query: "a\x00"}, msgs: []knowledge.Message{user("a")}},
 		"invalid pending":      {st: knowledge.DialogueState{Pending: []string{"\xff"}}, msgs: []knowledge.Message{user("a")}},
 	}
@@ -273,6 +275,33 @@ func testFeedback(t *testing.T, c knowledge.Conversations) {
 	assert.ErrorIs(t, c.Feedback(ctx, "f", got[0].ID, 1), knowledge.ErrNotFound, "a user message")
 	assert.ErrorIs(t, c.Feedback(ctx, "f", 99, 1), knowledge.ErrNotFound, "an unknown message")
 	assert.ErrorIs(t, c.Feedback(ctx, "f", 0, 1), knowledge.ErrNotFound, "message 0")
+
+	// The reason of a 👎, where the store keeps it (every store here does).
+	r, ok := c.(knowledge.ReasonedFeedback)
+	require.True(t, ok, "the store records feedback reasons")
+	require.NoError(t, r.FeedbackReason(ctx, "f", got[2].ID, -1, knowledge.ReasonWrongFee))
+	assert.Equal(t, knowledge.ReasonWrongFee, load(t, c, "f").Messages[2].FeedbackReason)
+	if fl, ok := c.(knowledge.FlagLister); ok {
+		flagged, err := fl.Flagged(ctx, knowledge.FlagFilter{})
+		require.NoError(t, err)
+		var reasons []string
+		for _, x := range flagged {
+			if x.ConversationID == "f" {
+				reasons = append(reasons, x.Answer.FeedbackReason)
+			}
+		}
+		assert.Contains(t, reasons, knowledge.ReasonWrongFee, "the feedback queue sees the reason")
+	}
+	require.NoError(t, c.Feedback(ctx, "f", got[2].ID, 1), "a 👍 after the 👎")
+	assert.Equal(t, "", load(t, c, "f").Messages[2].FeedbackReason, "a 👍 clears the reason")
+	for _, tc := range []struct {
+		value  int
+		reason string
+	}{{-1, "sai phí"}, {-1, "WRONG_FEE"}, {1, knowledge.ReasonUnclear}, {0, knowledge.ReasonOther}} {
+		assert.ErrorIs(t, r.FeedbackReason(ctx, "f", got[2].ID, tc.value, tc.reason), knowledge.ErrInvalid, "%d %q", tc.value, tc.reason)
+	}
+	assert.ErrorIs(t, r.FeedbackReason(ctx, "f", got[0].ID, -1, knowledge.ReasonOther), knowledge.ErrNotFound, "a user message")
+	require.NoError(t, c.Feedback(ctx, "f", got[2].ID, -1))
 	assert.ErrorIs(t, c.Feedback(ctx, "f", -1, 1), knowledge.ErrNotFound, "message -1")
 	assert.ErrorIs(t, c.Feedback(ctx, "other", got[1].ID, 1), knowledge.ErrNotFound, "an unknown conversation")
 	assert.Equal(t, knowledge.Conversation{ID: "other"}, load(t, c, "other"))

@@ -157,7 +157,12 @@ func (c *Conversations) Append(ctx context.Context, id string, st knowledge.Dial
 
 // Feedback records value on an assistant message.
 func (c *Conversations) Feedback(ctx context.Context, id string, messageID int64, value int) error {
-	if err := memconv.CheckFeedback(id, value); err != nil {
+	return c.FeedbackReason(ctx, id, messageID, value, "")
+}
+
+// FeedbackReason records value and the reason of a 👎 on an assistant message.
+func (c *Conversations) FeedbackReason(ctx context.Context, id string, messageID int64, value int, reason string) error {
+	if err := memconv.CheckFeedbackReason(id, value, reason); err != nil {
 		return fmt.Errorf("embedded: feedback: %w", err)
 	}
 	if err := ctx.Err(); err != nil {
@@ -180,6 +185,7 @@ func (c *Conversations) Feedback(ctx context.Context, id string, messageID int64
 			return knowledge.ErrNotFound
 		}
 		m.Feedback = value
+		m.FeedbackReason = reason
 		v, err := json.Marshal(m)
 		if err != nil {
 			return err
@@ -323,6 +329,7 @@ func keyTime(k []byte) time.Time {
 }
 
 var _ knowledge.FlagLister = (*Conversations)(nil)
+var _ knowledge.ReasonedFeedback = (*Conversations)(nil)
 
 // Flagged lists the flagged assistant messages, newest first, reading every conversation updated since
 // f.Since in one read transaction.

@@ -93,7 +93,12 @@ func (c *Conversations) Append(ctx context.Context, id string, st knowledge.Dial
 
 // Feedback records value on an assistant message.
 func (c *Conversations) Feedback(ctx context.Context, id string, messageID int64, value int) error {
-	if err := CheckFeedback(id, value); err != nil {
+	return c.FeedbackReason(ctx, id, messageID, value, "")
+}
+
+// FeedbackReason records value and the reason of a 👎 on an assistant message.
+func (c *Conversations) FeedbackReason(ctx context.Context, id string, messageID int64, value int, reason string) error {
+	if err := CheckFeedbackReason(id, value, reason); err != nil {
 		return fmt.Errorf("memconv: feedback: %w", err)
 	}
 	if err := ctx.Err(); err != nil {
@@ -105,6 +110,7 @@ func (c *Conversations) Feedback(ctx context.Context, id string, messageID int64
 		for i := range cv.msgs {
 			if cv.msgs[i].ID == messageID && cv.msgs[i].Role == RoleAssistant {
 				cv.msgs[i].Feedback = value
+				cv.msgs[i].FeedbackReason = reason
 				return nil
 			}
 		}
@@ -154,6 +160,7 @@ func cloneMessage(m knowledge.Message) knowledge.Message {
 }
 
 var _ knowledge.FlagLister = (*Conversations)(nil)
+var _ knowledge.ReasonedFeedback = (*Conversations)(nil)
 
 // Flagged lists the flagged assistant messages, newest first.
 func (c *Conversations) Flagged(ctx context.Context, f knowledge.FlagFilter) ([]knowledge.Flagged, error) {

@@ -56,11 +56,30 @@ func CheckID(id string) error {
 
 // CheckFeedback checks the arguments of Feedback: a valid id and a value of +1 or -1.
 func CheckFeedback(id string, value int) error {
+	return CheckFeedbackReason(id, value, "")
+}
+
+// CheckFeedbackReason checks the arguments of FeedbackReason: those of Feedback, and a reason that is empty or
+// one of knowledge.FeedbackReasons, given with -1 only.
+func CheckFeedbackReason(id string, value int, reason string) error {
 	if err := CheckID(id); err != nil {
 		return err
 	}
 	if value != 1 && value != -1 {
 		return fmt.Errorf("%w: feedback %d, want +1 or -1", knowledge.ErrInvalid, value)
+	}
+	return checkReason(value, reason)
+}
+
+func checkReason(value int, reason string) error {
+	if reason == "" {
+		return nil
+	}
+	if !knowledge.IsFeedbackReason(reason) {
+		return fmt.Errorf("%w: feedback reason %q, want one of %v", knowledge.ErrInvalid, reason, knowledge.FeedbackReasons)
+	}
+	if value != -1 {
+		return fmt.Errorf("%w: feedback reason %q with feedback %d, want -1", knowledge.ErrInvalid, reason, value)
 	}
 	return nil
 }
@@ -86,6 +105,9 @@ func CheckAppend(id string, st knowledge.DialogueState, msgs []knowledge.Message
 				utf8.RuneCountInString(m.Text), knowledge.MaxMessageRunes)
 		case m.Feedback < -1 || m.Feedback > 1 || (m.Feedback != 0 && m.Role != RoleAssistant):
 			return fmt.Errorf("%w: message %d: feedback %d on a %s message", knowledge.ErrInvalid, i, m.Feedback, m.Role)
+		}
+		if err := checkReason(m.Feedback, m.FeedbackReason); err != nil {
+			return fmt.Errorf("message %d: %w", i, err)
 		}
 	}
 	return nil

@@ -28,7 +28,8 @@ var _ knowledge.Conversations = (*Conversations)(nil)
 func NewConversations(s *Store) *Conversations { return &Conversations{pool: s.pool, log: s.log} }
 
 // loadSQL reads the state and every message of a conversation in one statement, hence one snapshot.
-const loadSQL = `SELECT c.state, c.updated, m.id, m.role, m.text, m.codes, m.at, m.feedback, m.abstain, m.channel, m.confidence
+const loadSQL = `SELECT c.state, c.updated, m.id, m.role, m.text, m.codes, m.at, m.feedback, m.abstain, m.channel, m.confidence,
+	m.feedback_reason
 FROM conversations c LEFT JOIN conversation_messages m ON m.conversation_id = c.id
 WHERE c.id = $1
 ORDER BY m.id`
@@ -55,9 +56,10 @@ func (c *Conversations) Load(ctx context.Context, id string) (knowledge.Conversa
 		abstain  *bool
 		channel  *string
 		conf     *float64
+		reason   *string
 	)
 	found := false
-	_, err = pgx.ForEachRow(rows, []any{&state, &updated, &msgID, &role, &text, &codes, &at, &feedback, &abstain, &channel, &conf},
+	_, err = pgx.ForEachRow(rows, []any{&state, &updated, &msgID, &role, &text, &codes, &at, &feedback, &abstain, &channel, &conf, &reason},
 		func() error {
 			if !found {
 				found = true
@@ -72,6 +74,7 @@ func (c *Conversations) Load(ctx context.Context, id string) (knowledge.Conversa
 			out.Messages = append(out.Messages, knowledge.Message{
 				ID: *msgID, Role: *role, Text: *text, Codes: memconv.CloneStrings(codes), At: at.UTC(),
 				Feedback: int(*feedback), Abstain: *abstain, Channel: *channel, Confidence: *conf,
+				FeedbackReason: *reason,
 			})
 			return nil
 		})
@@ -116,9 +119,10 @@ func (c *Conversations) Append(ctx context.Context, id string, st knowledge.Dial
 			if codes == nil {
 				codes = []string{} // not NULL
 			}
-			b.Queue(`INSERT INTO conversation_messages (conversation_id, id, role, text, codes, at, feedback, abstain, channel, confidence)
-				VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)`,
-				id, m.ID, m.Role, m.Text, codes, m.At, int16(m.Feedback), m.Abstain, m.Channel, m.Confidence)
+			b.Queue(`INSERT INTO conversation_messages (conversation_id, id, role, text, codes, at, feedback, abstain, channel, confidence,
+					feedback_reason)
+				VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)`,
+				id, m.ID, m.Role, m.Text, codes, m.At, int16(m.Feedback), m.Abstain, m.Channel, m.Confidence, m.FeedbackReason)
 			out[i] = m
 		}
 		if drop := last - knowledge.MaxStoredMessages; drop > 0 {
@@ -134,11 +138,16 @@ func (c *Conversations) Append(ctx context.Context, id string, st knowledge.Dial
 
 // Feedback records value on an assistant message.
 func (c *Conversations) Feedback(ctx context.Context, id string, messageID int64, value int) error {
-	if err := memconv.CheckFeedback(id, value); err != nil {
+	return c.FeedbackReason(ctx, id, messageID, value, "")
+}
+
+// FeedbackReason records value and the reason of a 👎 on an assistant message (migration 0008).
+func (c *Conversations) FeedbackReason(ctx context.Context, id string, messageID int64, value int, reason string) error {
+	if err := memconv.CheckFeedbackReason(id, value, reason); err != nil {
 		return fmt.Errorf("postgres: feedback: %w", err)
 	}
-	tag, err := c.pool.Exec(ctx, `UPDATE conversation_messages SET feedback = $3
-		WHERE conversation_id = $1 AND id = $2 AND role = 'assistant'`, id, messageID, int16(value))
+	tag, err := c.pool.Exec(ctx, `UPDATE conversation_messages SET feedback = $3, feedback_reason = $4
+		WHERE conversation_id = $1 AND id = $2 AND role = 'assistant'`, id, messageID, int16(value), reason)
 	if err != nil {
 		return fmt.Errorf("postgres: feedback on message %d: %w", messageID, err)
 	}
@@ -177,10 +186,11 @@ func (c *Conversations) Purge(ctx context.Context, before time.Time) (int, error
 }
 
 var _ knowledge.FlagLister = (*Conversations)(nil)
+var _ knowledge.ReasonedFeedback = (*Conversations)(nil)
 
 // flaggedSQL lists flagged assistant messages with the user message just before each (migration 0003 adds
 // confidence and the index on at).
-const flaggedSQL = `SELECT m.conversation_id, m.id, m.text, m.codes, m.at, m.feedback, m.abstain, m.channel, m.confidence,
+const flaggedSQL = `SELECT m.conversation_id, m.id, m.text, m.codes, m.at, m.feedback, m.feedback_reason, m.abstain, m.channel, m.confidence,
 	COALESCE((SELECT u.text FROM conversation_messages u
 		WHERE u.conversation_id = m.conversation_id AND u.id = m.id - 1 AND u.role = 'user'), '')
 FROM conversation_messages m
@@ -203,7 +213,7 @@ func (c *Conversations) Flagged(ctx context.Context, f knowledge.FlagFilter) ([]
 	)
 	fl.Answer.Role = memconv.RoleAssistant
 	_, err = pgx.ForEachRow(rows, []any{&fl.ConversationID, &fl.Answer.ID, &fl.Answer.Text, &codes, &fl.Answer.At,
-		&feedback, &fl.Answer.Abstain, &fl.Answer.Channel, &fl.Answer.Confidence, &fl.Question}, func() error {
+		&feedback, &fl.Answer.FeedbackReason, &fl.Answer.Abstain, &fl.Answer.Channel, &fl.Answer.Confidence, &fl.Question}, func() error {
 		x := fl
 		x.Answer.Codes = memconv.CloneStrings(codes)
 		x.Answer.Feedback = int(feedback)

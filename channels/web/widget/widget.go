@@ -12,8 +12,9 @@
 //	        data-persist="local" data-position="right"></script>
 //
 // The script adds a floating bubble at a bottom corner; tapping it opens the chat panel (full screen on
-// screens up to 480 px wide). The widget lives in a Shadow DOM, so the page's styles and the widget's do not
-// affect each other. Its attributes, all optional:
+// screens up to 480 px wide). The widget lives in the Shadow DOM of its own custom element <trolyao-widget>,
+// whose stylesheet resets the host (:host { all: initial !important }) and sets font and colours inside, so
+// the page's styles and the widget's do not affect each other. Its attributes, all optional:
 //
 //   - data-server: the chat server's origin (https://host[:port]); default the origin the script was loaded
 //     from. The page's origin must be in the server's allowed origins (web.Config.AllowedOrigins).
@@ -25,18 +26,27 @@
 //   - data-position: "right" (default) or "left": the bottom corner of the bubble.
 //   - data-open: "true" opens the panel when the page loads.
 //
-// A failed question offers "Gửi lại" (send again). The page may open and close the panel itself with
+// A new conversation offers starter questions (Options.Starters, the most asked procedures); the header's "+"
+// starts a new conversation; a 👎 asks for its reason (chips, sent with the feedback); the question box grows
+// and shows a character counter near the limit, refusing a longer question visibly rather than cutting it; a
+// new answer is shown from its start; a contact line names the city's hotline (Hotline). A failed question
+// offers "Gửi lại" (send again), and so do the questions waiting after three failed connection attempts; a
+// websocket closed with 1008 before the hello frame (the server refuses the page's origin) ends the attempts
+// with the server's reason and an explanation. The page may open and close the panel itself with
 // window.__trolyaoWidget.open() and .close().
 //
 // The page's Content-Security-Policy must allow the script (script-src) and the websocket (connect-src
-// wss://host) of the chat server; the widget needs no inline script or style attribute.
+// wss://host) of the chat server; the widget needs no inline script or style attribute. Browsers without
+// constructable stylesheets get the stylesheet by a link to GET /widget/widget.css, which style-src must then
+// allow too.
 //
 // # Mounting
 //
 //	h := widget.Handler(widget.Options{})
 //	mux.Handle("GET /{$}", h)      // the demo page
 //	mux.Handle("GET /widget.js", h)
-//	mux.Handle("GET /widget/", h)
+//	mux.Handle("GET /widget/", h)  // widget.css (the stylesheet fallback) and the demo page's assets
+//	mux.Handle("GET /favicon.ico", h)
 //
 // Leave out the first line to serve no demo page.
 //
@@ -71,11 +81,26 @@ const DefaultTitle = "Trợ lý ảo thủ tục hành chính"
 // public-service portal and the Ho Chi Minh City portal.
 var DefaultLinkDomains = []string{"dichvucong.gov.vn", "hochiminhcity.gov.vn"}
 
+// DefaultStarters are the questions the widget suggests when a conversation starts, about common procedures
+// (those the demo page lists as "Thủ tục được quan tâm"); a deployment sets its own most asked with
+// Options.Starters.
+var DefaultStarters = []string{
+	"Làm lại căn cước cần giấy tờ gì?",
+	"Đăng ký khai sinh cho con",
+	"Đăng ký thường trú cần gì?",
+	"Thành lập hộ kinh doanh",
+}
+
+// Hotline is the public-service hotline of Ho Chi Minh City the widget's contact line names.
+const Hotline = "1022"
+
 // Limits of Options.
 const (
 	MaxTitle       = 80 // characters
 	MaxLinkDomains = 50
 	maxDomain      = 253 // bytes of a host name
+	MaxStarters    = 8
+	MaxStarter     = 100 // characters of one starter question
 )
 
 // Options configures the widget.
@@ -85,6 +110,35 @@ type Options struct {
 	LinkDomains []string
 	// Title is the panel's title; empty means DefaultTitle. A page may override it with data-title.
 	Title string
+	// Starters are the questions offered as buttons when a conversation starts (the most asked procedures);
+	// nil means DefaultStarters. ParseStarters checks a configured list.
+	Starters []string
+}
+
+// ParseStarters splits a list of starter questions separated by "|" ("Làm lại căn cước cần gì? | Đăng ký
+// khai sinh") for Options.Starters, checking each; an empty list gives nil (the defaults).
+func ParseStarters(s string) ([]string, error) {
+	var out []string
+	for f := range strings.SplitSeq(s, "|") {
+		f = strings.TrimSpace(f)
+		if f == "" {
+			continue
+		}
+		out = append(out, f)
+	}
+	return out, checkStarters(out)
+}
+
+func checkStarters(ss []string) error {
+	if len(ss) > MaxStarters {
+		return fmt.Errorf("widget: %d starter questions, at most %d", len(ss), MaxStarters)
+	}
+	for _, s := range ss {
+		if n := utf8.RuneCountInString(s); n > MaxStarter || strings.TrimSpace(s) == "" || !utf8.ValidString(s) {
+			return fmt.Errorf("widget: starter question %q: want 1 to %d characters", s, MaxStarter)
+		}
+	}
+	return nil
 }
 
 // ParseLinkDomains splits a comma-separated list of host names ("dichvucong.gov.vn, hochiminhcity.gov.vn")
@@ -146,6 +200,7 @@ func newFile(body []byte, contentType, cache string) *file {
 const (
 	cacheAsset = "public, max-age=300"
 	cacheDemo  = "no-cache"
+	cacheIcon  = "public, max-age=86400"
 )
 
 // demoCSP is the Content-Security-Policy of the demo page: only same-origin scripts, styles and connections.
@@ -159,8 +214,8 @@ var contentTypes = map[string]string{
 	".html": "text/html; charset=utf-8",
 }
 
-// Handler returns the handler of GET /widget.js, GET /widget/{file} and the demo page GET /{$}; any other
-// request gets 404. It panics when opts.LinkDomains holds an invalid entry or opts.Title is too long (a
+// Handler returns the handler of GET /widget.js, GET /widget/{file}, the demo page GET /{$} and the site's
+// icon GET /favicon.ico; any other request gets 404. It panics when opts.LinkDomains holds an invalid entry or opts.Title is too long (a
 // configuration error: check configured values with ParseLinkDomains first).
 func Handler(opts Options) http.Handler {
 	domains := opts.LinkDomains
@@ -182,16 +237,29 @@ func Handler(opts Options) http.Handler {
 	if utf8.RuneCountInString(title) > MaxTitle {
 		panic(fmt.Sprintf("widget: title longer than %d characters", MaxTitle))
 	}
+	starters := opts.Starters
+	if starters == nil {
+		starters = DefaultStarters
+	}
+	if err := checkStarters(starters); err != nil {
+		panic(err.Error())
+	}
 	css, err := assets.ReadFile("assets/widget.css")
 	if err != nil {
 		panic(err) // embedded at build time
 	}
+	// The stylesheet is also served as a file: browsers without constructable stylesheets link to it from
+	// the shadow root, which a page's Content-Security-Policy allows without 'unsafe-inline'.
+	cssFile := newFile(css, contentTypes[".css"], cacheAsset)
 	// json.Marshal escapes <, > and & and U+2028/U+2029, so the values are safe inside a script.
 	cfg, err := json.Marshal(struct {
 		LinkDomains []string `json:"linkDomains"`
 		Title       string   `json:"title"`
 		CSS         string   `json:"css"`
-	}{domains, title, string(css)})
+		CSSPath     string   `json:"cssPath"`
+		Starters    []string `json:"starters"`
+		Hotline     string   `json:"hotline"`
+	}{domains, title, string(css), "/widget/widget.css?v=" + strings.Trim(cssFile.etag, `"`), starters, Hotline})
 	if err != nil {
 		panic(err)
 	}
@@ -205,8 +273,9 @@ func Handler(opts Options) http.Handler {
 	}
 	h := &handler{
 		script: newFile(bytes.Replace(js, []byte(placeholder), cfg, 1), contentTypes[".js"], cacheAsset),
-		files:  map[string]*file{},
+		files:  map[string]*file{"widget.css": cssFile},
 		demo:   map[demoParams]*file{},
+		icon:   newFile(favicon(), "image/x-icon", cacheIcon),
 	}
 	// Every variant of the demo page is rendered once, here.
 	tmpl := template.Must(template.ParseFS(assets, "assets/demo.html"))
@@ -256,6 +325,7 @@ func Handler(opts Options) http.Handler {
 		serve(w, r, f)
 	})
 	mux.HandleFunc("GET /{$}", h.demoPage)
+	mux.HandleFunc("GET /favicon.ico", func(w http.ResponseWriter, r *http.Request) { serve(w, r, h.icon) })
 	return mux
 }
 
@@ -263,6 +333,7 @@ type handler struct {
 	script *file
 	files  map[string]*file
 	demo   map[demoParams]*file
+	icon   *file
 }
 
 // serve writes f, gzip-compressed when the client accepts it, answering 304 to a matching If-None-Match

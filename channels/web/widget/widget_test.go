@@ -2,6 +2,8 @@ package widget_test
 
 import (
 	"compress/gzip"
+	"image"
+	"image/png"
 	"io"
 	"net/http"
 	"net/http/httptest"
@@ -19,6 +21,7 @@ func mount(h http.Handler) *http.ServeMux {
 	mux.Handle("GET /{$}", h)
 	mux.Handle("GET /widget.js", h)
 	mux.Handle("GET /widget/", h)
+	mux.Handle("GET /favicon.ico", h)
 	mux.HandleFunc("/", func(w http.ResponseWriter, r *http.Request) { http.Error(w, "chat server", http.StatusTeapot) })
 	return mux
 }
@@ -44,6 +47,8 @@ func TestHandlerAssets(t *testing.T) {
 	}{
 		{"/widget.js", "text/javascript; charset=utf-8", "public, max-age=300", `"linkDomains":["dichvucong.gov.vn","hochiminhcity.gov.vn"]`},
 		{"/widget/demo.css", "text/css; charset=utf-8", "public, max-age=300", ".hero"},
+		{"/widget/widget.css", "text/css; charset=utf-8", "public, max-age=300", ":host { all: initial !important; }"},
+		{"/favicon.ico", "image/x-icon", "public, max-age=86400", "\x00\x00\x01\x00\x01\x00\x20\x20"},
 		{"/", "text/html; charset=utf-8", "no-cache", `<script src="/widget.js" defer data-persist="local" data-position="right" data-open="false"></script>`},
 	}
 	for _, c := range cases {
@@ -65,11 +70,20 @@ func TestHandlerAssets(t *testing.T) {
 		})
 	}
 
-	resp, _ := get(t, h, "/widget.js")
+	resp, body := get(t, h, "/favicon.ico")
+	img, err := png.Decode(strings.NewReader(body[22:]))
+	require.NoError(t, err, "the icon holds a PNG after its 22-byte header")
+	assert.Equal(t, image.Rect(0, 0, 32, 32), img.Bounds())
+	resp, _ = get(t, h, "/widget/widget.css")
+	assert.Equal(t, "cross-origin", resp.Header.Get("Cross-Origin-Resource-Policy"), "the stylesheet fallback loads from other origins")
+	_, js := get(t, h, "/widget.js")
+	assert.Contains(t, js, `"cssPath":"/widget/widget.css?v=`)
+
+	resp, _ = get(t, h, "/widget.js")
 	assert.Equal(t, "cross-origin", resp.Header.Get("Cross-Origin-Resource-Policy"), "pages of other origins embed it")
 	assert.Empty(t, resp.Header.Get("Content-Security-Policy"))
 
-	resp, body := get(t, h, "/")
+	resp, body = get(t, h, "/")
 	csp := resp.Header.Get("Content-Security-Policy")
 	for _, d := range []string{"default-src 'none'", "script-src 'self'", "style-src 'self'", "connect-src 'self'", "frame-ancestors 'none'", "base-uri 'none'"} {
 		assert.Contains(t, csp, d)
@@ -141,12 +155,18 @@ func TestOptions(t *testing.T) {
 
 	_, body = get(t, mount(widget.Handler(widget.Options{})), "/widget.js")
 	assert.Contains(t, body, `"title":"`+widget.DefaultTitle+`"`)
+	assert.Contains(t, body, `"starters":["`+widget.DefaultStarters[0]+`"`)
+	assert.Contains(t, body, `"hotline":"1022"`)
+	_, body = get(t, mount(widget.Handler(widget.Options{Starters: []string{"Cấp phiếu lý lịch tư pháp"}})), "/widget.js")
+	assert.Contains(t, body, `"starters":["Cấp phiếu lý lịch tư pháp"]`)
 
 	for _, o := range []widget.Options{
 		{LinkDomains: []string{"https://dichvucong.gov.vn"}},
 		{LinkDomains: []string{"gov"}},
 		{LinkDomains: []string{"DichVuCong.gov.vn"}},
 		{Title: strings.Repeat("a", widget.MaxTitle+1)},
+		{Starters: []string{strings.Repeat("á", widget.MaxStarter+1)}},
+		{Starters: make([]string, widget.MaxStarters+1)},
 	} {
 		assert.Panics(t, func() { widget.Handler(o) }, "%+v", o)
 	}
@@ -182,4 +202,19 @@ func TestParseLinkDomains(t *testing.T) {
 			assert.Equal(t, c.want, got, c.in)
 		}
 	}
+}
+
+func TestParseStarters(t *testing.T) {
+	got, err := widget.ParseStarters(" Làm lại căn cước? | | Đăng ký khai sinh |")
+	require.NoError(t, err)
+	assert.Equal(t, []string{"Làm lại căn cước?", "Đăng ký khai sinh"}, got)
+	got, err = widget.ParseStarters("")
+	require.NoError(t, err)
+	assert.Nil(t, got, "empty: the defaults")
+	_, err = widget.ParseStarters(strings.Repeat("a|", widget.MaxStarters+1))
+	assert.ErrorContains(t, err, "at most 8")
+	_, err = widget.ParseStarters(strings.Repeat("á", widget.MaxStarter+1))
+	assert.ErrorContains(t, err, "1 to 100 characters")
+	_, err = widget.ParseStarters(strings.Repeat("á", widget.MaxStarter))
+	assert.NoError(t, err)
 }

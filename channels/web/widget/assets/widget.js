@@ -15,6 +15,16 @@
   var BACKOFF_BASE = 1000; // ms
   var BACKOFF_CAP = 30000; // ms
   var PING_EVERY = 25000; // ms
+  var FAIL_AFTER = 3; // failed connection attempts after which the questions waiting are marked failed
+  var COUNTER_FROM = 0.8; // the character counter shows from this share of the limit
+  var TAG = "trolyao-widget"; // the custom element hosting the shadow root
+  var REASONS = [ // the reasons of a 👎 (docs/protocol.md)
+    ["wrong_procedure", "Sai thủ tục"],
+    ["missing_papers", "Thiếu giấy tờ"],
+    ["wrong_fee", "Sai phí"],
+    ["unclear", "Khó hiểu"],
+    ["other", "Khác"]
+  ];
 
   function attr(name) {
     var v = script.getAttribute("data-" + name);
@@ -63,6 +73,8 @@
   var pingTimer = 0;
   var opened = false;
   var historyPending = false; // a history request is unanswered: new messages wait for it
+  var refusedText = ""; // set when the server refused this page's origin: the widget stops connecting
+  var centre = null; // the service centre of the citizen's commune, once an answer gave it: {name, address, phone, hours}
 
   function load() {
     if (!storage) {
@@ -73,6 +85,7 @@
       if (s && typeof s.conversationId === "string" && /^[a-z0-9]{26}$/.test(s.conversationId)) {
         conversationId = s.conversationId;
       }
+      centre = validCentre(s && s.contact);
       if (s && Array.isArray(s.messages)) {
         messages = s.messages.filter(function (m) {
           return m && (m.role === "user" || m.role === "assistant") && typeof m.text === "string";
@@ -82,6 +95,18 @@
       conversationId = "";
       messages = [];
     }
+  }
+
+  // validCentre keeps a contact of the server's shape (strings of bounded length) or returns null.
+  function validCentre(c) {
+    if (!c || typeof c.name !== "string" || !c.name || typeof c.address !== "string") {
+      return null;
+    }
+    var out = {};
+    ["name", "address", "phone", "hours"].forEach(function (k) {
+      out[k] = typeof c[k] === "string" ? c[k].slice(0, 300) : "";
+    });
+    return out;
   }
 
   function save() {
@@ -99,7 +124,7 @@
       return c;
     });
     try {
-      storage.setItem(storageKey, JSON.stringify({ conversationId: conversationId, messages: kept }));
+      storage.setItem(storageKey, JSON.stringify({ conversationId: conversationId, messages: kept, contact: centre }));
     } catch (e) { /* storage full or blocked: the conversation still works */ }
   }
 
@@ -212,33 +237,59 @@
     return box;
   }
 
-  // Build the widget.
-  var host = el("div");
+  // Build the widget. Its host is a custom element of its own, which no page rule aimed at its usual elements
+  // (div, section …) matches; the stylesheet resets the host (:host { all: initial !important }) and sets the
+  // font and colours on an inner element, so that no page style is inherited into the widget.
+  if (window.customElements && window.Reflect && !window.customElements.get(TAG)) {
+    var Host = function () { return Reflect.construct(HTMLElement, [], Host); };
+    Host.prototype = Object.create(HTMLElement.prototype);
+    Host.prototype.constructor = Host;
+    Object.setPrototypeOf(Host, HTMLElement);
+    window.customElements.define(TAG, Host);
+  }
+  var host = document.createElement(TAG);
   host.id = "trolyao-widget";
   host.setAttribute("data-persist", persist);
   var root = host.attachShadow({ mode: "open" });
-  if ("adoptedStyleSheets" in root && typeof CSSStyleSheet === "function") {
+  var wrap = el("div", "wrap " + position);
+  if ("adoptedStyleSheets" in root && typeof CSSStyleSheet === "function" && "replaceSync" in CSSStyleSheet.prototype) {
     var sheet = new CSSStyleSheet();
     sheet.replaceSync(CONFIG.css);
     root.adoptedStyleSheets = [sheet];
   } else {
-    root.appendChild(el("style", "", CONFIG.css));
+    // Without constructable stylesheets (Safari before 16.4) a <style> element would need the page's CSP to
+    // allow 'unsafe-inline'; a link to the served stylesheet needs only its origin in style-src. The widget
+    // stays invisible until the sheet has loaded.
+    var link = el("link");
+    link.rel = "stylesheet";
+    link.href = origin + CONFIG.cssPath;
+    wrap.style.visibility = "hidden";
+    link.onload = link.onerror = function () {
+      wrap.style.visibility = "";
+      host.setAttribute("data-styles", "link");
+    };
+    root.appendChild(link);
   }
-
-  var wrap = el("div", "wrap " + position);
   var bubble = el("button", "bubble");
   bubble.type = "button";
   bubble.setAttribute("aria-label", "Mở " + title);
   bubble.setAttribute("aria-expanded", "false");
   bubble.setAttribute("aria-controls", "tl-panel");
   var svgNS = "http://www.w3.org/2000/svg";
-  var icon = document.createElementNS(svgNS, "svg");
-  icon.setAttribute("viewBox", "0 0 24 24");
-  icon.setAttribute("aria-hidden", "true");
-  var iconPath = document.createElementNS(svgNS, "path");
-  iconPath.setAttribute("d", "M4 3h16a2 2 0 0 1 2 2v11a2 2 0 0 1-2 2H9l-5 4v-4a2 2 0 0 1-2-2V5a2 2 0 0 1 2-2zm3 6a1.5 1.5 0 1 0 0 3 1.5 1.5 0 0 0 0-3zm5 0a1.5 1.5 0 1 0 0 3 1.5 1.5 0 0 0 0-3zm5 0a1.5 1.5 0 1 0 0 3 1.5 1.5 0 0 0 0-3z");
-  icon.appendChild(iconPath);
-  bubble.appendChild(icon);
+  // svgIcon draws a 24×24 icon of one path, hidden from assistive technology (its button has a label).
+  function svgIcon(d, transform) {
+    var svg = document.createElementNS(svgNS, "svg");
+    svg.setAttribute("viewBox", "0 0 24 24");
+    svg.setAttribute("aria-hidden", "true");
+    var path = document.createElementNS(svgNS, "path");
+    path.setAttribute("d", d);
+    if (transform) {
+      path.setAttribute("transform", transform);
+    }
+    svg.appendChild(path);
+    return svg;
+  }
+  bubble.appendChild(svgIcon("M4 3h16a2 2 0 0 1 2 2v11a2 2 0 0 1-2 2H9l-5 4v-4a2 2 0 0 1-2-2V5a2 2 0 0 1 2-2zm3 6a1.5 1.5 0 1 0 0 3 1.5 1.5 0 0 0 0-3zm5 0a1.5 1.5 0 1 0 0 3 1.5 1.5 0 0 0 0-3zm5 0a1.5 1.5 0 1 0 0 3 1.5 1.5 0 0 0 0-3z"));
 
   var panel = el("section", "panel");
   panel.id = "tl-panel";
@@ -246,7 +297,7 @@
   panel.setAttribute("aria-label", title);
   panel.hidden = true;
 
-  var header = el("header");
+  var header = el("div", "head");
   var titles = el("div", "titles");
   var h2 = el("h2", "", title);
   var status = el("div", "status", "Chưa kết nối");
@@ -254,10 +305,16 @@
   status.setAttribute("data-state", "idle");
   titles.appendChild(h2);
   titles.appendChild(status);
+  var newBtn = el("button", "new");
+  newBtn.type = "button";
+  newBtn.title = "Cuộc trò chuyện mới";
+  newBtn.setAttribute("aria-label", "Cuộc trò chuyện mới");
+  newBtn.appendChild(svgIcon("M19 13h-6v6h-2v-6H5v-2h6V5h2v6h6v2z"));
   var closeBtn = el("button", "close", "×");
   closeBtn.type = "button";
   closeBtn.setAttribute("aria-label", "Đóng cửa sổ trò chuyện");
   header.appendChild(titles);
+  header.appendChild(newBtn);
   header.appendChild(closeBtn);
 
   var log = el("div", "log");
@@ -268,12 +325,17 @@
   var composer = el("div", "composer");
   var label = el("label", "sr-only", "Câu hỏi của bạn");
   label.htmlFor = "tl-input";
+  // No maxlength: it cuts a pasted text silently. The counter shows near the limit and a longer question is
+  // refused with a notice, its text kept for the citizen to shorten.
   var input = el("textarea");
   input.id = "tl-input";
   input.rows = 1;
-  input.maxLength = maxChars;
   input.placeholder = "Nhập câu hỏi…";
   input.setAttribute("enterkeyhint", "send");
+  input.setAttribute("aria-describedby", "tl-count");
+  var counter = el("p", "counter");
+  counter.id = "tl-count";
+  counter.hidden = true;
   var sendBtn = el("button", "send", "Gửi");
   sendBtn.type = "button";
   sendBtn.setAttribute("aria-label", "Gửi câu hỏi");
@@ -281,10 +343,45 @@
   composer.appendChild(input);
   composer.appendChild(sendBtn);
   var footnote = el("p", "footnote", "Thông tin chỉ mang tính tham khảo; vui lòng không nhập số CCCD, số điện thoại hay thông tin cá nhân.");
+  // The contact line: a person to talk to, the city's public-service hotline, and the service centre of the
+  // citizen's commune once an answer has named it.
+  var contact = el("p", "contact");
+
+  function telLink(number) {
+    var a = el("a", "", number);
+    a.href = "tel:" + number.replace(/[^0-9+]/g, "");
+    return a;
+  }
+
+  function renderContact() {
+    while (contact.firstChild) {
+      contact.removeChild(contact.firstChild);
+    }
+    contact.appendChild(document.createTextNode("Cần hỗ trợ trực tiếp? Gọi tổng đài "));
+    contact.appendChild(telLink(CONFIG.hotline));
+    contact.appendChild(document.createTextNode(" (dịch vụ công TP. Hồ Chí Minh)"));
+    if (!centre) {
+      contact.removeAttribute("data-centre");
+      contact.appendChild(document.createTextNode(" hoặc đến Trung tâm Phục vụ hành chính công phường, xã gần nhất."));
+      return;
+    }
+    contact.setAttribute("data-centre", "true");
+    contact.appendChild(document.createTextNode(" hoặc đến " + centre.name + ": " + centre.address));
+    if (centre.phone) {
+      contact.appendChild(document.createTextNode(", điện thoại "));
+      contact.appendChild(telLink(centre.phone));
+    }
+    if (centre.hours) {
+      contact.appendChild(document.createTextNode(" (" + centre.hours + ")"));
+    }
+    contact.appendChild(document.createTextNode("."));
+  }
 
   panel.appendChild(header);
   panel.appendChild(log);
+  panel.appendChild(counter);
   panel.appendChild(composer);
+  panel.appendChild(contact);
   panel.appendChild(footnote);
   wrap.appendChild(bubble);
   wrap.appendChild(panel);
@@ -295,9 +392,41 @@
     log.scrollTop = log.scrollHeight;
   }
 
-  function renderWelcome() {
+  // scrollToStart shows the start of a (new) answer at the top of the log, so that a long answer is read from
+  // its beginning; a short one simply ends the log.
+  function scrollToStart(e) {
+    log.scrollTop = Math.max(0, e.offsetTop - 8);
+  }
+
+  function renderWelcome(starters) {
     var p = el("p", "welcome", "Xin chào! Tôi có thể giúp bạn tìm hiểu thủ tục hành chính: hồ sơ cần chuẩn bị, lệ phí, thời hạn giải quyết, nơi nộp và cách nộp trực tuyến.");
     log.appendChild(p);
+    if (!starters || !CONFIG.starters.length) {
+      return;
+    }
+    // Starter questions: the most asked procedures, until the first question is sent.
+    var box = el("div", "starters");
+    box.setAttribute("role", "group");
+    box.setAttribute("aria-labelledby", "tl-starters-title");
+    var h = el("p", "starters-title", "Câu hỏi thường gặp");
+    h.id = "tl-starters-title";
+    box.appendChild(h);
+    CONFIG.starters.forEach(function (q) {
+      var b = el("button", "starter", q);
+      b.type = "button";
+      b.addEventListener("click", function () {
+        send(q);
+      });
+      box.appendChild(b);
+    });
+    log.appendChild(box);
+  }
+
+  function dropStarters() {
+    var s = log.querySelector(".starters");
+    if (s) {
+      s.parentNode.removeChild(s);
+    }
   }
 
   function renderUser(m) {
@@ -345,10 +474,11 @@
         if (!o || typeof o.name !== "string") {
           return;
         }
+        // The visible text is the accessible name (an aria-label differing from it fails WCAG 2.5.3); the full
+        // name is the title.
         var b = el("button", "choice", (i + 1) + ". " + (typeof o.label === "string" && o.label ? o.label : o.name));
         b.title = o.name;
         b.type = "button";
-        b.setAttribute("aria-label", "Chọn: " + o.name);
         b.addEventListener("click", function () {
           send(o.name + (o.code ? " (" + o.code + ")" : ""));
         });
@@ -372,7 +502,6 @@
         shown[s] = true;
         var b = el("button", "suggestion", s);
         b.type = "button";
-        b.setAttribute("aria-label", "Hỏi: " + s);
         b.addEventListener("click", function () {
           send(s);
         });
@@ -386,16 +515,8 @@
 
   // thumb draws a thumbs-up (or down) icon; no emoji font is needed.
   function thumb(down) {
-    var svg = document.createElementNS(svgNS, "svg");
-    svg.setAttribute("viewBox", "0 0 24 24");
-    svg.setAttribute("aria-hidden", "true");
-    var p = document.createElementNS(svgNS, "path");
-    p.setAttribute("d", "M1 21h4V9H1v12zm22-11c0-1.1-.9-2-2-2h-6.31l.95-4.57.03-.32c0-.41-.17-.79-.44-1.06L14.17 1 7.59 7.59C7.22 7.95 7 8.45 7 9v10c0 1.1.9 2 2 2h9c.83 0 1.54-.5 1.84-1.22l3.02-7.05c.09-.23.14-.47.14-.73v-2z");
-    if (down) {
-      p.setAttribute("transform", "rotate(180 12 12)");
-    }
-    svg.appendChild(p);
-    return svg;
+    return svgIcon("M1 21h4V9H1v12zm22-11c0-1.1-.9-2-2-2h-6.31l.95-4.57.03-.32c0-.41-.17-.79-.44-1.06L14.17 1 7.59 7.59C7.22 7.95 7 8.45 7 9v10c0 1.1.9 2 2 2h9c.83 0 1.54-.5 1.84-1.22l3.02-7.05c.09-.23.14-.47.14-.73v-2z",
+      down ? "rotate(180 12 12)" : "");
   }
 
   function renderFeedback(box, m) {
@@ -411,11 +532,36 @@
       b.setAttribute("data-value", String(f[0]));
       b.setAttribute("aria-pressed", m.feedback === f[0] ? "true" : "false");
       b.addEventListener("click", function () {
-        sendFeedback(m, f[0], row);
+        sendFeedback(m, f[0], "", box);
       });
       row.appendChild(b);
     });
     box.appendChild(row);
+    if (m.feedback === -1) {
+      renderReasons(box, m);
+    }
+  }
+
+  // renderReasons asks why an answer was not helpful: one chip per reason, sent with the 👎.
+  function renderReasons(box, m) {
+    var group = el("div", "reasons");
+    group.setAttribute("role", "group");
+    var id = "tl-why-" + m.id;
+    group.setAttribute("aria-labelledby", id);
+    var q = el("p", "why", "Vì sao câu trả lời chưa hữu ích?");
+    q.id = id;
+    group.appendChild(q);
+    REASONS.forEach(function (r) {
+      var b = el("button", "reason", r[1]);
+      b.type = "button";
+      b.setAttribute("data-reason", r[0]);
+      b.setAttribute("aria-pressed", m.feedbackReason === r[0] ? "true" : "false");
+      b.addEventListener("click", function () {
+        sendFeedback(m, -1, r[0], box);
+      });
+      group.appendChild(b);
+    });
+    box.appendChild(group);
   }
 
   // fillAssistant (re)renders an assistant message into e; only the last answer offers its quick replies.
@@ -454,12 +600,22 @@
     }
   }
 
+  function hasInflight() {
+    for (var k in inflight) {
+      if (Object.prototype.hasOwnProperty.call(inflight, k)) {
+        return true;
+      }
+    }
+    return false;
+  }
+
   function renderAll() {
     while (log.firstChild) {
       log.removeChild(log.firstChild);
     }
-    renderWelcome();
+    renderWelcome(messages.length === 0 && !hasInflight());
     var lastAssistant = -1;
+    var lastEl = null;
     messages.forEach(function (m, i) {
       if (m.role === "assistant") {
         lastAssistant = i;
@@ -469,7 +625,7 @@
       if (m.role === "user") {
         renderUser(m);
       } else {
-        renderAssistant(m, i === lastAssistant && i === messages.length - 1);
+        lastEl = renderAssistant(m, i === lastAssistant && i === messages.length - 1);
       }
     });
     for (var k in inflight) {
@@ -478,9 +634,15 @@
         if (inflight[k].el) {
           log.appendChild(inflight[k].el);
         }
+        lastEl = null;
       }
     }
-    scrollDown();
+    // A conversation that ends with an answer is shown from that answer's start.
+    if (lastEl && lastAssistant === messages.length - 1) {
+      scrollToStart(lastEl);
+    } else {
+      scrollDown();
+    }
   }
 
   function notice(text) {
@@ -505,7 +667,7 @@
   }
 
   function connect() {
-    if (ws || !opened) {
+    if (ws || !opened || refusedText) {
       return;
     }
     clearTimeout(retryTimer);
@@ -519,6 +681,7 @@
     }
     ws = sock;
     historyPending = false;
+    var greeted = false; // the server's hello frame arrived on this socket
     sock.onmessage = function (ev) {
       var f;
       try {
@@ -527,15 +690,21 @@
         return;
       }
       if (f && typeof f.type === "string") {
+        greeted = greeted || f.type === "hello";
         onFrame(f);
       }
     };
-    sock.onclose = function () {
+    sock.onclose = function (ev) {
       if (ws !== sock) {
         return;
       }
       ws = null;
       clearInterval(pingTimer);
+      // Closed with 1008 before the hello frame: the server refuses this page's origin. Retrying cannot help.
+      if (!greeted && ev && ev.code === 1008) {
+        refuse(typeof ev.reason === "string" ? ev.reason.slice(0, 200) : "");
+        return;
+      }
       // Messages sent on this connection and not acknowledged are sent again on the next one.
       for (var k in inflight) {
         if (Object.prototype.hasOwnProperty.call(inflight, k) && !inflight[k].acked && inflight[k].sent) {
@@ -554,6 +723,32 @@
     setStatus("closed", "Mất kết nối, đang thử lại sau " + Math.ceil(delay / 1000) + " giây…");
     host.setAttribute("data-reconnects", String(attempts));
     retryTimer = setTimeout(connect, delay);
+    // A question never waits silently: after a few failed attempts the questions not accepted yet are marked
+    // failed, with "Gửi lại", while the widget goes on trying.
+    if (attempts === FAIL_AFTER && failWaiting()) {
+      notice("Chưa gửi được câu hỏi vì không kết nối được tới máy chủ trợ lý ảo. Hệ thống vẫn đang thử kết nối lại; khi kết nối được, bấm «Gửi lại». Cần hỗ trợ ngay, vui lòng gọi tổng đài " + CONFIG.hotline + ".");
+    }
+  }
+
+  // failWaiting marks every question not accepted by the server as failed; it reports whether there was one.
+  function failWaiting() {
+    var any = false;
+    for (var k in inflight) {
+      if (Object.prototype.hasOwnProperty.call(inflight, k) && !inflight[k].acked) {
+        failMessage(k, inflight[k]);
+        any = true;
+      }
+    }
+    return any;
+  }
+
+  // refuse stops connecting for good (until the page is reloaded): the server refused this page's origin.
+  function refuse(reason) {
+    clearTimeout(retryTimer);
+    refusedText = (reason ? reason + " " : "") + "Trợ lý ảo chưa được bật cho trang này nên không thể trả lời. Vui lòng gọi tổng đài " + CONFIG.hotline + " hoặc tra cứu trên Cổng Dịch vụ công.";
+    setStatus("refused", "Không thể kết nối");
+    failWaiting();
+    notice(refusedText);
   }
 
   function sendFrame(f) {
@@ -599,7 +794,7 @@
         attempts = 0;
         if (typeof f.max_chars === "number" && f.max_chars > 0) {
           maxChars = f.max_chars;
-          input.maxLength = maxChars;
+          updateCounter();
         }
         setStatus("open", "Đang trực tuyến");
         clearInterval(pingTimer);
@@ -629,7 +824,7 @@
           m.el.setAttribute("data-deltas", "0");
           m.el.appendChild(el("p", "text typing", "Đang soạn câu trả lời…"));
           log.appendChild(m.el);
-          scrollDown();
+          scrollToStart(m.el);
         }
         break;
       case "delta":
@@ -645,7 +840,7 @@
           m.el.replaceChild(markdown(m.streamed, "text"), m.el.firstChild);
           m.deltas = (m.deltas || 0) + 1;
           m.el.setAttribute("data-deltas", String(m.deltas));
-          scrollDown();
+          scrollToStart(m.el);
         }
         break;
       case "answer":
@@ -681,6 +876,11 @@
     };
     messages.push({ role: "user", text: m.text });
     messages.push(a);
+    var c = validCentre(f.contact);
+    if (c) {
+      centre = c;
+      renderContact();
+    }
     m.userEl.setAttribute("data-state", "sent");
     if (!m.el) {
       m.el = el("div", "msg assistant");
@@ -691,7 +891,7 @@
     dropChoices();
     fillAssistant(m.el, a, true);
     save();
-    scrollDown();
+    scrollToStart(m.el);
   }
 
   function onError(f, m) {
@@ -711,25 +911,29 @@
       return;
     }
     if (m) {
-      delete inflight[f.id];
-      m.userEl.setAttribute("data-state", "failed");
-      var retry = el("button", "retry", "Gửi lại");
-      retry.type = "button";
-      retry.setAttribute("aria-label", "Gửi lại câu hỏi này");
-      retry.addEventListener("click", function () {
-        if (m.userEl.parentNode) {
-          m.userEl.parentNode.removeChild(m.userEl);
-        }
-        send(m.text);
-      });
-      m.userEl.appendChild(retry);
-      if (m.el && m.el.parentNode) {
-        m.el.parentNode.removeChild(m.el);
-      }
+      failMessage(f.id, m);
     }
     notice(text);
     // Messages held back until this one named the conversation go out now.
     flush();
+  }
+
+  // failMessage marks the question of client id cid as failed and offers to send it again.
+  function failMessage(cid, m) {
+    delete inflight[cid];
+    m.userEl.setAttribute("data-state", "failed");
+    var retry = el("button", "retry", "Gửi lại");
+    retry.type = "button";
+    retry.addEventListener("click", function () {
+      if (m.userEl.parentNode) {
+        m.userEl.parentNode.removeChild(m.userEl);
+      }
+      send(m.text);
+    });
+    m.userEl.appendChild(retry);
+    if (m.el && m.el.parentNode) {
+      m.el.parentNode.removeChild(m.el);
+    }
   }
 
   function onHistory(f) {
@@ -754,6 +958,7 @@
         var l = local[h.id] || {};
         m.id = typeof h.id === "number" ? h.id : 0;
         m.feedback = typeof h.feedback === "number" ? h.feedback : 0;
+        m.feedbackReason = typeof h.feedback_reason === "string" ? h.feedback_reason : "";
         m.citations = l.citations || (Array.isArray(h.citations) ? h.citations : []);
         m.options = l.options || [];
         m.suggestions = l.suggestions || [];
@@ -775,18 +980,34 @@
     flush();
   }
 
-  function sendFeedback(m, value, row) {
+  // sendFeedback sends 👍/👎 (with the reason of a 👎, or "") on the answer m rendered in box.
+  function sendFeedback(m, value, reason, box) {
     if (!m.id) {
       return;
     }
-    if (!sendFrame({ type: "feedback", conversation_id: conversationId, message_id: m.id, value: value })) {
+    var f = { type: "feedback", conversation_id: conversationId, message_id: m.id, value: value };
+    if (reason) {
+      f.reason = reason;
+    }
+    if (!sendFrame(f)) {
       notice("Chưa gửi được đánh giá vì mất kết nối, vui lòng thử lại.");
       return;
     }
     m.feedback = value;
-    var bs = row.querySelectorAll("button");
+    m.feedbackReason = reason;
+    var bs = box.querySelectorAll(".feedback button");
     for (var i = 0; i < bs.length; i++) {
       bs[i].setAttribute("aria-pressed", Number(bs[i].getAttribute("data-value")) === value ? "true" : "false");
+    }
+    var chips = box.querySelector(".reasons");
+    if (value === -1 && !chips) {
+      renderReasons(box, m);
+    } else if (value !== -1 && chips) {
+      box.removeChild(chips);
+    }
+    var rs = box.querySelectorAll(".reason");
+    for (var j = 0; j < rs.length; j++) {
+      rs[j].setAttribute("aria-pressed", rs[j].getAttribute("data-reason") === reason ? "true" : "false");
     }
     save();
   }
@@ -804,45 +1025,87 @@
     if (!text) {
       return;
     }
-    if (Array.from(text).length > maxChars) {
-      notice("Câu hỏi quá dài, vui lòng rút gọn (tối đa " + maxChars + " ký tự).");
-      return;
+    var n = Array.from(text).length;
+    if (n > maxChars) {
+      notice("Câu hỏi dài " + n + " ký tự, quá giới hạn: vui lòng rút gọn (tối đa " + maxChars + " ký tự).");
+      return false;
     }
+    dropStarters();
     seq++;
     var cid = "w" + Date.now().toString(36) + "-" + seq;
     var userEl = renderUser({ text: text });
     userEl.setAttribute("data-state", "pending");
     inflight[cid] = { text: text, userEl: userEl, el: null, sent: false, acked: false };
     scrollDown();
+    if (refusedText) {
+      failMessage(cid, inflight[cid]);
+      notice(refusedText);
+      return true;
+    }
     if (!ws) {
       connect();
     } else if (wsState === "open" && !historyPending) {
       flush();
     }
+    return true;
   }
 
+  // submit sends the question typed; one over the limit stays in the box, with the counter and a notice.
   function submit() {
     var t = input.value;
     if (!t.trim()) {
       return;
     }
+    if (send(t) === false) {
+      return;
+    }
     input.value = "";
-    send(t);
+    updateCounter();
+  }
+
+  // updateCounter grows the question box with its text (up to its CSS max-height) and shows the character
+  // count near the limit, in red with what to do beyond it.
+  function updateCounter() {
+    input.style.height = "auto";
+    input.style.height = input.scrollHeight + 2 + "px";
+    var n = Array.from(input.value.trim()).length; // as send counts
+    counter.hidden = n < maxChars * COUNTER_FROM;
+    counter.classList.toggle("over", n > maxChars);
+    counter.textContent = n > maxChars
+      ? n + "/" + maxChars + " ký tự — quá " + (n - maxChars) + " ký tự, vui lòng rút gọn trước khi gửi."
+      : n + "/" + maxChars + " ký tự";
+    input.setAttribute("aria-invalid", n > maxChars ? "true" : "false");
+  }
+
+  // newConversation forgets the conversation (the server keeps it until retention) and starts afresh.
+  function newConversation() {
+    conversationId = "";
+    messages = [];
+    centre = null;
+    renderContact();
+    inflight = {};
+    historyPending = false;
+    save();
+    renderAll();
+    input.value = "";
+    updateCounter();
+    host.setAttribute("data-history", "");
+    input.focus();
   }
 
   // Opening and closing.
   function openPanel() {
-    if (!opened) {
-      opened = true;
-      renderAll();
-    }
     panel.hidden = false;
     wrap.classList.add("open");
     bubble.setAttribute("aria-expanded", "true");
     host.setAttribute("data-open", "true");
+    if (!opened) {
+      opened = true;
+      renderAll(); // once the panel is laid out, so that it can scroll to the last answer's start
+    }
     connect();
     input.focus();
-    scrollDown();
+    updateCounter();
   }
 
   function closePanel() {
@@ -861,7 +1124,9 @@
     }
   });
   closeBtn.addEventListener("click", closePanel);
+  newBtn.addEventListener("click", newConversation);
   sendBtn.addEventListener("click", submit);
+  input.addEventListener("input", updateCounter);
   // Enter sends, Shift+Enter starts a new line. Virtual keyboards that do not report the key on keydown still
   // announce the line break as an input event, which is turned into a send too.
   var lineBreakAllowed = false;
@@ -910,6 +1175,7 @@
     }
   };
   load();
+  renderContact();
 
   function mount() {
     document.body.appendChild(host);
