@@ -108,7 +108,7 @@ func TestReadmeRunIt(t *testing.T) {
 
 	tmp := t.TempDir()
 	work := filepath.Join(tmp, "checkout")
-	require.NoError(t, os.MkdirAll(filepath.Join(work, "assistant"), 0o755)) // policy fit writes assistant/policy.json
+	require.NoError(t, os.MkdirAll(work, 0o755))
 	require.NoError(t, os.Symlink(filepath.Dir(data), filepath.Join(tmp, "shared")))
 	xlsx, err := filepath.Glob(filepath.Join(data, "procedures", "portal-lists", "*.xlsx"))
 	require.NoError(t, err)
