@@ -229,8 +229,13 @@ func (a *Assistant) answer(ctx context.Context, st *knowledge.DialogueState, tex
 		return ans, nil, nil
 	}
 
-	// 5. A follow-up on the procedure in focus ("vậy lệ phí bao nhiêu?", "mất mấy ngày?").
-	if st.Focus != "" && a.followUp(ctx, st, as, intents) {
+	// 5. A follow-up on the procedure in focus ("vậy lệ phí bao nhiêu?", "mất mấy ngày?") — also a question
+	// about papers, fees, time, place or the online route that names nothing the catalog has ("khai trên etax
+	// hay phải lên cơ quan thuế", "nộp qua công ty hay tự lên bảo hiểm xã hội"): with nothing else found, it is
+	// about the procedure in focus when every word of it is one of that procedure's (its name, its bank
+	// phrasings), unless it reads as an unlawful or political request.
+	if st.Focus != "" && (a.followUp(ctx, st, as, intents) ||
+		as.Action == ActAbstain && topical(intents) && !refused(as) && a.foreignToFocus(ctx, st, as) == 0) {
 		p, err := a.Store.Get(ctx, st.Focus)
 		if err == nil {
 			prev := DetectIntents(withoutPlaceholders(st.Query))
@@ -248,10 +253,10 @@ func (a *Assistant) answer(ctx context.Context, st *knowledge.DialogueState, tex
 		ans.Abstained = true
 		ans.Text = notFound
 		switch {
-		case as.NegativeSim < refusalSim:
+		case !refused(as):
 		case as.Negative == "unlawful":
 			ans.Text = unlawful
-		case as.Negative == "political":
+		default:
 			ans.Text = political
 		}
 		ans.Suggestions = starterSuggestions
@@ -278,6 +283,21 @@ func (a *Assistant) answer(ctx context.Context, st *knowledge.DialogueState, tex
 		st.Pending = append(codesOf(ans.Options), p.Code)
 	}
 	return ans, []knowledge.Procedure{p}, nil
+}
+
+// foreignToFocus counts the words of a message that neither the name of the procedure in focus nor its bank
+// phrasings have, nor the phrasings of procedures in general (PhraseIndex.Specific).
+func (a *Assistant) foreignToFocus(ctx context.Context, st *knowledge.DialogueState, as Assessment) int {
+	name := map[string]bool{}
+	for _, t := range knowledge.Syllables(a.focusName(ctx, st)) {
+		name[t] = true
+	}
+	return a.Phrases.Specific(as.Tokens, st.Focus, name)
+}
+
+// refused reports whether a declined message reads as an unlawful or political request.
+func refused(as Assessment) bool {
+	return as.NegativeSim >= refusalSim && (as.Negative == "unlawful" || as.Negative == "political")
 }
 
 // followUp reports whether a message continues on the procedure in focus rather than asking about another:

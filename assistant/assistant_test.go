@@ -177,6 +177,12 @@ func TestFollowUpsAndTopicSwitch(t *testing.T) {
 	ans = reply(t, a, conv, "cách làm bánh flan đơn giản")
 	assert.Empty(t, cited(ans), "off-topic after a procedure")
 	assert.True(t, ans.Abstained)
+	// A question on where, fees or time that names nothing the catalog has is about the procedure in focus.
+	ans = reply(t, a, "follow-where", "xin giấy xác nhận thông tin về cư trú")
+	require.Equal(t, "1.010041", cited(ans)[0], ans.Text)
+	ans = reply(t, a, "follow-where", "tôi thường trú ở Củ Chi nhưng đang tạm trú ở Thủ Đức, nộp chỗ nào cũng được hả")
+	require.NotEmpty(t, cited(ans), ans.Text)
+	assert.Equal(t, "1.010041", cited(ans)[0])
 	// A topic put aside ("thôi để … sau", "khoan … đã") is not what the message asks about.
 	for i, q := range []string{"thôi để bằng lái sau, giờ làm lại căn cước", "khoan hỏi bằng lái đã, làm lại căn cước thế nào"} {
 		conv := fmt.Sprintf("deferred-%d", i)

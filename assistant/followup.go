@@ -110,7 +110,7 @@ func (a *Assistant) followUpFeatures(focus, focusName string, as Assessment, int
 // continues on it (for fitting the follow-up model).
 func (a *Assistant) FollowUpSample(ctx context.Context, focus, text string, follows bool) (FollowSample, error) {
 	intents := DetectIntents(text)
-	as, err := a.Assess(ctx, a.withoutPlaces(text), intents)
+	as, err := a.Assess(ctx, a.withoutPlaces(withoutDeferred(text)), intents)
 	if err != nil {
 		return FollowSample{}, err
 	}

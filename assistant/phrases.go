@@ -98,6 +98,29 @@ func (ix *PhraseIndex) Foreign(toks []string, label string, known map[string]boo
 	return n
 }
 
+// genericLabels is the number of labels whose phrasings must contain a word for it to be generic: the words
+// of asking about any procedure ("thời gian", "giải quyết", "online", "phường"), which say nothing of which.
+const genericLabels = 40
+
+// Specific counts the distinct syllables of toks that Foreign counts and that are not generic (in the
+// phrasings of genericLabels labels or more): what a message says that is neither about the procedure label
+// nor about procedures in general.
+func (ix *PhraseIndex) Specific(toks []string, label string, known map[string]bool) int {
+	if ix == nil {
+		return 0
+	}
+	generic := map[string]bool{}
+	for t := range known {
+		generic[t] = true
+	}
+	for _, t := range toks {
+		if len(ix.byLabel[t]) >= genericLabels {
+			generic[t] = true
+		}
+	}
+	return ix.Foreign(toks, label, generic)
+}
+
 // phraseTerms are the distinct folded syllables and bigrams of toks.
 func phraseTerms(toks []string) []string {
 	seen := map[string]bool{}
