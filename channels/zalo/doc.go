@@ -52,8 +52,8 @@
 // its sequence number, so the numbers of one user's jobs follow their commit order. Existing PostgreSQL job
 // queues (river, for one) do not serialise jobs per key, which is why this package keeps its own small queue
 // behind the Queue interface, with two implementations: OpenBolt (a bbolt file of its own, fsync'd on every
-// commit, for the embedded mode) and channels/zalo/pgqueue (PostgreSQL, tables of migrations 0004_zalo.sql and
-// 0006_zalo_sending.sql, SELECT … FOR UPDATE SKIP LOCKED).
+// commit, for the embedded mode) and channels/zalo/pgqueue (PostgreSQL, tables of migrations 0005_zalo.sql and
+// 0009_zalo_sending.sql, SELECT … FOR UPDATE SKIP LOCKED).
 //
 // # Tokens
 //

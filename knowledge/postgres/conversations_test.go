@@ -118,7 +118,7 @@ func TestConversationsUpgrade(t *testing.T) {
 	s := openStore(t, schema)
 	ctx := t.Context()
 	_, err := s.pool.Exec(ctx, `DROP TABLE conversation_messages, conversations;
-		DELETE FROM schema_migrations WHERE version IN ('0002_conversations', '0003_confidence', '0008_feedback_reason')`)
+		DELETE FROM schema_migrations WHERE version IN ('0002_conversations', '0003_confidence', '0011_feedback_reason')`)
 	require.NoError(t, err)
 	require.NoError(t, s.Close())
 

@@ -32,6 +32,7 @@ import (
 	"fmt"
 	"io/fs"
 	"log/slog"
+	"maps"
 	"slices"
 	"strings"
 	"sync"
@@ -247,6 +248,20 @@ func setup(ctx context.Context, conn *pgx.Conn, schema string) (string, error) {
 	return searchPath, tx.Commit(ctx)
 }
 
+// renamedMigrations maps the names migrations had before they were numbered uniquely (two were 0003 and three
+// 0006) to their names now, in their unchanged order: a database migrated under the old names records them
+// under the new ones and applies nothing twice.
+var renamedMigrations = map[string]string{
+	"0003_staff":                "0004_staff",
+	"0004_zalo":                 "0005_zalo",
+	"0005_catalog_changes":      "0006_catalog_changes",
+	"0006_staff_centres":        "0007_staff_centres",
+	"0006_staff_login_failures": "0008_staff_login_failures",
+	"0006_zalo_sending":         "0009_zalo_sending",
+	"0007_staff_unit":           "0010_staff_unit",
+	"0008_feedback_reason":      "0011_feedback_reason",
+}
+
 // migrate applies the embedded migrations that schema_migrations does not list, in name order.
 func migrate(ctx context.Context, tx pgx.Tx) error {
 	if _, err := tx.Exec(ctx, `CREATE TABLE IF NOT EXISTS schema_migrations (
@@ -254,6 +269,13 @@ func migrate(ctx context.Context, tx pgx.Tx) error {
 		applied_at timestamptz NOT NULL DEFAULT now()
 	)`); err != nil {
 		return fmt.Errorf("migrate: %w", err)
+	}
+	// No new name is an old one, so the renames cannot collide; they happen in this transaction or not at all.
+	for _, old := range slices.Sorted(maps.Keys(renamedMigrations)) {
+		if _, err := tx.Exec(ctx, "UPDATE schema_migrations SET version = $2 WHERE version = $1", old,
+			renamedMigrations[old]); err != nil {
+			return fmt.Errorf("migrate: rename %s: %w", old, err)
+		}
 	}
 	rows, err := tx.Query(ctx, "SELECT version FROM schema_migrations")
 	if err != nil {

@@ -324,3 +324,51 @@ func TestRecall(t *testing.T) {
 	t.Logf("dense recall@20 over 50 random queries, 3000 docs, dim 64, ef_search %d: %.3f", DefaultEfSearch, recall)
 	assert.GreaterOrEqual(t, recall, 0.95)
 }
+
+// Every migration has a number of its own, and every renamed one exists under its new name.
+func TestMigrationNumbersUnique(t *testing.T) {
+	names, err := fs.Glob(migrations, "migrations/*.sql")
+	require.NoError(t, err)
+	seen := map[string]string{}
+	versions := map[string]bool{}
+	for _, n := range names {
+		v := strings.TrimSuffix(strings.TrimPrefix(n, "migrations/"), ".sql")
+		versions[v] = true
+		num, _, ok := strings.Cut(v, "_")
+		require.True(t, ok, n)
+		if prev, dup := seen[num]; dup {
+			t.Errorf("migrations %s and %s share the number %s", prev, v, num)
+		}
+		seen[num] = v
+	}
+	for old, now := range renamedMigrations {
+		assert.True(t, versions[now], "%s was renamed to %s, which does not exist", old, now)
+		assert.False(t, versions[old], "%s still exists under its old name", old)
+	}
+}
+
+// A database migrated when two migrations were numbered 0003 and three 0006 opens under the new names without
+// applying anything twice.
+func TestMigrationRenameUpgrade(t *testing.T) {
+	schema := newSchema(t)
+	s := openStore(t, schema)
+	ctx := t.Context()
+	for old, now := range renamedMigrations {
+		_, err := s.pool.Exec(ctx, "UPDATE schema_migrations SET version = $1 WHERE version = $2", old, now)
+		require.NoError(t, err)
+	}
+	require.NoError(t, s.Close())
+
+	s = openStore(t, schema)
+	rows, err := s.pool.Query(ctx, "SELECT version FROM schema_migrations ORDER BY version")
+	require.NoError(t, err)
+	got, err := pgx.CollectRows(rows, pgx.RowTo[string])
+	require.NoError(t, err)
+	names, err := fs.Glob(migrations, "migrations/*.sql")
+	require.NoError(t, err)
+	want := make([]string, len(names))
+	for i, n := range names {
+		want[i] = strings.TrimSuffix(strings.TrimPrefix(n, "migrations/"), ".sql")
+	}
+	assert.Equal(t, want, got)
+}

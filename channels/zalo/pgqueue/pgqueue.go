@@ -1,5 +1,5 @@
 // Package pgqueue is the PostgreSQL implementation of the Zalo channel's queue (zalo.Queue), over the tables of
-// migrations knowledge/postgres/migrations/0004_zalo.sql and 0006_zalo_sending.sql: jobs and sends are taken with
+// migrations knowledge/postgres/migrations/0005_zalo.sql and 0009_zalo_sending.sql: jobs and sends are taken with
 // SELECT … FOR UPDATE SKIP LOCKED under leases, so several serve processes can share the work, and token
 // refreshes hold a row lock. It imports pgx, the zalo package and the standard library.
 package pgqueue
