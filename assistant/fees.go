@@ -24,6 +24,7 @@ const (
 	feeAmounts                // one or more amounts in đồng
 	feeByRule                 // a regulation (or the body that sets the level) without an amount
 	feeNoted                  // "Miễn phí" with a note we cannot read as free or as a rule: quoted as written
+	feeForeign                // an amount in US dollars, charged abroad ("10 USD/bản tại cơ quan đại diện")
 )
 
 // channelFee is what one channel's record supports about the fee.
@@ -33,7 +34,7 @@ type channelFee struct {
 	ended   []feeAmount // reduced amounts whose period is over
 	rule    string      // feeByRule: "theo Thông tư số 244/2016/TT-BTC", "mức cụ thể do Hội đồng nhân dân … quyết định"
 	free    string      // feeFree: the exemption as the record words it, when it has a condition
-	note    string      // feeNoted: the note as written
+	note    string      // feeNoted: the note as written; feeForeign: the amount and where it is charged
 	caveats []string    // conditions kept beside the value ("Miễn lệ phí cho người thuộc hộ nghèo …")
 }
 
@@ -224,6 +225,20 @@ func readFee(c knowledge.Channel, today time.Time) channelFee {
 		return out
 	}
 
+	// An amount in dollars (not kept as a fee: fees are in đồng), charged by a mission abroad.
+	if m := usdCell.FindStringSubmatch(c.Text); m != nil {
+		out.kind = feeForeign
+		out.note = m[1] + " USD"
+		if m[2] != "" {
+			out.note += " mỗi " + strings.TrimSpace(m[2])
+		}
+		if where := strings.TrimSpace(strings.SplitN(desc, ":", 2)[0]); strings.HasPrefix(knowledge.Fold(where), "tai ") &&
+			utf8.RuneCountInString(where) <= 80 && strings.Contains(desc, ":") {
+			out.note += " (" + lowerFirst(where) + ")"
+		}
+		return out
+	}
+
 	// No amount: read the fee note, and the sentences of the description that speak of fees.
 	sentences := noteSentences(feeNote)
 	fromNote := len(sentences)
@@ -293,6 +308,9 @@ func readFee(c knowledge.Channel, today time.Time) channelFee {
 	}
 	return out
 }
+
+// usdCell reads a fee cell in US dollars: "10 USD(/bản)".
+var usdCell = regexp.MustCompile(`^\s*(\d{1,6}(?:[.,]\d{1,2})?)\s*USD\s*(?:\(\s*/\s*([^)]{1,30})\))?`)
 
 // ruleText says which regulation sets the fee: "theo Thông tư số 244/2016/TT-BTC" when the sentence names
 // documents by number, else the sentence itself ("mức lệ phí cụ thể do Hội đồng nhân dân tỉnh … quyết định").
@@ -456,6 +474,8 @@ func (f channelFee) value() string {
 		return "miễn phí"
 	case feeByRule:
 		return f.rule + " (dữ liệu không ghi mức cụ thể)"
+	case feeForeign:
+		return f.note
 	case feeNoted:
 		return "dữ liệu ghi \"Miễn phí\" kèm ghi chú: " + clipClause(f.note, 160) + " — vui lòng kiểm tra mức thu tại đường dẫn bên dưới"
 	}

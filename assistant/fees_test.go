@@ -76,6 +76,9 @@ func TestFeesHandcrafted(t *testing.T) {
 			{Kind: knowledge.ChannelInPerson, Fees: []knowledge.Fee{{Amount: 50000, Label: "Lệ phí"}, {Amount: 100000, Label: "Phí thẩm định (mỗi hồ sơ)"}}},
 			{Kind: knowledge.ChannelOnline, Fees: []knowledge.Fee{{Amount: 25000, Label: "Lệ phí"}}},
 		}, dec2026, []string{"- Nộp trực tiếp: 50.000 đồng (Lệ phí); 100.000 đồng (Phí thẩm định (mỗi hồ sơ))", "- Nộp trực tuyến: 25.000 đồng"}, nil},
+		{"an amount in dollars, charged abroad", []knowledge.Channel{{Kind: knowledge.ChannelInPerson, Free: true,
+			Text: "10 USD(/bản)", Note: "/bản\nTại cơ quan đại diện: 10 USD/bản."}},
+			dec2026, []string{"- Nộp trực tiếp: 10 USD mỗi bản (tại cơ quan đại diện)"}, []string{"Miễn phí", "miễn phí", "kèm ghi chú"}},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
