@@ -143,6 +143,12 @@ func TestTimesHandcrafted(t *testing.T) {
 	assert.Contains(t, got, "- Nộp trực tiếp: 2 ngày làm việc (Cấp chứng nhận đăng ký xe)")
 	assert.Contains(t, got, "- Nộp trực tiếp: 7 ngày làm việc (Cấp lại biển số định danh)")
 	assert.Contains(t, got, "- Nộp trực tiếp: 1 giờ (Cấp biển số định danh lần đầu)")
+
+	// A verification the record puts before the time it gives is said with it.
+	lost := &knowledge.Procedure{Channels: []knowledge.Channel{{Kind: knowledge.ChannelOnline,
+		Time: knowledge.Duration{Value: 2, Unit: "ngày làm việc", Text: "2 Ngày làm việc"}, Text: "Miễn phí",
+		Note: desc("Cấp lại chứng nhận đăng ký xe: Phải tiến hành xác minh trong thời hạn 30 ngày, kể từ ngày nhận đủ hồ sơ hợp lệ; sau khi xác minh, nếu đủ điều kiện thì cấp lại trong thời hạn 02 ngày làm việc.")}}}
+	assert.Contains(t, times(lost), "- Nộp trực tuyến: 2 ngày làm việc (sau bước xác minh, tối đa 30 ngày)")
 }
 
 func TestDocumentsHandcrafted(t *testing.T) {

@@ -33,8 +33,12 @@ func times(p *knowledge.Procedure) string {
 	seen := map[row]bool{}
 	for _, c := range p.Channels {
 		v := timeValue(c.Time, steps)
+		_, desc := splitChannelNote(c)
+		if m := verifyFirst.FindStringSubmatch(desc); m != nil && m[1] != strconv.FormatFloat(c.Time.Value, 'f', -1, 64) {
+			// "Phải tiến hành xác minh trong thời hạn 30 ngày …; sau khi xác minh … cấp lại trong thời hạn 02 ngày".
+			v += fmt.Sprintf(" (sau bước xác minh, tối đa %s %s)", m[1], m[2])
+		}
 		if len(distinct[c.Kind]) > 1 {
-			_, desc := splitChannelNote(c)
 			if cond := timeCondition(desc, c.Time); cond != "" {
 				v += " (" + cond + ")"
 			} else {
@@ -74,6 +78,10 @@ func times(p *knowledge.Procedure) string {
 	}
 	return "Thời hạn giải quyết:\n" + strings.Join(lines, "\n")
 }
+
+// verifyFirst finds a verification the record says comes before the time it gives ("Phải tiến hành xác minh
+// trong thời hạn 30 ngày").
+var verifyFirst = regexp.MustCompile(`(?i)xác minh trong thời hạn 0*(\d{1,3}) (ngày làm việc|ngày)`)
 
 // noUnit is what the answer says after a bare number.
 const noUnit = "dữ liệu không ghi rõ đơn vị ngày/giờ"
