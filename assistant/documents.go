@@ -223,11 +223,21 @@ func firstClause(name string) string {
 	return strings.TrimLeft(f, "-+*• ")
 }
 
+// proxyPapers are (folded) starts of items needed only when someone else files for the citizen: a power of
+// attorney is never everyone's paper.
+var proxyPapers = []string{"van ban uy quyen", "giay uy quyen", "hop dong uy quyen", "ban sao van ban uy quyen",
+	"giay to uy quyen", "van ban, giay to uy quyen"}
+
 // conditionalItem reports whether an item applies only in some cases.
 func conditionalItem(name string) bool {
 	f := firstClause(name)
 	for _, w := range conditionMarkers {
 		if strings.Contains(f, w) {
+			return true
+		}
+	}
+	for _, w := range proxyPapers {
+		if strings.HasPrefix(f, w) {
 			return true
 		}
 	}

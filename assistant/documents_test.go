@@ -56,3 +56,16 @@ func TestDocumentsBriefNamesCasePapers(t *testing.T) {
 	assert.Contains(t, ans.Text, "- Tùy trường hợp: Mẫu hộ tịch điện tử tương tác đăng ký khai tử; Tờ khai đăng ký khai tử; Văn bản ủy quyền")
 	assert.NotContains(t, ans.Text, "Trường hợp người yêu cầu đã nộp…", "an item cut mid-sentence")
 }
+
+// A power of attorney is needed only when someone else files: it is never listed as everyone's paper.
+func TestDocumentsProxyIsConditional(t *testing.T) {
+	a := newAssistant(t)
+	ans := reply(t, a, "proxy", "xin phiếu lý lịch tư pháp cần giấy tờ gì")
+	require.Equal(t, "3.000333", cited(ans)[0], ans.Text)
+	for _, l := range strings.Split(ans.Text, "\n") {
+		if strings.Contains(l, "Văn bản ủy quyền") {
+			assert.True(t, strings.HasPrefix(l, "- Tùy trường hợp:"), "a power of attorney as everyone's paper: %q", l)
+		}
+	}
+	assert.Contains(t, ans.Text, "Văn bản ủy quyền")
+}
