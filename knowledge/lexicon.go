@@ -116,6 +116,28 @@ var lexiconRules = []struct {
 	{"quốc tế", []string{"quốc tế", "international", "đi nước ngoài lái xe"}},
 	{"hưởng", []string{"rút", "lãnh", "nhận tiền"}},
 
+	// English words citizens mix in (loanwords in Zalo messages) and questions asked in English: the catalog is
+	// written in Vietnamese only.
+	{"gia hạn", []string{"extend", "extension", "renew", "renewal"}},
+	{"hủy", []string{"cancel"}},
+	{"nuôi con nuôi", []string{"adopt", "adoption"}},
+	{"hoàn thuế", []string{"tax refund", "vat refund"}},
+	{"thuế", []string{"tax"}},
+	{"giá trị gia tăng", []string{"vat"}},
+	{"một thành viên", []string{"single member", "single-member", "one member"}},
+	{"khai sinh", []string{"birth certificate", "birth registration"}},
+	{"kết hôn", []string{"marriage", "married", "marry"}},
+	{"thẻ căn cước", []string{"id card", "identity card", "citizen id"}},
+	{"tạm trú", []string{"temporary residence", "temporary resident"}},
+	{"thường trú", []string{"permanent residence", "permanent resident"}},
+	{"giấy phép lao động", []string{"work permit"}},
+	{"giấy phép lái xe", []string{"driving licence", "driving license", "driver license", "driver's license"}},
+	{"hộ kinh doanh", []string{"household business"}},
+	{"đăng ký", []string{"register", "registration"}},
+	{"giấy chứng nhận", []string{"certificate"}},
+	{"nộp", []string{"submit"}},
+	{"mất", []string{"lost"}},
+
 	// Phrases that contain filler syllables but mean something as a whole: kept as they are.
 	{"nhà ở xã hội", []string{"nhà ở xã hội", "nhà xã hội", "noxh"}},
 	{"xã hội", []string{"xã hội"}},
