@@ -59,7 +59,8 @@ type Group struct {
 // and again here for messages stored before redaction), with the question it answered.
 type QueueAnswer struct {
 	Question  string    `json:"question,omitempty"`
-	Answer    string    `json:"answer"`
+	Answer    string    `json:"answer"` // in the answers' Markdown subset, as stored
+	Plain     string    `json:"plain"`  // the same as plain text (assistant.PlainText), for showing as text
 	Codes     []string  `json:"codes,omitempty"`
 	At        time.Time `json:"at"`
 	Abstained bool      `json:"abstained,omitempty"`
@@ -110,7 +111,8 @@ func GroupFlagged(fs []knowledge.Flagged, by string, below float64) []Group {
 			}
 		}
 		if len(g.Answers) < maxExamples {
-			g.Answers = append(g.Answers, QueueAnswer{Question: q, Answer: assistant.Redact(f.Answer.Text),
+			text := assistant.Redact(f.Answer.Text)
+			g.Answers = append(g.Answers, QueueAnswer{Question: q, Answer: text, Plain: assistant.PlainText(text),
 				Codes: slices.Clone(f.Answer.Codes), At: f.Answer.At, Abstained: f.Answer.Abstain,
 				Feedback: f.Answer.Feedback, Reason: f.Answer.FeedbackReason})
 		}

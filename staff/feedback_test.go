@@ -278,7 +278,7 @@ func TestUnansweredAnswers(t *testing.T) {
 	first := ask("a", q, -3, knowledge.Message{Text: "Cấp lại thẻ căn cước: nộp tại Công an xã. Gọi 0912345678.",
 		Codes: []string{"1.000002", "1.000003"}, Confidence: 0.9})
 	require.NoError(t, convs.FeedbackReason(ctx, "a", first, -1, knowledge.ReasonWrongFee))
-	second := ask("b", q, -2, knowledge.Message{Text: "Thủ tục Đăng ký tạm trú …", Codes: []string{"1.000003"}, Confidence: 0.9})
+	second := ask("b", q, -2, knowledge.Message{Text: "Thủ tục **Đăng ký tạm trú** …", Codes: []string{"1.000003"}, Confidence: 0.9})
 	require.NoError(t, convs.FeedbackReason(ctx, "b", second, -1, knowledge.ReasonWrongProcedure))
 	ask("c", q, -1, knowledge.Message{Text: "Xin lỗi, tôi chưa tìm được thủ tục phù hợp.", Abstain: true})
 	for i := range 6 {
@@ -304,8 +304,11 @@ func TestUnansweredAnswers(t *testing.T) {
 	assert.Equal(t, knowledge.ReasonWrongProcedure, g.Answers[1].Reason)
 	assert.Equal(t, -1, g.Answers[1].Feedback)
 	assert.Equal(t, []string{"1.000003"}, g.Answers[1].Codes)
+	assert.Equal(t, "Thủ tục **Đăng ký tạm trú** …", g.Answers[1].Answer)
+	assert.Equal(t, "Thủ tục Đăng ký tạm trú …", g.Answers[1].Plain)
 	assert.Equal(t, knowledge.ReasonWrongFee, g.Answers[2].Reason)
 	assert.Equal(t, "Cấp lại thẻ căn cước: nộp tại Công an xã. Gọi [SĐT].", g.Answers[2].Answer, "redacted")
+	assert.Equal(t, g.Answers[2].Answer, g.Answers[2].Plain)
 	assert.Equal(t, q, g.Answers[2].Question)
 	assert.NotContains(t, string(res.body), "0912345678")
 	other := got.Groups[0]
