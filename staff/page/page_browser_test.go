@@ -201,6 +201,18 @@ func loginAs(t *testing.T, ctx context.Context, user, password string) {
 	waitText(t, ctx, "who-name", user)
 }
 
+// publishConfirmed presses Publish (the page saves the draft first) and confirms in the dialog that
+// summarises the change.
+func publishConfirmed(t *testing.T, ctx context.Context) {
+	t.Helper()
+	do(t, ctx, "publish and confirm",
+		chromedp.Click(chromedp.ID("publish")),
+		chromedp.WaitVisible(chromedp.ID("publish-confirm")),
+		chromedp.Click(chromedp.ID("publish-confirm")),
+		chromedp.WaitNotVisible(chromedp.ID("publish-dialog")),
+	)
+}
+
 func openFromSearch(t *testing.T, ctx context.Context, query, code string) {
 	t.Helper()
 	result := chromedp.CSS(fmt.Sprintf(`#search-results button[data-code=%q]`, code))
@@ -300,10 +312,8 @@ func TestBrowserEditPreviewPublish(t *testing.T) {
 	assert.NotContains(t, b.ask(t, question), address, "citizens still get the published record")
 
 	// Publish, and the citizen side answers with the new content. The catalog's record is kept as version 1.
-	do(t, ctx, "publish",
-		chromedp.Click(chromedp.CSS(`.subtab[data-pane="edit"]`)),
-		chromedp.Click(chromedp.ID("publish")),
-	)
+	do(t, ctx, "edit pane", chromedp.Click(chromedp.CSS(`.subtab[data-pane="edit"]`)))
+	publishConfirmed(t, ctx)
 	waitText(t, ctx, "notice", "Đã xuất bản phiên bản 2")
 	waitText(t, ctx, "editor-state", "Chưa có bản nháp")
 	live := b.published(t, code)
@@ -355,8 +365,8 @@ func TestBrowserEditPreviewPublish(t *testing.T) {
 		chromedp.Click(chromedp.CSS(`.subtab[data-pane="edit"]`)),
 		setValue("#f-address", ""),
 		chromedp.SendKeys(chromedp.ID("f-address"), address2),
-		chromedp.Click(chromedp.ID("publish")),
 	)
+	publishConfirmed(t, ctx)
 	waitText(t, ctx, "notice", "Đã xuất bản phiên bản 4")
 	assert.Equal(t, address2, b.published(t, code).Address)
 	assert.Contains(t, b.ask(t, question), address2)
@@ -519,8 +529,8 @@ func TestBrowserImportQueueAndLifecycle(t *testing.T) {
 		chromedp.Click(chromedp.CSS("#channel-rows .rowitem:last-child .fee-add")),
 		chromedp.SendKeys(chromedp.CSS("#channel-rows .rowitem:last-child .fee-amount"), "15000"),
 		chromedp.SendKeys(chromedp.CSS("#channel-rows .rowitem:last-child .fee-label"), "Lệ phí"),
-		chromedp.Click(chromedp.ID("publish")),
 	)
+	publishConfirmed(t, ctx)
 	waitText(t, ctx, "notice", "Đã xuất bản phiên bản 1")
 	created := b.published(t, newCode)
 	assert.Equal(t, "Xác nhận thông tin thử nghiệm tại phường", created.Name)
