@@ -53,7 +53,7 @@ func TestSearchRanked(t *testing.T) {
 		assert.Equal(t, len(l.Items), l.Total)
 		return l
 	}
-	for q, within := range map[string]int{"lam lai can cuoc": 3, "cccd": 3, "căn cước": 5, "làm lại thẻ căn cước bị mất": 3} {
+	for q, within := range map[string]int{"lam lai can cuoc": 1, "cccd": 3, "căn cước": 3, "làm lại thẻ căn cước bị mất": 1} {
 		l := search(q)
 		i := rank(l.Items, code)
 		require.GreaterOrEqual(t, i, 0, "%q finds %s", q, code)
