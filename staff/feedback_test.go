@@ -21,20 +21,28 @@ type queue struct {
 	Groups []staff.Group `json:"groups"`
 }
 
-func TestUnanswered(t *testing.T) {
-	convs := memconv.New()
+// queueEnv is a service over the small catalog with citizens' conversations in memory, a logged-in client of
+// role, at(h) the time h hours from the service's now, and say, which stores a question and the assistant's
+// answer a in conversation id at when and returns the answer's message ID.
+func queueEnv(t *testing.T, role staff.Role) (c *client, convs *memconv.Conversations, at func(h int) time.Time,
+	say func(id, q string, when time.Time, a knowledge.Message) int64) {
+	convs = memconv.New()
 	e := newEnv(t, smallStore(t), nil, convs)
-	e.addUser("lan", staff.RoleEditor)
-	c := e.login("lan")
-	ctx := t.Context()
+	e.addUser("lan", role)
 	now := e.clock.Now()
-	at := func(h int) time.Time { return now.Add(time.Duration(h) * time.Hour) }
-	say := func(id, q string, when time.Time, a knowledge.Message) int64 {
+	at = func(h int) time.Time { return now.Add(time.Duration(h) * time.Hour) }
+	say = func(id, q string, when time.Time, a knowledge.Message) int64 {
 		a.Role, a.At = "assistant", when
-		got, err := convs.Append(ctx, id, knowledge.DialogueState{}, knowledge.Message{Role: "user", Text: q, At: when}, a)
+		got, err := convs.Append(t.Context(), id, knowledge.DialogueState{}, knowledge.Message{Role: "user", Text: q, At: when}, a)
 		require.NoError(t, err)
 		return got[1].ID
 	}
+	return e.login("lan"), convs, at, say
+}
+
+func TestUnanswered(t *testing.T) {
+	c, convs, at, say := queueEnv(t, staff.RoleEditor)
+	ctx := t.Context()
 	say("a", "Làm giấy chào đời cho con?", at(-50), knowledge.Message{Text: "Xin lỗi…", Abstain: true})
 	say("b", "lam giay chao doi cho con", at(-40), knowledge.Message{Text: "Xin lỗi…", Abstain: true})
 	say("c", "Số tôi 0912 345 678, làm căn cước", at(-30), knowledge.Message{Text: "Có thể…", Codes: []string{"1.000002"}, Confidence: 0.3})
@@ -262,18 +270,9 @@ func TestHandledKeyRedacted(t *testing.T) {
 // the reason of a 👎 and the names of the cited procedures beside their codes; an answer stored before
 // redaction is redacted on the way out.
 func TestUnansweredAnswers(t *testing.T) {
-	convs := memconv.New()
-	e := newEnv(t, smallStore(t), nil, convs)
-	e.addUser("lan", staff.RoleViewer)
-	c := e.login("lan")
+	c, convs, at, say := queueEnv(t, staff.RoleViewer)
 	ctx := t.Context()
-	now := e.clock.Now()
-	ask := func(id, q string, h int, a knowledge.Message) int64 {
-		a.Role, a.At = "assistant", now.Add(time.Duration(h)*time.Hour)
-		got, err := convs.Append(ctx, id, knowledge.DialogueState{}, knowledge.Message{Role: "user", Text: q, At: a.At}, a)
-		require.NoError(t, err)
-		return got[1].ID
-	}
+	ask := func(id, q string, h int, a knowledge.Message) int64 { return say(id, q, at(h), a) }
 	const q = "làm lại căn cước ở đâu"
 	first := ask("a", q, -3, knowledge.Message{Text: "Cấp lại thẻ căn cước: nộp tại Công an xã. Gọi 0912345678.",
 		Codes: []string{"1.000002", "1.000003"}, Confidence: 0.9})
