@@ -19,7 +19,7 @@ import (
 
 // What a ward officer does on the staff page, at a phone's width and on a desktop: the ranked search finds the
 // identity card's re-issue from words without accents or an abbreviation, with its level; the editor's
-// actions stay in view while the form scrolls; the fee citizens read is edited in its own group; the diff
+// actions stay in view while the form scrolls, «Xem trước» among them; the fee citizens read is edited in its own group; the diff
 // marks the words added and removed; Publish looks unlike Save and asks for confirmation with the change
 // summarised (old → new), cancelling publishes nothing; the unanswered queue shows the answer the citizen got,
 // the reason of their 👎 and the names of the procedures beside their codes; axe-core finds nothing serious or
@@ -144,6 +144,11 @@ func officerEdit(t *testing.T, ctx context.Context, b *backend, amount int64, wi
 	fees := eval[string](t, ctx, `[...document.querySelectorAll('#diff-table tr[data-field="channels"] td.new ins')].map(e => e.textContent).join(" ")`)
 	assert.Contains(t, fees, strings.TrimSuffix(money, " đồng"), "the new amount is marked")
 	browsertest.AxeSerious(t, ctx, fmt.Sprintf("the diff at %d px", width))
+
+	// «Xem trước» in the bar opens the preview; with a question, it answers it from the draft.
+	do(t, ctx, "preview from the bar", chromedp.Click(chromedp.ID("preview-open")), chromedp.WaitVisible(chromedp.ID("preview-q")),
+		setValue("#preview-q", "làm lại căn cước lệ phí bao nhiêu"), chromedp.Click(chromedp.ID("preview-open")))
+	waitText(t, ctx, "preview-answer", money)
 
 	// Publish asks first, with the change summarised; cancelling publishes nothing.
 	do(t, ctx, "publish", chromedp.Click(chromedp.CSS(`.subtab[data-pane="edit"]`)), chromedp.Click(chromedp.ID("publish")),
