@@ -433,7 +433,8 @@ func TestBrowserEditPreviewPublish(t *testing.T) {
 
 // An import: the uploaded file's per-record report (changed, unchanged, invalid with its reason), then the
 // batch published. The unanswered queue: a question the assistant could not answer is listed with its count,
-// linked to the procedure it should have found, and leaves the open queue. The export link. A new procedure
+// linked to the procedure it should have found, and leaves the open queue; the staff search then finds it by
+// that question. The export link. A new procedure
 // created, published, unpublished and restored.
 func TestBrowserImportQueueAndLifecycle(t *testing.T) {
 	b := newBackend(t)
@@ -489,6 +490,19 @@ func TestBrowserImportQueueAndLifecycle(t *testing.T) {
 	assert.Equal(t, note, b.published(t, "1.001193").LocalNotes)
 	waitText(t, ctx, "import-batches", "cap-nhat.jsonl")
 
+	// Before the link, the staff search for "karaoke" does not find 1.001612 (its name has no such word).
+	search := func() []string {
+		do(t, ctx, "search karaoke",
+			chromedp.Click(chromedp.CSS(`.tab[data-view="procedures"]`)),
+			chromedp.Evaluate[chromedp.Void](`document.getElementById("search-status").textContent = ""`),
+			setValue("#search-q", "karaoke"),
+			chromedp.Click(chromedp.ID("search-submit")),
+		)
+		waitText(t, ctx, "search-status", "phù hợp nhất trước")
+		return eval[[]string](t, ctx, `[...document.querySelectorAll("#search-results button")].map(b => b.dataset.code)`)
+	}
+	require.NotContains(t, search(), "1.001612")
+
 	// The unanswered queue, grouped by question.
 	do(t, ctx, "queue", chromedp.Click(chromedp.CSS(`.tab[data-view="unanswered"]`)))
 	waitText(t, ctx, "unanswered-table", unanswered)
@@ -507,6 +521,10 @@ func TestBrowserImportQueueAndLifecycle(t *testing.T) {
 	aliases := b.published(t, "1.001612").Aliases
 	require.NotEmpty(t, aliases)
 	assert.Contains(t, knowledge.Fold(aliases[len(aliases)-1]), "karaoke")
+
+	// The staff search matches the alias: now it does.
+	assert.Contains(t, search(), "1.001612")
+	do(t, ctx, "back to the queue", chromedp.Click(chromedp.CSS(`.tab[data-view="unanswered"]`)))
 
 	// The export link downloads the published catalog.
 	exported := eval[string](t, ctx, `fetch(document.getElementById("export-link").href).then(r => r.status + " " + r.headers.get("Content-Type"))`)
