@@ -159,6 +159,9 @@ func officerEdit(t *testing.T, ctx context.Context, b *backend, amount int64, wi
 	assert.Contains(t, channels, "phí:")
 	assert.Contains(t, channels, "→ ")
 	assert.Contains(t, channels, money)
+	if len(before.Channels[0].Fees) > 0 && before.Channels[0].Fees[0].Amount != amount {
+		assert.Contains(t, channels, assistant.FormatVND(before.Channels[0].Fees[0].Amount)+" → "+money, "old → new")
+	}
 	waitText(t, ctx, "publish-dialog-lead", "mã "+code)
 	browsertest.AxeSerious(t, ctx, fmt.Sprintf("the publish confirmation at %d px", width))
 	browsertest.Screenshot(t, ctx, fmt.Sprintf("publish-confirmation-%d", width))

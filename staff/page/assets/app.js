@@ -645,7 +645,7 @@ function summaryItem(c) {
   if (c.field === "channels") {
     const lines = channelChanges(c.old || [], c.new || []);
     if (lines.length) {
-      for (const [label, a, b] of lines) li.append(el("span", label + " "), oldNew(a, b), el("br"));
+      for (const [label, a, b] of lines) li.append(el("span", label + " "), b === undefined ? el("span", a) : oldNew(a, b), el("br"));
       return li;
     }
   }
@@ -667,7 +667,8 @@ function oldNew(a, b) {
   return span;
 }
 
-/** channelChanges lists, per channel kind, the fee and time citizens read before and after. */
+/** channelChanges lists, per channel kind, the fee and time citizens read before and after ([label, old, new]),
+ * and whether the description changed ([label, text]). */
 function channelChanges(olds, news) {
   const byKind = (cs) => new Map(cs.map((c) => [c.kind, c]));
   const a = byKind(olds), b = byKind(news);
@@ -679,15 +680,20 @@ function channelChanges(olds, news) {
       out.push([label, x ? channelLine(x) : "(không có)", y ? channelLine(y) : "(không có)"]);
       continue;
     }
-    if (feeLine(x) !== feeLine(y)) out.push([`${label} phí:`, feeLine(x), feeLine(y)]);
+    if (feeLine(x) !== feeLine(y)) {
+      // The same items with other amounts: the amounts alone say it.
+      const labels = (c) => (c.fees || []).map((f) => f.label || "").join("|");
+      const named = labels(x) !== labels(y);
+      out.push([`${label} phí:`, feeLine(x, named), feeLine(y, named)]);
+    }
     if (timeLine(x) !== timeLine(y)) out.push([`${label} thời hạn:`, timeLine(x), timeLine(y)]);
-    if ((x.note || "") !== (y.note || "") || (x.fee_text || "") !== (y.fee_text || "")) out.push([`${label} mô tả:`, "đã sửa", "xem «Khác biệt»"]);
+    if ((x.note || "") !== (y.note || "") || (x.fee_text || "") !== (y.fee_text || "")) out.push([`${label} mô tả:`, "đã sửa (xem «Khác biệt»)"]);
   }
   return out;
 }
 
-function feeLine(c) {
-  if (c.fees && c.fees.length) return c.fees.map((f) => `${f.label ? f.label + ": " : ""}${formatMoney(f.amount)}`).join(", ");
+function feeLine(c, named = true) {
+  if (c.fees && c.fees.length) return c.fees.map((f) => `${named && f.label ? f.label + ": " : ""}${formatMoney(f.amount)}`).join(", ");
   return c.free ? "miễn phí" : "không ghi phí";
 }
 
