@@ -47,6 +47,25 @@ type Group struct {
 	HandledBy     string     `json:"handled_by,omitempty"`
 	Examples      []string   `json:"examples"`
 	Codes         []string   `json:"codes,omitempty"`
+	// Names are the names of Codes (by=question), in the same order; "" for a code no longer published.
+	Names []string `json:"names,omitempty"`
+	// Reasons counts the reasons citizens gave with their 👎 (knowledge.FeedbackReasons).
+	Reasons map[string]int `json:"reasons,omitempty"`
+	// Answers are the answers the citizens got, newest first (at most maxExamples).
+	Answers []QueueAnswer `json:"answers"`
+}
+
+// QueueAnswer is one flagged answer as the citizen got it: the stored assistant message (redacted at rest,
+// and again here for messages stored before redaction), with the question it answered.
+type QueueAnswer struct {
+	Question  string    `json:"question,omitempty"`
+	Answer    string    `json:"answer"` // in the answers' Markdown subset, as stored
+	Plain     string    `json:"plain"`  // the same as plain text (assistant.PlainText), for showing as text
+	Codes     []string  `json:"codes,omitempty"`
+	At        time.Time `json:"at"`
+	Abstained bool      `json:"abstained,omitempty"`
+	Feedback  int       `json:"feedback,omitempty"`
+	Reason    string    `json:"reason,omitempty"` // with feedback -1: one of knowledge.FeedbackReasons
 }
 
 // GroupFlagged groups flagged messages by question or by procedure (the first cited code), most frequent
@@ -54,6 +73,7 @@ type Group struct {
 func GroupFlagged(fs []knowledge.Flagged, by string, below float64) []Group {
 	m := map[string]*Group{}
 	var order []string
+	// fs are newest first (knowledge.FlagLister), so each group's answers are its newest.
 	for _, f := range fs {
 		q := assistant.Redact(f.Question)
 		key := QuestionKey(f.Question)
@@ -65,7 +85,7 @@ func GroupFlagged(fs []knowledge.Flagged, by string, below float64) []Group {
 		}
 		g, ok := m[key]
 		if !ok {
-			g = &Group{Key: key, FirstAt: f.Answer.At, LastAt: f.Answer.At, Examples: []string{}}
+			g = &Group{Key: key, FirstAt: f.Answer.At, LastAt: f.Answer.At, Examples: []string{}, Answers: []QueueAnswer{}}
 			if by == ByProcedure {
 				g.Code = key
 			} else {
@@ -83,6 +103,18 @@ func GroupFlagged(fs []knowledge.Flagged, by string, below float64) []Group {
 		}
 		if f.Answer.Feedback < 0 {
 			g.ThumbsDown++
+			if r := f.Answer.FeedbackReason; r != "" {
+				if g.Reasons == nil {
+					g.Reasons = map[string]int{}
+				}
+				g.Reasons[r]++
+			}
+		}
+		if len(g.Answers) < maxExamples {
+			text := assistant.Redact(f.Answer.Text)
+			g.Answers = append(g.Answers, QueueAnswer{Question: q, Answer: text, Plain: assistant.PlainText(text),
+				Codes: slices.Clone(f.Answer.Codes), At: f.Answer.At, Abstained: f.Answer.Abstain,
+				Feedback: f.Answer.Feedback, Reason: f.Answer.FeedbackReason})
 		}
 		if f.Answer.At.Before(g.FirstAt) {
 			g.FirstAt = f.Answer.At
@@ -164,6 +196,17 @@ func (s *Service) unanswered(w http.ResponseWriter, r *http.Request, _ *principa
 			handled[h.Key] = h
 		}
 	}
+	names := map[string]string{}
+	name := func(code string) string {
+		n, ok := names[code]
+		if !ok {
+			if p, err := s.opt.Store.Get(ctx, code); err == nil {
+				n = p.Name
+			}
+			names[code] = n
+		}
+		return n
+	}
 	var out []Group
 	for _, g := range GroupFlagged(fs, by, s.opt.LowConfidence) {
 		h, isHandled := handled[g.Key]
@@ -176,8 +219,12 @@ func (s *Service) unanswered(w http.ResponseWriter, r *http.Request, _ *principa
 			continue
 		}
 		if g.Code != "" {
-			if p, err := s.opt.Store.Get(ctx, g.Code); err == nil {
-				g.Name = p.Name
+			g.Name = name(g.Code)
+		}
+		if len(g.Codes) > 0 {
+			g.Names = make([]string, len(g.Codes))
+			for i, c := range g.Codes {
+				g.Names[i] = name(c)
 			}
 		}
 		out = append(out, g)

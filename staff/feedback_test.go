@@ -1,6 +1,7 @@
 package staff_test
 
 import (
+	"fmt"
 	"net/http"
 	"slices"
 	"strconv"
@@ -20,20 +21,28 @@ type queue struct {
 	Groups []staff.Group `json:"groups"`
 }
 
-func TestUnanswered(t *testing.T) {
-	convs := memconv.New()
+// queueEnv is a service over the small catalog with citizens' conversations in memory, a logged-in client of
+// role, at(h) the time h hours from the service's now, and say, which stores a question and the assistant's
+// answer a in conversation id at when and returns the answer's message ID.
+func queueEnv(t *testing.T, role staff.Role) (c *client, convs *memconv.Conversations, at func(h int) time.Time,
+	say func(id, q string, when time.Time, a knowledge.Message) int64) {
+	convs = memconv.New()
 	e := newEnv(t, smallStore(t), nil, convs)
-	e.addUser("lan", staff.RoleEditor)
-	c := e.login("lan")
-	ctx := t.Context()
+	e.addUser("lan", role)
 	now := e.clock.Now()
-	at := func(h int) time.Time { return now.Add(time.Duration(h) * time.Hour) }
-	say := func(id, q string, when time.Time, a knowledge.Message) int64 {
+	at = func(h int) time.Time { return now.Add(time.Duration(h) * time.Hour) }
+	say = func(id, q string, when time.Time, a knowledge.Message) int64 {
 		a.Role, a.At = "assistant", when
-		got, err := convs.Append(ctx, id, knowledge.DialogueState{}, knowledge.Message{Role: "user", Text: q, At: when}, a)
+		got, err := convs.Append(t.Context(), id, knowledge.DialogueState{}, knowledge.Message{Role: "user", Text: q, At: when}, a)
 		require.NoError(t, err)
 		return got[1].ID
 	}
+	return e.login("lan"), convs, at, say
+}
+
+func TestUnanswered(t *testing.T) {
+	c, convs, at, say := queueEnv(t, staff.RoleEditor)
+	ctx := t.Context()
 	say("a", "Làm giấy chào đời cho con?", at(-50), knowledge.Message{Text: "Xin lỗi…", Abstain: true})
 	say("b", "lam giay chao doi cho con", at(-40), knowledge.Message{Text: "Xin lỗi…", Abstain: true})
 	say("c", "Số tôi 0912 345 678, làm căn cước", at(-30), knowledge.Message{Text: "Có thể…", Codes: []string{"1.000002"}, Confidence: 0.3})
@@ -255,4 +264,67 @@ func TestHandledKeyRedacted(t *testing.T) {
 	hs, err = e.repo.Handled(t.Context())
 	require.NoError(t, err)
 	assert.True(t, slices.ContainsFunc(hs, func(h staff.Handled) bool { return h.Key == key }), "%v", hs)
+}
+
+// TestUnansweredAnswers: each queue group carries the answers citizens got (newest first, at most five), with
+// the reason of a 👎 and the names of the cited procedures beside their codes; an answer stored before
+// redaction is redacted on the way out.
+func TestUnansweredAnswers(t *testing.T) {
+	c, convs, at, say := queueEnv(t, staff.RoleViewer)
+	ctx := t.Context()
+	ask := func(id, q string, h int, a knowledge.Message) int64 { return say(id, q, at(h), a) }
+	const q = "làm lại căn cước ở đâu"
+	first := ask("a", q, -3, knowledge.Message{Text: "Cấp lại thẻ căn cước: nộp tại Công an xã. Gọi 0912345678.",
+		Codes: []string{"1.000002", "1.000003"}, Confidence: 0.9})
+	require.NoError(t, convs.FeedbackReason(ctx, "a", first, -1, knowledge.ReasonWrongFee))
+	second := ask("b", q, -2, knowledge.Message{Text: "Thủ tục **Đăng ký tạm trú** …", Codes: []string{"1.000003"}, Confidence: 0.9})
+	require.NoError(t, convs.FeedbackReason(ctx, "b", second, -1, knowledge.ReasonWrongProcedure))
+	ask("c", q, -1, knowledge.Message{Text: "Xin lỗi, tôi chưa tìm được thủ tục phù hợp.", Abstain: true})
+	for i := range 6 {
+		ask(fmt.Sprintf("d%d", i), "xin giấy phép karaoke", -10-i, knowledge.Message{Text: fmt.Sprintf("Xin lỗi (%d).", i), Abstain: true})
+	}
+
+	var got queue
+	res := c.do("GET", "/unanswered", nil)
+	require.Equal(t, http.StatusOK, res.status, "%s", res.body)
+	res.json(t, &got)
+	require.Len(t, got.Groups, 2)
+	g := got.Groups[1]
+	if g.Count != 3 {
+		g = got.Groups[0]
+	}
+	require.Equal(t, 3, g.Count)
+	assert.Equal(t, []string{"1.000003", "1.000002"}, g.Codes, "the newest answer's first")
+	assert.Equal(t, []string{"Đăng ký tạm trú", "Cấp lại thẻ căn cước"}, g.Names, "names beside the codes")
+	assert.Equal(t, map[string]int{knowledge.ReasonWrongFee: 1, knowledge.ReasonWrongProcedure: 1}, g.Reasons)
+	require.Len(t, g.Answers, 3)
+	assert.Equal(t, "Xin lỗi, tôi chưa tìm được thủ tục phù hợp.", g.Answers[0].Answer, "newest first")
+	assert.True(t, g.Answers[0].Abstained)
+	assert.Equal(t, knowledge.ReasonWrongProcedure, g.Answers[1].Reason)
+	assert.Equal(t, -1, g.Answers[1].Feedback)
+	assert.Equal(t, []string{"1.000003"}, g.Answers[1].Codes)
+	assert.Equal(t, "Thủ tục **Đăng ký tạm trú** …", g.Answers[1].Answer)
+	assert.Equal(t, "Thủ tục Đăng ký tạm trú …", g.Answers[1].Plain)
+	assert.Equal(t, knowledge.ReasonWrongFee, g.Answers[2].Reason)
+	assert.Equal(t, "Cấp lại thẻ căn cước: nộp tại Công an xã. Gọi [SĐT].", g.Answers[2].Answer, "redacted")
+	assert.Equal(t, g.Answers[2].Answer, g.Answers[2].Plain)
+	assert.Equal(t, q, g.Answers[2].Question)
+	assert.NotContains(t, string(res.body), "0912345678")
+	other := got.Groups[0]
+	if other.Count != 6 {
+		other = got.Groups[1]
+	}
+	require.Equal(t, 6, other.Count)
+	assert.Len(t, other.Answers, 5, "at most five answers")
+	assert.Equal(t, "Xin lỗi (0).", other.Answers[0].Answer)
+	assert.Nil(t, other.Reasons)
+
+	c.do("GET", "/unanswered?by=procedure", nil).json(t, &got)
+	for _, g := range got.Groups {
+		if g.Code == "1.000003" {
+			assert.Equal(t, "Đăng ký tạm trú", g.Name)
+			require.Len(t, g.Answers, 1)
+			assert.Equal(t, knowledge.ReasonWrongProcedure, g.Answers[0].Reason)
+		}
+	}
 }

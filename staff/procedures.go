@@ -183,34 +183,76 @@ func (s *Service) listProceduresPage(w http.ResponseWriter, r *http.Request, lim
 		}
 		row.DraftVersion, row.DraftUpdatedBy, row.DraftUpdatedAt = d.Version, d.UpdatedBy, d.UpdatedAt
 	}
-	words := knowledge.Syllables(q)
 	var out []summary
-	for _, row := range rows {
-		if onlyDrafts && row.DraftVersion == 0 {
-			continue
-		}
-		if q != "" && !strings.HasPrefix(row.Code, q) {
-			name := " " + strings.Join(knowledge.Syllables(row.Name), " ") + " "
-			match := len(words) > 0
-			for _, w := range words {
-				if !strings.Contains(name, " "+w+" ") {
-					match = false
-					break
-				}
-			}
-			if !match {
-				continue
+	switch {
+	case q == "":
+		for _, row := range rows {
+			if !onlyDrafts || row.DraftVersion != 0 {
+				out = append(out, *row)
 			}
 		}
-		out = append(out, *row)
+		slices.SortFunc(out, func(a, b summary) int { return strings.Compare(a.Code, b.Code) })
+	default:
+		out, err = s.searchRows(ctx, q, rows, onlyDrafts)
+		if err != nil {
+			s.fail(w, r, err)
+			return
+		}
 	}
-	slices.SortFunc(out, func(a, b summary) int { return strings.Compare(a.Code, b.Code) })
 	total := len(out)
 	out = out[min(offset, total):min(offset+limit, total)]
 	if out == nil {
 		out = []summary{}
 	}
 	writeJSON(w, http.StatusOK, map[string]any{"items": out, "total": total})
+}
+
+// searchRows ranks the rows for q: codes starting with q first (in code order), then the published procedures
+// the assistant's search (knowledge.Searcher: accent-insensitive, the lexicon's abbreviations such as "cccd",
+// staff aliases and the question bank's phrasings) ranks for q, best first, then the procedures that exist only
+// as drafts (not indexed) whose name has every word of q, accents optional.
+func (s *Service) searchRows(ctx context.Context, q string, rows map[string]*summary, onlyDrafts bool) ([]summary, error) {
+	var out []summary
+	seen := map[string]bool{}
+	add := func(row *summary) {
+		if row != nil && !seen[row.Code] && (!onlyDrafts || row.DraftVersion != 0) {
+			seen[row.Code] = true
+			out = append(out, *row)
+		}
+	}
+	var prefixed []string
+	for code := range rows {
+		if strings.HasPrefix(code, q) {
+			prefixed = append(prefixed, code)
+		}
+	}
+	slices.Sort(prefixed)
+	for _, code := range prefixed {
+		add(rows[code])
+	}
+	res, err := s.searcher.Search(ctx, q, knowledge.MaxSearchK)
+	if err != nil {
+		return nil, fmt.Errorf("staff: search: %w", err)
+	}
+	for _, h := range res.Hits {
+		add(rows[h.Code])
+	}
+	words := knowledge.Syllables(q)
+	var drafts []string
+	for code, row := range rows {
+		if row.Published || seen[code] || len(words) == 0 {
+			continue
+		}
+		name := " " + strings.Join(knowledge.Syllables(row.Name), " ") + " "
+		if !slices.ContainsFunc(words, func(w string) bool { return !strings.Contains(name, " "+w+" ") }) {
+			drafts = append(drafts, code)
+		}
+	}
+	slices.Sort(drafts)
+	for _, code := range drafts {
+		add(rows[code])
+	}
+	return out, nil
 }
 
 // current is a procedure's published record (nil if none), published version and draft (nil if none).

@@ -99,6 +99,8 @@ type Service struct {
 	synReady chan struct{}
 	centMu   sync.Mutex // serialises ReloadCentres, so the last reload applies the latest corrections
 	metrics  *metrics
+	// searcher ranks procedures for the staff search as the assistant does (knowledge.DefaultWeights).
+	searcher *knowledge.Searcher
 
 	// checkPassword is CheckPassword (tests wrap it to count the hashes).
 	checkPassword func(encoded, password string) bool
@@ -142,6 +144,7 @@ func New(opt Options) (*Service, error) {
 		users: newThrottle(loginFreePerUser, 0), ips: newThrottle(loginFreePerAddress, loginPendingPerAddress),
 		hashes: newHashGate(opt.LoginHashSlots, opt.LoginHashWait)}
 	s.metrics = newMetrics(s, opt.Registerer)
+	s.searcher = &knowledge.Searcher{Store: opt.Store, Embedder: opt.Embedder, Weights: knowledge.DefaultWeights}
 	s.routes = s.routeTable()
 	s.mux = http.NewServeMux()
 	for _, rt := range s.routes {

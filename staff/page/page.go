@@ -1,8 +1,9 @@
 // Package page serves the staff admin page of the knowledge base: one HTML document with its stylesheet and
 // script, embedded in the binary (no build step), that talks to the staff API under /api/v1/staff/. The page
-// is in Vietnamese; it logs staff in, searches and edits procedures as drafts, previews the assistant's
-// answer from a draft, publishes and rolls back, imports files, works through the unanswered questions and
-// corrects the communes' service centres.
+// is in Vietnamese; it logs staff in, searches procedures as the assistant ranks them, edits them as drafts
+// (the actions in a bar that stays in view), shows the changes word by word, previews the assistant's answer
+// from a draft, publishes after a confirmation that summarises the change and rolls back, imports files, works
+// through the unanswered questions with the answers citizens got and corrects the communes' service centres.
 // It imports the standard library only.
 package page
 

@@ -201,6 +201,18 @@ func loginAs(t *testing.T, ctx context.Context, user, password string) {
 	waitText(t, ctx, "who-name", user)
 }
 
+// publishConfirmed presses Publish (the page saves the draft first) and confirms in the dialog that
+// summarises the change.
+func publishConfirmed(t *testing.T, ctx context.Context) {
+	t.Helper()
+	do(t, ctx, "publish and confirm",
+		chromedp.Click(chromedp.ID("publish")),
+		chromedp.WaitVisible(chromedp.ID("publish-confirm")),
+		chromedp.Click(chromedp.ID("publish-confirm")),
+		chromedp.WaitNotVisible(chromedp.ID("publish-dialog")),
+	)
+}
+
 func openFromSearch(t *testing.T, ctx context.Context, query, code string) {
 	t.Helper()
 	result := chromedp.CSS(fmt.Sprintf(`#search-results button[data-code=%q]`, code))
@@ -300,10 +312,8 @@ func TestBrowserEditPreviewPublish(t *testing.T) {
 	assert.NotContains(t, b.ask(t, question), address, "citizens still get the published record")
 
 	// Publish, and the citizen side answers with the new content. The catalog's record is kept as version 1.
-	do(t, ctx, "publish",
-		chromedp.Click(chromedp.CSS(`.subtab[data-pane="edit"]`)),
-		chromedp.Click(chromedp.ID("publish")),
-	)
+	do(t, ctx, "edit pane", chromedp.Click(chromedp.CSS(`.subtab[data-pane="edit"]`)))
+	publishConfirmed(t, ctx)
 	waitText(t, ctx, "notice", "Đã xuất bản phiên bản 2")
 	waitText(t, ctx, "editor-state", "Chưa có bản nháp")
 	live := b.published(t, code)
@@ -355,8 +365,8 @@ func TestBrowserEditPreviewPublish(t *testing.T) {
 		chromedp.Click(chromedp.CSS(`.subtab[data-pane="edit"]`)),
 		setValue("#f-address", ""),
 		chromedp.SendKeys(chromedp.ID("f-address"), address2),
-		chromedp.Click(chromedp.ID("publish")),
 	)
+	publishConfirmed(t, ctx)
 	waitText(t, ctx, "notice", "Đã xuất bản phiên bản 4")
 	assert.Equal(t, address2, b.published(t, code).Address)
 	assert.Contains(t, b.ask(t, question), address2)
@@ -423,7 +433,8 @@ func TestBrowserEditPreviewPublish(t *testing.T) {
 
 // An import: the uploaded file's per-record report (changed, unchanged, invalid with its reason), then the
 // batch published. The unanswered queue: a question the assistant could not answer is listed with its count,
-// linked to the procedure it should have found, and leaves the open queue. The export link. A new procedure
+// linked to the procedure it should have found, and leaves the open queue; the staff search then finds it by
+// that question. The export link. A new procedure
 // created, published, unpublished and restored.
 func TestBrowserImportQueueAndLifecycle(t *testing.T) {
 	b := newBackend(t)
@@ -479,6 +490,19 @@ func TestBrowserImportQueueAndLifecycle(t *testing.T) {
 	assert.Equal(t, note, b.published(t, "1.001193").LocalNotes)
 	waitText(t, ctx, "import-batches", "cap-nhat.jsonl")
 
+	// Before the link, the staff search for "karaoke" does not find 1.001612 (its name has no such word).
+	search := func() []string {
+		do(t, ctx, "search karaoke",
+			chromedp.Click(chromedp.CSS(`.tab[data-view="procedures"]`)),
+			chromedp.Evaluate[chromedp.Void](`document.getElementById("search-status").textContent = ""`),
+			setValue("#search-q", "karaoke"),
+			chromedp.Click(chromedp.ID("search-submit")),
+		)
+		waitText(t, ctx, "search-status", "phù hợp nhất trước")
+		return eval[[]string](t, ctx, `[...document.querySelectorAll("#search-results button")].map(b => b.dataset.code)`)
+	}
+	require.NotContains(t, search(), "1.001612")
+
 	// The unanswered queue, grouped by question.
 	do(t, ctx, "queue", chromedp.Click(chromedp.CSS(`.tab[data-view="unanswered"]`)))
 	waitText(t, ctx, "unanswered-table", unanswered)
@@ -497,6 +521,10 @@ func TestBrowserImportQueueAndLifecycle(t *testing.T) {
 	aliases := b.published(t, "1.001612").Aliases
 	require.NotEmpty(t, aliases)
 	assert.Contains(t, knowledge.Fold(aliases[len(aliases)-1]), "karaoke")
+
+	// The staff search matches the alias: now it does.
+	assert.Contains(t, search(), "1.001612")
+	do(t, ctx, "back to the queue", chromedp.Click(chromedp.CSS(`.tab[data-view="unanswered"]`)))
 
 	// The export link downloads the published catalog.
 	exported := eval[string](t, ctx, `fetch(document.getElementById("export-link").href).then(r => r.status + " " + r.headers.get("Content-Type"))`)
@@ -519,8 +547,8 @@ func TestBrowserImportQueueAndLifecycle(t *testing.T) {
 		chromedp.Click(chromedp.CSS("#channel-rows .rowitem:last-child .fee-add")),
 		chromedp.SendKeys(chromedp.CSS("#channel-rows .rowitem:last-child .fee-amount"), "15000"),
 		chromedp.SendKeys(chromedp.CSS("#channel-rows .rowitem:last-child .fee-label"), "Lệ phí"),
-		chromedp.Click(chromedp.ID("publish")),
 	)
+	publishConfirmed(t, ctx)
 	waitText(t, ctx, "notice", "Đã xuất bản phiên bản 1")
 	created := b.published(t, newCode)
 	assert.Equal(t, "Xác nhận thông tin thử nghiệm tại phường", created.Name)

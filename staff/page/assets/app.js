@@ -23,6 +23,12 @@ const CENTRE_FIELDS = {
   name: "Tên trung tâm", address: "Địa chỉ", precision: "Độ chi tiết của địa chỉ", phone: "Điện thoại",
   hours: "Giờ làm việc", note: "Ghi chú",
 };
+const LEVEL_NAMES = { xa: "Cấp xã", tinh: "Cấp tỉnh", "trung-uong": "Cấp trung ương", khac: "Cơ quan khác" };
+const REASON_NAMES = {
+  wrong_procedure: "sai thủ tục", missing_papers: "thiếu giấy tờ", wrong_fee: "sai phí", unclear: "khó hiểu", other: "khác",
+};
+/** SHORT is the longest text the publish confirmation quotes in full (old → new). */
+const SHORT = 160;
 const CONFIDENCE_NAMES = { high: "Cao", medium: "Trung bình", low: "Thấp" };
 const PAGE_SIZE = 50;
 
@@ -301,7 +307,8 @@ async function search(ev, more = false) {
       const li = el("li");
       const b = button("", "", () => openProcedure(it.code).catch(fail));
       b.dataset.code = it.code;
-      b.append(el("span", it.code, "code"), el("span", it.name));
+      b.append(el("span", it.code, "code"), el("span", it.name, "name"));
+      for (const l of it.levels || []) b.append(el("span", LEVEL_NAMES[l] || l, "badge level"));
       if (it.draft_version) b.append(el("span", "Bản nháp", "badge draft"));
       if (!it.published) b.append(el("span", "Chưa xuất bản", "badge off"));
       li.append(b);
@@ -309,7 +316,7 @@ async function search(ev, more = false) {
     }
     $("search-status").textContent = s.total === 0
       ? "Không tìm thấy thủ tục nào."
-      : `Hiển thị ${s.offset} trên ${s.total} thủ tục.`;
+      : `Hiển thị ${s.offset} trên ${s.total} thủ tục${s.q ? ", phù hợp nhất trước" : ""}.`;
     $("search-more").hidden = s.offset >= s.total;
   });
 }
@@ -609,6 +616,7 @@ async function onDiscard(ev) {
   });
 }
 
+/** onPublish saves the form when it has changes, then asks for confirmation with a summary of the change. */
 async function onPublish() {
   clearNotices();
   const p = state.proc;
@@ -618,13 +626,110 @@ async function onPublish() {
       notify("Chưa có bản nháp nào để xuất bản.", true);
       return;
     }
-    const v = await api("POST", `/procedures/${encodeURIComponent(p.code)}/publish`, {
-      base_version: p.baseVersion,
-      note: $("f-note").value.trim(),
-    });
-    await reloadProcedure();
-    notify(`Đã xuất bản phiên bản ${v.version}. Trợ lý dùng nội dung mới ngay.`);
+    const diff = await api("GET", `/procedures/${encodeURIComponent(p.code)}/diff`);
+    $("publish-dialog-lead").textContent = diff.changes.length
+      ? `Thủ tục «${p.record.name}» (mã ${p.code}), bản nháp số ${p.baseVersion}: người dân sẽ thấy ${diff.changes.length} mục thay đổi.`
+      : `Thủ tục «${p.record.name}» (mã ${p.code}): bản nháp giống hệt bản đang xuất bản.`;
+    $("publish-summary").replaceChildren(...diff.changes.map(summaryItem));
+    $("publish-dialog").dataset.version = String(p.baseVersion);
+    $("publish-dialog").showModal();
+    $("publish-confirm").focus();
   });
+}
+
+/** summaryItem says what one change does: old → new for short fields, how many entries otherwise. */
+function summaryItem(c) {
+  const li = el("li");
+  li.dataset.field = c.field;
+  li.append(el("strong", (c.label || FIELD_NAMES[c.field] || c.field) + ": "));
+  if (c.field === "channels") {
+    const lines = channelChanges(c.old || [], c.new || []);
+    if (lines.length) {
+      for (const [label, a, b] of lines) li.append(el("span", label + " "), b === undefined ? el("span", a) : oldNew(a, b), el("br"));
+      return li;
+    }
+  }
+  const a = describe(c.field, c.old), b = describe(c.field, c.new);
+  if (Array.isArray(c.old) || Array.isArray(c.new)) {
+    const n = (v) => (Array.isArray(v) ? v.length : 0);
+    li.append(el("span", `${n(c.old)} → ${n(c.new)} mục (xem «Khác biệt»)`));
+  } else if (a.length <= SHORT && b.length <= SHORT) {
+    li.append(oldNew(a, b));
+  } else {
+    li.append(el("span", c.op === "added" ? "thêm mới (xem «Khác biệt»)" : c.op === "removed" ? "bỏ" : "sửa nội dung (xem «Khác biệt»)"));
+  }
+  return li;
+}
+
+function oldNew(a, b) {
+  const span = el("span", null, "oldnew");
+  span.append(el("del", a), el("span", " → ", "arrow"), el("ins", b));
+  return span;
+}
+
+/** channelChanges lists, per channel kind, the fee and time citizens read before and after ([label, old, new]),
+ * and whether the description changed ([label, text]). */
+function channelChanges(olds, news) {
+  const byKind = (cs) => new Map(cs.map((c) => [c.kind, c]));
+  const a = byKind(olds), b = byKind(news);
+  const out = [];
+  for (const kind of new Set([...a.keys(), ...b.keys()])) {
+    const x = a.get(kind), y = b.get(kind);
+    const label = `${KIND_NAMES[kind] || kind} —`;
+    if (!x || !y) {
+      out.push([label, x ? channelLine(x) : "(không có)", y ? channelLine(y) : "(không có)"]);
+      continue;
+    }
+    if (feeLine(x) !== feeLine(y)) {
+      // The same items with other amounts: the amounts alone say it.
+      const labels = (c) => (c.fees || []).map((f) => f.label || "").join("|");
+      const named = labels(x) !== labels(y);
+      out.push([`${label} phí:`, feeLine(x, named), feeLine(y, named)]);
+    }
+    if (timeLine(x) !== timeLine(y)) out.push([`${label} thời hạn:`, timeLine(x), timeLine(y)]);
+    if ((x.note || "") !== (y.note || "") || (x.fee_text || "") !== (y.fee_text || "")) out.push([`${label} mô tả:`, "đã sửa (xem «Khác biệt»)"]);
+  }
+  return out;
+}
+
+function feeLine(c, named = true) {
+  if (c.fees && c.fees.length) return c.fees.map((f) => `${named && f.label ? f.label + ": " : ""}${formatMoney(f.amount)}`).join(", ");
+  return c.free ? "miễn phí" : "không ghi phí";
+}
+
+function timeLine(c) {
+  const t = c.time || {};
+  return t.value ? `${t.value} ${t.unit || ""}`.trim() : (t.text || "chưa rõ thời hạn");
+}
+
+function channelLine(c) {
+  return `${timeLine(c)}; ${feeLine(c)}`;
+}
+
+async function onPublishConfirm() {
+  const dialog = $("publish-dialog");
+  const p = state.proc;
+  const version = Number(dialog.dataset.version);
+  await busy($("publish-confirm"), async () => {
+    try {
+      const v = await api("POST", `/procedures/${encodeURIComponent(p.code)}/publish`, {
+        base_version: version,
+        note: $("f-note").value.trim(),
+      });
+      dialog.close();
+      await reloadProcedure();
+      notify(`Đã xuất bản phiên bản ${v.version}. Trợ lý dùng nội dung mới ngay.`);
+      $("publish").focus();
+    } catch (err) {
+      dialog.close();
+      throw err;
+    }
+  });
+}
+
+function onPreviewOpen() {
+  showPane("preview");
+  if ($("preview-q").value.trim()) $("preview-form").requestSubmit();
 }
 
 async function onUnpublish(ev) {
@@ -725,10 +830,8 @@ function describe(field, v) {
       return v.map((d) => `• ${d.name}${d.form ? ` [${d.form}]` : ""} — ${d.originals || 0} bản chính, ${d.copies || 0} bản sao${d.group ? ` (${d.group})` : ""}`).join("\n");
     case "channels":
       return v.map((c) => {
-        const t = c.time || {};
-        const time = t.value ? `${t.value} ${t.unit || ""}`.trim() : (t.text || "chưa rõ thời hạn");
-        const fees = (c.fees || []).map((f) => `${f.label ? f.label + ": " : ""}${formatMoney(f.amount)}`).join(", ");
-        return `• ${KIND_NAMES[c.kind] || c.kind}: ${time}; ${c.free ? "miễn phí" : fees || c.fee_text || "không ghi phí"}${c.note ? "\n  " + c.note : ""}`;
+        const fee = c.fees && c.fees.length ? feeLine(c) : c.free ? "miễn phí" : c.fee_text || "không ghi phí";
+        return `• ${KIND_NAMES[c.kind] || c.kind}: ${timeLine(c)}; ${fee}${c.note ? "\n  " + c.note : ""}`;
       }).join("\n");
     case "legal":
       return v.map((l) => `• ${l.number ? l.number + " — " : ""}${l.title}`).join("\n");
@@ -758,11 +861,70 @@ async function loadDiff() {
   }
   for (const c of diff.changes) {
     const tr = el("tr");
-    tr.append(el("th", c.label || FIELD_NAMES[c.field] || c.field), el("td", describe(c.field, c.old), "old"), el("td", describe(c.field, c.new), "new"));
+    const [oldCell, newCell] = highlight(describe(c.field, c.old), describe(c.field, c.new));
+    tr.append(el("th", c.label || FIELD_NAMES[c.field] || c.field), oldCell, newCell);
     tr.firstChild.scope = "row";
     tr.dataset.field = c.field;
     body.append(tr);
   }
+}
+
+/** MAX_CELLS bounds the word-diff table (old words × new words); beyond it, lines are compared instead. */
+const MAX_CELLS = 4e6;
+
+/** highlight returns the old and new cells of a diff row, the removed words marked <del> and the added <ins>. */
+function highlight(a, b) {
+  let x = a.split(/(\s+)/), y = b.split(/(\s+)/);
+  if (x.length * y.length > MAX_CELLS) {
+    x = a.split(/(\n)/);
+    y = b.split(/(\n)/);
+  }
+  const ops = diffTokens(x, y);
+  const oldCell = el("td", null, "old"), newCell = el("td", null, "new");
+  for (const [op, text] of ops) {
+    if (op === "=") {
+      oldCell.append(text);
+      newCell.append(text);
+    } else if (op === "-") {
+      oldCell.append(/^\s+$/.test(text) ? text : el("del", text));
+    } else {
+      newCell.append(/^\s+$/.test(text) ? text : el("ins", text));
+    }
+  }
+  if (x.length * y.length > MAX_CELLS) newCell.prepend(el("span", "(so sánh theo dòng) ", "muted"));
+  return [oldCell, newCell];
+}
+
+/** diffTokens is the longest-common-subsequence diff of two token lists: ["=", t], ["-", t] or ["+", t]. */
+function diffTokens(x, y) {
+  let pre = 0;
+  while (pre < x.length && pre < y.length && x[pre] === y[pre]) pre++;
+  let suf = 0;
+  while (suf < x.length - pre && suf < y.length - pre && x[x.length - 1 - suf] === y[y.length - 1 - suf]) suf++;
+  const a = x.slice(pre, x.length - suf), b = y.slice(pre, y.length - suf);
+  const out = x.slice(0, pre).map((t) => ["=", t]);
+  if (a.length * b.length > MAX_CELLS) {
+    for (const t of a) out.push(["-", t]);
+    for (const t of b) out.push(["+", t]);
+  } else {
+    const n = a.length, m = b.length;
+    const L = Array.from({ length: n + 1 }, () => new Uint32Array(m + 1));
+    for (let i = n - 1; i >= 0; i--) {
+      for (let j = m - 1; j >= 0; j--) {
+        L[i][j] = a[i] === b[j] ? L[i + 1][j + 1] + 1 : Math.max(L[i + 1][j], L[i][j + 1]);
+      }
+    }
+    let i = 0, j = 0;
+    while (i < n && j < m) {
+      if (a[i] === b[j]) { out.push(["=", a[i]]); i++; j++; }
+      else if (L[i + 1][j] >= L[i][j + 1]) out.push(["-", a[i++]]);
+      else out.push(["+", b[j++]]);
+    }
+    while (i < n) out.push(["-", a[i++]]);
+    while (j < m) out.push(["+", b[j++]]);
+  }
+  for (const t of x.slice(x.length - suf)) out.push(["=", t]);
+  return out;
 }
 
 // ---- versions ----
@@ -953,7 +1115,12 @@ function unansweredRow(by, g) {
   const what = el("td");
   if (by === "question") {
     what.append(el("div", g.question || g.key, "q"));
-    if (g.codes && g.codes.length) what.append(el("div", "Đã trích: " + g.codes.join(", "), "muted"));
+    if (g.codes && g.codes.length) {
+      const cited = el("ul", null, "cited");
+      cited.setAttribute("aria-label", "Thủ tục trợ lý đã trích");
+      g.codes.forEach((code, i) => cited.append(el("li", `${code} ${(g.names && g.names[i]) || "(không còn trong danh mục)"}`)));
+      what.append(el("div", "Trợ lý đã trích:", "muted"), cited);
+    }
   } else {
     what.append(el("div", g.code ? `${g.code} ${g.name || ""}` : "(không trích thủ tục nào)", "q"));
     if (g.examples && g.examples.length) {
@@ -965,10 +1132,19 @@ function unansweredRow(by, g) {
   const why = [];
   if (g.abstained) why.push(`${g.abstained} không trả lời`);
   if (g.low_confidence) why.push(`${g.low_confidence} độ tin cậy thấp`);
-  if (g.thumbs_down) why.push(`${g.thumbs_down} không hài lòng`);
-  if (why.length) what.append(el("div", why.join(" · "), "muted"));
+  if (g.thumbs_down) why.push(`${g.thumbs_down} không hài lòng` + reasonsText(g.reasons));
+  if (why.length) what.append(el("div", why.join(" · "), "muted why"));
   if (g.handled_at) what.append(el("div", `Đã xử lý ${formatDate(g.handled_at)} bởi ${g.handled_by || ""}`, "muted"));
-
+  const answers = g.answers || [];
+  if (answers.length) {
+    what.append(answerBlock(answers[0], by));
+    if (answers.length > 1) {
+      const more = el("details", null, "more-answers");
+      more.append(el("summary", `Các câu trả lời khác (${answers.length - 1})`));
+      for (const a of answers.slice(1)) more.append(answerBlock(a, by));
+      what.append(more);
+    }
+  }
   const actions = el("td");
   const box = el("div", null, "actions");
   actions.append(box);
@@ -991,8 +1167,31 @@ function unansweredRow(by, g) {
       actions.append(linkForm(g), synonymForm());
     }
   }
-  tr.append(what, el("td", g.count), el("td", formatDate(g.first_at)), el("td", formatDate(g.last_at)), actions);
+  const labelled = (text, label) => {
+    const td = el("td", text, "stat");
+    td.dataset.label = label;
+    return td;
+  };
+  tr.append(what, labelled(g.count, "Số lần"), labelled(formatDate(g.first_at), "Lần đầu"), labelled(formatDate(g.last_at), "Lần cuối"), actions);
   return tr;
+}
+
+/** reasonsText names the reasons citizens gave with their 👎: " (sai phí: 1, sai thủ tục: 2)". */
+function reasonsText(reasons) {
+  const parts = Object.entries(reasons || {}).map(([r, n]) => `${REASON_NAMES[r] || r}: ${n}`);
+  return parts.length ? ` (${parts.join(", ")})` : "";
+}
+
+/** answerBlock is one answer a citizen got, as stored (personal data replaced by placeholders). */
+function answerBlock(a, by) {
+  const box = el("div", null, "queue-answer");
+  const head = el("div", null, "answer-head");
+  head.append(el("span", `Trợ lý trả lời lúc ${formatDate(a.at)}`));
+  if (a.feedback < 0) head.append(el("span", "👎 " + (a.reason ? REASON_NAMES[a.reason] || a.reason : "không nêu lý do"), "badge off reason"));
+  else if (a.abstained) head.append(el("span", "Không trả lời được", "badge"));
+  if (by === "procedure" && a.question) box.append(el("div", "Câu hỏi: " + a.question, "asked"));
+  box.append(head, el("div", a.plain, "answer"));
+  return box;
 }
 
 let formSeq = 0;
@@ -1219,6 +1418,13 @@ function wire() {
   $("draft-form").addEventListener("submit", (ev) => onSave(ev).catch(fail));
   $("draft-discard").addEventListener("click", (ev) => onDiscard(ev).catch(fail));
   $("publish").addEventListener("click", () => onPublish().catch(fail));
+  $("publish-confirm").addEventListener("click", () => onPublishConfirm().catch(fail));
+  $("publish-cancel").addEventListener("click", () => {
+    $("publish-dialog").close();
+    notify("Chưa xuất bản: bản nháp vẫn được giữ.");
+    $("publish").focus();
+  });
+  $("preview-open").addEventListener("click", onPreviewOpen);
   $("unpublish").addEventListener("click", (ev) => onUnpublish(ev).catch(fail));
   $("dossier-add").addEventListener("click", () => addRow("dossier-rows", dossierRow()));
   $("channel-add").addEventListener("click", () => addRow("channel-rows", channelRow()));
