@@ -254,7 +254,7 @@ func (a *Assistant) answer(ctx context.Context, st *knowledge.DialogueState, tex
 		ans.Text = notFound
 		switch {
 		case !refused(as):
-		case as.Negative == "unlawful":
+		case as.Unlawful || as.Negative == "unlawful":
 			ans.Text = unlawful
 		default:
 			ans.Text = political
@@ -295,10 +295,25 @@ func (a *Assistant) foreignToFocus(ctx context.Context, st *knowledge.DialogueSt
 	return a.Phrases.Specific(as.Tokens, st.Focus, name)
 }
 
-// refused reports whether a declined message reads as an unlawful or political request.
+// refused reports whether a declined message reads as an unlawful or political request: close to such a
+// negative of the question bank — for an unlawful one, also asking in so many words to get round the law, or
+// very close (the bank's "làm giấy tờ xe giả" is close to a plain "làm giấy tờ xe") — or asking to get round the
+// law in so many words.
 func refused(as Assessment) bool {
-	return as.NegativeSim >= refusalSim && (as.Negative == "unlawful" || as.Negative == "political")
+	switch {
+	case as.Unlawful:
+		return true
+	case as.NegativeSim < refusalSim:
+		return false
+	case as.Negative == "political":
+		return true
+	}
+	return as.Negative == "unlawful" && as.NegativeSim >= plainRefusalSim
 }
+
+// plainRefusalSim is the least similarity to an unlawful negative for a message without an unlawful cue to be
+// refused as unlawful.
+const plainRefusalSim = 0.5
 
 // followUp reports whether a message continues on the procedure in focus rather than asking about another:
 // the policy's follow-up model decides (a policy without one treats only messages with no content words as
@@ -413,7 +428,9 @@ type Assessment struct {
 	Tokens  []string        // the message's folded syllables after the lexicon
 	Matched map[string]bool // syllables some retrieved procedure contains
 	Typed   []string        // the message's folded syllables as typed
-	Hits    []knowledge.Hit
+	// Unlawful is set when the message asks, in so many words, to get round the law (see unlawfulCue).
+	Unlawful bool
+	Hits     []knowledge.Hit
 	// Negative is the kind of the question bank's negative nearest to the message (unlawful, political, …) and
 	// NegativeSim its similarity.
 	Negative    string
@@ -429,7 +446,8 @@ func (a *Assistant) Assess(ctx context.Context, text string, intents []Intent) (
 	if err != nil {
 		return Assessment{}, err
 	}
-	as := Assessment{Tokens: res.Query.Tokens, Typed: knowledge.Syllables(text), Matched: res.Matched}
+	as := Assessment{Tokens: res.Query.Tokens, Typed: knowledge.Syllables(text), Matched: res.Matched,
+		Unlawful: unlawfulCue(text)}
 	sims := a.Phrases.Best(res.Query.Tokens)
 	hits := slices.Clone(res.Hits)
 	for i := range hits {

@@ -2,6 +2,7 @@ package assistant
 
 import (
 	"strings"
+	"unicode"
 
 	"github.com/trolyao/trolyao/knowledge"
 )
@@ -129,6 +130,42 @@ func topical(is []Intent) bool {
 		switch i {
 		case IntentGreeting, IntentThanks, IntentInjection, IntentOutOfScope, IntentWard:
 		default:
+			return true
+		}
+	}
+	return false
+}
+
+// unlawfulCues are phrases that ask to get round the law (forged papers, bribes, evading checks), with
+// diacritics, matched on whole words of the message as typed: "giả" (fake) but not "giá" (price).
+var unlawfulCues = []string{"giả", "giả mạo", "hối lộ", "đút lót", "lo lót", "chung chi", "phong bì", "trót lọt",
+	"cho lọt", "qua mặt", "bị phát hiện", "trốn thuế", "né thuế", "trốn nghĩa vụ", "lách luật", "lách", "khai man",
+	"khai gian", "làm lậu", "hàng lậu", "cửa sau", "tạm trú ảo", "nhập khẩu ảo", "không cần thi", "sim rác",
+	"mua bằng", "bao đậu", "người quen lo", "làm ngơ", "bỏ qua cho", "xóa lỗi", "khỏi bị phạt", "tránh phạt"}
+
+// unlawfulFolded are the same cues for a message typed without diacritics, where they are not ambiguous.
+var unlawfulFolded = []string{"lam gia", "gia mao", "hoi lo", "dut lot", "lo lot", "chung chi", "phong bi", "trot lot",
+	"cho lot", "qua mat", "bi phat hien", "tron thue", "ne thue", "lach luat", "khai man", "khai gian", "cua sau",
+	"tam tru ao", "nhap khau ao", "khong can thi", "sim rac", "mua bang", "bang gia", "giay to gia", "cccd gia",
+	"can cuoc gia", "so do gia", "so hong gia", "bao dau", "lam ngo", "xoa loi", "tranh phat"}
+
+// unlawfulCue reports whether a message asks, in so many words, to get round the law.
+func unlawfulCue(text string) bool {
+	words := strings.FieldsFunc(strings.ToLower(knowledge.Normalize(text)), func(r rune) bool {
+		return !unicode.IsLetter(r) && !unicode.IsDigit(r)
+	})
+	raw := " " + strings.Join(words, " ") + " "
+	for _, c := range unlawfulCues {
+		if strings.Contains(raw, " "+c+" ") {
+			return true
+		}
+	}
+	folded := " " + knowledge.Fold(strings.Join(words, " ")) + " "
+	if folded != raw {
+		return false // typed with diacritics: the cues above were the test
+	}
+	for _, c := range unlawfulFolded {
+		if strings.Contains(folded, " "+c+" ") {
 			return true
 		}
 	}
