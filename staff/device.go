@@ -51,8 +51,9 @@ func knownDevice(r *http.Request, u User, now time.Time) bool {
 	if err != nil || len(c.Value) > 256 {
 		return false
 	}
-	name, rest, ok1 := strings.Cut(c.Value, ".")
-	ts, sig, ok2 := strings.Cut(rest, ".")
+	// A username may have dots; the time and the signature have none.
+	rest, sig, ok1 := cutLast(c.Value, ".")
+	name, ts, ok2 := cutLast(rest, ".")
 	if !ok1 || !ok2 || name != u.Username {
 		return false
 	}
@@ -65,4 +66,12 @@ func knownDevice(r *http.Request, u User, now time.Time) bool {
 	}
 	mac, err := base64.RawURLEncoding.DecodeString(sig)
 	return err == nil && hmac.Equal(mac, deviceMAC(u.Password, u.Username, issued))
+}
+
+// cutLast slices s around the last sep.
+func cutLast(s, sep string) (before, after string, found bool) {
+	if i := strings.LastIndex(s, sep); i >= 0 {
+		return s[:i], s[i+len(sep):], true
+	}
+	return s, "", false
 }
