@@ -12,8 +12,9 @@
 #      Creates the database trolyao_test and exports TROLYAO_TEST_DATABASE.
 #   3. Chromium, only when browser tests exist (see ensure_chromium).
 #   4. gofmt, go vet, the dependency-direction check from DESIGN.md, go build,
-#      go test -race, the whole-catalog tests and the README's examples without
-#      the race detector — failing on the first error — and a summary.
+#      go test -race, the whole-catalog tests, the README's examples and the
+#      attack suite without the race detector — failing on the first error —
+#      and a summary.
 #
 # Environment:
 #   TROLYAO_TEST_DATABASE  URL of the test database; when set, no server is
@@ -457,16 +458,20 @@ run_checks() {
 	step "go build" go build ./...
 	# Browser tests save screenshots with t.ArtifactDir(); -artifacts keeps them under artifacts/_artifacts.
 	mkdir -p "$ROOT/artifacts"
-	# TestReadmeRunIt drives separate processes (go run, go build, the built binary, curl), which the race
-	# detector does not instrument; it runs once, in its own step below.
+	# TestReadmeRunIt and the attack suite (TestAttack) drive separate processes (go run, go build, the built
+	# binary, curl; serve processes), which the race detector does not instrument; they run once each, in
+	# their own steps below.
 	step "go test -race" go test -race -count=1 -timeout "${TROLYAO_TEST_TIMEOUT:-20m}" \
-		-skip '^TestReadmeRunIt$' -artifacts -outputdir "$ROOT/artifacts" ./...
+		-skip '^(TestReadmeRunIt|TestAttack)$' -artifacts -outputdir "$ROOT/artifacts" ./...
 	# Under the race detector the single-goroutine whole-catalog tests check every fifth record
 	# (internal/racetest); here they check every record, without it.
 	step "whole-catalog tests" go test -count=1 -timeout "${TROLYAO_TEST_TIMEOUT:-20m}" \
 		-run 'WholeCatalog|TestProperty' ./assistant/
 	step "README examples" go test -count=1 -timeout "${TROLYAO_TEST_TIMEOUT:-20m}" \
 		-run '^TestReadmeRunIt$' ./cmd/trolyao/
+	# The attack suite: floods, brute force, hostile frames, forged webhooks, staff calls without rights,
+	# against a serve process (about 40 s).
+	step "attack suite" go test -count=1 -timeout 5m -run '^TestAttack$' ./cmd/trolyao/
 }
 
 print_summary() {

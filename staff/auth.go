@@ -10,10 +10,10 @@ import (
 	"fmt"
 	"math"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
-	"sync/atomic"
 	"time"
 	"unicode/utf8"
 
@@ -332,47 +332,76 @@ func (t *throttle) release(key string) {
 
 // hashGate bounds the password hashes of logins running at once: each argon2id hash takes argonMemory
 // (19 MiB) and a core for tens of milliseconds, so without a bound a burst of logins takes gigabytes and every
-// core. A login waits at most wait for a slot; at most maxWaiting logins wait at once, and the others are
-// refused at once.
+// core. A login waits at most wait for a slot; at most maxWaiting logins of each lane wait at once, and the
+// others are refused at once. A slot given back goes to the login of the priority lane that has waited
+// longest, if any, before the others: logins from a browser that has logged in to the account before (see
+// deviceCookie), which a flood from addresses the throttle cannot tell apart does not hold up for more than
+// the hashes in progress.
 type hashGate struct {
-	slots      chan struct{}
+	mu         sync.Mutex
+	free       int
 	wait       time.Duration
-	maxWaiting int64
-	waiting    atomic.Int64
+	maxWaiting int
+	waiting    [2][]chan struct{} // by lane: priority, others; each waiter's channel gets its slot
 }
 
-// waitersPerSlot is how many logins may wait for each slot of a hashGate.
+// waitersPerSlot is how many logins of a lane may wait for each slot of a hashGate.
 const waitersPerSlot = 16
 
 func newHashGate(slots int, wait time.Duration) *hashGate {
-	return &hashGate{slots: make(chan struct{}, slots), wait: wait, maxWaiting: int64(slots * waitersPerSlot)}
+	return &hashGate{free: slots, wait: wait, maxWaiting: slots * waitersPerSlot}
 }
 
-// enter takes a slot, waiting at most g.wait (less if ctx ends); it reports whether it got one. A slot taken
-// must be given back with leave.
-func (g *hashGate) enter(ctx context.Context) bool {
-	select {
-	case g.slots <- struct{}{}:
-		return true
-	default:
+// enter takes a slot, waiting at most g.wait (less if ctx ends), in the priority lane or the other; it reports
+// whether it got one. A slot taken must be given back with leave.
+func (g *hashGate) enter(ctx context.Context, priority bool) bool {
+	lane := 1
+	if priority {
+		lane = 0
 	}
-	if g.waiting.Add(1) > g.maxWaiting {
-		g.waiting.Add(-1)
+	g.mu.Lock()
+	if g.free > 0 {
+		g.free--
+		g.mu.Unlock()
+		return true
+	}
+	if len(g.waiting[lane]) >= g.maxWaiting {
+		g.mu.Unlock()
 		return false
 	}
-	defer g.waiting.Add(-1)
+	ch := make(chan struct{}, 1)
+	g.waiting[lane] = append(g.waiting[lane], ch)
+	g.mu.Unlock()
 	t := time.NewTimer(g.wait)
 	defer t.Stop()
 	select {
-	case g.slots <- struct{}{}:
+	case <-ch:
 		return true
 	case <-t.C:
-		return false
 	case <-ctx.Done():
+	}
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	if i := slices.Index(g.waiting[lane], ch); i >= 0 {
+		g.waiting[lane] = slices.Delete(g.waiting[lane], i, i+1)
 		return false
 	}
+	return true // leave gave it the slot meanwhile
 }
 
-func (g *hashGate) leave() { <-g.slots }
+// leave gives a slot back: to the first waiter of the priority lane, else of the other, else to the pool.
+func (g *hashGate) leave() {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	for lane := range g.waiting {
+		if len(g.waiting[lane]) > 0 {
+			ch := g.waiting[lane][0]
+			g.waiting[lane] = slices.Delete(g.waiting[lane], 0, 1)
+			ch <- struct{}{}
+			return
+		}
+	}
+	g.free++
+}
 
 var errNoCredentials = errors.New("no credentials")

@@ -2,6 +2,9 @@ package staff
 
 import "sync/atomic"
 
+// KnownDevice is knownDevice, for the tests.
+var KnownDevice = knownDevice
+
 // HashCounter counts the password checks of a Service's logins: how many there were, and the most that ran
 // at once.
 type HashCounter struct{ total, running, peak atomic.Int64 }
@@ -26,4 +29,11 @@ func CountHashes(s *Service) *HashCounter {
 		return check(encoded, password)
 	}
 	return c
+}
+
+// waiters is how many logins wait in lane (0 priority, 1 the others).
+func (g *hashGate) waiters(lane int) int {
+	g.mu.Lock()
+	defer g.mu.Unlock()
+	return len(g.waiting[lane])
 }

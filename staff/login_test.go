@@ -173,8 +173,9 @@ type floodResult struct {
 }
 
 // flood sends n logins at once with wrong passwords, each for its own username, the i-th from addr(i); once
-// the first passwords are being hashed it logs lan in from 198.51.100.20 with the right password.
-func flood(t *testing.T, e *env, hashes *staff.HashCounter, n int, addr func(i int) string) floodResult {
+// the first passwords are being hashed it logs lan in from 198.51.100.20 with the right password, and with
+// the cookies given (those of lan's browser).
+func flood(t *testing.T, e *env, hashes *staff.HashCounter, n int, addr func(i int) string, cookies ...*http.Cookie) floodResult {
 	t.Helper()
 	h := e.svc.Handler()
 	// Hash the unknown-user dummy once, outside the measure, as a running process has.
@@ -215,8 +216,12 @@ func flood(t *testing.T, e *env, hashes *staff.HashCounter, n int, addr func(i i
 	close(start)
 	require.Eventually(t, func() bool { return hashes.Total() > hashes0 }, 10*time.Second, time.Millisecond)
 	res.valid = httptest.NewRecorder()
+	valid := loginRequest("lan", password, "198.51.100.20:5000")
+	for _, c := range cookies {
+		valid.AddCookie(c)
+	}
 	t0 := time.Now()
-	h.ServeHTTP(res.valid, loginRequest("lan", password, "198.51.100.20:5000"))
+	h.ServeHTTP(res.valid, valid)
 	res.validLatency = time.Since(t0)
 	wg.Wait()
 	res.heapMB, res.sysMB, res.rssMB = mem.done()
@@ -264,6 +269,76 @@ func TestLoginFloodManyAddresses(t *testing.T) {
 	assert.LessOrEqual(t, r.heapMB, 200.0)
 	assert.LessOrEqual(t, r.sysMB, 200.0)
 	assert.LessOrEqual(t, r.rssMB, 200.0)
+}
+
+// deviceOf logs username in from 198.51.100.20 and returns the device cookie the login sets.
+func deviceOf(t *testing.T, e *env, username string) *http.Cookie {
+	t.Helper()
+	rec := httptest.NewRecorder()
+	e.svc.Handler().ServeHTTP(rec, loginRequest(username, password, "198.51.100.20:4000"))
+	require.Equal(t, http.StatusOK, rec.Code, "%s", rec.Body)
+	for _, c := range rec.Result().Cookies() {
+		if c.Name == staff.DeviceCookieName {
+			assert.True(t, c.HttpOnly)
+			assert.Equal(t, http.SameSiteStrictMode, c.SameSite)
+			assert.Equal(t, staff.Prefix+"login", c.Path, "sent to the login route only")
+			return c
+		}
+	}
+	require.Fail(t, "a login sets the device cookie")
+	return nil
+}
+
+// TestLoginFloodManyAddressesKnownBrowser: during the same flood from 1,000 addresses, a staff member whose
+// browser has logged in to the account before (it carries the device cookie of that login) logs in from
+// another address within 2 s: her login waits in the priority lane for the next hashing slot. The slots stay
+// bounded. (Before, her login was refused 503 busy like the flood's.)
+func TestLoginFloodManyAddressesKnownBrowser(t *testing.T) {
+	e := newEnv(t, smallStore(t), nil, nil)
+	e.addUser("lan", staff.RoleViewer)
+	device := deviceOf(t, e, "lan")
+
+	hashes := staff.CountHashes(e.svc)
+	r := flood(t, e, hashes, 1000, func(i int) string { return fmt.Sprintf("10.1.%d.%d:4000", i/250, i%250+1) }, device)
+	assert.Equal(t, http.StatusOK, r.valid.Code, "%s", r.valid.Body)
+	assert.Less(t, r.validLatency, 2*time.Second)
+	assert.Positive(t, r.statuses[http.StatusServiceUnavailable], "the flood itself is refused busy")
+	assert.LessOrEqual(t, hashes.Peak(), int64(staff.DefaultLoginHashSlots))
+	assert.LessOrEqual(t, r.rssMB, 200.0)
+}
+
+// TestDeviceCookie: the device cookie gives priority only for the account that logged in with it, while
+// its password is the one it was signed with; a forged, altered or other account's cookie is ignored.
+func TestDeviceCookie(t *testing.T) {
+	e := newEnv(t, smallStore(t), nil, nil)
+	e.addUser("lan", staff.RoleViewer)
+	e.addUser("hoa", staff.RoleViewer)
+	e.addUser("lan.tran", staff.RoleViewer)
+	device := deviceOf(t, e, "lan")
+	dotted, err := e.repo.User(t.Context(), "lan.tran")
+	require.NoError(t, err)
+	r := loginRequest("lan.tran", password, "198.51.100.20:4000")
+	r.AddCookie(deviceOf(t, e, "lan.tran"))
+	assert.True(t, staff.KnownDevice(r, dotted, e.clock.Now()), "a username with a dot")
+	user, err := e.repo.User(t.Context(), "lan")
+	require.NoError(t, err)
+	other, err := e.repo.User(t.Context(), "hoa")
+	require.NoError(t, err)
+	now := e.clock.Now()
+	with := func(v string) *http.Request {
+		r := loginRequest("lan", password, "198.51.100.20:4000")
+		r.AddCookie(&http.Cookie{Name: staff.DeviceCookieName, Value: v})
+		return r
+	}
+	assert.True(t, staff.KnownDevice(with(device.Value), user, now))
+	assert.False(t, staff.KnownDevice(with(device.Value), other, now), "another account")
+	assert.False(t, staff.KnownDevice(with(device.Value+"A"), user, now), "altered")
+	assert.False(t, staff.KnownDevice(with("lan.1.AAAA"), user, now), "forged")
+	assert.False(t, staff.KnownDevice(loginRequest("lan", password, "198.51.100.20:4000"), user, now), "none")
+	assert.False(t, staff.KnownDevice(with(device.Value), user, now.Add(91*24*time.Hour)), "expired")
+	user.Password, err = staff.HashPassword("một-mật-khẩu-mới-2026")
+	require.NoError(t, err)
+	assert.False(t, staff.KnownDevice(with(device.Value), user, now), "the password changed")
 }
 
 // TestLoginThrottlingAcrossProcesses: two services sharing a Repo (two serve processes on one PostgreSQL

@@ -75,7 +75,9 @@ type Options struct {
 	// 16 logins per slot wait, the others are refused at once. A login that gets no slot is answered 503
 	// busy with Retry-After, and is not counted as a failed attempt. The throttle keeps one address to 2
 	// waiting or hashing logins, so a flood from a few addresses leaves room for others; a flood from many
-	// addresses is held to the bound, but takes the slots from genuine logins while it lasts.
+	// addresses is held to the bound, and a login from a browser that has logged in to its account before
+	// (DeviceCookieName) gets the next slot given back before the flood's; a first login on a browser, though,
+	// waits and may be refused like the flood's while it lasts.
 	LoginHashSlots int
 	LoginHashWait  time.Duration
 	// Composer writes the preview of a draft: the assistant citizens ask, so that a preview names their ward's

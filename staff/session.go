@@ -163,7 +163,9 @@ func (s *Service) login(w http.ResponseWriter, r *http.Request, _ *principal) {
 			return
 		}
 	}
-	if !s.hashes.enter(ctx) {
+	// A browser that has logged in to this account before waits in the priority lane (see DeviceCookieName).
+	priority := err == nil && !u.Disabled && knownDevice(r, u, now)
+	if !s.hashes.enter(ctx, priority) {
 		retry := strconv.Itoa(int(s.opt.LoginHashWait.Seconds()) + 1)
 		w.Header().Set("Retry-After", retry)
 		writeError(w, http.StatusServiceUnavailable, "busy",
@@ -206,6 +208,7 @@ func (s *Service) login(w http.ResponseWriter, r *http.Request, _ *principal) {
 	}
 	http.SetCookie(w, &http.Cookie{Name: CookieName, Value: secret, Path: "/", HttpOnly: true, Secure: s.opt.SecureCookie,
 		SameSite: http.SameSiteStrictMode, Expires: sess.ExpiresAt})
+	http.SetCookie(w, s.deviceCookie(u, now))
 	s.record(ctx, u.Username, "login", u.Username, nil)
 	writeJSON(w, http.StatusOK, s.view(&principal{Username: u.Username, Role: u.Role, Session: &sess}))
 }

@@ -139,32 +139,41 @@ func TestThrottleMerge(t *testing.T) {
 func TestHashGate(t *testing.T) {
 	g := newHashGate(2, 50*time.Millisecond)
 	ctx := t.Context()
-	require.True(t, g.enter(ctx))
-	require.True(t, g.enter(ctx))
+	require.True(t, g.enter(ctx, false))
+	require.True(t, g.enter(ctx, false))
 	start := time.Now()
-	assert.False(t, g.enter(ctx), "full")
+	assert.False(t, g.enter(ctx, false), "full")
 	assert.Less(t, time.Since(start), time.Second)
 	assert.GreaterOrEqual(t, time.Since(start), 50*time.Millisecond)
 
 	got := make(chan bool)
-	go func() { got <- g.enter(ctx) }()
+	go func() { got <- g.enter(ctx, false) }()
 	time.Sleep(10 * time.Millisecond)
 	g.leave()
 	assert.True(t, <-got, "a waiter gets the slot given back")
 
 	// The waiting room is bounded: the ones beyond it are refused at once.
 	g = newHashGate(1, 5*time.Second)
-	require.True(t, g.enter(ctx))
+	require.True(t, g.enter(ctx, false))
 	wctx, cancel := context.WithCancel(ctx)
 	var wg sync.WaitGroup
 	for range waitersPerSlot {
-		wg.Go(func() { assert.False(t, g.enter(wctx)) })
+		wg.Go(func() { assert.False(t, g.enter(wctx, false)) })
 	}
-	require.Eventually(t, func() bool { return g.waiting.Load() == waitersPerSlot }, 5*time.Second, time.Millisecond)
+	require.Eventually(t, func() bool { return g.waiters(1) == waitersPerSlot }, 5*time.Second, time.Millisecond)
 	start = time.Now()
-	assert.False(t, g.enter(ctx))
+	assert.False(t, g.enter(ctx, false))
 	assert.Less(t, time.Since(start), 100*time.Millisecond, "refused without waiting")
+
+	// A full waiting room of the other lane holds up no login of the priority lane: it waits, and the slot
+	// given back goes to it before those who waited longer.
+	prio := make(chan bool)
+	go func() { prio <- g.enter(ctx, true) }()
+	require.Eventually(t, func() bool { return g.waiters(0) == 1 }, 5*time.Second, time.Millisecond)
+	g.leave()
+	assert.True(t, <-prio, "the priority lane gets the slot")
+	assert.Equal(t, waitersPerSlot, g.waiters(1), "the others still wait")
 	cancel()
 	wg.Wait()
-	assert.Zero(t, g.waiting.Load())
+	assert.Zero(t, g.waiters(1))
 }

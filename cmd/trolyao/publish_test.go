@@ -17,6 +17,7 @@ import (
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
 
+	"github.com/trolyao/trolyao/internal/logtest"
 	"github.com/trolyao/trolyao/knowledge"
 	"github.com/trolyao/trolyao/knowledge/storetest"
 )
@@ -37,41 +38,76 @@ func TestMain(m *testing.M) {
 // URL once it is ready; it is stopped with SIGTERM when the test ends.
 func serveProcess(t *testing.T, env ...string) string {
 	t.Helper()
+	return startServe(t, env...).base
+}
+
+// served is a serve process started by startServe.
+type served struct {
+	base   string
+	cmd    *exec.Cmd
+	log    *logtest.Buffer // its standard error: the log
+	exited chan struct{}   // closed when the process has ended
+	err    error           // how it ended, once exited is closed
+}
+
+// kill ends the process with SIGKILL (kill -9) and waits for it.
+func (p *served) kill(t *testing.T) {
+	t.Helper()
+	require.NoError(t, p.cmd.Process.Kill())
+	<-p.exited
+}
+
+// startServe starts `trolyao serve` (this test binary running main) as a separate process with the extra
+// environment and returns it once it answers /readyz. When the test ends, a process still running is stopped
+// with SIGTERM and must exit cleanly.
+func startServe(t *testing.T, env ...string) *served {
+	t.Helper()
 	cmd := exec.Command(os.Args[0], "serve")
 	cmd.Env = append(os.Environ(), append([]string{execMainEnv + "=1", "TROLYAO_ADDR=127.0.0.1:0"}, env...)...)
 	stderr, err := cmd.StderrPipe()
 	require.NoError(t, err)
 	require.NoError(t, cmd.Start())
-	t.Cleanup(func() {
-		_ = cmd.Process.Signal(syscall.SIGTERM)
-		done := make(chan error, 1)
-		go func() { done <- cmd.Wait() }()
-		select {
-		case err := <-done:
-			assert.NoError(t, err, "serve exits cleanly on SIGTERM")
-		case <-time.After(30 * time.Second):
-			_ = cmd.Process.Kill()
-			t.Error("serve did not stop on SIGTERM")
-		}
-	})
+	p := &served{cmd: cmd, log: &logtest.Buffer{}, exited: make(chan struct{})}
 	addr := make(chan string, 1)
+	scanned := make(chan struct{})
 	go func() {
+		defer close(scanned)
 		sc := bufio.NewScanner(stderr)
 		for sc.Scan() {
+			_, _ = p.log.Write(append(sc.Bytes(), '\n'))
 			if m := listenRe.FindStringSubmatch(sc.Text()); m != nil {
 				addr <- m[1]
 			}
 		}
 	}()
-	var base string
+	go func() {
+		<-scanned // Wait closes the pipe: read it to the end first
+		p.err = cmd.Wait()
+		close(p.exited)
+	}()
+	t.Cleanup(func() {
+		select {
+		case <-p.exited:
+			return // killed by the test
+		default:
+		}
+		_ = cmd.Process.Signal(syscall.SIGTERM)
+		select {
+		case <-p.exited:
+			assert.NoError(t, p.err, "serve exits cleanly on SIGTERM")
+		case <-time.After(30 * time.Second):
+			_ = cmd.Process.Kill()
+			t.Error("serve did not stop on SIGTERM")
+		}
+	})
 	select {
 	case a := <-addr:
-		base = "http://" + a
+		p.base = "http://" + a
 	case <-time.After(60 * time.Second):
 		t.Fatal("serve did not start listening")
 	}
-	waitReady(t, base, 120*time.Second)
-	return base
+	waitReady(t, p.base, 120*time.Second)
+	return p
 }
 
 // staffClient is a logged-in staff session: the cookie and the CSRF token.
