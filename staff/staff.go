@@ -20,8 +20,8 @@
 // is not, a client that spreads attempts over several processes can tell from the 429s whether a username
 // has an account.
 //
-// Storage is the Repo interface, implemented by staff/embedded (a bbolt file) and staff/postgres (tables of
-// migrations 0003 and 0006), both held to the contract in staff/stafftest. Failed logins, lockouts and CSRF
+// Storage is the Repo interface, implemented by staff/embedded (a bbolt file) and staff/postgres (the staff_
+// tables of knowledge/postgres/migrations), both held to the contract in staff/stafftest. Failed logins, lockouts and CSRF
 // refusals are logged as security events without names, passwords or addresses; Options.Registerer gets the
 // staff metrics. The package imports knowledge, ingest, assistant (for previews and redaction), the standard
 // library, golang.org/x/crypto, the Prometheus client and internal packages; never a driver.
@@ -142,6 +142,18 @@ type Version struct {
 	Note      string               `json:"note,omitempty"`
 	Hash      string               `json:"hash,omitempty"`
 	Procedure *knowledge.Procedure `json:"procedure,omitempty"`
+}
+
+// PublishIntent is a publish written down before the catalog store is changed: the versions it is to add (with
+// their records, numbers unset) and the drafts it is to drop (code → draft version), as AddVersions takes
+// them. The staff service completes it once the store holds the records, or deletes it if the store was not
+// changed, so that a process killed between the two writes loses nothing and applies nothing by halves (see
+// Service.Recover).
+type PublishIntent struct {
+	ID         int64          `json:"id"`
+	At         time.Time      `json:"at"`
+	Versions   []Version      `json:"versions"`
+	DropDrafts map[string]int `json:"drop_drafts,omitempty"`
 }
 
 // Statuses of an imported record.
@@ -267,6 +279,14 @@ type Repo interface {
 	Versions(ctx context.Context, code string) ([]Version, error) // newest first, without records
 	Version(ctx context.Context, code string, version int) (Version, error)
 	LatestVersions(ctx context.Context) (map[string]int, error) // code → latest version number
+
+	// AddPublishIntent stores a publish before the catalog store is changed; it assigns ID.
+	AddPublishIntent(ctx context.Context, in PublishIntent) (PublishIntent, error)
+	PublishIntents(ctx context.Context) ([]PublishIntent, error) // by ID, with the versions' records
+	// CompletePublishIntent does AddVersions with the intent's versions and drafts and removes the intent,
+	// all atomically; it returns the versions as stored, ErrNotFound if the intent is absent.
+	CompletePublishIntent(ctx context.Context, id int64) ([]Version, error)
+	DeletePublishIntent(ctx context.Context, id int64) error // ErrNotFound if absent
 
 	CreateImport(ctx context.Context, im Import, recs []ImportRecord) (Import, error) // assigns ID
 	Import(ctx context.Context, id int64) (Import, []ImportRecord, error)

@@ -21,7 +21,8 @@ import (
 // Buckets of the file. Keys: users by username, tokens by big-endian id (tokenHashes: hash → id), sessions by
 // hash, drafts by code, versions by code + 0 + big-endian version, imports by id, importRecords by id + seq,
 // handled by kind + 0 + key, synonyms by id (phrases: phrase → id), centre corrections by unit code, audit by
-// id (loginFailures: actor → the times of its failed logins since its last login, kept by AppendAudit).
+// id (loginFailures: actor → the times of its failed logins since its last login, kept by AppendAudit),
+// publish intents by id.
 var (
 	bUsers         = []byte("users")
 	bTokens        = []byte("tokens")
@@ -37,8 +38,9 @@ var (
 	bAudit         = []byte("audit")
 	bCentres       = []byte("centres")
 	bLoginFailures = []byte("login_failures")
+	bIntents       = []byte("publish_intents")
 	allBuckets     = [][]byte{bUsers, bTokens, bTokenHashes, bSessions, bDrafts, bVersions, bImports, bImportRecords,
-		bHandled, bSynonyms, bPhrases, bAudit, bCentres, bLoginFailures}
+		bHandled, bSynonyms, bPhrases, bAudit, bCentres, bLoginFailures, bIntents}
 )
 
 // Repo is the embedded staff.Repo. It is safe for concurrent use.
@@ -378,50 +380,111 @@ func versionKey(code string, v int) []byte {
 
 // AddVersions appends versions and drops the published drafts atomically.
 func (r *Repo) AddVersions(ctx context.Context, vs []staff.Version, dropDrafts map[string]int) ([]staff.Version, error) {
-	out := make([]staff.Version, len(vs))
-	err := r.update(ctx, "add versions", func(tx *bolt.Tx) error {
-		b := tx.Bucket(bVersions)
-		for i, v := range vs {
-			prefix := append([]byte(v.Code), 0)
-			last := 0
-			c := b.Cursor()
-			// The last key with this prefix: seek past it and step back.
-			k, _ := c.Seek(versionKey(v.Code, 1<<31))
-			if k == nil {
-				k, _ = c.Last()
-			} else {
-				k, _ = c.Prev()
-			}
-			if k != nil && bytes.HasPrefix(k, prefix) && len(k) == len(prefix)+4 {
-				last = int(binary.BigEndian.Uint32(k[len(prefix):]))
-			}
-			v.Version = last + 1
-			if err := put(b, versionKey(v.Code, v.Version), v); err != nil {
-				return err
-			}
-			out[i] = v
-		}
-		d := tx.Bucket(bDrafts)
-		for code, ver := range dropDrafts {
-			cur, err := get[staff.Draft](d, []byte(code))
-			if errors.Is(err, knowledge.ErrNotFound) {
-				continue
-			}
-			if err != nil {
-				return err
-			}
-			if cur.Version == ver {
-				if err := d.Delete([]byte(code)); err != nil {
-					return err
-				}
-			}
-		}
-		return nil
+	var out []staff.Version
+	err := r.update(ctx, "add versions", func(tx *bolt.Tx) (err error) {
+		out, err = addVersions(tx, vs, dropDrafts)
+		return err
 	})
 	if err != nil {
 		return nil, err
 	}
 	return out, nil
+}
+
+func addVersions(tx *bolt.Tx, vs []staff.Version, dropDrafts map[string]int) ([]staff.Version, error) {
+	out := make([]staff.Version, len(vs))
+	b := tx.Bucket(bVersions)
+	for i, v := range vs {
+		prefix := append([]byte(v.Code), 0)
+		last := 0
+		c := b.Cursor()
+		// The last key with this prefix: seek past it and step back.
+		k, _ := c.Seek(versionKey(v.Code, 1<<31))
+		if k == nil {
+			k, _ = c.Last()
+		} else {
+			k, _ = c.Prev()
+		}
+		if k != nil && bytes.HasPrefix(k, prefix) && len(k) == len(prefix)+4 {
+			last = int(binary.BigEndian.Uint32(k[len(prefix):]))
+		}
+		v.Version = last + 1
+		if err := put(b, versionKey(v.Code, v.Version), v); err != nil {
+			return nil, err
+		}
+		out[i] = v
+	}
+	d := tx.Bucket(bDrafts)
+	for code, ver := range dropDrafts {
+		cur, err := get[staff.Draft](d, []byte(code))
+		if errors.Is(err, knowledge.ErrNotFound) {
+			continue
+		}
+		if err != nil {
+			return nil, err
+		}
+		if cur.Version == ver {
+			if err := d.Delete([]byte(code)); err != nil {
+				return nil, err
+			}
+		}
+	}
+	return out, nil
+}
+
+// AddPublishIntent stores a publish about to change the catalog store.
+func (r *Repo) AddPublishIntent(ctx context.Context, in staff.PublishIntent) (staff.PublishIntent, error) {
+	err := r.update(ctx, "add publish intent", func(tx *bolt.Tx) error {
+		b := tx.Bucket(bIntents)
+		id, err := b.NextSequence()
+		if err != nil {
+			return err
+		}
+		in.ID = int64(id)
+		return put(b, u64(id), in)
+	})
+	return in, err
+}
+
+// PublishIntents lists the pending publishes by ID.
+func (r *Repo) PublishIntents(ctx context.Context) ([]staff.PublishIntent, error) {
+	var out []staff.PublishIntent
+	err := r.view(ctx, "publish intents", func(tx *bolt.Tx) (err error) {
+		out, err = all[staff.PublishIntent](tx.Bucket(bIntents))
+		return err
+	})
+	return out, err
+}
+
+// CompletePublishIntent adds an intent's versions, drops its drafts and removes it in one transaction.
+func (r *Repo) CompletePublishIntent(ctx context.Context, id int64) ([]staff.Version, error) {
+	var out []staff.Version
+	err := r.update(ctx, "complete publish intent", func(tx *bolt.Tx) error {
+		b := tx.Bucket(bIntents)
+		in, err := get[staff.PublishIntent](b, u64(uint64(id)))
+		if err != nil {
+			return err
+		}
+		if out, err = addVersions(tx, in.Versions, in.DropDrafts); err != nil {
+			return err
+		}
+		return b.Delete(u64(uint64(id)))
+	})
+	if err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+// DeletePublishIntent removes an intent without applying it.
+func (r *Repo) DeletePublishIntent(ctx context.Context, id int64) error {
+	return r.update(ctx, "delete publish intent", func(tx *bolt.Tx) error {
+		b := tx.Bucket(bIntents)
+		if b.Get(u64(uint64(id))) == nil {
+			return knowledge.ErrNotFound
+		}
+		return b.Delete(u64(uint64(id)))
+	})
 }
 
 // Versions lists a code's versions, newest first, without records.

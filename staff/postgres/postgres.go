@@ -1,8 +1,7 @@
-// Package postgres is the staff.Repo kept in PostgreSQL, in the tables of migrations 0003 and 0006 (see
-// knowledge/postgres/migrations), over the pool of a knowledge/postgres Store, so several serve processes
-// share accounts, sessions, drafts, synonyms, centre corrections and the failed logins they throttle
-// accounts on. Synonym and centre changes are announced with NOTIFY on SynonymsChannel and CentresChannel;
-// Watch listens for them. It imports staff, knowledge, pgx and the standard library.
+// Package postgres is the staff.Repo kept in PostgreSQL, in the staff_ tables of knowledge/postgres/migrations,
+// over the pool of a knowledge/postgres Store, so several serve processes share accounts, sessions, drafts,
+// synonyms, centre corrections, pending publishes and the failed logins they throttle accounts on. Synonym and centre changes are
+// announced with NOTIFY on SynonymsChannel and CentresChannel; Watch listens for them. It imports staff, knowledge, pgx and the standard library.
 package postgres
 
 import (
@@ -260,55 +259,130 @@ func (r *Repo) DeleteDraft(ctx context.Context, code string, base int) error {
 // AddVersions appends versions and drops the published drafts in one transaction. Per-code advisory locks
 // (taken in code order) serialise concurrent numbering of one code.
 func (r *Repo) AddVersions(ctx context.Context, vs []staff.Version, dropDrafts map[string]int) ([]staff.Version, error) {
-	out := make([]staff.Version, len(vs))
-	err := pgx.BeginFunc(ctx, r.pool, func(tx pgx.Tx) error {
-		codes := make([]string, 0, len(vs))
-		recs := make([][]byte, 0, len(vs))
-		for _, v := range vs {
-			codes = append(codes, v.Code)
-			var rec []byte
-			if v.Procedure != nil {
-				b, err := json.Marshal(v.Procedure)
-				if err != nil {
-					return err
-				}
-				rec = b
-			}
-			recs = append(recs, rec)
-		}
-		if _, err := tx.Exec(ctx, `SELECT pg_advisory_xact_lock(hashtext('staff_versions:' || c))
-			FROM (SELECT DISTINCT unnest($1::text[]) AS c ORDER BY 1) s`, codes); err != nil {
-			return err
-		}
-		latest := map[string]int{}
-		rows, err := tx.Query(ctx, `SELECT code, max(version) FROM staff_versions WHERE code = ANY($1) GROUP BY code`, codes)
-		if err != nil {
-			return err
-		}
-		var (
-			code string
-			max  int
-		)
-		if _, err := pgx.ForEachRow(rows, []any{&code, &max}, func() error { latest[code] = max; return nil }); err != nil {
-			return err
-		}
-		var b pgx.Batch
-		for i, v := range vs {
-			latest[v.Code]++
-			v.Version = latest[v.Code]
-			b.Queue(`INSERT INTO staff_versions (code, version, action, by_user, at, note, hash, procedure)
-				VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`, v.Code, v.Version, v.Action, v.By, v.At, v.Note, v.Hash, recs[i])
-			out[i] = v
-		}
-		for code, ver := range dropDrafts {
-			b.Queue("DELETE FROM staff_drafts WHERE code = $1 AND version = $2", code, ver)
-		}
-		return tx.SendBatch(ctx, &b).Close()
+	var out []staff.Version
+	err := pgx.BeginFunc(ctx, r.pool, func(tx pgx.Tx) (err error) {
+		out, err = addVersions(ctx, tx, vs, dropDrafts)
+		return err
 	})
 	if err != nil {
 		return nil, wrap("add versions", err)
 	}
 	return out, nil
+}
+
+func addVersions(ctx context.Context, tx pgx.Tx, vs []staff.Version, dropDrafts map[string]int) ([]staff.Version, error) {
+	out := make([]staff.Version, len(vs))
+	codes := make([]string, 0, len(vs))
+	recs := make([][]byte, 0, len(vs))
+	for _, v := range vs {
+		codes = append(codes, v.Code)
+		var rec []byte
+		if v.Procedure != nil {
+			b, err := json.Marshal(v.Procedure)
+			if err != nil {
+				return nil, err
+			}
+			rec = b
+		}
+		recs = append(recs, rec)
+	}
+	if _, err := tx.Exec(ctx, `SELECT pg_advisory_xact_lock(hashtext('staff_versions:' || c))
+		FROM (SELECT DISTINCT unnest($1::text[]) AS c ORDER BY 1) s`, codes); err != nil {
+		return nil, err
+	}
+	latest := map[string]int{}
+	rows, err := tx.Query(ctx, `SELECT code, max(version) FROM staff_versions WHERE code = ANY($1) GROUP BY code`, codes)
+	if err != nil {
+		return nil, err
+	}
+	var (
+		code string
+		max  int
+	)
+	if _, err := pgx.ForEachRow(rows, []any{&code, &max}, func() error { latest[code] = max; return nil }); err != nil {
+		return nil, err
+	}
+	var b pgx.Batch
+	for i, v := range vs {
+		latest[v.Code]++
+		v.Version = latest[v.Code]
+		b.Queue(`INSERT INTO staff_versions (code, version, action, by_user, at, note, hash, procedure)
+			VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`, v.Code, v.Version, v.Action, v.By, v.At, v.Note, v.Hash, recs[i])
+		out[i] = v
+	}
+	for code, ver := range dropDrafts {
+		b.Queue("DELETE FROM staff_drafts WHERE code = $1 AND version = $2", code, ver)
+	}
+	if err := tx.SendBatch(ctx, &b).Close(); err != nil {
+		return nil, err
+	}
+	return out, nil
+}
+
+// AddPublishIntent stores a publish about to change the catalog tables.
+func (r *Repo) AddPublishIntent(ctx context.Context, in staff.PublishIntent) (staff.PublishIntent, error) {
+	data, err := json.Marshal(in)
+	if err != nil {
+		return in, wrap("add publish intent", err)
+	}
+	err = r.pool.QueryRow(ctx, `INSERT INTO staff_publish_intents (at, intent) VALUES ($1, $2) RETURNING id`,
+		in.At, data).Scan(&in.ID)
+	return in, wrap("add publish intent", err)
+}
+
+// PublishIntents lists the pending publishes by ID.
+func (r *Repo) PublishIntents(ctx context.Context) ([]staff.PublishIntent, error) {
+	rows, err := r.pool.Query(ctx, "SELECT id, intent FROM staff_publish_intents ORDER BY id")
+	if err != nil {
+		return nil, wrap("publish intents", err)
+	}
+	var (
+		out  []staff.PublishIntent
+		id   int64
+		data []byte
+	)
+	_, err = pgx.ForEachRow(rows, []any{&id, &data}, func() error {
+		var in staff.PublishIntent
+		if err := json.Unmarshal(data, &in); err != nil {
+			return err
+		}
+		in.ID = id
+		out = append(out, in)
+		return nil
+	})
+	return out, wrap("publish intents", err)
+}
+
+// CompletePublishIntent adds an intent's versions, drops its drafts and removes it in one transaction; the
+// intent's row stays locked meanwhile, so that two processes do not both complete it.
+func (r *Repo) CompletePublishIntent(ctx context.Context, id int64) ([]staff.Version, error) {
+	var out []staff.Version
+	err := pgx.BeginFunc(ctx, r.pool, func(tx pgx.Tx) error {
+		var data []byte
+		if err := tx.QueryRow(ctx, "DELETE FROM staff_publish_intents WHERE id = $1 RETURNING intent", id).Scan(&data); err != nil {
+			return err
+		}
+		var in staff.PublishIntent
+		if err := json.Unmarshal(data, &in); err != nil {
+			return err
+		}
+		var err error
+		out, err = addVersions(ctx, tx, in.Versions, in.DropDrafts)
+		return err
+	})
+	if err != nil {
+		return nil, wrap("complete publish intent", err)
+	}
+	return out, nil
+}
+
+// DeletePublishIntent removes an intent without applying it.
+func (r *Repo) DeletePublishIntent(ctx context.Context, id int64) error {
+	tag, err := r.pool.Exec(ctx, "DELETE FROM staff_publish_intents WHERE id = $1", id)
+	if err == nil {
+		err = notFoundIfNone(tag)
+	}
+	return wrap("delete publish intent", err)
 }
 
 func scanVersion(row pgx.Row, withRecord bool) (staff.Version, error) {

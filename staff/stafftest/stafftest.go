@@ -26,6 +26,7 @@ func Run(t *testing.T, open func(t *testing.T) staff.Repo) {
 	t.Run("Drafts", func(t *testing.T) { testDrafts(t, open(t)) })
 	t.Run("ConcurrentDrafts", func(t *testing.T) { testConcurrentDrafts(t, open(t)) })
 	t.Run("Versions", func(t *testing.T) { testVersions(t, open(t)) })
+	t.Run("PublishIntents", func(t *testing.T) { testPublishIntents(t, open(t)) })
 	t.Run("Imports", func(t *testing.T) { testImports(t, open(t)) })
 	t.Run("Handled", func(t *testing.T) { testHandled(t, open(t)) })
 	t.Run("Synonyms", func(t *testing.T) { testSynonyms(t, open(t)) })
@@ -246,6 +247,73 @@ func testVersions(t *testing.T, r staff.Repo) {
 	latest, err := r.LatestVersions(ctx)
 	require.NoError(t, err)
 	assert.Equal(t, map[string]int{"1.1": 3, "1.10": 1}, latest)
+}
+
+func testPublishIntents(t *testing.T, r staff.Repo) {
+	ctx := t.Context()
+	list, err := r.PublishIntents(ctx)
+	require.NoError(t, err)
+	assert.Empty(t, list)
+
+	_, err = r.SaveDraft(ctx, staff.Draft{Code: "3.1", Procedure: proc("3.1", "A"), UpdatedBy: "a", UpdatedAt: at(1)}, 0)
+	require.NoError(t, err)
+	_, err = r.AddVersions(ctx, []staff.Version{{Code: "3.1", Action: staff.ActionPublish, By: "a", At: at(1), Hash: "h0"}}, nil)
+	require.NoError(t, err)
+	orig, pa, pb := proc("3.1", "Gốc"), proc("3.1", "A"), proc("3.2", "B")
+	first, err := r.AddPublishIntent(ctx, staff.PublishIntent{At: at(2), Versions: []staff.Version{
+		{Code: "3.1", Action: staff.ActionPublish, By: "a", At: at(2), Note: "phí mới", Hash: "h1", Procedure: &pa},
+		{Code: "3.2", Action: staff.ActionCatalog, By: staff.CatalogAuthor, At: at(2), Hash: "h2", Procedure: &orig},
+		{Code: "3.2", Action: staff.ActionImport, By: "a", At: at(2), Hash: "h3", Procedure: &pb},
+	}, DropDrafts: map[string]int{"3.1": 1}})
+	require.NoError(t, err)
+	second, err := r.AddPublishIntent(ctx, staff.PublishIntent{At: at(3), Versions: []staff.Version{
+		{Code: "3.3", Action: staff.ActionUnpublish, By: "b", At: at(3), Hash: "h4", Procedure: &pb},
+	}})
+	require.NoError(t, err)
+	assert.Greater(t, second.ID, first.ID)
+
+	list, err = r.PublishIntents(ctx)
+	require.NoError(t, err)
+	require.Len(t, list, 2)
+	assert.Equal(t, []int64{first.ID, second.ID}, []int64{list[0].ID, list[1].ID})
+	assert.Equal(t, first.Versions, list[0].Versions, "kept with their records")
+	assert.Equal(t, map[string]int{"3.1": 1}, list[0].DropDrafts)
+	assert.True(t, at(2).Equal(list[0].At))
+	_, err = r.Draft(ctx, "3.1")
+	require.NoError(t, err, "an intent drops no draft")
+	latest, err := r.LatestVersions(ctx)
+	require.NoError(t, err)
+	assert.Equal(t, 1, latest["3.1"], "an intent adds no version")
+
+	vs, err := r.CompletePublishIntent(ctx, first.ID)
+	require.NoError(t, err)
+	require.Len(t, vs, 3)
+	assert.Equal(t, []int{2, 1, 2}, []int{vs[0].Version, vs[1].Version, vs[2].Version})
+	_, err = r.Draft(ctx, "3.1")
+	assert.ErrorIs(t, err, knowledge.ErrNotFound, "completing drops the draft")
+	v, err := r.Version(ctx, "3.1", 2)
+	require.NoError(t, err)
+	assert.Equal(t, "phí mới", v.Note)
+	require.NotNil(t, v.Procedure)
+	assert.Equal(t, "A", v.Procedure.Name)
+	_, err = r.CompletePublishIntent(ctx, first.ID)
+	assert.ErrorIs(t, err, knowledge.ErrNotFound, "an intent is completed once")
+	latest, err = r.LatestVersions(ctx)
+	require.NoError(t, err)
+	assert.Equal(t, 2, latest["3.1"])
+
+	require.NoError(t, r.DeletePublishIntent(ctx, second.ID))
+	assert.ErrorIs(t, r.DeletePublishIntent(ctx, second.ID), knowledge.ErrNotFound)
+	_, err = r.CompletePublishIntent(ctx, second.ID)
+	assert.ErrorIs(t, err, knowledge.ErrNotFound)
+	list, err = r.PublishIntents(ctx)
+	require.NoError(t, err)
+	assert.Empty(t, list)
+	_, err = r.Versions(ctx, "3.3")
+	require.NoError(t, err)
+	latest, err = r.LatestVersions(ctx)
+	require.NoError(t, err)
+	assert.Zero(t, latest["3.3"], "a deleted intent adds nothing")
 }
 
 func testImports(t *testing.T, r staff.Repo) {
