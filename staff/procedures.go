@@ -610,7 +610,9 @@ func (s *Service) preview(w http.ResponseWriter, r *http.Request, p *principal) 
 }
 
 // publishRecords embeds and applies upserts (and deletes) to the store in one change, then records a
-// version for each. A failure before the store has changed changes nothing.
+// version for each and drops the drafts of dropDrafts (code → draft version). A publish intent (see
+// PublishIntent and Recover) makes the three writes one: a failure or a crash at any point leaves either the
+// records published with their versions and without their drafts, or nothing changed.
 func (s *Service) publishRecords(ctx context.Context, upserts []knowledge.Procedure, deletes []knowledge.Procedure,
 	action, by, note string, dropDrafts map[string]int) ([]Version, error) {
 	meta, err := s.checkEmbedder(ctx)
@@ -650,9 +652,6 @@ func (s *Service) publishRecords(ctx context.Context, upserts []knowledge.Proced
 	for _, p := range deletes {
 		change.Delete = append(change.Delete, p.Code)
 	}
-	if err := s.opt.Store.Apply(ctx, change); err != nil {
-		return nil, fmt.Errorf("staff: publish: %w", err)
-	}
 	now := s.now()
 	vs := make([]Version, 0, len(originals)+len(docs)+len(deletes))
 	for i := range originals {
@@ -667,8 +666,25 @@ func (s *Service) publishRecords(ctx context.Context, upserts []knowledge.Proced
 		p := deletes[i]
 		vs = append(vs, Version{Code: p.Code, Action: action, By: by, At: now, Note: note, Hash: knowledge.ContentHash(&p, s.phrasings(p.Code)), Procedure: &p})
 	}
-	// The store has changed: record the history even if the request is cancelled now.
-	stored, err := s.opt.Repo.AddVersions(context.WithoutCancel(ctx), vs, dropDrafts)
+	// The history is written down before the store changes, and completed after, so that a process killed in
+	// between loses nothing: Recover completes or forgets the intent when the service next starts.
+	in, err := s.opt.Repo.AddPublishIntent(ctx, PublishIntent{At: now, Versions: vs, DropDrafts: dropDrafts})
+	if err != nil {
+		return nil, fmt.Errorf("staff: publish: %w", err)
+	}
+	// From here on the request's cancellation must not leave the intent pending.
+	bg := context.WithoutCancel(ctx)
+	if err := s.opt.Store.Apply(ctx, change); err != nil {
+		// The store may have committed before the error reached us (a lost connection): settle by its hashes.
+		if _, serr := s.settleIntent(bg, in, false); serr != nil {
+			s.log.Error("staff: publish: settle a failed publish", "intent", in.ID, "err", serr)
+		}
+		return nil, fmt.Errorf("staff: publish: %w", err)
+	}
+	stored, err := s.opt.Repo.CompletePublishIntent(bg, in.ID)
+	if errors.Is(err, ErrNotFound) { // another process's Recover completed it meanwhile
+		stored, err = s.recordedVersions(bg, vs)
+	}
 	if err != nil {
 		return nil, fmt.Errorf("staff: publish: record versions: %w", err)
 	}

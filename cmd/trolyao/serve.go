@@ -133,6 +133,10 @@ func (a *app) serve(ctx context.Context) (err error) {
 			_ = closeRepo()
 			return err
 		}
+		if _, _, err := svc.Recover(ctx); err != nil { // publishes a killed process left half done
+			_ = closeRepo()
+			return err
+		}
 		if err := svc.ReloadCentres(ctx); err != nil { // staff corrections before the first answer
 			_ = closeRepo()
 			return err
