@@ -301,7 +301,7 @@ func (s *Service) link(w http.ResponseWriter, r *http.Request, p *principal) {
 			invalidRecord(fields).write(w)
 			return
 		}
-		vs, err := s.publishRecords(ctx, []knowledge.Procedure{rec}, nil, ActionAlias, p.Actor(), "Thêm cách gọi: "+alias, nil)
+		vs, err := s.publishRecords(ctx, []knowledge.Procedure{rec}, nil, ActionAlias, p.Actor(), "Thêm cách gọi: "+alias, nil, 0)
 		if err != nil {
 			s.fail(w, r, err)
 			return

@@ -541,7 +541,7 @@ func (s *Service) publishImport(w http.ResponseWriter, r *http.Request, p *princ
 		n = fmt.Sprintf("Đợt nhập %d (%s)", im.ID, im.Name)
 	}
 	if len(ups) > 0 {
-		if _, err := s.publishRecords(ctx, ups, nil, ActionImport, p.Actor(), n, nil); err != nil {
+		if _, err := s.publishRecords(ctx, ups, nil, ActionImport, p.Actor(), n, nil, im.ID); err != nil {
 			s.fail(w, r, err)
 			return
 		}

@@ -610,11 +610,12 @@ func (s *Service) preview(w http.ResponseWriter, r *http.Request, p *principal) 
 }
 
 // publishRecords embeds and applies upserts (and deletes) to the store in one change, then records a
-// version for each and drops the drafts of dropDrafts (code → draft version). A publish intent (see
+// version for each and drops the drafts of dropDrafts (code → draft version); batch is the import batch
+// published (0: none), which the caller marks published, and Recover if the process was killed. A publish intent (see
 // PublishIntent and Recover) makes the three writes one: a failure or a crash at any point leaves either the
 // records published with their versions and without their drafts, or nothing changed.
 func (s *Service) publishRecords(ctx context.Context, upserts []knowledge.Procedure, deletes []knowledge.Procedure,
-	action, by, note string, dropDrafts map[string]int) ([]Version, error) {
+	action, by, note string, dropDrafts map[string]int, batch int64) ([]Version, error) {
 	meta, err := s.checkEmbedder(ctx)
 	if err != nil {
 		return nil, err
@@ -668,7 +669,7 @@ func (s *Service) publishRecords(ctx context.Context, upserts []knowledge.Proced
 	}
 	// The history is written down before the store changes, and completed after, so that a process killed in
 	// between loses nothing: Recover completes or forgets the intent when the service next starts.
-	in, err := s.opt.Repo.AddPublishIntent(ctx, PublishIntent{At: now, Versions: vs, DropDrafts: dropDrafts})
+	in, err := s.opt.Repo.AddPublishIntent(ctx, PublishIntent{At: now, Versions: vs, DropDrafts: dropDrafts, Import: batch})
 	if err != nil {
 		return nil, fmt.Errorf("staff: publish: %w", err)
 	}
@@ -841,7 +842,7 @@ func (s *Service) publish(w http.ResponseWriter, r *http.Request, p *principal) 
 		return
 	}
 	vs, err := s.publishRecords(ctx, []knowledge.Procedure{rec}, nil, ActionPublish, p.Actor(), strings.TrimSpace(req.Note),
-		map[string]int{code: d.Version})
+		map[string]int{code: d.Version}, 0)
 	if err != nil {
 		s.fail(w, r, err)
 		return
@@ -871,7 +872,7 @@ func (s *Service) unpublish(w http.ResponseWriter, r *http.Request, p *principal
 		s.fail(w, r, err)
 		return
 	}
-	vs, err := s.publishRecords(ctx, nil, []knowledge.Procedure{rec}, ActionUnpublish, p.Actor(), n, nil)
+	vs, err := s.publishRecords(ctx, nil, []knowledge.Procedure{rec}, ActionUnpublish, p.Actor(), n, nil, 0)
 	if err != nil {
 		s.fail(w, r, err)
 		return
@@ -947,7 +948,7 @@ func (s *Service) restore(w http.ResponseWriter, r *http.Request, p *principal) 
 	ctx := r.Context()
 	s.pubMu.Lock()
 	defer s.pubMu.Unlock()
-	vs, err := s.publishRecords(ctx, []knowledge.Procedure{*v.Procedure}, nil, ActionRestore, p.Actor(), n, nil)
+	vs, err := s.publishRecords(ctx, []knowledge.Procedure{*v.Procedure}, nil, ActionRestore, p.Actor(), n, nil, 0)
 	if err != nil {
 		s.fail(w, r, err)
 		return

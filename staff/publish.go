@@ -17,7 +17,7 @@ const IntentGrace = time.Hour
 // Recover settles the publish intents a process left when it was killed between writing an intent and
 // completing it (see publishRecords): an intent whose records the catalog store holds — same content hashes
 // for the records it published, absent for those it removed — gets its versions recorded and its drafts
-// dropped; one whose records the store does not hold is forgotten (when the Repo is shared, only after
+// dropped, and its import batch, if any, marked published; one whose records the store does not hold is forgotten (when the Repo is shared, only after
 // IntentGrace), and the drafts stay as saved. Call it when serve starts, before the API serves. It returns
 // how many intents it completed and forgot.
 func (s *Service) Recover(ctx context.Context) (completed, forgotten int, err error) {
@@ -75,6 +75,19 @@ func (s *Service) settleIntent(ctx context.Context, in PublishIntent, keep bool)
 		_, err = s.opt.Repo.CompletePublishIntent(ctx, in.ID)
 		if errors.Is(err, ErrNotFound) {
 			return intentKept, nil
+		}
+		if err != nil || in.Import == 0 {
+			return intentCompleted, err
+		}
+		n, by := 0, ""
+		for _, v := range in.Versions {
+			if v.Action == ActionImport {
+				n, by = n+1, v.By
+			}
+		}
+		err = s.opt.Repo.MarkImportPublished(ctx, in.Import, by, in.At, n)
+		if errors.Is(err, ErrConflict) { // marked already
+			err = nil
 		}
 		return intentCompleted, err
 	case keep:

@@ -154,6 +154,8 @@ type PublishIntent struct {
 	At         time.Time      `json:"at"`
 	Versions   []Version      `json:"versions"`
 	DropDrafts map[string]int `json:"drop_drafts,omitempty"`
+	// Import is the import batch the publish publishes (0: none), marked published when it is completed.
+	Import int64 `json:"import,omitempty"`
 }
 
 // Statuses of an imported record.
