@@ -611,9 +611,9 @@ func (s *Service) preview(w http.ResponseWriter, r *http.Request, p *principal) 
 
 // publishRecords embeds and applies upserts (and deletes) to the store in one change, then records a
 // version for each and drops the drafts of dropDrafts (code → draft version); batch is the import batch
-// published (0: none), which the caller marks published, and Recover if the process was killed. A publish intent (see
-// PublishIntent and Recover) makes the three writes one: a failure or a crash at any point leaves either the
-// records published with their versions and without their drafts, or nothing changed.
+// published (0: none), which the caller marks published (and Recover, if the process was killed). A publish
+// intent (see PublishIntent and Recover) makes the writes one: a failure or a crash at any point leaves either
+// the records published with their versions and without their drafts, or nothing changed.
 func (s *Service) publishRecords(ctx context.Context, upserts []knowledge.Procedure, deletes []knowledge.Procedure,
 	action, by, note string, dropDrafts map[string]int, batch int64) ([]Version, error) {
 	meta, err := s.checkEmbedder(ctx)
@@ -669,7 +669,8 @@ func (s *Service) publishRecords(ctx context.Context, upserts []knowledge.Proced
 	}
 	// The history is written down before the store changes, and completed after, so that a process killed in
 	// between loses nothing: Recover completes or forgets the intent when the service next starts.
-	in, err := s.opt.Repo.AddPublishIntent(ctx, PublishIntent{At: now, Versions: vs, DropDrafts: dropDrafts, Import: batch})
+	in, err := s.opt.Repo.AddPublishIntent(ctx,
+		PublishIntent{At: now, Versions: vs, DropDrafts: dropDrafts, Import: batch})
 	if err != nil {
 		return nil, fmt.Errorf("staff: publish: %w", err)
 	}

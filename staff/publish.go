@@ -16,10 +16,10 @@ const IntentGrace = time.Hour
 
 // Recover settles the publish intents a process left when it was killed between writing an intent and
 // completing it (see publishRecords): an intent whose records the catalog store holds — same content hashes
-// for the records it published, absent for those it removed — gets its versions recorded and its drafts
-// dropped, and its import batch, if any, marked published; one whose records the store does not hold is forgotten (when the Repo is shared, only after
-// IntentGrace), and the drafts stay as saved. Call it when serve starts, before the API serves. It returns
-// how many intents it completed and forgot.
+// for the records it published, absent for those it removed — gets its versions recorded, its drafts dropped
+// and its import batch, if any, marked published; one whose records the store does not hold is forgotten
+// (when the Repo is shared, only after IntentGrace), and the drafts stay as saved. Call it when serve starts,
+// before the API serves. It returns how many intents it completed and forgot.
 func (s *Service) Recover(ctx context.Context) (completed, forgotten int, err error) {
 	ins, err := s.opt.Repo.PublishIntents(ctx)
 	if err != nil {

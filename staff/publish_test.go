@@ -118,33 +118,35 @@ func (f *publishFixture) recoverLeaving(completed, forgotten, pending int) {
 	assert.Len(f.t, left, pending, "intents left pending")
 }
 
+// state is code's record as the store serves it and its history.
+func (f *publishFixture) state(code string) (knowledge.Procedure, []staff.Version) {
+	f.t.Helper()
+	p, err := f.store.Get(f.t.Context(), code)
+	require.NoError(f.t, err)
+	vs, err := f.repo.Versions(f.t.Context(), code)
+	require.NoError(f.t, err)
+	return p, vs
+}
+
 // whole checks that code's draft was published whole: served, in the history with the note, draft dropped.
 func (f *publishFixture) whole(code, result string) {
 	f.t.Helper()
-	ctx := f.t.Context()
-	p, err := f.store.Get(ctx, code)
-	require.NoError(f.t, err)
+	p, vs := f.state(code)
 	assert.Equal(f.t, result, p.Result)
-	vs, err := f.repo.Versions(ctx, code)
-	require.NoError(f.t, err)
 	require.Len(f.t, vs, 2)
 	assert.Equal(f.t, []string{staff.ActionPublish, staff.ActionCatalog}, []string{vs[0].Action, vs[1].Action})
 	assert.Equal(f.t, "phí mới", vs[0].Note)
-	_, err = f.repo.Draft(ctx, code)
+	_, err := f.repo.Draft(f.t.Context(), code)
 	assert.ErrorIs(f.t, err, staff.ErrNotFound, "the draft is dropped")
 }
 
 // untouched checks that code's draft was not published at all: not served, no history, the draft kept.
 func (f *publishFixture) untouched(code, result string, draft int) {
 	f.t.Helper()
-	ctx := f.t.Context()
-	p, err := f.store.Get(ctx, code)
-	require.NoError(f.t, err)
+	p, vs := f.state(code)
 	assert.NotEqual(f.t, result, p.Result)
-	vs, err := f.repo.Versions(ctx, code)
-	require.NoError(f.t, err)
 	assert.Empty(f.t, vs)
-	d, err := f.repo.Draft(ctx, code)
+	d, err := f.repo.Draft(f.t.Context(), code)
 	require.NoError(f.t, err, "the draft is kept")
 	assert.Equal(f.t, draft, d.Version)
 	assert.Equal(f.t, result, d.Procedure.Result)

@@ -20,11 +20,12 @@
 // is not, a client that spreads attempts over several processes can tell from the 429s whether a username
 // has an account.
 //
-// Storage is the Repo interface, implemented by staff/embedded (a bbolt file) and staff/postgres (the staff_
-// tables of knowledge/postgres/migrations), both held to the contract in staff/stafftest. Failed logins, lockouts and CSRF
-// refusals are logged as security events without names, passwords or addresses; Options.Registerer gets the
-// staff metrics. The package imports knowledge, ingest, assistant (for previews and redaction), the standard
-// library, golang.org/x/crypto, the Prometheus client and internal packages; never a driver.
+// Storage is the Repo interface, implemented by staff/embedded (a bbolt file) and staff/postgres (the
+// staff_ tables of knowledge/postgres/migrations), both held to the contract in staff/stafftest. Failed
+// logins, lockouts and CSRF refusals are logged as security events without names, passwords or addresses;
+// Options.Registerer gets the staff metrics. The package imports knowledge, ingest, assistant (for previews
+// and redaction), the standard library, golang.org/x/crypto, the Prometheus client and internal packages;
+// never a driver.
 package staff
 
 import (
