@@ -458,11 +458,14 @@ run_checks() {
 	step "go build" go build ./...
 	# Browser tests save screenshots with t.ArtifactDir(); -artifacts keeps them under artifacts/_artifacts.
 	mkdir -p "$ROOT/artifacts"
-	# TestReadmeRunIt, the attack suite (TestAttack) and the kill test (TestFaultKillDuringPublish) drive
-	# separate processes (go run, go build, the built binary, curl; serve processes), which the race detector
-	# does not instrument; they run once each, in their own steps below.
+	# TestReadmeRunIt, the attack suite (TestAttack), the kill test (TestFaultKillDuringPublish) and the tests of
+	# a second or restarted process drive separate processes (go run, go build, the built binary, curl; serve
+	# processes), whose races the detector does not report to the test; TestPostgresParityAndEval evaluates the
+	# whole bank twice on one goroutine. Under -race they took about ten minutes of the two cores; they run once
+	# each, without it, in the steps below.
 	step "go test -race" go test -race -count=1 -timeout "${TROLYAO_TEST_TIMEOUT:-20m}" \
-		-skip '^(TestReadmeRunIt|TestAttack|TestFaultKillDuringPublish)$' -artifacts -outputdir "$ROOT/artifacts" ./...
+		-skip "^($PROCESS_TESTS|TestPostgresParityAndEval|TestPostgresSecondProcess)\$" \
+		-artifacts -outputdir "$ROOT/artifacts" ./...
 	# Under the race detector the single-goroutine whole-catalog tests check every fifth record
 	# (internal/racetest); here they check every record, without it.
 	step "whole-catalog tests" go test -count=1 -timeout "${TROLYAO_TEST_TIMEOUT:-20m}" \
@@ -473,7 +476,13 @@ run_checks() {
 	# against a serve process (about 40 s); and serve killed with SIGKILL during a staff publish, which must
 	# be whole or not at all after a restart (about 30–60 s).
 	step "attack suite" go test -count=1 -timeout 5m -run '^(TestAttack|TestFaultKillDuringPublish)$' ./cmd/trolyao/
+	step "process tests" go test -count=1 -timeout "${TROLYAO_TEST_TIMEOUT:-20m}" \
+		-run '^(TestPublishReachesSecondProcess|TestCentreCorrectionSurvivesRestart|TestPostgresParityAndEval|TestPostgresSecondProcess)$' \
+		./cmd/trolyao/ ./staff/
 }
+
+# PROCESS_TESTS are the tests that drive serve (or the test binary) as separate processes.
+PROCESS_TESTS='TestReadmeRunIt|TestAttack|TestFaultKillDuringPublish|TestPublishReachesSecondProcess|TestCentreCorrectionSurvivesRestart'
 
 print_summary() {
 	local rc=$? line
