@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"net/http"
-	"strconv"
 	"strings"
 	"unicode"
 	"unicode/utf8"
@@ -303,16 +302,7 @@ func (s *Service) revertCentre(w http.ResponseWriter, r *http.Request, p *princi
 	if !ok {
 		return
 	}
-	var qb *int
-	if v := r.URL.Query().Get("base_version"); v != "" {
-		n, err := strconv.Atoi(v)
-		if err != nil {
-			writeError(w, http.StatusBadRequest, "bad_request", "base_version phải là số.")
-			return
-		}
-		qb = &n
-	}
-	base, e := baseVersion(r, qb)
+	base, e := queryBaseVersion(r)
 	if e != nil {
 		e.write(w)
 		return

@@ -342,6 +342,19 @@ func baseVersion(r *http.Request, body *int) (int, *apiErr) {
 	return *body, nil
 }
 
+// queryBaseVersion is baseVersion for a request without a body: If-Match or the base_version query parameter.
+func queryBaseVersion(r *http.Request) (int, *apiErr) {
+	var qb *int
+	if v := r.URL.Query().Get("base_version"); v != "" {
+		n, err := strconv.Atoi(v)
+		if err != nil {
+			return 0, errf(http.StatusBadRequest, "bad_request", "base_version phải là số.")
+		}
+		qb = &n
+	}
+	return baseVersion(r, qb)
+}
+
 func (s *Service) saveDraft(w http.ResponseWriter, r *http.Request, p *principal) {
 	code, ok := pathCode(w, r)
 	if !ok {
@@ -416,16 +429,7 @@ func (s *Service) discardDraft(w http.ResponseWriter, r *http.Request, p *princi
 	if !ok {
 		return
 	}
-	var qb *int
-	if v := r.URL.Query().Get("base_version"); v != "" {
-		n, err := strconv.Atoi(v)
-		if err != nil {
-			writeError(w, http.StatusBadRequest, "bad_request", "base_version phải là số.")
-			return
-		}
-		qb = &n
-	}
-	base, e := baseVersion(r, qb)
+	base, e := queryBaseVersion(r)
 	if e != nil {
 		e.write(w)
 		return
