@@ -88,6 +88,35 @@ func get[T any](b *bolt.Bucket, k []byte) (T, error) {
 	return v, nil
 }
 
+// saveVersioned stores v under key if the stored value's version (0 when there is none) is base: optimistic
+// concurrency for drafts and centre corrections. v carries its next version already.
+func saveVersioned[T any](b *bolt.Bucket, key string, base int, v T, version func(T) int) error {
+	have := 0
+	cur, err := get[T](b, []byte(key))
+	switch {
+	case err == nil:
+		have = version(cur)
+	case !errors.Is(err, knowledge.ErrNotFound):
+		return err
+	}
+	if have != base {
+		return staff.ErrConflict
+	}
+	return put(b, []byte(key), v)
+}
+
+// deleteVersioned removes key if the stored value's version is base.
+func deleteVersioned[T any](b *bolt.Bucket, key string, base int, version func(T) int) error {
+	cur, err := get[T](b, []byte(key))
+	if err != nil {
+		return err
+	}
+	if version(cur) != base {
+		return staff.ErrConflict
+	}
+	return b.Delete([]byte(key))
+}
+
 func put(b *bolt.Bucket, k []byte, v any) error {
 	data, err := json.Marshal(v)
 	if err != nil {
@@ -340,20 +369,9 @@ func (r *Repo) Drafts(ctx context.Context) ([]staff.Draft, error) {
 
 // SaveDraft stores the next version of a draft if base is current.
 func (r *Repo) SaveDraft(ctx context.Context, d staff.Draft, base int) (staff.Draft, error) {
+	d.Version = base + 1
 	err := r.update(ctx, "save draft", func(tx *bolt.Tx) error {
-		b := tx.Bucket(bDrafts)
-		cur, err := get[staff.Draft](b, []byte(d.Code))
-		switch {
-		case errors.Is(err, knowledge.ErrNotFound):
-			cur.Version = 0
-		case err != nil:
-			return err
-		}
-		if cur.Version != base {
-			return staff.ErrConflict
-		}
-		d.Version = base + 1
-		return put(b, []byte(d.Code), d)
+		return saveVersioned(tx.Bucket(bDrafts), d.Code, base, d, func(d staff.Draft) int { return d.Version })
 	})
 	return d, err
 }
@@ -361,15 +379,7 @@ func (r *Repo) SaveDraft(ctx context.Context, d staff.Draft, base int) (staff.Dr
 // DeleteDraft removes a draft if base is current.
 func (r *Repo) DeleteDraft(ctx context.Context, code string, base int) error {
 	return r.update(ctx, "delete draft", func(tx *bolt.Tx) error {
-		b := tx.Bucket(bDrafts)
-		cur, err := get[staff.Draft](b, []byte(code))
-		if err != nil {
-			return err
-		}
-		if cur.Version != base {
-			return staff.ErrConflict
-		}
-		return b.Delete([]byte(code))
+		return deleteVersioned(tx.Bucket(bDrafts), code, base, func(d staff.Draft) int { return d.Version })
 	})
 }
 
@@ -723,20 +733,10 @@ func (r *Repo) CentreCorrection(ctx context.Context, unit string) (staff.CentreC
 
 // SaveCentreCorrection stores the next version of a unit's correction if base is current.
 func (r *Repo) SaveCentreCorrection(ctx context.Context, c staff.CentreCorrection, base int) (staff.CentreCorrection, error) {
+	c.Version = base + 1
 	err := r.update(ctx, "save centre correction", func(tx *bolt.Tx) error {
-		b := tx.Bucket(bCentres)
-		cur, err := get[staff.CentreCorrection](b, []byte(c.UnitCode))
-		switch {
-		case errors.Is(err, knowledge.ErrNotFound):
-			cur.Version = 0
-		case err != nil:
-			return err
-		}
-		if cur.Version != base {
-			return staff.ErrConflict
-		}
-		c.Version = base + 1
-		return put(b, []byte(c.UnitCode), c)
+		return saveVersioned(tx.Bucket(bCentres), c.UnitCode, base, c,
+			func(c staff.CentreCorrection) int { return c.Version })
 	})
 	return c, err
 }
@@ -744,15 +744,7 @@ func (r *Repo) SaveCentreCorrection(ctx context.Context, c staff.CentreCorrectio
 // DeleteCentreCorrection removes a unit's correction if base is current.
 func (r *Repo) DeleteCentreCorrection(ctx context.Context, unit string, base int) error {
 	return r.update(ctx, "delete centre correction", func(tx *bolt.Tx) error {
-		b := tx.Bucket(bCentres)
-		cur, err := get[staff.CentreCorrection](b, []byte(unit))
-		if err != nil {
-			return err
-		}
-		if cur.Version != base {
-			return staff.ErrConflict
-		}
-		return b.Delete([]byte(unit))
+		return deleteVersioned(tx.Bucket(bCentres), unit, base, func(c staff.CentreCorrection) int { return c.Version })
 	})
 }
 
