@@ -239,6 +239,16 @@ func (c CentreCorrection) Fix() knowledge.Centre {
 		Phone: c.Phone, Hours: c.Hours, Checked: c.At}
 }
 
+// Starters are the starter questions staff set for the chat widget: the questions it offers as buttons when a
+// conversation starts (the most asked procedures), instead of the operator's or the built-in ones. Version
+// increases by one per save.
+type Starters struct {
+	Version   int       `json:"version"`
+	Questions []string  `json:"questions"`
+	By        string    `json:"by"`
+	At        time.Time `json:"at"`
+}
+
 // AuditEntry is one staff action. Details never hold passwords or secrets.
 type AuditEntry struct {
 	ID      int64           `json:"id"`
@@ -324,9 +334,22 @@ type Repo interface {
 	Close() error
 }
 
+// StarterRepo stores the widget's starter questions staff set. It is an optional capability of a Repo, kept
+// apart from Repo for this one concern: both staff/embedded and staff/postgres have it (the contract is
+// stafftest.RunStarters); without it the staff API has no starter questions to set.
+type StarterRepo interface {
+	Starters(ctx context.Context) (Starters, error) // ErrNotFound when staff set none
+	// SaveStarters stores s as the next version if the current version is base (0: staff set none);
+	// otherwise ErrConflict. It returns the stored starters.
+	SaveStarters(ctx context.Context, s Starters, base int) (Starters, error)
+	// DeleteStarters removes staff's starters (back to the default ones) if their version is base;
+	// ErrConflict otherwise, ErrNotFound if staff set none.
+	DeleteStarters(ctx context.Context, base int) error
+}
+
 // Watcher is an optional capability of a Repo shared by several processes (staff/postgres): Watch calls
-// changed whenever another process (or this one) changes the synonyms or the centre corrections, until ctx
-// ends.
+// changed whenever another process (or this one) changes the synonyms, the centre corrections or the starter
+// questions, until ctx ends.
 type Watcher interface {
 	Watch(ctx context.Context, changed func()) error
 }
