@@ -100,8 +100,8 @@ func (s *Service) getStarters(w http.ResponseWriter, r *http.Request, _ *princip
 	writeJSON(w, http.StatusOK, v)
 }
 
-// ValidateStarters checks the starter questions staff set, as they will be stored (trimmed and normalised by
-// NormalizeStarters), and says in Vietnamese what is wrong with the list and with each question.
+// ValidateStarters checks the starter questions staff set (each trimmed of spaces) and says in Vietnamese what
+// is wrong with the list and with each question.
 func ValidateStarters(qs []string) []FieldReason {
 	var out []FieldReason
 	add := func(r string) { out = append(out, FieldReason{"questions", r}) }
@@ -133,18 +133,6 @@ func ValidateStarters(qs []string) []FieldReason {
 	return out
 }
 
-// NormalizeStarters trims each question and writes it in the normal form the assistant reads (knowledge.Normalize).
-func NormalizeStarters(qs []string) []string {
-	out := make([]string, len(qs))
-	for i, q := range qs {
-		out[i] = strings.TrimSpace(q)
-		if utf8.ValidString(out[i]) {
-			out[i] = knowledge.Normalize(out[i])
-		}
-	}
-	return out
-}
-
 func (s *Service) writeStartersConflict(w http.ResponseWriter, r *http.Request) {
 	s.writeConflict(w, r, "Câu hỏi gợi ý vừa được người khác sửa. Hãy xem bản hiện tại rồi sửa lại.",
 		func(ctx context.Context) (any, error) { return s.currentStarters(ctx) })
@@ -167,11 +155,17 @@ func (s *Service) setStarters(w http.ResponseWriter, r *http.Request, p *princip
 		e.write(w)
 		return
 	}
-	qs := NormalizeStarters(req.Questions)
+	qs := make([]string, len(req.Questions))
+	for i, q := range req.Questions {
+		qs[i] = strings.TrimSpace(q)
+	}
 	if fields := ValidateStarters(qs); len(fields) > 0 {
 		(&apiErr{status: http.StatusUnprocessableEntity, code: "invalid", message: "Câu hỏi gợi ý không hợp lệ.",
 			fields: fields}).write(w)
 		return
+	}
+	for i, q := range qs { // stored in the normal form the assistant reads
+		qs[i] = knowledge.Normalize(q)
 	}
 	ctx := r.Context()
 	saved, err := s.starters.SaveStarters(ctx, Starters{Questions: qs, By: p.Actor(), At: s.now()}, base)
