@@ -2,8 +2,9 @@
 // roles, procedure drafts with optimistic concurrency, publishing (re-indexing one record through a
 // knowledge.Store), version history and restore, catalog imports and export, the feedback queue (unanswered,
 // low-confidence and thumbs-down questions, aliases, runtime synonyms), corrections of the communes' service
-// centres (applied to the assistant's knowledge.LiveCentres at once) and an append-only audit log, served as
-// the JSON API described in openapi.yaml under /api/v1/staff/.
+// centres (applied to the assistant's knowledge.LiveCentres at once), the chat widget's starter questions
+// (applied to Options.Starters at once) and an append-only audit log, served as the JSON API described in
+// openapi.yaml under /api/v1/staff/.
 //
 // Logins are throttled per username and per client address (behind a reverse proxy, set
 // Options.TrustedProxies so that the address is the client's, from X-Forwarded-For): an attempt is counted
@@ -20,8 +21,9 @@
 // is not, a client that spreads attempts over several processes can tell from the 429s whether a username
 // has an account.
 //
-// Storage is the Repo interface, implemented by staff/embedded (a bbolt file) and staff/postgres (the
-// staff_ tables of knowledge/postgres/migrations), both held to the contract in staff/stafftest. Failed
+// Storage is the Repo interface, and StarterRepo beside it, implemented by staff/embedded (a bbolt file) and
+// staff/postgres (the staff_ tables of knowledge/postgres/migrations), both held to the contract in
+// staff/stafftest. Failed
 // logins, lockouts and CSRF refusals are logged as security events without names, passwords or addresses;
 // Options.Registerer gets the staff metrics. The package imports knowledge, ingest, assistant (for previews
 // and redaction), the standard library, golang.org/x/crypto, the Prometheus client and internal packages;
