@@ -170,9 +170,10 @@ func New(opt Options) (*Service, error) {
 func (s *Service) Handler() http.Handler { return s.mux }
 
 // Run loads the runtime synonyms into the query analyser, the centre corrections into Options.Centres and the
-// starter questions into Options.Starters, and keeps them current until ctx ends: with a Repo that is a Watcher (staff/postgres) it reloads on every
-// change made by any process; otherwise changes made through this Service reload them directly. Run it in a
-// goroutine; it returns nil when ctx ends, or an error if the first load fails.
+// starter questions into Options.Starters, and keeps them current until ctx ends: with a Repo that is a
+// Watcher (staff/postgres) it reloads on every change made by any process; otherwise changes made through
+// this Service reload them directly. Run it in a goroutine; it returns nil when ctx ends, or an error if the
+// first load fails.
 func (s *Service) Run(ctx context.Context) error {
 	if err := s.ReloadSynonyms(ctx); err != nil {
 		return err

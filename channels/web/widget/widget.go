@@ -26,15 +26,14 @@
 //   - data-position: "right" (default) or "left": the bottom corner of the bubble.
 //   - data-open: "true" opens the panel when the page loads.
 //
-// A new conversation offers starter questions (the most asked procedures: those staff set, else Options.Starters,
-// else DefaultStarters — see LiveStarters), which the script carries and the websocket's hello frame brings up
-// to date; the header's "+"
-// starts a new conversation; a 👎 asks for its reason (chips, sent with the feedback); the question box grows
-// and shows a character counter near the limit, refusing a longer question visibly rather than cutting it; a
-// new answer is shown from its start; a contact line names the city's hotline (Hotline). A failed question
-// offers "Gửi lại" (send again), and so do the questions waiting after three failed connection attempts; a
-// websocket closed with 1008 before the hello frame (the server refuses the page's origin) ends the attempts
-// with the server's reason and an explanation. The page may open and close the panel itself with
+// A new conversation offers starter questions (the most asked procedures: those staff set, else
+// Options.Starters, else DefaultStarters — see LiveStarters), which the script carries and the websocket's
+// hello frame brings up to date; the header's "+" starts a new conversation; a 👎 asks for its reason (chips,
+// sent with the feedback); the question box grows and shows a character counter near the limit, refusing a
+// longer question visibly rather than cutting it; a new answer is shown from its start; a contact line names
+// the city's hotline (Hotline). A failed question offers "Gửi lại" (send again), and so do the questions
+// waiting after three failed connection attempts; a websocket closed with 1008 before the hello frame (the
+// server refuses the page's origin) ends the attempts with the server's reason and an explanation. The page may open and close the panel itself with
 // window.__trolyaoWidget.open() and .close().
 //
 // The page's Content-Security-Policy must allow the script (script-src) and the websocket (connect-src
@@ -120,7 +119,7 @@ type Options struct {
 	Starters []string
 	// Live, when set, gives the starter questions at each request instead of Starters: those staff set, else
 	// its default (NewLiveStarters(Starters)). The chat server's hello frame should carry Live.Questions too
-	// (web.Config.Starters), so that a page holding an older script shows the current questions.
+	// (web.Server.Starters), so that a page holding an older script shows the current questions.
 	Live *LiveStarters
 }
 
