@@ -477,12 +477,12 @@ run_checks() {
 	# be whole or not at all after a restart (about 30–60 s).
 	step "attack suite" go test -count=1 -timeout 5m -run '^(TestAttack|TestFaultKillDuringPublish)$' ./cmd/trolyao/
 	step "process tests" go test -count=1 -timeout "${TROLYAO_TEST_TIMEOUT:-20m}" \
-		-run '^(TestPublishReachesSecondProcess|TestCentreCorrectionSurvivesRestart|TestPostgresParityAndEval|TestPostgresSecondProcess)$' \
+		-run '^(TestPublishReachesSecondProcess|TestCentreCorrectionSurvivesRestart|TestStartersReachSecondProcess|TestPostgresParityAndEval|TestPostgresSecondProcess)$' \
 		./cmd/trolyao/ ./staff/
 }
 
 # PROCESS_TESTS are the tests that drive serve (or the test binary) as separate processes.
-PROCESS_TESTS='TestReadmeRunIt|TestAttack|TestFaultKillDuringPublish|TestPublishReachesSecondProcess|TestCentreCorrectionSurvivesRestart'
+PROCESS_TESTS='TestReadmeRunIt|TestAttack|TestFaultKillDuringPublish|TestPublishReachesSecondProcess|TestCentreCorrectionSurvivesRestart|TestStartersReachSecondProcess'
 
 print_summary() {
 	local rc=$? line

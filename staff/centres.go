@@ -148,13 +148,8 @@ func (s *Service) getCentre(w http.ResponseWriter, r *http.Request, _ *principal
 }
 
 func (s *Service) writeCentreConflict(w http.ResponseWriter, r *http.Request, seed knowledge.Centre) {
-	row, err := s.currentCentre(r.Context(), seed)
-	if err != nil {
-		s.fail(w, r, err)
-		return
-	}
-	(&apiErr{status: http.StatusConflict, code: "conflict",
-		message: "Thông tin trung tâm vừa được người khác sửa. Hãy xem bản hiện tại rồi sửa lại.", current: row}).write(w)
+	s.writeConflict(w, r, "Thông tin trung tâm vừa được người khác sửa. Hãy xem bản hiện tại rồi sửa lại.",
+		func(ctx context.Context) (any, error) { return s.currentCentre(ctx, seed) })
 }
 
 // centreRequest is the body of PUT /centres/{unit}.

@@ -94,7 +94,7 @@ func TestPostgresService(t *testing.T) {
 	t.Run("Roles", func(t *testing.T) {
 		st := pgStore(t, pgtest.Schema(t))
 		fillSmall(t, st)
-		runRoles(t, newEnv(t, st, staffpg.New(st.Pool()), nil))
+		runRoles(t, newEnv(t, st, staffpg.New(st.Pool()), nil, withStarters(liveStarters(t))))
 	})
 	t.Run("ImportRealCrawl", func(t *testing.T) {
 		st := pgStore(t, pgtest.Schema(t))

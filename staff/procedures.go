@@ -289,11 +289,6 @@ func (s *Service) current(ctx context.Context, code string) (current, error) {
 	return c, nil
 }
 
-func conflict(c current) *apiErr {
-	return &apiErr{status: http.StatusConflict, code: "conflict",
-		message: "Bản nháp đã được người khác thay đổi. Hãy xem bản hiện tại rồi sửa lại.", current: c}
-}
-
 func (s *Service) getProcedure(w http.ResponseWriter, r *http.Request, _ *principal) {
 	code, ok := pathCode(w, r)
 	if !ok {
@@ -405,7 +400,7 @@ func (s *Service) saveDraft(w http.ResponseWriter, r *http.Request, p *principal
 	dropStaleFees(&rec, pub)
 	d, err := s.opt.Repo.SaveDraft(ctx, Draft{Code: code, Procedure: rec, UpdatedBy: p.Actor(), UpdatedAt: s.now()}, base)
 	if errors.Is(err, ErrConflict) {
-		s.writeConflict(w, r, code)
+		s.writeDraftConflict(w, r, code)
 		return
 	} else if err != nil {
 		s.fail(w, r, err)
@@ -415,13 +410,9 @@ func (s *Service) saveDraft(w http.ResponseWriter, r *http.Request, p *principal
 	writeJSON(w, http.StatusOK, d)
 }
 
-func (s *Service) writeConflict(w http.ResponseWriter, r *http.Request, code string) {
-	c, err := s.current(r.Context(), code)
-	if err != nil {
-		s.fail(w, r, err)
-		return
-	}
-	conflict(c).write(w)
+func (s *Service) writeDraftConflict(w http.ResponseWriter, r *http.Request, code string) {
+	s.writeConflict(w, r, "Bản nháp đã được người khác thay đổi. Hãy xem bản hiện tại rồi sửa lại.",
+		func(ctx context.Context) (any, error) { return s.current(ctx, code) })
 }
 
 func (s *Service) discardDraft(w http.ResponseWriter, r *http.Request, p *principal) {
@@ -437,7 +428,7 @@ func (s *Service) discardDraft(w http.ResponseWriter, r *http.Request, p *princi
 	err := s.opt.Repo.DeleteDraft(r.Context(), code, base)
 	switch {
 	case errors.Is(err, ErrConflict):
-		s.writeConflict(w, r, code)
+		s.writeDraftConflict(w, r, code)
 		return
 	case errors.Is(err, knowledge.ErrNotFound):
 		writeError(w, http.StatusNotFound, "not_found", "Thủ tục này chưa có bản nháp.")
@@ -821,14 +812,14 @@ func (s *Service) publish(w http.ResponseWriter, r *http.Request, p *principal) 
 			writeError(w, http.StatusNotFound, "not_found", "Thủ tục này chưa có bản nháp để xuất bản.")
 			return
 		}
-		s.writeConflict(w, r, code)
+		s.writeDraftConflict(w, r, code)
 		return
 	} else if err != nil {
 		s.fail(w, r, err)
 		return
 	}
 	if d.Version != base {
-		s.writeConflict(w, r, code)
+		s.writeDraftConflict(w, r, code)
 		return
 	}
 	pub, err := s.published(ctx, code)

@@ -117,6 +117,16 @@ func roleCalls() []call {
 			require.NoError(e.t, err)
 			return fmt.Sprintf("/centres/%s?base_version=%d", unit, c.Version), nil, nil
 		}},
+		{"GET", "/starters", 200, fixed("/starters", nil)},
+		{"PUT", "/starters", 200, func(e *env, n int) (string, any, []string) {
+			return "/starters", map[string]any{"questions": []string{fmt.Sprintf("Câu hỏi %d", n)}}, []string{"If-Match", startersVersion(e)}
+		}},
+		{"DELETE", "/starters", 204, func(e *env, n int) (string, any, []string) {
+			base, _ := strconv.Atoi(startersVersion(e))
+			s, err := e.repo.(staff.StarterRepo).SaveStarters(e.t.Context(), staff.Starters{Questions: []string{"Bỏ"}, By: "x"}, base)
+			require.NoError(e.t, err)
+			return fmt.Sprintf("/starters?base_version=%d", s.Version), nil, nil
+		}},
 		{"GET", "/users", 200, fixed("/users", nil)},
 		{"POST", "/users", 201, func(e *env, n int) (string, any, []string) {
 			return "/users", map[string]string{"username": fmt.Sprintf("moi%d", n), "password": password, "role": "viewer"}, nil
@@ -147,9 +157,20 @@ func centreVersion(e *env, unit string) string {
 	return strconv.Itoa(c.Version)
 }
 
+// startersVersion is the version of the starter questions staff set ("0": none).
+func startersVersion(e *env) string {
+	s, err := e.repo.(staff.StarterRepo).Starters(e.t.Context())
+	if err != nil {
+		require.ErrorIs(e.t, err, knowledge.ErrNotFound)
+	}
+	return strconv.Itoa(s.Version)
+}
+
 // TestRoles is the endpoints × roles table: every route, called by nobody, each role with a session, and API
 // tokens, answers 401 / 403 / its success status exactly as the role allows.
-func TestRoles(t *testing.T) { runRoles(t, newEnv(t, smallStore(t), nil, nil)) }
+func TestRoles(t *testing.T) {
+	runRoles(t, newEnv(t, smallStore(t), nil, nil, withStarters(liveStarters(t))))
+}
 
 // runRoles runs the roles table on e, whose store holds the small catalog.
 func runRoles(t *testing.T, e *env) {
@@ -239,6 +260,7 @@ func TestRoleMatrix(t *testing.T) {
 		"GET /users": staff.RoleAdmin, "POST /tokens": staff.RoleAdmin, "GET /audit": staff.RoleAdmin, "GET /export": staff.RoleViewer,
 		"GET /unanswered": staff.RoleViewer, "POST /login": "",
 		"GET /centres": staff.RoleViewer, "PUT /centres/{unit}": staff.RolePublisher, "DELETE /centres/{unit}": staff.RolePublisher,
+		"GET /starters": staff.RoleViewer, "PUT /starters": staff.RolePublisher, "DELETE /starters": staff.RolePublisher,
 	}
 	got := map[string]staff.Role{}
 	for _, r := range e.svc.Routes() {

@@ -85,6 +85,9 @@ type Options struct {
 	Composer Composer
 	// Registerer, when set, gets the staff metrics: actions by kind and the open unanswered questions.
 	Registerer prometheus.Registerer
+	// Starters is where the starter questions staff set take effect: the chat widget offers them at once (see
+	// ReloadStarters). nil, or a Repo that is not a StarterRepo: there are no starter questions to set.
+	Starters StarterTarget
 }
 
 // Service is the staff backend. Create it with New; serve Handler under Prefix and run Run in the background.
@@ -99,7 +102,9 @@ type Service struct {
 	mux      *http.ServeMux
 	synMu    sync.Mutex
 	synReady chan struct{}
-	centMu   sync.Mutex // serialises ReloadCentres, so the last reload applies the latest corrections
+	centMu   sync.Mutex  // serialises ReloadCentres, so the last reload applies the latest corrections
+	starters StarterRepo // the Repo's, when it has them and Options.Starters is set
+	startMu  sync.Mutex  // serialises ReloadStarters, as centMu does ReloadCentres
 	metrics  *metrics
 	// searcher ranks procedures for the staff search as the assistant does (knowledge.DefaultWeights).
 	searcher *knowledge.Searcher
@@ -145,6 +150,9 @@ func New(opt Options) (*Service, error) {
 	s := &Service{opt: opt, log: opt.Logger, synReady: make(chan struct{}), checkPassword: CheckPassword,
 		users: newThrottle(loginFreePerUser, 0), ips: newThrottle(loginFreePerAddress, loginPendingPerAddress),
 		hashes: newHashGate(opt.LoginHashSlots, opt.LoginHashWait)}
+	if sr, ok := opt.Repo.(StarterRepo); ok && opt.Starters != nil {
+		s.starters = sr
+	}
 	s.metrics = newMetrics(s, opt.Registerer)
 	s.searcher = &knowledge.Searcher{Store: opt.Store, Embedder: opt.Embedder, Weights: knowledge.DefaultWeights}
 	s.routes = s.routeTable()
@@ -161,15 +169,19 @@ func New(opt Options) (*Service, error) {
 // Handler is the API, to be mounted at Prefix (it expects the full path, e.g. /api/v1/staff/login).
 func (s *Service) Handler() http.Handler { return s.mux }
 
-// Run loads the runtime synonyms into the query analyser and the centre corrections into Options.Centres,
-// and keeps them current until ctx ends: with a Repo that is a Watcher (staff/postgres) it reloads on every
-// change made by any process; otherwise changes made through this Service reload them directly. Run it in a
-// goroutine; it returns nil when ctx ends, or an error if the first load fails.
+// Run loads the runtime synonyms into the query analyser, the centre corrections into Options.Centres and the
+// starter questions into Options.Starters, and keeps them current until ctx ends: with a Repo that is a
+// Watcher (staff/postgres) it reloads on every change made by any process; otherwise changes made through
+// this Service reload them directly. Run it in a goroutine; it returns nil when ctx ends, or an error if the
+// first load fails.
 func (s *Service) Run(ctx context.Context) error {
 	if err := s.ReloadSynonyms(ctx); err != nil {
 		return err
 	}
 	if err := s.ReloadCentres(ctx); err != nil {
+		return err
+	}
+	if err := s.ReloadStarters(ctx); err != nil {
 		return err
 	}
 	w, ok := s.opt.Repo.(Watcher)
@@ -183,6 +195,9 @@ func (s *Service) Run(ctx context.Context) error {
 		}
 		if err := s.ReloadCentres(ctx); err != nil && ctx.Err() == nil {
 			s.log.Error("staff: reload centres", "err", err)
+		}
+		if err := s.ReloadStarters(ctx); err != nil && ctx.Err() == nil {
+			s.log.Error("staff: reload starter questions", "err", err)
 		}
 	})
 }
@@ -260,6 +275,10 @@ func (s *Service) routeTable() []route {
 		{"GET", "/centres/{unit}", RoleViewer, s.getCentre},
 		{"PUT", "/centres/{unit}", RolePublisher, s.correctCentre},
 		{"DELETE", "/centres/{unit}", RolePublisher, s.revertCentre},
+
+		{"GET", "/starters", RoleViewer, s.getStarters},
+		{"PUT", "/starters", RolePublisher, s.setStarters},
+		{"DELETE", "/starters", RolePublisher, s.resetStarters},
 
 		{"GET", "/users", RoleAdmin, s.listUsers},
 		{"POST", "/users", RoleAdmin, s.createUser},
@@ -354,6 +373,17 @@ func (e *apiErr) write(w http.ResponseWriter) {
 		w.Header().Set("Retry-After", "60")
 	}
 	writeJSON(w, e.status, map[string]any{"error": body})
+}
+
+// writeConflict answers 409 conflict to a save or delete from a stale base version, with message and what is
+// stored now as current reads it (the page shows it to the member of staff, who saves again from it).
+func (s *Service) writeConflict(w http.ResponseWriter, r *http.Request, message string, current func(context.Context) (any, error)) {
+	cur, err := current(r.Context())
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	(&apiErr{status: http.StatusConflict, code: "conflict", message: message, current: cur}).write(w)
 }
 
 func errf(status int, code, message string) *apiErr {

@@ -2,8 +2,9 @@
 // roles, procedure drafts with optimistic concurrency, publishing (re-indexing one record through a
 // knowledge.Store), version history and restore, catalog imports and export, the feedback queue (unanswered,
 // low-confidence and thumbs-down questions, aliases, runtime synonyms), corrections of the communes' service
-// centres (applied to the assistant's knowledge.LiveCentres at once) and an append-only audit log, served as
-// the JSON API described in openapi.yaml under /api/v1/staff/.
+// centres (applied to the assistant's knowledge.LiveCentres at once), the chat widget's starter questions
+// (applied to Options.Starters at once) and an append-only audit log, served as the JSON API described in
+// openapi.yaml under /api/v1/staff/.
 //
 // Logins are throttled per username and per client address (behind a reverse proxy, set
 // Options.TrustedProxies so that the address is the client's, from X-Forwarded-For): an attempt is counted
@@ -20,8 +21,9 @@
 // is not, a client that spreads attempts over several processes can tell from the 429s whether a username
 // has an account.
 //
-// Storage is the Repo interface, implemented by staff/embedded (a bbolt file) and staff/postgres (the
-// staff_ tables of knowledge/postgres/migrations), both held to the contract in staff/stafftest. Failed
+// Storage is the Repo interface, and StarterRepo beside it, implemented by staff/embedded (a bbolt file) and
+// staff/postgres (the staff_ tables of knowledge/postgres/migrations), both held to the contract in
+// staff/stafftest. Failed
 // logins, lockouts and CSRF refusals are logged as security events without names, passwords or addresses;
 // Options.Registerer gets the staff metrics. The package imports knowledge, ingest, assistant (for previews
 // and redaction), the standard library, golang.org/x/crypto, the Prometheus client and internal packages;
@@ -239,6 +241,16 @@ func (c CentreCorrection) Fix() knowledge.Centre {
 		Phone: c.Phone, Hours: c.Hours, Checked: c.At}
 }
 
+// Starters are the starter questions staff set for the chat widget: the questions it offers as buttons when a
+// conversation starts (the most asked procedures), instead of the operator's or the built-in ones. Version
+// increases by one per save.
+type Starters struct {
+	Version   int       `json:"version"`
+	Questions []string  `json:"questions"`
+	By        string    `json:"by"`
+	At        time.Time `json:"at"`
+}
+
 // AuditEntry is one staff action. Details never hold passwords or secrets.
 type AuditEntry struct {
 	ID      int64           `json:"id"`
@@ -324,9 +336,22 @@ type Repo interface {
 	Close() error
 }
 
+// StarterRepo stores the widget's starter questions staff set. It is an optional capability of a Repo, kept
+// apart from Repo for this one concern: both staff/embedded and staff/postgres have it (the contract is
+// stafftest.RunStarters); without it the staff API has no starter questions to set.
+type StarterRepo interface {
+	Starters(ctx context.Context) (Starters, error) // ErrNotFound when staff set none
+	// SaveStarters stores s as the next version if the current version is base (0: staff set none);
+	// otherwise ErrConflict. It returns the stored starters.
+	SaveStarters(ctx context.Context, s Starters, base int) (Starters, error)
+	// DeleteStarters removes staff's starters (back to the default ones) if their version is base;
+	// ErrConflict otherwise, ErrNotFound if staff set none.
+	DeleteStarters(ctx context.Context, base int) error
+}
+
 // Watcher is an optional capability of a Repo shared by several processes (staff/postgres): Watch calls
-// changed whenever another process (or this one) changes the synonyms or the centre corrections, until ctx
-// ends.
+// changed whenever another process (or this one) changes the synonyms, the centre corrections or the starter
+// questions, until ctx ends.
 type Watcher interface {
 	Watch(ctx context.Context, changed func()) error
 }

@@ -100,6 +100,7 @@ type frame struct {
 	Code           string           `json:"code"`
 	Message        string           `json:"message"`
 	Messages       []HistoryMessage `json:"messages"`
+	Starters       []string         `json:"starters"`
 }
 
 // client is a websocket test client.
@@ -111,6 +112,13 @@ type client struct {
 // dial connects and reads the hello frame.
 func (e *env) dial(tb testing.TB, h http.Header) *client {
 	tb.Helper()
+	c, _ := e.dialHello(tb, h)
+	return c
+}
+
+// dialHello connects and returns the hello frame too.
+func (e *env) dialHello(tb testing.TB, h http.Header) (*client, frame) {
+	tb.Helper()
 	ws, resp, err := websocket.DefaultDialer.Dial(e.url, h)
 	require.NoError(tb, err)
 	resp.Body.Close()
@@ -120,7 +128,7 @@ func (e *env) dial(tb testing.TB, h http.Header) *client {
 	require.Equal(tb, "hello", hello.Type)
 	require.Equal(tb, 1, hello.V)
 	require.Equal(tb, knowledge.MaxQueryRunes, hello.MaxChars)
-	return c
+	return c, hello
 }
 
 func (c *client) send(v any) {

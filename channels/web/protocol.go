@@ -26,9 +26,10 @@ type clientFrame struct {
 }
 
 type helloFrame struct {
-	Type     string `json:"type"`
-	V        int    `json:"v"`
-	MaxChars int    `json:"max_chars"`
+	Type     string   `json:"type"`
+	V        int      `json:"v"`
+	MaxChars int      `json:"max_chars"`
+	Starters []string `json:"starters,omitempty"`
 }
 
 type ackFrame struct {

@@ -47,6 +47,10 @@ type Server struct {
 	// Centres, when set, finds the service centre of the citizen's commune for the contact of an answer about
 	// where to go (a *knowledge.LiveCentres, as the assistant's). Set it with Assistant.
 	Centres CentreIndex
+	// Starters, when set, gives the starter questions the websocket's hello frame carries: the questions a
+	// client offers when a conversation starts (the widget's, a *widget.LiveStarters' Questions, which staff
+	// may change at any time). nil: the hello frame has none.
+	Starters func() []string
 	// Config holds the limits of the chat API; zero fields take the defaults.
 	Config Config
 	// Registerer, when set, gets the chat API's metrics; Gatherer, when set, is served at GET /metrics.

@@ -392,3 +392,39 @@ func widgetRestrictedAndMemory(t *testing.T, site widgetSite) {
 	assert.Equal(t, 0, widgetEval[int](t, ctx, widgetRoot+`.querySelectorAll('.msg').length`), "a reload starts a new conversation")
 	assert.Equal(t, 0, widgetEval[int](t, ctx, `localStorage.length + sessionStorage.length`))
 }
+
+// Staff change the starter questions after a page loaded the widget's script: opening the widget, the page
+// shows the new questions, which the hello frame brought, and one of them is sent as asked; a page loaded
+// afterwards has them in its script; after a reset the default ones come back. Phone width.
+func TestWidgetStartersFollowStaff(t *testing.T) {
+	c := realcatalog.Load(t)
+	convs := embedded.NewConversations(c.Store)
+	live, err := widget.NewLiveStarters(nil)
+	require.NoError(t, err)
+	srv := &web.Server{Searcher: c.Searcher, Store: c.Store, Units: c.Units, Assistant: c.Assistant(convs),
+		Conversations: convs, Config: web.Config{MessageRate: 50, MessageBurst: 50}, Starters: live.Questions}
+	url := widgetServer(t, srv.Handler(), widget.Options{Live: live}).URL
+	ctx := widgetPhone(t, 3*time.Minute)
+	shown := `Array.from(` + widgetRoot + `.querySelectorAll('.starters .starter')).map(b => b.textContent)`
+
+	widgetDo(t, ctx, chromedp.Navigate(url+"/?persist=memory"))
+	widgetWait(t, ctx, "the widget", `document.getElementById('trolyao-widget')`)
+	staffSet := []string{"Cấp phiếu lý lịch tư pháp", "Đăng ký kết hôn cần giấy tờ gì?", "Phường cũ của tôi nay là phường nào?"}
+	require.NoError(t, live.SetStaff(staffSet))
+	widgetOpen(t, ctx)
+	widgetWait(t, ctx, "the staff's starters", shown+`.join("|") === `+widgetJSString(strings.Join(staffSet, "|")))
+	browsertest.AxeSerious(t, ctx, "the widget with the staff's starters at 390 px")
+	widgetDo(t, ctx, chromedp.Click(chromedp.JSPath(widgetRoot+`.querySelectorAll('.starters .starter')[1]`)))
+	widgetWait(t, ctx, "answer 1", widgetFinalAnswers+` >= 1`)
+	asked := widgetEval[string](t, ctx, widgetRoot+`.querySelector('.msg.user .text').textContent`)
+	assert.Equal(t, staffSet[1], asked, "the starter sends its question")
+
+	widgetDo(t, ctx, chromedp.Navigate(url+"/?persist=memory&open=true"))
+	widgetWait(t, ctx, "the starters of the script", shown+`.length > 0`)
+	assert.Equal(t, staffSet, widgetEval[[]string](t, ctx, shown), "the script itself carries them")
+
+	require.NoError(t, live.SetStaff(nil))
+	widgetDo(t, ctx, chromedp.Navigate(url+"/?persist=memory&open=true"))
+	widgetWait(t, ctx, "the default starters", shown+`.length > 0`)
+	assert.Equal(t, widget.DefaultStarters, widgetEval[[]string](t, ctx, shown))
+}

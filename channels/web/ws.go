@@ -111,7 +111,11 @@ func (c *chat) serveWS(w http.ResponseWriter, r *http.Request) {
 	c.mu.Unlock()
 	c.m.open.Inc()
 
-	k.queue(helloFrame{Type: "hello", V: ProtocolVersion, MaxChars: MaxChars})
+	hello := helloFrame{Type: "hello", V: ProtocolVersion, MaxChars: MaxChars}
+	if c.s.Starters != nil {
+		hello.Starters = c.s.Starters()
+	}
+	k.queue(hello)
 	// The handler returns at once: the HTTP server's per-connection state (request, 8 KiB of buffers, a
 	// grown stack) is then garbage, and the connection lives on in two small goroutines.
 	go k.writeLoop()

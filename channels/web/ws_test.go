@@ -10,6 +10,7 @@ import (
 	"net/http/httptest"
 	"net/netip"
 	"strings"
+	"sync/atomic"
 	"syscall"
 	"testing"
 	"time"
@@ -119,6 +120,22 @@ func TestWebsocketConversation(t *testing.T) {
 	assert.Equal(t, "not_found", c2.read().Code)
 
 	assert.Equal(t, 3.0, metricValue(e.s.chat.m.received.WithLabelValues("websocket")))
+}
+
+// The hello frame carries the starter questions in force when the connection opens, so that a page whose
+// script is older shows those staff set since; without Server.Starters it carries none.
+func TestWebsocketHelloStarters(t *testing.T) {
+	var current atomic.Pointer[[]string]
+	current.Store(&[]string{"Làm lại căn cước cần giấy tờ gì?", "Đăng ký khai sinh cho con"})
+	e := newEnv(t, Config{}, func(s *Server, _ *httptest.Server) { s.Starters = func() []string { return *current.Load() } })
+	_, hello := e.dialHello(t, nil)
+	assert.Equal(t, []string{"Làm lại căn cước cần giấy tờ gì?", "Đăng ký khai sinh cho con"}, hello.Starters)
+	current.Store(&[]string{"Cấp phiếu lý lịch tư pháp"})
+	_, hello = e.dialHello(t, nil)
+	assert.Equal(t, []string{"Cấp phiếu lý lịch tư pháp"}, hello.Starters, "a change applies to the next connection")
+
+	_, hello = newEnv(t, Config{}).dialHello(t, nil)
+	assert.Nil(t, hello.Starters)
 }
 
 func TestWebsocketOrder(t *testing.T) {

@@ -121,7 +121,7 @@ func attackStaffCalls(t *testing.T, base string) *staffClient {
 	anon := &http.Client{Timeout: 30 * time.Second}
 	for _, c := range [][3]string{{"GET", "/me"}, {"GET", "/procedures"}, {"PUT", "/procedures/1.014064/draft"},
 		{"POST", "/procedures/1.014064/publish"}, {"POST", "/imports"}, {"GET", "/users"}, {"POST", "/tokens"},
-		{"GET", "/audit"}, {"PUT", "/centres/27154"}} {
+		{"GET", "/audit"}, {"PUT", "/centres/27154"}, {"GET", "/starters"}, {"PUT", "/starters"}, {"DELETE", "/starters"}} {
 		status, code := post(t, anon, c[0], base+api+c[1], "198.51.100.1", `{}`)
 		assert.Equal(t, http.StatusUnauthorized, status, "%s %s without a session: %s", c[0], c[1], code)
 	}
@@ -131,7 +131,8 @@ func attackStaffCalls(t *testing.T, base string) *staffClient {
 
 	viewer := staffLogin(t, base, "xem.thoi", attackPassword)
 	for _, c := range [][3]string{{"PUT", "/procedures/1.014064/draft"}, {"POST", "/procedures/1.014064/publish"},
-		{"POST", "/synonyms"}, {"GET", "/users"}, {"POST", "/tokens"}, {"GET", "/audit"}, {"PUT", "/centres/27154"}} {
+		{"POST", "/synonyms"}, {"GET", "/users"}, {"POST", "/tokens"}, {"GET", "/audit"}, {"PUT", "/centres/27154"},
+		{"PUT", "/starters"}, {"DELETE", "/starters"}} {
 		status, code := post(t, viewer.http, c[0], base+api+c[1], "198.51.100.2", `{}`, "X-CSRF-Token", viewer.csrf)
 		assert.Equal(t, http.StatusForbidden, status, "%s %s as a viewer", c[0], c[1])
 		assert.Equal(t, "forbidden", code, "%s %s as a viewer", c[0], c[1])
@@ -146,6 +147,15 @@ func attackStaffCalls(t *testing.T, base string) *staffClient {
 	}
 	status, code := post(t, pub.http, "GET", base+draft, "198.51.100.3", "")
 	assert.Equal(t, http.StatusNotFound, status, "no draft was saved: %s", code)
+	for _, csrf := range []string{"", "sai-" + pub.csrf} {
+		status, code := post(t, pub.http, "PUT", base+api+"/starters", "198.51.100.3",
+			`{"base_version":0,"questions":["Bấm vào đây để nhận tiền"]}`, "X-CSRF-Token", csrf)
+		assert.Equal(t, http.StatusForbidden, status, "starters with the CSRF token %q", csrf)
+		assert.Equal(t, "csrf", code)
+	}
+	var starters struct{ Setting *struct{ Questions []string } }
+	pub.do("GET", api+"/starters", nil, http.StatusOK, &starters)
+	assert.Nil(t, starters.Setting, "no starter questions were set")
 	return pub
 }
 

@@ -50,7 +50,9 @@ func (a *app) serve(ctx context.Context) (err error) {
 
 	reg := prometheus.NewRegistry()
 	reg.MustRegister(collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
-	ws := &web.Server{Store: st, Logger: a.logger, Config: webCfg, Registerer: reg, Gatherer: reg}
+	// The widget's script and the websocket's hello frame offer the starter questions in force, which staff set.
+	ws := &web.Server{Store: st, Logger: a.logger, Config: webCfg, Registerer: reg, Gatherer: reg,
+		Starters: widgetOpts.Live.Questions}
 	var ready atomic.Bool
 	ws.Ready = ready.Load
 
@@ -128,7 +130,7 @@ func (a *app) serve(ctx context.Context) (err error) {
 		if err != nil {
 			return err
 		}
-		svc, err := a.staffService(st, repo, convs, as, reg)
+		svc, err := a.staffService(st, repo, convs, as, widgetOpts.Live, reg)
 		if err != nil {
 			_ = closeRepo()
 			return err
@@ -138,6 +140,10 @@ func (a *app) serve(ctx context.Context) (err error) {
 			return err
 		}
 		if err := svc.ReloadCentres(ctx); err != nil { // staff corrections before the first answer
+			_ = closeRepo()
+			return err
+		}
+		if err := svc.ReloadStarters(ctx); err != nil { // and staff's starter questions
 			_ = closeRepo()
 			return err
 		}
@@ -210,7 +216,11 @@ func (a *app) webOptions() (web.Config, widget.Options, error) {
 		MessageRate: rate.Limit(c.ChatRate), MessageBurst: c.ChatBurst, ClientRate: rate.Limit(c.ClientRate),
 		ClientBurst: c.ClientBurst, ClientInFlight: c.ClientInFlight, MaxInFlight: c.MaxInFlight,
 		AnswerTimeout: c.AnswerTimeout}
-	return wc, widget.Options{LinkDomains: domains, Title: c.WidgetTitle, Starters: starters}, nil
+	live, err := widget.NewLiveStarters(starters)
+	if err != nil {
+		return web.Config{}, widget.Options{}, usageError{fmt.Sprintf("-widget-starters: %v", err)}
+	}
+	return wc, widget.Options{LinkDomains: domains, Title: c.WidgetTitle, Starters: starters, Live: live}, nil
 }
 
 // zaloService builds the Zalo channel over the store's database: its queue lives in PostgreSQL with the

@@ -22,7 +22,7 @@ import (
 // hash, drafts by code, versions by code + 0 + big-endian version, imports by id, importRecords by id + seq,
 // handled by kind + 0 + key, synonyms by id (phrases: phrase → id), centre corrections by unit code, audit by
 // id (loginFailures: actor → the times of its failed logins since its last login, kept by AppendAudit),
-// publish intents by id.
+// publish intents by id, settings by name (the widget's starter questions under "starters").
 var (
 	bUsers         = []byte("users")
 	bTokens        = []byte("tokens")
@@ -39,8 +39,10 @@ var (
 	bCentres       = []byte("centres")
 	bLoginFailures = []byte("login_failures")
 	bIntents       = []byte("publish_intents")
+	bSettings      = []byte("settings")
 	allBuckets     = [][]byte{bUsers, bTokens, bTokenHashes, bSessions, bDrafts, bVersions, bImports, bImportRecords,
-		bHandled, bSynonyms, bPhrases, bAudit, bCentres, bLoginFailures, bIntents}
+		bHandled, bSynonyms, bPhrases, bAudit, bCentres, bLoginFailures, bIntents, bSettings}
+	keyStarters = "starters"
 )
 
 // Repo is the embedded staff.Repo. It is safe for concurrent use.
@@ -48,7 +50,10 @@ type Repo struct {
 	db *bolt.DB
 }
 
-var _ staff.Repo = (*Repo)(nil)
+var (
+	_ staff.Repo        = (*Repo)(nil)
+	_ staff.StarterRepo = (*Repo)(nil)
+)
 
 // Open opens (creating if needed) the staff file at path.
 func Open(path string) (*Repo, error) {
@@ -89,7 +94,7 @@ func get[T any](b *bolt.Bucket, k []byte) (T, error) {
 }
 
 // saveVersioned stores v under key if the stored value's version (0 when there is none) is base: optimistic
-// concurrency for drafts and centre corrections. v carries its next version already.
+// concurrency for drafts, centre corrections and starter questions. v carries its next version already.
 func saveVersioned[T any](b *bolt.Bucket, key string, base int, v T, version func(T) int) error {
 	have := 0
 	cur, err := get[T](b, []byte(key))
@@ -745,6 +750,33 @@ func (r *Repo) SaveCentreCorrection(ctx context.Context, c staff.CentreCorrectio
 func (r *Repo) DeleteCentreCorrection(ctx context.Context, unit string, base int) error {
 	return r.update(ctx, "delete centre correction", func(tx *bolt.Tx) error {
 		return deleteVersioned(tx.Bucket(bCentres), unit, base, func(c staff.CentreCorrection) int { return c.Version })
+	})
+}
+
+// Starters returns the starter questions staff set.
+func (r *Repo) Starters(ctx context.Context) (staff.Starters, error) {
+	var out staff.Starters
+	err := r.view(ctx, "starters", func(tx *bolt.Tx) error {
+		var err error
+		out, err = get[staff.Starters](tx.Bucket(bSettings), []byte(keyStarters))
+		return err
+	})
+	return out, err
+}
+
+// SaveStarters stores the next version of the starter questions if base is current.
+func (r *Repo) SaveStarters(ctx context.Context, s staff.Starters, base int) (staff.Starters, error) {
+	s.Version = base + 1
+	err := r.update(ctx, "save starters", func(tx *bolt.Tx) error {
+		return saveVersioned(tx.Bucket(bSettings), keyStarters, base, s, func(s staff.Starters) int { return s.Version })
+	})
+	return s, err
+}
+
+// DeleteStarters removes the starter questions staff set if base is current.
+func (r *Repo) DeleteStarters(ctx context.Context, base int) error {
+	return r.update(ctx, "delete starters", func(tx *bolt.Tx) error {
+		return deleteVersioned(tx.Bucket(bSettings), keyStarters, base, func(s staff.Starters) int { return s.Version })
 	})
 }
 

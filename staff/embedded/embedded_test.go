@@ -21,6 +21,33 @@ func TestContract(t *testing.T) {
 	})
 }
 
+func TestStartersContract(t *testing.T) {
+	stafftest.RunStarters(t, func(t *testing.T) staff.StarterRepo {
+		r, err := embedded.Open(filepath.Join(t.TempDir(), "staff.db"))
+		require.NoError(t, err)
+		t.Cleanup(func() { r.Close() })
+		return r
+	})
+}
+
+// The starter questions staff set survive closing and reopening the file (an older file, without the
+// settings bucket, gets it on opening).
+func TestReopenStarters(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "staff.db")
+	r, err := embedded.Open(path)
+	require.NoError(t, err)
+	want, err := r.SaveStarters(t.Context(), staff.Starters{Questions: []string{"Đăng ký khai sinh cho con"}, By: "hoa",
+		At: time.Date(2026, 12, 7, 9, 0, 0, 0, time.UTC)}, 0)
+	require.NoError(t, err)
+	require.NoError(t, r.Close())
+	r, err = embedded.Open(path)
+	require.NoError(t, err)
+	defer r.Close()
+	got, err := r.Starters(t.Context())
+	require.NoError(t, err)
+	require.Equal(t, want, got)
+}
+
 func TestReopen(t *testing.T) {
 	path := filepath.Join(t.TempDir(), "staff.db")
 	r, err := embedded.Open(path)

@@ -3,7 +3,8 @@
 // is in Vietnamese; it logs staff in, searches procedures as the assistant ranks them, edits them as drafts
 // (the actions in a bar that stays in view), shows the changes word by word, previews the assistant's answer
 // from a draft, publishes after a confirmation that summarises the change and rolls back, imports files, works
-// through the unanswered questions with the answers citizens got and corrects the communes' service centres.
+// through the unanswered questions with the answers citizens got, corrects the communes' service centres and
+// sets the starter questions the chat widget offers.
 // It imports the standard library only.
 package page
 

@@ -1,7 +1,8 @@
 // Package postgres is the staff.Repo kept in PostgreSQL, in the staff_ tables of knowledge/postgres/migrations,
 // over the pool of a knowledge/postgres Store, so several serve processes share accounts, sessions, drafts,
-// synonyms, centre corrections, pending publishes and the failed logins they throttle accounts on. Synonym and centre changes are
-// announced with NOTIFY on SynonymsChannel and CentresChannel; Watch listens for them. It imports staff, knowledge, pgx and the standard library.
+// synonyms, centre corrections, the widget's starter questions, pending publishes and the failed logins they
+// throttle accounts on. Synonym, centre and starter changes are announced with NOTIFY on SynonymsChannel,
+// CentresChannel and StartersChannel; Watch listens for them. It imports staff, knowledge, pgx and the standard library.
 package postgres
 
 import (
@@ -23,6 +24,7 @@ import (
 const (
 	SynonymsChannel = "trolyao_staff_synonyms" // synonyms
 	CentresChannel  = "trolyao_staff_centres"  // centre corrections
+	StartersChannel = "trolyao_staff_starters" // the widget's starter questions
 )
 
 // Repo is the PostgreSQL staff.Repo. It is safe for concurrent use, also by several processes.
@@ -31,8 +33,9 @@ type Repo struct {
 }
 
 var (
-	_ staff.Repo    = (*Repo)(nil)
-	_ staff.Watcher = (*Repo)(nil)
+	_ staff.Repo        = (*Repo)(nil)
+	_ staff.StarterRepo = (*Repo)(nil)
+	_ staff.Watcher     = (*Repo)(nil)
 )
 
 // New returns the repo over pool, whose connections use the schema migrated by knowledge/postgres.Open
@@ -680,6 +683,61 @@ func (r *Repo) DeleteCentreCorrection(ctx context.Context, unit string, base int
 	return wrap("delete centre correction", err)
 }
 
+// Starters returns the starter questions staff set.
+func (r *Repo) Starters(ctx context.Context) (staff.Starters, error) {
+	var s staff.Starters
+	err := r.pool.QueryRow(ctx, "SELECT version, questions, by_user, at FROM staff_starters").Scan(&s.Version, &s.Questions, &s.By, &s.At)
+	s.At = s.At.UTC()
+	return s, wrap("starters", err)
+}
+
+// SaveStarters stores the next version of the starter questions if base is current (one conditional statement,
+// as SaveCentreCorrection) and notifies StartersChannel.
+func (r *Repo) SaveStarters(ctx context.Context, s staff.Starters, base int) (staff.Starters, error) {
+	s.Version = base + 1
+	err := pgx.BeginFunc(ctx, r.pool, func(tx pgx.Tx) error {
+		var (
+			tag pgconn.CommandTag
+			err error
+		)
+		if base == 0 {
+			tag, err = tx.Exec(ctx, `INSERT INTO staff_starters (version, questions, by_user, at) VALUES (1, $1, $2, $3)
+				ON CONFLICT (singleton) DO NOTHING`, s.Questions, s.By, s.At)
+		} else {
+			tag, err = tx.Exec(ctx, `UPDATE staff_starters SET version = version + 1, questions = $2, by_user = $3, at = $4
+				WHERE version = $1`, base, s.Questions, s.By, s.At)
+		}
+		if err != nil {
+			return err
+		}
+		if tag.RowsAffected() == 0 {
+			return staff.ErrConflict
+		}
+		_, err = tx.Exec(ctx, "SELECT pg_notify($1, '')", StartersChannel)
+		return err
+	})
+	return s, wrap("save starters", err)
+}
+
+// DeleteStarters removes the starter questions staff set if base is current and notifies StartersChannel.
+func (r *Repo) DeleteStarters(ctx context.Context, base int) error {
+	err := pgx.BeginFunc(ctx, r.pool, func(tx pgx.Tx) error {
+		var cur int
+		if err := tx.QueryRow(ctx, "SELECT version FROM staff_starters FOR UPDATE").Scan(&cur); err != nil {
+			return err
+		}
+		if cur != base {
+			return staff.ErrConflict
+		}
+		if _, err := tx.Exec(ctx, "DELETE FROM staff_starters"); err != nil {
+			return err
+		}
+		_, err := tx.Exec(ctx, "SELECT pg_notify($1, '')", StartersChannel)
+		return err
+	})
+	return wrap("delete starters", err)
+}
+
 // AppendAudit appends an audit entry (the table's trigger rejects updates and deletes).
 func (r *Repo) AppendAudit(ctx context.Context, e staff.AuditEntry) (staff.AuditEntry, error) {
 	var details any
@@ -727,7 +785,7 @@ func (r *Repo) LoginFailures(ctx context.Context, username string, since time.Ti
 	return n, last.UTC(), nil
 }
 
-// Watch listens on SynonymsChannel and CentresChannel with a connection of its own and calls changed for every
+// Watch listens on SynonymsChannel, CentresChannel and StartersChannel with a connection of its own and calls changed for every
 // notification (and once after (re)connecting, since notifications may have been missed), until ctx ends.
 func (r *Repo) Watch(ctx context.Context, changed func()) error {
 	for {
@@ -750,7 +808,7 @@ func (r *Repo) listen(ctx context.Context, changed func()) error {
 		return err
 	}
 	defer conn.Release()
-	for _, ch := range []string{SynonymsChannel, CentresChannel} {
+	for _, ch := range []string{SynonymsChannel, CentresChannel, StartersChannel} {
 		if _, err := conn.Exec(ctx, "LISTEN "+pgx.Identifier{ch}.Sanitize()); err != nil {
 			conn.Conn().Close(context.Background())
 			return err

@@ -33,6 +33,60 @@ func TestContract(t *testing.T) {
 	})
 }
 
+func TestStartersContract(t *testing.T) {
+	pgtest.URL(t)
+	stafftest.RunStarters(t, func(t *testing.T) staff.StarterRepo {
+		return postgres.New(openStore(t, pgtest.Schema(t)).Pool())
+	})
+}
+
+// The starter questions staff set through one store's pool reach a watcher on another (a second serve process
+// on the same database), their reset too, and a store opened afresh on the same schema reads them.
+func TestStartersShared(t *testing.T) {
+	schema := pgtest.Schema(t)
+	a := postgres.New(openStore(t, schema).Pool())
+	b := postgres.New(openStore(t, schema).Pool())
+	ctx, cancel := context.WithCancel(t.Context())
+	defer cancel()
+	changed := make(chan struct{}, 10)
+	done := make(chan error, 1)
+	go func() { done <- b.Watch(ctx, func() { changed <- struct{}{} }) }()
+	<-changed // the initial call after LISTEN
+	wait := func(what string) {
+		t.Helper()
+		select {
+		case <-changed:
+		case <-time.After(10 * time.Second):
+			t.Fatal("no notification of " + what)
+		}
+	}
+	s := staff.Starters{Questions: []string{"Đăng ký khai sinh cho con", "Cấp lại căn cước"}, By: "hoa",
+		At: time.Date(2026, 12, 7, 9, 0, 0, 0, time.UTC)}
+	_, err := a.SaveStarters(ctx, s, 0)
+	require.NoError(t, err)
+	wait("the starter questions")
+	got, err := b.Starters(ctx)
+	require.NoError(t, err)
+	assert.Equal(t, s.Questions, got.Questions)
+	require.NoError(t, a.DeleteStarters(ctx, 1))
+	wait("the reset")
+	want, err := a.SaveStarters(ctx, s, 0)
+	require.NoError(t, err)
+	wait("the starter questions set again")
+	cancel()
+	require.NoError(t, <-done)
+	select {
+	case <-changed:
+		t.Fatal("a notification nobody caused")
+	default:
+	}
+
+	c := postgres.New(openStore(t, schema).Pool())
+	got, err = c.Starters(t.Context())
+	require.NoError(t, err)
+	assert.Equal(t, want, got)
+}
+
 // TestAuditAppendOnly checks that the database itself refuses to change or delete audit entries.
 func TestAuditAppendOnly(t *testing.T) {
 	st := openStore(t, pgtest.Schema(t))

@@ -1,5 +1,5 @@
-// Package stafftest is the contract test suite of staff.Repo: staff/embedded and staff/postgres run Run from
-// their tests. It imports staff, knowledge, the standard library and testify only.
+// Package stafftest is the contract test suite of staff.Repo and staff.StarterRepo: staff/embedded and
+// staff/postgres run Run and RunStarters from their tests. It imports staff, knowledge, the standard library and testify only.
 package stafftest
 
 import (
@@ -551,4 +551,82 @@ func testLoginFailures(t *testing.T, r staff.Repo) {
 	n, _, err = r.LoginFailures(ctx, "hoa", at(45))
 	require.NoError(t, err)
 	assert.Equal(t, 5, n)
+}
+
+// RunStarters runs the contract of staff.StarterRepo, one subtest each; open returns a new, empty repo for one
+// subtest (and arranges its cleanup).
+func RunStarters(t *testing.T, open func(t *testing.T) staff.StarterRepo) {
+	t.Run("Starters", func(t *testing.T) { testStarters(t, open(t)) })
+	t.Run("ConcurrentStarters", func(t *testing.T) { testConcurrentStarters(t, open(t)) })
+}
+
+func testStarters(t *testing.T, r staff.StarterRepo) {
+	ctx := t.Context()
+	_, err := r.Starters(ctx)
+	assert.ErrorIs(t, err, knowledge.ErrNotFound, "staff set none")
+	assert.ErrorIs(t, r.DeleteStarters(ctx, 0), knowledge.ErrNotFound)
+	assert.ErrorIs(t, r.DeleteStarters(ctx, 1), knowledge.ErrNotFound)
+
+	s := staff.Starters{Questions: []string{"Làm lại căn cước cần giấy tờ gì?", "Đăng ký khai sinh cho con",
+		"Phường cũ của tôi nay là phường nào?"}, By: "hoa", At: at(1)}
+	got, err := r.SaveStarters(ctx, s, 0)
+	require.NoError(t, err)
+	s.Version = 1
+	assert.Equal(t, s, got)
+	got, err = r.Starters(ctx)
+	require.NoError(t, err)
+	assert.Equal(t, s, got, "every field as saved, the questions in order")
+
+	_, err = r.SaveStarters(ctx, s, 0)
+	assert.ErrorIs(t, err, staff.ErrConflict, "one setting: a second from 0 conflicts")
+	s2 := staff.Starters{Questions: []string{"Thành lập hộ kinh doanh"}, By: "lan", At: at(2)}
+	got, err = r.SaveStarters(ctx, s2, 1)
+	require.NoError(t, err)
+	assert.Equal(t, 2, got.Version)
+	_, err = r.SaveStarters(ctx, s2, 1)
+	assert.ErrorIs(t, err, staff.ErrConflict, "a stale base conflicts")
+	_, err = r.SaveStarters(ctx, s2, 3)
+	assert.ErrorIs(t, err, staff.ErrConflict, "a base from the future conflicts")
+	got, err = r.Starters(ctx)
+	require.NoError(t, err)
+	s2.Version = 2
+	assert.Equal(t, s2, got, "the refused saves changed nothing")
+
+	assert.ErrorIs(t, r.DeleteStarters(ctx, 1), staff.ErrConflict)
+	require.NoError(t, r.DeleteStarters(ctx, 2))
+	assert.ErrorIs(t, r.DeleteStarters(ctx, 2), knowledge.ErrNotFound)
+	_, err = r.Starters(ctx)
+	assert.ErrorIs(t, err, knowledge.ErrNotFound)
+	got, err = r.SaveStarters(ctx, s, 0)
+	require.NoError(t, err, "after a reset a new setting starts from 0")
+	assert.Equal(t, 1, got.Version)
+}
+
+func testConcurrentStarters(t *testing.T, r staff.StarterRepo) {
+	ctx := t.Context()
+	_, err := r.SaveStarters(ctx, staff.Starters{Questions: []string{"Gốc"}, By: "a", At: at(1)}, 0)
+	require.NoError(t, err)
+	const n = 8
+	var wg sync.WaitGroup
+	errs := make([]error, n)
+	for i := range n {
+		wg.Go(func() {
+			_, errs[i] = r.SaveStarters(ctx, staff.Starters{Questions: []string{fmt.Sprintf("Câu %d", i)}, By: "a", At: at(2)}, 1)
+		})
+	}
+	wg.Wait()
+	won := -1
+	for i, err := range errs {
+		if err == nil {
+			require.Equal(t, -1, won, "two saves from the same base both succeeded")
+			won = i
+		} else {
+			assert.ErrorIs(t, err, staff.ErrConflict)
+		}
+	}
+	require.NotEqual(t, -1, won)
+	s, err := r.Starters(ctx)
+	require.NoError(t, err)
+	assert.Equal(t, 2, s.Version)
+	assert.Equal(t, []string{fmt.Sprintf("Câu %d", won)}, s.Questions)
 }

@@ -26,13 +26,14 @@
 //   - data-position: "right" (default) or "left": the bottom corner of the bubble.
 //   - data-open: "true" opens the panel when the page loads.
 //
-// A new conversation offers starter questions (Options.Starters, the most asked procedures); the header's "+"
-// starts a new conversation; a 👎 asks for its reason (chips, sent with the feedback); the question box grows
-// and shows a character counter near the limit, refusing a longer question visibly rather than cutting it; a
-// new answer is shown from its start; a contact line names the city's hotline (Hotline). A failed question
-// offers "Gửi lại" (send again), and so do the questions waiting after three failed connection attempts; a
-// websocket closed with 1008 before the hello frame (the server refuses the page's origin) ends the attempts
-// with the server's reason and an explanation. The page may open and close the panel itself with
+// A new conversation offers starter questions (the most asked procedures: those staff set, else
+// Options.Starters, else DefaultStarters — see LiveStarters), which the script carries and the websocket's
+// hello frame brings up to date; the header's "+" starts a new conversation; a 👎 asks for its reason (chips,
+// sent with the feedback); the question box grows and shows a character counter near the limit, refusing a
+// longer question visibly rather than cutting it; a new answer is shown from its start; a contact line names
+// the city's hotline (Hotline). A failed question offers "Gửi lại" (send again), and so do the questions
+// waiting after three failed connection attempts; a websocket closed with 1008 before the hello frame (the
+// server refuses the page's origin) ends the attempts with the server's reason and an explanation. The page may open and close the panel itself with
 // window.__trolyaoWidget.open() and .close().
 //
 // The page's Content-Security-Policy must allow the script (script-src) and the websocket (connect-src
@@ -66,7 +67,10 @@ import (
 	"io/fs"
 	"net/http"
 	"path"
+	"slices"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"time"
 	"unicode/utf8"
 )
@@ -113,6 +117,54 @@ type Options struct {
 	// Starters are the questions offered as buttons when a conversation starts (the most asked procedures);
 	// nil means DefaultStarters. ParseStarters checks a configured list.
 	Starters []string
+	// Live, when set, gives the starter questions at each request instead of Starters: those staff set, else
+	// its default (NewLiveStarters(Starters)). The chat server's hello frame should carry Live.Questions too
+	// (web.Server.Starters), so that a page holding an older script shows the current questions.
+	Live *LiveStarters
+}
+
+// LiveStarters are the starter questions in force: those staff set (SetStaff), else the configured ones, else
+// DefaultStarters. It is safe for concurrent use.
+type LiveStarters struct {
+	def   []string
+	staff atomic.Pointer[[]string]
+}
+
+// NewLiveStarters returns the starter questions with configured as the default (nil: DefaultStarters).
+func NewLiveStarters(configured []string) (*LiveStarters, error) {
+	if configured == nil {
+		configured = DefaultStarters
+	}
+	if err := checkStarters(configured); err != nil {
+		return nil, err
+	}
+	return &LiveStarters{def: slices.Clone(configured)}, nil
+}
+
+// SetStaff makes qs the questions in force; nil (or empty) goes back to the default. Questions over the
+// limits are refused, and the questions in force stay as they were.
+func (l *LiveStarters) SetStaff(qs []string) error {
+	if len(qs) == 0 {
+		l.staff.Store(nil)
+		return nil
+	}
+	if err := checkStarters(qs); err != nil {
+		return err
+	}
+	qs = slices.Clone(qs)
+	l.staff.Store(&qs)
+	return nil
+}
+
+// Default is what applies when staff set none: the configured questions or DefaultStarters.
+func (l *LiveStarters) Default() []string { return slices.Clone(l.def) }
+
+// Questions are the questions in force. The caller must not change the slice.
+func (l *LiveStarters) Questions() []string {
+	if p := l.staff.Load(); p != nil {
+		return *p
+	}
+	return l.def
 }
 
 // ParseStarters splits a list of starter questions separated by "|" ("Làm lại căn cước cần gì? | Đăng ký
@@ -237,12 +289,12 @@ func Handler(opts Options) http.Handler {
 	if utf8.RuneCountInString(title) > MaxTitle {
 		panic(fmt.Sprintf("widget: title longer than %d characters", MaxTitle))
 	}
-	starters := opts.Starters
-	if starters == nil {
-		starters = DefaultStarters
-	}
-	if err := checkStarters(starters); err != nil {
-		panic(err.Error())
+	live := opts.Live
+	if live == nil {
+		var err error
+		if live, err = NewLiveStarters(opts.Starters); err != nil {
+			panic(err.Error())
+		}
 	}
 	css, err := assets.ReadFile("assets/widget.css")
 	if err != nil {
@@ -251,28 +303,18 @@ func Handler(opts Options) http.Handler {
 	// The stylesheet is also served as a file: browsers without constructable stylesheets link to it from
 	// the shadow root, which a page's Content-Security-Policy allows without 'unsafe-inline'.
 	cssFile := newFile(css, contentTypes[".css"], cacheAsset)
-	// json.Marshal escapes <, > and & and U+2028/U+2029, so the values are safe inside a script.
-	cfg, err := json.Marshal(struct {
-		LinkDomains []string `json:"linkDomains"`
-		Title       string   `json:"title"`
-		CSS         string   `json:"css"`
-		CSSPath     string   `json:"cssPath"`
-		Starters    []string `json:"starters"`
-		Hotline     string   `json:"hotline"`
-	}{domains, title, string(css), "/widget/widget.css?v=" + strings.Trim(cssFile.etag, `"`), starters, Hotline})
-	if err != nil {
-		panic(err)
-	}
 	js, err := assets.ReadFile("assets/widget.js")
 	if err != nil {
 		panic(err)
 	}
-	const placeholder = "/*CONFIG*/null"
-	if bytes.Count(js, []byte(placeholder)) != 1 {
+	if bytes.Count(js, []byte(scriptPlaceholder)) != 1 {
 		panic("widget: widget.js lacks its configuration placeholder")
 	}
+	sc := &script{js: js, live: live, cfg: scriptConfig{LinkDomains: domains, Title: title, CSS: string(css),
+		CSSPath: "/widget/widget.css?v=" + strings.Trim(cssFile.etag, `"`), Hotline: Hotline}}
+	sc.get() // a configuration that cannot be marshalled fails here, not at the first request
 	h := &handler{
-		script: newFile(bytes.Replace(js, []byte(placeholder), cfg, 1), contentTypes[".js"], cacheAsset),
+		script: sc,
 		files:  map[string]*file{"widget.css": cssFile},
 		demo:   map[demoParams]*file{},
 		icon:   newFile(favicon(), "image/x-icon", cacheIcon),
@@ -313,7 +355,7 @@ func Handler(opts Options) http.Handler {
 	mux.HandleFunc("GET /widget.js", func(w http.ResponseWriter, r *http.Request) {
 		// Pages of other origins embed the script, also under Cross-Origin-Embedder-Policy.
 		w.Header().Set("Cross-Origin-Resource-Policy", "cross-origin")
-		serve(w, r, h.script)
+		serve(w, r, h.script.get())
 	})
 	mux.HandleFunc("GET /widget/{name}", func(w http.ResponseWriter, r *http.Request) {
 		f, ok := h.files[r.PathValue("name")]
@@ -329,8 +371,51 @@ func Handler(opts Options) http.Handler {
 	return mux
 }
 
+// scriptPlaceholder is where widget.js takes its configuration.
+const scriptPlaceholder = "/*CONFIG*/null"
+
+// scriptConfig is the configuration written into widget.js.
+type scriptConfig struct {
+	LinkDomains []string `json:"linkDomains"`
+	Title       string   `json:"title"`
+	CSS         string   `json:"css"`
+	CSSPath     string   `json:"cssPath"`
+	Starters    []string `json:"starters"`
+	Hotline     string   `json:"hotline"`
+}
+
+// script is widget.js with its configuration, built again when the starter questions in force change (their
+// content hash, the ETag, changes with them).
+type script struct {
+	js   []byte
+	cfg  scriptConfig
+	live *LiveStarters
+
+	mu       sync.Mutex
+	starters []string
+	f        *file
+}
+
+func (s *script) get() *file {
+	qs := s.live.Questions()
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if s.f != nil && slices.Equal(qs, s.starters) {
+		return s.f
+	}
+	cfg := s.cfg
+	cfg.Starters = qs
+	// json.Marshal escapes <, > and & and U+2028/U+2029, so the values are safe inside a script.
+	b, err := json.Marshal(cfg)
+	if err != nil {
+		panic(err)
+	}
+	s.starters, s.f = qs, newFile(bytes.Replace(s.js, []byte(scriptPlaceholder), b, 1), contentTypes[".js"], cacheAsset)
+	return s.f
+}
+
 type handler struct {
-	script *file
+	script *script
 	files  map[string]*file
 	demo   map[demoParams]*file
 	icon   *file

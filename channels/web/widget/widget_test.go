@@ -172,6 +172,49 @@ func TestOptions(t *testing.T) {
 	}
 }
 
+// The script offers the starter questions in force at each request: staff's once set, then the configured ones
+// again after a reset; its ETag changes with them, so a browser revalidating gets the new questions.
+func TestLiveStarters(t *testing.T) {
+	configured := []string{"Cấp phiếu lý lịch tư pháp"}
+	live, err := widget.NewLiveStarters(configured)
+	require.NoError(t, err)
+	assert.Equal(t, configured, live.Default())
+	assert.Equal(t, configured, live.Questions())
+	h := mount(widget.Handler(widget.Options{Starters: []string{"ignored when Live is set"}, Live: live}))
+	res, body := get(t, h, "/widget.js")
+	assert.Contains(t, body, `"starters":["Cấp phiếu lý lịch tư pháp"]`)
+	etag := res.Header.Get("ETag")
+	res, _ = get(t, h, "/widget.js", "If-None-Match", etag)
+	assert.Equal(t, http.StatusNotModified, res.StatusCode)
+
+	staffSet := []string{"Đăng ký khai sinh cho con", "Phường cũ của tôi nay là phường nào?"}
+	require.NoError(t, live.SetStaff(staffSet))
+	staffSet[0] = "changed by the caller afterwards"
+	assert.Equal(t, []string{"Đăng ký khai sinh cho con", "Phường cũ của tôi nay là phường nào?"}, live.Questions())
+	res, body = get(t, h, "/widget.js", "If-None-Match", etag)
+	require.Equal(t, http.StatusOK, res.StatusCode, "the script changed")
+	assert.Contains(t, body, `"starters":["Đăng ký khai sinh cho con","Phường cũ của tôi nay là phường nào?"]`)
+	assert.NotEqual(t, etag, res.Header.Get("ETag"))
+	assert.Equal(t, configured, live.Default(), "the default stays")
+
+	for _, bad := range [][]string{make([]string, widget.MaxStarters+1), {strings.Repeat("á", widget.MaxStarter+1)}, {" "}} {
+		assert.Error(t, live.SetStaff(bad))
+	}
+	_, body = get(t, h, "/widget.js")
+	assert.Contains(t, body, `"starters":["Đăng ký khai sinh cho con",`, "a refused list changes nothing")
+
+	require.NoError(t, live.SetStaff(nil))
+	res, body = get(t, h, "/widget.js")
+	assert.Contains(t, body, `"starters":["Cấp phiếu lý lịch tư pháp"]`, "back to the configured ones")
+	assert.Equal(t, etag, res.Header.Get("ETag"))
+
+	def, err := widget.NewLiveStarters(nil)
+	require.NoError(t, err)
+	assert.Equal(t, widget.DefaultStarters, def.Questions())
+	_, err = widget.NewLiveStarters(make([]string, widget.MaxStarters+1))
+	assert.Error(t, err)
+}
+
 func TestParseLinkDomains(t *testing.T) {
 	cases := []struct {
 		in   string

@@ -52,6 +52,7 @@ const state = {
   proc: null, // the procedure being edited: {code, detail, record, baseVersion, saved}
   importBatch: null,
   centre: null, // the centre open in the editor: a row of GET /centres
+  starters: null, // the starter questions as GET /starters gives them
   lastUser: "", // who was logged in last on this page: a different user does not inherit the open editor
 };
 
@@ -231,12 +232,13 @@ function showView(name) {
     if (tab.dataset.view === name) tab.setAttribute("aria-current", "page");
     else tab.removeAttribute("aria-current");
   }
-  for (const v of ["procedures", "imports", "unanswered", "centres"]) {
+  for (const v of ["procedures", "imports", "unanswered", "centres", "starters"]) {
     $(v + "-view").hidden = v !== name;
   }
   if (name === "unanswered") loadUnanswered().catch(fail);
   if (name === "imports") loadImports().catch(fail);
   if (name === "centres") loadCentres().catch(fail);
+  if (name === "starters") loadStarters().catch(fail);
 }
 
 function showPane(name) {
@@ -1401,6 +1403,120 @@ async function onCentreRevert(ev) {
   });
 }
 
+// ---- starter questions of the chat widget ----
+
+/** MAX_STARTERS and MAX_STARTER are the widget's limits, which the server checks too. */
+const MAX_STARTERS = 8;
+const MAX_STARTER = 100;
+
+async function loadStarters() {
+  $("starters-state").textContent = "Đang tải…";
+  showStarters(await api("GET", "/starters"));
+}
+
+/** showStarters puts a GET /starters answer on the page: the questions in force, who set them, the default. */
+function showStarters(v) {
+  state.starters = v;
+  const k = v.setting;
+  $("starters-state").textContent = k
+    ? `Cán bộ ${k.by} đặt lúc ${formatDate(k.at)}. Khung trò chuyện đang hiển thị ${k.questions.length} câu dưới đây.`
+    : "Đang dùng câu hỏi mặc định: cán bộ chưa đặt câu hỏi gợi ý.";
+  $("starters-rows").replaceChildren(...v.questions.map(starterRow));
+  numberStarterRows();
+  $("starters-default").replaceChildren(...v.default.map((q) => el("li", q)));
+  $("starters-fields").disabled = !can("publisher");
+  $("starters-reset").hidden = !k || !can("publisher");
+}
+
+function starterRow(q) {
+  const li = el("li", null, "starter-row");
+  const label = el("label");
+  const input = el("input");
+  input.className = "starter-q";
+  input.maxLength = MAX_STARTER;
+  input.value = q || "";
+  label.append(el("span", "", "starter-n"), input);
+  const up = button("Lên", "secondary starter-up", () => {
+    if (li.previousElementSibling) {
+      li.parentNode.insertBefore(li, li.previousElementSibling);
+      numberStarterRows();
+      up.focus();
+    }
+  });
+  const remove = button("Xóa", "secondary starter-remove", () => {
+    const next = li.nextElementSibling || li.previousElementSibling;
+    li.remove();
+    numberStarterRows();
+    (next ? next.querySelector(".starter-q") : $("starters-add")).focus();
+  });
+  up.dataset.needs = remove.dataset.needs = "publisher";
+  li.append(label, up, remove);
+  return li;
+}
+
+/** numberStarterRows names each row by its position, as the server's reasons do ("Câu 2 …"). */
+function numberStarterRows() {
+  const rows = [...$("starters-rows").children];
+  rows.forEach((li, i) => {
+    li.querySelector(".starter-n").textContent = `Câu ${i + 1}`;
+    li.querySelector(".starter-up").setAttribute("aria-label", `Lên trên: câu ${i + 1}`);
+    li.querySelector(".starter-up").hidden = i === 0 || !can("publisher");
+    li.querySelector(".starter-remove").setAttribute("aria-label", `Xóa câu ${i + 1}`);
+    li.querySelector(".starter-remove").hidden = !can("publisher");
+  });
+  $("starters-add").disabled = rows.length >= MAX_STARTERS;
+}
+
+/** startersError shows a refused save: a conflict loads the current questions, invalid ones are named. */
+function startersError(err) {
+  if (err instanceof ApiError && err.status === 409 && err.current) {
+    showStarters(err.current);
+    notify("Câu hỏi gợi ý vừa được người khác sửa; trang đã tải bản hiện tại. Hãy kiểm tra rồi lưu lại.", true);
+    return true;
+  }
+  if (err instanceof ApiError && err.fields.length) {
+    notify(err.message + " " + err.fields.map((f) => f.reason).join(" "), true);
+    return true;
+  }
+  return false;
+}
+
+async function onStartersSave(ev) {
+  ev.preventDefault();
+  clearNotices();
+  const v = state.starters;
+  if (!v) return;
+  const questions = [...document.querySelectorAll("#starters-rows .starter-q")].map((i) => i.value.trim());
+  const body = { base_version: v.setting ? v.setting.version : 0, questions };
+  await busy($("starters-save"), async () => {
+    try {
+      showStarters(await api("PUT", "/starters", body));
+      notify("Đã lưu câu hỏi gợi ý. Khung trò chuyện hiển thị các câu này ngay.");
+    } catch (err) {
+      if (!startersError(err)) throw err;
+    }
+  });
+}
+
+async function onStartersReset(ev) {
+  const b = ev.currentTarget;
+  const v = state.starters;
+  if (!v || !v.setting) return;
+  if (!confirmTwice(b, "Bấm lần nữa để dùng câu hỏi mặc định")) return;
+  clearNotices();
+  await busy(b, async () => {
+    try {
+      await api("DELETE", `/starters?base_version=${v.setting.version}`);
+    } catch (err) {
+      if (startersError(err)) return;
+      throw err;
+    }
+    await loadStarters();
+    notify("Đã trở lại câu hỏi mặc định. Khung trò chuyện hiển thị các câu này ngay.");
+    $("starters-save").focus();
+  });
+}
+
 // ---- wiring ----
 
 function wire() {
@@ -1446,6 +1562,13 @@ function wire() {
   $("centre-close").addEventListener("click", () => {
     state.centre = null;
     $("centre-editor").hidden = true;
+  });
+  $("starters-form").addEventListener("submit", (ev) => onStartersSave(ev).catch(fail));
+  $("starters-reset").addEventListener("click", (ev) => onStartersReset(ev).catch(fail));
+  $("starters-add").addEventListener("click", () => {
+    if ($("starters-rows").children.length >= MAX_STARTERS) return;
+    addRow("starters-rows", starterRow(""));
+    numberStarterRows();
   });
   window.addEventListener("beforeunload", (ev) => {
     if (state.session && dirty()) ev.preventDefault();

@@ -398,20 +398,33 @@
     log.scrollTop = Math.max(0, e.offsetTop - 8);
   }
 
-  function renderWelcome(starters) {
+  // The starter questions in force: the script's, then those of the server's hello frame (staff may have
+  // changed them since this script was cached).
+  var starters = CONFIG.starters;
+
+  function renderWelcome(withStarters) {
     var p = el("p", "welcome", "Xin chào! Tôi có thể giúp bạn tìm hiểu thủ tục hành chính: hồ sơ cần chuẩn bị, lệ phí, thời hạn giải quyết, nơi nộp và cách nộp trực tuyến.");
     log.appendChild(p);
-    if (!starters || !CONFIG.starters.length) {
-      return;
+    if (withStarters) {
+      var box = startersBox();
+      if (box) {
+        log.appendChild(box);
+      }
     }
-    // Starter questions: the most asked procedures, until the first question is sent.
+  }
+
+  // Starter questions: the most asked procedures, until the first question is sent.
+  function startersBox() {
+    if (!starters.length) {
+      return null;
+    }
     var box = el("div", "starters");
     box.setAttribute("role", "group");
     box.setAttribute("aria-labelledby", "tl-starters-title");
     var h = el("p", "starters-title", "Câu hỏi thường gặp");
     h.id = "tl-starters-title";
     box.appendChild(h);
-    CONFIG.starters.forEach(function (q) {
+    starters.forEach(function (q) {
       var b = el("button", "starter", q);
       b.type = "button";
       b.addEventListener("click", function () {
@@ -419,7 +432,33 @@
       });
       box.appendChild(b);
     });
-    log.appendChild(box);
+    return box;
+  }
+
+  // updateStarters takes the starter questions of a hello frame and redraws those on show.
+  function updateStarters(list) {
+    if (!Array.isArray(list) || !list.length) {
+      return;
+    }
+    var next = list.filter(function (q) {
+      return typeof q === "string" && q.trim() !== "";
+    }).slice(0, 8).map(function (q) {
+      return q.slice(0, 100);
+    });
+    if (!next.length || next.join("\n") === starters.join("\n")) {
+      return;
+    }
+    starters = next;
+    var old = log.querySelector(".starters");
+    if (!old) {
+      return;
+    }
+    var box = startersBox();
+    var focused = old.contains(root.activeElement);
+    old.parentNode.replaceChild(box, old);
+    if (focused) {
+      box.querySelector(".starter").focus();
+    }
   }
 
   function dropStarters() {
@@ -792,6 +831,7 @@
     switch (f.type) {
       case "hello":
         attempts = 0;
+        updateStarters(f.starters);
         if (typeof f.max_chars === "number" && f.max_chars > 0) {
           maxChars = f.max_chars;
           updateCounter();

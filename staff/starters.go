@@ -1,0 +1,215 @@
+package staff
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+	"strings"
+	"unicode/utf8"
+
+	"github.com/trolyao/trolyao/knowledge"
+)
+
+// Starter questions: the chat widget offers a few questions as buttons when a conversation starts (the most
+// asked procedures). The operator configures them at start (-widget-starters), else built-in ones apply; staff
+// set their own here, which the widget offers at once and in every process sharing the staff data, until they
+// reset them to the default.
+
+// Limits of the starter questions, the chat widget's (widget.MaxStarters, widget.MaxStarter).
+const (
+	MaxStarters     = 8
+	MaxStarterRunes = 100
+)
+
+// StarterTarget is where the starter questions staff set take effect (a *widget.LiveStarters): SetStaff hands
+// over staff's questions (nil when staff set none: the default applies), Default says what the widget offers
+// when staff set none (the operator's questions or the built-in ones).
+type StarterTarget interface {
+	SetStaff(questions []string) error
+	Default() []string
+}
+
+// ReloadStarters reads staff's starter questions from the Repo and hands them to Options.Starters.
+func (s *Service) ReloadStarters(ctx context.Context) error {
+	if s.starters == nil {
+		return nil
+	}
+	s.startMu.Lock()
+	defer s.startMu.Unlock()
+	var qs []string
+	st, err := s.starters.Starters(ctx)
+	switch {
+	case err == nil:
+		qs = st.Questions
+	case !errors.Is(err, knowledge.ErrNotFound):
+		return fmt.Errorf("staff: reload starter questions: %w", err)
+	}
+	if err := s.opt.Starters.SetStaff(qs); err != nil {
+		s.log.Warn("staff: the starter questions were not applied", "err", err)
+	}
+	return nil
+}
+
+// startersView is the starter questions as staff see them: what the widget offers now, what it offers when
+// staff set none, and staff's setting if any.
+type startersView struct {
+	Questions []string  `json:"questions"`
+	Default   []string  `json:"default"`
+	Setting   *Starters `json:"setting"`
+}
+
+func (s *Service) startersView(set *Starters) startersView {
+	v := startersView{Questions: s.opt.Starters.Default(), Default: s.opt.Starters.Default(), Setting: set}
+	if set != nil {
+		v.Questions = set.Questions
+	}
+	return v
+}
+
+// currentStarters reads staff's setting, nil when there is none.
+func (s *Service) currentStarters(ctx context.Context) (startersView, error) {
+	st, err := s.starters.Starters(ctx)
+	switch {
+	case err == nil:
+		return s.startersView(&st), nil
+	case errors.Is(err, knowledge.ErrNotFound):
+		return s.startersView(nil), nil
+	}
+	return startersView{}, err
+}
+
+// startersAvailable answers 404 when this server has no starter questions to set.
+func (s *Service) startersAvailable(w http.ResponseWriter) bool {
+	if s.starters == nil {
+		writeError(w, http.StatusNotFound, "not_found", "Máy chủ này không có khung trò chuyện để đặt câu hỏi gợi ý.")
+		return false
+	}
+	return true
+}
+
+func (s *Service) getStarters(w http.ResponseWriter, r *http.Request, _ *principal) {
+	if !s.startersAvailable(w) {
+		return
+	}
+	v, err := s.currentStarters(r.Context())
+	if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, v)
+}
+
+// ValidateStarters checks the starter questions staff set (each trimmed of spaces) and says in Vietnamese what
+// is wrong with the list and with each question.
+func ValidateStarters(qs []string) []FieldReason {
+	var out []FieldReason
+	add := func(r string) { out = append(out, FieldReason{"questions", r}) }
+	switch {
+	case len(qs) == 0:
+		add("Cần ít nhất một câu hỏi gợi ý. Muốn dùng lại các câu hỏi mặc định, hãy bấm «Dùng câu hỏi mặc định».")
+	case len(qs) > MaxStarters:
+		add(fmt.Sprintf("Tối đa %d câu hỏi gợi ý (đang có %d).", MaxStarters, len(qs)))
+	}
+	seen := map[string]int{}
+	for i, q := range qs {
+		n := i + 1
+		switch {
+		case plainText(q) != "":
+			add(fmt.Sprintf("Câu %d: %s", n, plainText(q)))
+		case q == "":
+			add(fmt.Sprintf("Câu %d đang để trống: hãy nhập câu hỏi hoặc xóa dòng này.", n))
+		case utf8.RuneCountInString(q) > MaxStarterRunes:
+			add(fmt.Sprintf("Câu %d dài quá %d ký tự.", n, MaxStarterRunes))
+		default:
+			k := knowledge.Fold(q)
+			if prev, dup := seen[k]; dup {
+				add(fmt.Sprintf("Câu %d trùng với câu %d.", n, prev))
+			} else {
+				seen[k] = n
+			}
+		}
+	}
+	return out
+}
+
+func (s *Service) writeStartersConflict(w http.ResponseWriter, r *http.Request) {
+	s.writeConflict(w, r, "Câu hỏi gợi ý vừa được người khác sửa. Hãy xem bản hiện tại rồi sửa lại.",
+		func(ctx context.Context) (any, error) { return s.currentStarters(ctx) })
+}
+
+func (s *Service) setStarters(w http.ResponseWriter, r *http.Request, p *principal) {
+	if !s.startersAvailable(w) {
+		return
+	}
+	var req struct {
+		Base      *int     `json:"base_version"`
+		Questions []string `json:"questions"`
+	}
+	if e := decode(w, r, &req); e != nil {
+		e.write(w)
+		return
+	}
+	base, e := baseVersion(r, req.Base)
+	if e != nil {
+		e.write(w)
+		return
+	}
+	qs := make([]string, len(req.Questions))
+	for i, q := range req.Questions {
+		qs[i] = strings.TrimSpace(q)
+	}
+	if fields := ValidateStarters(qs); len(fields) > 0 {
+		(&apiErr{status: http.StatusUnprocessableEntity, code: "invalid", message: "Câu hỏi gợi ý không hợp lệ.",
+			fields: fields}).write(w)
+		return
+	}
+	for i, q := range qs { // stored in the normal form the assistant reads
+		qs[i] = knowledge.Normalize(q)
+	}
+	ctx := r.Context()
+	saved, err := s.starters.SaveStarters(ctx, Starters{Questions: qs, By: p.Actor(), At: s.now()}, base)
+	if errors.Is(err, ErrConflict) {
+		s.writeStartersConflict(w, r)
+		return
+	} else if err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	s.record(ctx, p.Actor(), "starters_set", "", map[string]any{"version": saved.Version, "questions": saved.Questions})
+	if err := s.ReloadStarters(ctx); err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, s.startersView(&saved))
+}
+
+func (s *Service) resetStarters(w http.ResponseWriter, r *http.Request, p *principal) {
+	if !s.startersAvailable(w) {
+		return
+	}
+	base, e := queryBaseVersion(r)
+	if e != nil {
+		e.write(w)
+		return
+	}
+	ctx := r.Context()
+	err := s.starters.DeleteStarters(ctx, base)
+	switch {
+	case errors.Is(err, ErrConflict):
+		s.writeStartersConflict(w, r)
+		return
+	case errors.Is(err, knowledge.ErrNotFound):
+		writeError(w, http.StatusNotFound, "not_found", "Cán bộ chưa đặt câu hỏi gợi ý: khung trò chuyện đang dùng câu hỏi mặc định.")
+		return
+	case err != nil:
+		s.fail(w, r, err)
+		return
+	}
+	s.record(ctx, p.Actor(), "starters_reset", "", map[string]any{"version": base})
+	if err := s.ReloadStarters(ctx); err != nil {
+		s.fail(w, r, err)
+		return
+	}
+	w.WriteHeader(http.StatusNoContent)
+}
