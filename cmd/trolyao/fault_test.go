@@ -5,9 +5,13 @@ package main
 import (
 	"bytes"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"net/http"
+	"os"
+	"path/filepath"
 	"slices"
 	"strings"
 	"testing"
@@ -15,8 +19,10 @@ import (
 
 	"github.com/stretchr/testify/assert"
 	"github.com/stretchr/testify/require"
+	bolt "go.etcd.io/bbolt"
 
 	"github.com/trolyao/trolyao/knowledge"
+	"github.com/trolyao/trolyao/knowledge/embedded"
 	"github.com/trolyao/trolyao/knowledge/storetest"
 )
 
@@ -148,4 +154,102 @@ func checkPublish(t *testing.T, s *staffClient, code string, i int, served int64
 	if assert.NotNil(t, d, "publish %d: not made, so its draft is kept", i) {
 		assert.Equal(t, newFee(i), feeOf(d), "publish %d: the draft as saved", i)
 	}
+}
+
+// faultMinistries are the folders of the national-portal crawl the fault tests ingest (339 of its 2,642
+// procedures, the identity card's among them): a whole first ingest takes a few seconds instead of half a
+// minute, and the path through ingest and serve is the same.
+var faultMinistries = []string{"bo-cong-an"}
+
+// subsetData makes a data folder in a temporary directory that links to the real one: units, centres and
+// questions as they are, and of the catalog only the procedures of the given ministries, file by file (the
+// catalog reader does not follow a linked directory). It returns the folder and its number of procedures.
+func subsetData(t *testing.T, ministries ...string) (string, int) {
+	t.Helper()
+	real := storetest.DataDir(t)
+	real, err := filepath.Abs(real)
+	require.NoError(t, err)
+	dir := t.TempDir()
+	entries, err := os.ReadDir(real)
+	require.NoError(t, err)
+	for _, e := range entries {
+		if e.Name() != "procedures" {
+			require.NoError(t, os.Symlink(filepath.Join(real, e.Name()), filepath.Join(dir, e.Name())))
+		}
+	}
+	n := 0
+	for _, m := range ministries {
+		src := filepath.Join(real, "procedures", "dvcqg-2026", m)
+		dst := filepath.Join(dir, "procedures", "dvcqg-2026", m)
+		require.NoError(t, os.MkdirAll(dst, 0o755))
+		files, err := os.ReadDir(src)
+		require.NoError(t, err)
+		for _, f := range files {
+			if strings.HasSuffix(f.Name(), ".json") {
+				require.NoError(t, os.Symlink(filepath.Join(src, f.Name()), filepath.Join(dst, f.Name())))
+				n++
+			}
+		}
+	}
+	require.Positive(t, n)
+	return dir, n
+}
+
+// storedCodes opens the embedded store in dir the way serve does, checks its file's consistency (every page
+// reachable once, no freed page in use) and returns how many procedures it holds.
+func storedCodes(t *testing.T, dir string) int {
+	t.Helper()
+	path := filepath.Join(dir, embedded.FileName)
+	if _, err := os.Stat(path); errors.Is(err, fs.ErrNotExist) {
+		return 0
+	}
+	db, err := bolt.Open(path, 0o600, &bolt.Options{Timeout: 5 * time.Second, ReadOnly: true})
+	require.NoError(t, err)
+	require.NoError(t, db.View(func(tx *bolt.Tx) error {
+		for err := range tx.Check() {
+			return err
+		}
+		return nil
+	}), "the store file is consistent")
+	require.NoError(t, db.Close())
+	st, err := embedded.Open(dir)
+	require.NoError(t, err, "the store opens and every record decodes")
+	defer st.Close()
+	h, err := st.Hashes(t.Context())
+	require.NoError(t, err)
+	return len(h)
+}
+
+// TestFaultKillDuringIngest: a first start of serve on an empty embedded store ingests the catalog; it is
+// killed with SIGKILL while reading the files, while embedding, as the write begins and after it, before
+// serve is ready. After each kill the store holds no procedure or all of them (one transaction), its file is
+// consistent, and the next start ingests the catalog when the store is empty and reuses it otherwise; the
+// last one comes up ready with the whole catalog and answers.
+func TestFaultKillDuringIngest(t *testing.T) {
+	began := time.Now()
+	data, total := subsetData(t, faultMinistries...)
+	dir := t.TempDir()
+	procEnv := []string{"TROLYAO_DATA=" + data, "TROLYAO_DIR=" + dir}
+	for _, k := range []struct {
+		name, after string
+		wait        time.Duration
+	}{
+		{"reading the files", "read: 0/", 200 * time.Millisecond},
+		{"embedding", "embed: ", 0},
+		{"at the start of the write", "write: 0/1", 0},
+		{"after the write, loading the unit data", "loading the unit data", 0},
+	} {
+		p := spawnServe(t, procEnv...)
+		p.waitLog(t, k.after, 60*time.Second)
+		time.Sleep(k.wait)
+		p.kill(t)
+		n := storedCodes(t, dir)
+		t.Logf("killed %s (%v after %q): the store holds %d procedures", k.name, k.wait, k.after, n)
+		assert.True(t, n == 0 || n == total, "killed %s: none or all of the %d procedures stored, not %d", k.name, total, n)
+	}
+	p := startServe(t, procEnv...)
+	assert.Contains(t, ask(t, p.base, "làm lại căn cước cần gì"), "1.014064", "the restarted serve answers")
+	p.stop(t)
+	assert.Equal(t, total, storedCodes(t, dir), "the whole catalog is stored")
+	t.Logf("kill during ingest: %v", time.Since(began).Round(time.Millisecond))
 }
