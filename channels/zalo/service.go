@@ -567,7 +567,17 @@ func (s *Service) sendOne(ctx context.Context) bool {
 	// ends at a deadline that leaves a quarter of the lease to record the outcome.
 	o, snd, started := s.deliver(sctx, snd, time.Now().Add(s.o.SendLease*3/4))
 	if !started {
-		return true // the lease was lost, or the store failed, before the call: the lease's end hands it on
+		if o.RetryAt.IsZero() {
+			return true // the lease was lost before the call: the message is another sender's
+		}
+		// The store failed before the call: give the message back once it is up again, rather than leave it
+		// under its lease.
+		if err := s.persist(sctx, ctx.Done(), settleBy, func(sctx context.Context) error {
+			return s.o.Queue.FinishSend(sctx, snd, s.o.Now(), o)
+		}); err != nil && !errors.Is(err, ErrLeaseLost) {
+			log.Error("zalo: give back a send; it is taken again when its lease expires", "err", err)
+		}
+		return true
 	}
 	if resend {
 		s.m.unknown.WithLabelValues("resent").Inc()
@@ -629,7 +639,8 @@ func (s *Service) persist(ctx context.Context, stop <-chan struct{}, until time.
 }
 
 // deliver sends one message and says how it went; started is false when no API call was made because the
-// message could not be recorded as in flight (the returned Outcome then means nothing). Each call is
+// message could not be recorded as in flight: the returned Outcome is then empty when the lease was lost,
+// and when the store failed it says when to send the message again. Each call is
 // recorded first (BeginSend); the returned Send carries the last call's flight. A send call ends at
 // deadline (the lease's end, less a margin), and is not started after it; token refreshes are not bound by
 // it, since cancelling one could lose the rotated refresh token.
@@ -676,10 +687,14 @@ func (s *Service) deliver(ctx context.Context, snd Send, deadline time.Time) (o 
 	case beginErr != nil:
 		// No call without its record. (When the first call was answered with a token error, the message stays
 		// recorded in flight: that costs a wait for an echo, never a duplicate.)
-		if !errors.Is(beginErr, ErrLeaseLost) {
-			s.log.Error("zalo: record a send before the call", "send", snd.ID, "err", beginErr)
+		if errors.Is(beginErr, ErrLeaseLost) {
+			return Outcome{}, snd, false
 		}
-		return Outcome{}, snd, false
+		s.log.Error("zalo: record a send before the call", "send", snd.ID, "err", beginErr)
+		// The store failed: no call was made, or every call made was answered as not delivered. The message
+		// is to be sent again once the store is back (never given up for it).
+		return Outcome{Reason: "the store failed before the call: " + beginErr.Error(),
+			RetryAt: s.o.Now().Add(s.backoff(snd.Attempts))}, snd, false
 	case err != nil && errors.Is(err, errUnknown):
 		return Outcome{Unknown: true, Code: res.status, Reason: err.Error(), RetryAt: s.o.Now().Add(s.o.EchoWait)}, snd, true
 	case err != nil && errors.Is(err, errTransient):

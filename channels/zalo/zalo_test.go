@@ -737,12 +737,12 @@ func TestTokenRefreshCountedOnce(t *testing.T) {
 	})
 }
 
-// blinkingQueue is a queue whose store fails for a moment: the first calls of Retry, Complete and FinishSend
-// return an error (a database restarting) without doing anything.
+// blinkingQueue is a queue whose store fails for a moment: the first calls of Retry, Complete, BeginSend and
+// FinishSend return an error (a database restarting) without doing anything.
 type blinkingQueue struct {
 	zalo.Queue
-	mu                        sync.Mutex
-	retries, completes, sends int // calls still to fail
+	mu                                sync.Mutex
+	retries, completes, begins, sends int // calls still to fail
 }
 
 var errBlink = fmt.Errorf("read tcp 127.0.0.1:5432: connection reset by peer")
@@ -771,6 +771,13 @@ func (q *blinkingQueue) Complete(ctx context.Context, j zalo.Job, now time.Time,
 	return q.Queue.Complete(ctx, j, now, out)
 }
 
+func (q *blinkingQueue) BeginSend(ctx context.Context, s zalo.Send, now time.Time) (zalo.Send, error) {
+	if q.fail(&q.begins) {
+		return zalo.Send{}, errBlink
+	}
+	return q.Queue.BeginSend(ctx, s, now)
+}
+
 func (q *blinkingQueue) FinishSend(ctx context.Context, s zalo.Send, now time.Time, o zalo.Outcome) error {
 	if q.fail(&q.sends) {
 		return errBlink
@@ -792,12 +799,12 @@ func (a *failingOnce) Reply(ctx context.Context, conv, text string, ev func(assi
 }
 
 // TestStoreBlinkSettled: when the store fails for a moment as a worker records a job's retry or its answer,
-// or a sender the outcome of a send, they record it again once the store is back, instead of leaving the
-// job or the message under its lease (here a minute) for another worker to take: the message is answered
-// within seconds, once, and no send is left with an unknown outcome.
+// or a sender a send before the call or its outcome after, they record it again once the store is back,
+// instead of leaving the job or the message under its lease (here a minute) for another worker to take: the
+// message is answered within seconds, once, and no send is left with an unknown outcome.
 func TestStoreBlinkSettled(t *testing.T) {
 	stores(t, func(t *testing.T, q zalo.Queue) {
-		bq := &blinkingQueue{Queue: q, retries: 2, completes: 2, sends: 2}
+		bq := &blinkingQueue{Queue: q, retries: 2, completes: 2, begins: 2, sends: 2}
 		r := start(t, bq, nil, &failingOnce{}, func(o *zalo.Options) { o.JobLease, o.SendLease = time.Minute, time.Minute })
 		began := time.Now()
 		deliver(t, r.hook.URL, event("user_send_text", "6142494823", "làm lại căn cước", "blink-1", time.Now()))
@@ -810,7 +817,7 @@ func TestStoreBlinkSettled(t *testing.T) {
 		assert.Equal(t, "Trả lời: làm lại căn cước", r.api.messages()[0].Text)
 		assert.Zero(t, counter(t, r.reg, "trolyao_zalo_sends_total", "outcome", "unknown"), "no send left in flight")
 		bq.mu.Lock()
-		assert.Zero(t, bq.retries+bq.completes+bq.sends, "every failure was met")
+		assert.Zero(t, bq.retries+bq.completes+bq.begins+bq.sends, "every failure was met")
 		bq.mu.Unlock()
 		r.api.check(t)
 	})
