@@ -203,21 +203,28 @@ func storedCodes(t *testing.T, dir string) int {
 	if _, err := os.Stat(path); errors.Is(err, fs.ErrNotExist) {
 		return 0
 	}
-	db, err := bolt.Open(path, 0o600, &bolt.Options{Timeout: 5 * time.Second, ReadOnly: true})
-	require.NoError(t, err)
-	require.NoError(t, db.View(func(tx *bolt.Tx) error {
-		for err := range tx.Check() {
-			return err
-		}
-		return nil
-	}), "the store file is consistent")
-	require.NoError(t, db.Close())
+	checkBolt(t, path)
 	st, err := embedded.Open(dir)
 	require.NoError(t, err, "the store opens and every record decodes")
 	defer st.Close()
 	h, err := st.Hashes(t.Context())
 	require.NoError(t, err)
 	return len(h)
+}
+
+// checkBolt checks the consistency of the bbolt file at path: every page reachable once, no freed page in
+// use.
+func checkBolt(t *testing.T, path string) {
+	t.Helper()
+	db, err := bolt.Open(path, 0o600, &bolt.Options{Timeout: 5 * time.Second, ReadOnly: true})
+	require.NoError(t, err)
+	defer db.Close()
+	require.NoError(t, db.View(func(tx *bolt.Tx) error {
+		for err := range tx.Check() {
+			return err
+		}
+		return nil
+	}), "%s is consistent", filepath.Base(path))
 }
 
 // TestFaultKillDuringIngest: a first start of serve on an empty embedded store ingests the catalog; it is

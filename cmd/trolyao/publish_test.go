@@ -102,12 +102,7 @@ func startServe(t *testing.T, env ...string) *served {
 // first start ingests the catalog then).
 func spawnServe(t *testing.T, env ...string) *served {
 	t.Helper()
-	return spawnCommand(t, exec.Command(os.Args[0], "serve"), env...)
-}
-
-// spawnCommand is spawnServe with the command given: serve under another program (prlimit, say).
-func spawnCommand(t *testing.T, cmd *exec.Cmd, env ...string) *served {
-	t.Helper()
+	cmd := exec.Command(os.Args[0], "serve")
 	cmd.Env = append(os.Environ(), append([]string{execMainEnv + "=1", "TROLYAO_ADDR=127.0.0.1:0"}, env...)...)
 	stderr, err := cmd.StderrPipe()
 	require.NoError(t, err)
