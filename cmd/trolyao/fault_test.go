@@ -10,10 +10,12 @@ import (
 	"io"
 	"io/fs"
 	"net/http"
+	"net/http/httptest"
 	"os"
 	"path/filepath"
 	"slices"
 	"strings"
+	"sync"
 	"testing"
 	"time"
 
@@ -227,16 +229,26 @@ func checkBolt(t *testing.T, path string) {
 	}), "%s is consistent", filepath.Base(path))
 }
 
-// TestFaultKillDuringIngest: a first start of serve on an empty embedded store ingests the catalog; it is
+// TestFaultKillDuringIngestThenZaloBurst: a first start of serve on an empty embedded store ingests the catalog; it is
 // killed with SIGKILL while reading the files, while embedding, as the write begins and after it, before
 // serve is ready. After each kill the store holds no procedure or all of them (one transaction), its file is
 // consistent, and the next start ingests the catalog when the store is empty and reuses it otherwise; the
-// last one comes up ready with the whole catalog and answers.
-func TestFaultKillDuringIngest(t *testing.T) {
+// last one comes up ready with the whole catalog and answers. Then, on the same directory, serve is killed
+// during a burst of Zalo messages (killDuringZaloBurst).
+func TestFaultKillDuringIngestThenZaloBurst(t *testing.T) {
 	began := time.Now()
 	data, total := subsetData(t, faultMinistries...)
 	dir := t.TempDir()
-	procEnv := []string{"TROLYAO_DATA=" + data, "TROLYAO_DIR=" + dir}
+	// Zalo's API answers each call after 60 ms: the burst is still being answered when serve is killed.
+	api := &fakeZalo{}
+	slow := httptest.NewServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		time.Sleep(60 * time.Millisecond)
+		api.ServeHTTP(w, r)
+	}))
+	t.Cleanup(slow.Close)
+	procEnv := []string{"TROLYAO_DATA=" + data, "TROLYAO_DIR=" + dir, "TROLYAO_ZALO_CONFIG=" + zaloConfig(t),
+		"TROLYAO_ZALO_API_BASE=" + slow.URL, "TROLYAO_ZALO_OAUTH_BASE=" + slow.URL, "TEST_ZALO_APP_SECRET=app-secret",
+		"TROLYAO_ZALO_ECHO_WAIT=1s"}
 	for _, k := range []struct {
 		name, after string
 		wait        time.Duration
@@ -256,7 +268,73 @@ func TestFaultKillDuringIngest(t *testing.T) {
 	}
 	p := startServe(t, procEnv...)
 	assert.Contains(t, ask(t, p.base, "làm lại căn cước cần gì"), "1.014064", "the restarted serve answers")
+	t.Logf("kill during ingest: %v", time.Since(began).Round(time.Millisecond))
+	p = killDuringZaloBurst(t, p, api, procEnv)
 	p.stop(t)
 	assert.Equal(t, total, storedCodes(t, dir), "the whole catalog is stored")
-	t.Logf("kill during ingest: %v", time.Since(began).Round(time.Millisecond))
+	t.Logf("kill during ingest, then during a Zalo burst: %v", time.Since(began).Round(time.Millisecond))
+}
+
+// killDuringZaloBurst: a burst of Zalo messages reaches serve process p on the embedded store (its Zalo queue
+// a bbolt file beside the catalog), whose Zalo API (api, behind a slow server) takes a while per call; p is
+// killed with SIGKILL while answering, a new serve starts on the same directory, and Zalo delivers every
+// message again (it retries what was not acknowledged; what was is recognised by its msg_id). Every message
+// is answered — none lost. A reply whose send the kill interrupted is sent again after the echo wait, so it
+// may reach its user twice (the window README and channels/zalo describe; the package's
+// TestCrashRestartBurst measures it, with echoes). It returns the new process.
+func killDuringZaloBurst(t *testing.T, p *served, api *fakeZalo, procEnv []string) *served {
+	const users = 30
+	type delivery struct {
+		body []byte
+		sig  string
+	}
+	deliveries := make([]delivery, users)
+	for i := range deliveries {
+		body, sig := zaloEvent(fmt.Sprintf("72000000%04d", i), "làm lại căn cước cần gì", fmt.Sprintf("burst-%d", i))
+		deliveries[i] = delivery{body, sig}
+	}
+	c := &http.Client{Timeout: 20 * time.Second}
+	deliverAll := func(base, when string) {
+		var wg sync.WaitGroup
+		for i := range deliveries {
+			wg.Go(func() {
+				assert.Equal(t, http.StatusOK, deliverZalo(c, base, deliveries[i].body, deliveries[i].sig), "delivery %d %s", i, when)
+			})
+		}
+		wg.Wait()
+	}
+	deliverAll(p.base, "before the kill")
+	time.Sleep(500 * time.Millisecond)
+	p.kill(t)
+	before := len(api.messages())
+	t.Logf("killed during a Zalo burst, %d of %d messages answered", before, users)
+
+	p = startServe(t, procEnv...)
+	deliverAll(p.base, "again")
+	replies := func() map[string]int {
+		got := map[string]int{}
+		for _, m := range api.messages() {
+			var b struct {
+				Recipient struct {
+					UserID string `json:"user_id"`
+				}
+			}
+			if json.Unmarshal([]byte(m), &b) == nil {
+				got[b.Recipient.UserID]++
+			}
+		}
+		return got
+	}
+	for deadline := time.Now().Add(30 * time.Second); len(replies()) < users && time.Now().Before(deadline); {
+		time.Sleep(50 * time.Millisecond)
+	}
+	got := replies()
+	twice := 0
+	for i := range users {
+		n := got[fmt.Sprintf("72000000%04d", i)]
+		assert.Positive(t, n, "message %d answered", i)
+		twice += max(n-1, 0)
+	}
+	t.Logf("after the restart: %d of %d messages answered (%d before the kill), %d replies sent twice", len(got), users, before, twice)
+	return p
 }
