@@ -39,17 +39,27 @@ type pgServer struct {
 	cred *user.User // the OS user the server runs as, when the test runs as root; nil otherwise
 }
 
-// pgBin returns the directory of the newest PostgreSQL server programs: Debian's /usr/lib/postgresql/N/bin,
-// or the directory of initdb on PATH; "" when there is none.
+// pgBin returns the directory of the PostgreSQL server programs: Debian's /usr/lib/postgresql/N/bin of the
+// newest N that has pgvector installed (else the newest N), or the directory of initdb on PATH; "" when
+// there is none.
 func pgBin() string {
-	dirs, _ := filepath.Glob("/usr/lib/postgresql/*/bin/initdb")
-	sort.Slice(dirs, func(i, j int) bool {
-		vi, _ := strconv.Atoi(filepath.Base(filepath.Dir(filepath.Dir(dirs[i]))))
-		vj, _ := strconv.Atoi(filepath.Base(filepath.Dir(filepath.Dir(dirs[j]))))
-		return vi < vj
+	paths, _ := filepath.Glob("/usr/lib/postgresql/*/bin/initdb")
+	major := func(p string) int {
+		n, _ := strconv.Atoi(filepath.Base(filepath.Dir(filepath.Dir(p))))
+		return n
+	}
+	hasVector := func(p string) bool {
+		_, err := os.Stat(fmt.Sprintf("/usr/share/postgresql/%d/extension/vector.control", major(p)))
+		return err == nil
+	}
+	sort.Slice(paths, func(i, j int) bool {
+		if hasVector(paths[i]) != hasVector(paths[j]) {
+			return !hasVector(paths[i])
+		}
+		return major(paths[i]) < major(paths[j])
 	})
-	if len(dirs) > 0 {
-		return filepath.Dir(dirs[len(dirs)-1])
+	if len(paths) > 0 {
+		return filepath.Dir(paths[len(paths)-1])
 	}
 	if p, err := exec.LookPath("initdb"); err == nil {
 		return filepath.Dir(p)
@@ -59,8 +69,8 @@ func pgBin() string {
 
 // startPrivatePostgres creates and starts a PostgreSQL server on a free port of 127.0.0.1 with trust
 // authentication for the role postgres; it is stopped and removed when the test ends. It skips the test when
-// the server programs are not installed (scripts/test.sh installs them). As root the server runs as the
-// postgres OS user, which PostgreSQL requires.
+// the server programs are not installed (scripts/test.sh installs them with the test server it provisions).
+// As root the server runs as the postgres OS user, which PostgreSQL requires.
 func startPrivatePostgres(t *testing.T) *pgServer {
 	t.Helper()
 	bin := pgBin()
