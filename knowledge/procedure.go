@@ -6,6 +6,7 @@ package knowledge
 import (
 	"errors"
 	"slices"
+	"syscall"
 	"time"
 )
 
@@ -15,6 +16,14 @@ var (
 	ErrInvalid      = errors.New("invalid input")
 	ErrQueryTooLong = errors.New("query too long")
 )
+
+// StorageFull reports whether err is a write the system refused for want of room: the disk or the quota is
+// full (ENOSPC, EDQUOT), or the file would pass the size the process may write (EFBIG). Nothing of such a
+// write is stored; the channels tell the user so in Vietnamese and log it, and the write succeeds again once
+// room is made.
+func StorageFull(err error) bool {
+	return errors.Is(err, syscall.ENOSPC) || errors.Is(err, syscall.EDQUOT) || errors.Is(err, syscall.EFBIG)
+}
 
 // Limits that every input path enforces.
 const (

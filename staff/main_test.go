@@ -108,8 +108,37 @@ func secondProcess(schema string, in io.Reader, out io.Writer) error {
 // second is a running second process.
 type second struct {
 	t   *testing.T
+	cmd *exec.Cmd
 	in  io.Writer
 	out *json.Decoder
+}
+
+// secondWait bounds the wait for a line of the second process: one that failed or hung fails the test
+// instead of leaving it waiting forever.
+const secondWait = 2 * time.Minute
+
+// next reads the second process's next answer, within secondWait; the process is killed when none comes.
+func (s *second) next() answer {
+	s.t.Helper()
+	type result struct {
+		a   answer
+		err error
+	}
+	got := make(chan result, 1)
+	go func() {
+		var a answer
+		err := s.out.Decode(&a)
+		got <- result{a, err}
+	}()
+	select {
+	case r := <-got:
+		require.NoError(s.t, r.err, "reading the second process's answer (did it fail? its errors are on stderr)")
+		return r.a
+	case <-time.After(secondWait):
+		_ = s.cmd.Process.Kill()
+		s.t.Fatalf("the second process said nothing within %v", secondWait)
+		return answer{}
+	}
 }
 
 func startSecond(t *testing.T, schema string) *second {
@@ -133,10 +162,8 @@ func startSecond(t *testing.T, schema string) *second {
 			<-done
 		}
 	})
-	s := &second{t: t, in: in, out: json.NewDecoder(out)}
-	var ready answer
-	require.NoError(t, s.out.Decode(&ready))
-	require.Equal(t, "ready", ready.Text)
+	s := &second{t: t, cmd: cmd, in: in, out: json.NewDecoder(out)}
+	require.Equal(t, "ready", s.next().Text)
 	return s
 }
 
@@ -144,9 +171,7 @@ func (s *second) ask(q string) answer {
 	s.t.Helper()
 	_, err := io.WriteString(s.in, strings.ReplaceAll(q, "\n", " ")+"\n")
 	require.NoError(s.t, err)
-	var a answer
-	require.NoError(s.t, s.out.Decode(&a))
-	return a
+	return s.next()
 }
 
 // pgStore opens a PostgreSQL store on schema (a new one when "").

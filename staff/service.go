@@ -395,6 +395,7 @@ var (
 	errExpired         = errf(http.StatusUnauthorized, "session_expired", "Phiên làm việc đã hết hạn, vui lòng đăng nhập lại.")
 	errNotFound        = errf(http.StatusNotFound, "not_found", "Không tìm thấy.")
 	errInternal        = errf(http.StatusInternalServerError, "internal", "Lỗi hệ thống, vui lòng thử lại sau.")
+	errStorageFull     = errf(http.StatusServiceUnavailable, "storage_full", "Bộ nhớ của hệ thống đã đầy nên thay đổi chưa được lưu. Vui lòng báo quản trị viên và thử lại sau.")
 )
 
 // FieldReason says why one field is invalid.
@@ -417,6 +418,11 @@ func writeJSON(w http.ResponseWriter, status int, v any) {
 
 // fail answers an internal error, logging it (errors never carry personal data or secrets).
 func (s *Service) fail(w http.ResponseWriter, r *http.Request, err error) {
+	if knowledge.StorageFull(err) {
+		s.log.Error("staff: request failed: storage full, nothing saved", "method", r.Method, "path", r.URL.Path, "err", err)
+		errStorageFull.write(w)
+		return
+	}
 	s.log.Error("staff: request failed", "method", r.Method, "path", r.URL.Path, "err", err)
 	errInternal.write(w)
 }

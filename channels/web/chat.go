@@ -296,6 +296,9 @@ func (c *chat) classify(err error) *chatError {
 		return errBadRequest
 	case errors.Is(err, context.DeadlineExceeded), errors.Is(err, context.Canceled):
 		return errTimeout
+	case knowledge.StorageFull(err):
+		c.s.logError("answer not stored: storage full", err)
+		return errStorageFull
 	}
 	c.s.logError("answer", err)
 	return errInternal

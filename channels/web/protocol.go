@@ -227,6 +227,7 @@ var (
 	errNotReady        = &chatError{"not_ready", "Hệ thống đang nạp dữ liệu thủ tục, vui lòng thử lại sau ít phút.", http.StatusServiceUnavailable}
 	errInternal        = &chatError{"internal", "Đã có lỗi xảy ra, vui lòng thử lại sau.", http.StatusInternalServerError}
 	errTimeout         = &chatError{"internal", "Hệ thống phản hồi chậm, vui lòng thử lại.", http.StatusGatewayTimeout}
+	errStorageFull     = &chatError{"storage_full", "Bộ nhớ của hệ thống đã đầy nên chưa lưu được cuộc trò chuyện, vui lòng thử lại sau.", http.StatusServiceUnavailable}
 	// Refusals before a websocket upgrade (HTTP only).
 	errOrigin      = &chatError{"forbidden", "Trang web này không được phép sử dụng trợ lý ảo.", http.StatusForbidden}
 	errConnLimit   = &chatError{"rate_limited", "Có quá nhiều kết nối từ địa chỉ của bạn, vui lòng đóng bớt cửa sổ trò chuyện.", http.StatusTooManyRequests}

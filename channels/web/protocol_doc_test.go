@@ -26,7 +26,7 @@ func TestProtocolDocMatchesCode(t *testing.T) {
 	}
 	has(`"max_chars":`+strconv.Itoa(MaxChars), "the question limit")
 	for _, e := range []*chatError{errBadRequest, errBadVersion, errTooLong, errEmpty, errBadText, errBadReason, errRateLimited,
-		errBusy, errShuttingDown, errBadConversation, errNotFound, errNotReady, errInternal, errTimeout, errOrigin,
+		errBusy, errShuttingDown, errBadConversation, errNotFound, errNotReady, errInternal, errTimeout, errStorageFull, errOrigin,
 		errConnLimit, errUnsupported} {
 		has("| `"+e.Code+"` | "+strconv.Itoa(e.Status)+" | "+e.Message+" |", "an error row")
 	}

@@ -229,6 +229,11 @@ func (s *Server) fail(w http.ResponseWriter, r *http.Request, err error) {
 		writeError(w, http.StatusBadRequest, "invalid", "Yêu cầu không hợp lệ.")
 	case errors.Is(err, context.DeadlineExceeded):
 		writeError(w, http.StatusGatewayTimeout, "timeout", "Hệ thống phản hồi chậm, vui lòng thử lại.")
+	case knowledge.StorageFull(err):
+		if s.Logger != nil {
+			s.Logger.Error("request failed: storage full", "path", r.URL.Path, "err", err)
+		}
+		writeError(w, errStorageFull.Status, errStorageFull.Code, errStorageFull.Message)
 	default:
 		if s.Logger != nil {
 			s.Logger.Error("request failed", "path", r.URL.Path, "err", err)

@@ -21,7 +21,9 @@
 // one process holds at a time, also ends the leases of the previous holder of the file at once. Completing a
 // job checks that the lease is still held, so a job retaken after a slow worker's lease expired is answered
 // once; an API call of a send is cut off before its lease ends, so a slow API cannot have two senders deliver
-// one message. A job whose worker died after the assistant stored the turn in the conversation but before the
+// one message. A worker whose store fails for a moment (a database restarting) as it records a job's answer
+// or retry, or a send's record or outcome, records it again with backoff while its lease lasts, so a blip
+// does not leave the message waiting for the lease to end. A job whose worker died after the assistant stored the turn in the conversation but before the
 // job's commit is answered again, so the conversation may record that turn twice; the citizen still gets one
 // reply.
 //

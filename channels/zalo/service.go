@@ -422,6 +422,7 @@ const _ = uint(knowledge.MaxConversationID - (len("zalo--") + 48 + 64))
 
 // work takes and processes one job; it reports whether there was one.
 func (s *Service) work(ctx context.Context) bool {
+	settleBy := time.Now().Add(s.o.JobLease * 15 / 16) // a margin before the lease ends
 	j, ok, err := s.o.Queue.Take(ctx, s.o.Now(), s.o.JobLease)
 	if err != nil {
 		if ctx.Err() == nil {
@@ -446,8 +447,11 @@ func (s *Service) work(ctx context.Context) bool {
 		}
 		if j.Attempts < s.o.MaxJobAttempts {
 			log.Warn("zalo: answer failed; retrying", "attempt", j.Attempts, "err", err)
-			if err := s.o.Queue.Retry(ctx, j, s.o.Now().Add(s.backoff(j.Attempts))); err != nil {
-				log.Error("zalo: retry job", "err", err)
+			at := s.o.Now().Add(s.backoff(j.Attempts))
+			if err := s.persist(ctx, ctx.Done(), settleBy, func(ctx context.Context) error {
+				return s.o.Queue.Retry(ctx, j, at)
+			}); err != nil && !errors.Is(err, ErrLeaseLost) {
+				log.Error("zalo: retry job; it is retaken when its lease expires", "err", err)
 			}
 			return true
 		}
@@ -465,11 +469,13 @@ func (s *Service) work(ctx context.Context) bool {
 	// The answer is done: record it even if ctx ends meanwhile.
 	cctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 30*time.Second)
 	defer cancel()
-	if err := s.o.Queue.Complete(cctx, j, s.o.Now(), out); err != nil {
+	if err := s.persist(cctx, ctx.Done(), settleBy, func(cctx context.Context) error {
+		return s.o.Queue.Complete(cctx, j, s.o.Now(), out)
+	}); err != nil {
 		if errors.Is(err, ErrLeaseLost) {
 			log.Warn("zalo: job retaken by another worker after its lease expired; dropping this answer")
 		} else if ctx.Err() == nil {
-			log.Error("zalo: complete job", "err", err)
+			log.Error("zalo: complete job; it is answered again when its lease expires", "err", err)
 		}
 		return true
 	}
@@ -528,6 +534,7 @@ func (s *Service) reply(ctx context.Context, j Job) ([][]byte, error) {
 // at once: it waits EchoWait for Zalo's echo of the send (ConfirmEcho records it as sent), and is sent again
 // only when none came — a duplicate only if Zalo delivered it and did not echo it in time.
 func (s *Service) sendOne(ctx context.Context) bool {
+	settleBy := time.Now().Add(s.o.SendLease * 15 / 16) // a margin before the lease ends
 	snd, ok, err := s.o.Queue.TakeSend(ctx, s.o.Now(), s.o.SendLease)
 	if err != nil {
 		if ctx.Err() == nil {
@@ -547,7 +554,9 @@ func (s *Service) sendOne(ctx context.Context) bool {
 		log.Warn("zalo: a send's outcome is unknown (its sender stopped during the API call); waiting for Zalo's echo before sending it again",
 			"began", snd.FlightAt, "wait", s.o.EchoWait)
 		o := Outcome{Unknown: true, Reason: "in flight when its sender stopped", RetryAt: s.o.Now().Add(s.o.EchoWait)}
-		if err := s.o.Queue.FinishSend(sctx, snd, s.o.Now(), o); err != nil && !errors.Is(err, ErrLeaseLost) {
+		if err := s.persist(sctx, ctx.Done(), settleBy, func(sctx context.Context) error {
+			return s.o.Queue.FinishSend(sctx, snd, s.o.Now(), o)
+		}); err != nil && !errors.Is(err, ErrLeaseLost) {
 			log.Error("zalo: record unknown send", "err", err)
 		}
 		return true
@@ -558,7 +567,17 @@ func (s *Service) sendOne(ctx context.Context) bool {
 	// ends at a deadline that leaves a quarter of the lease to record the outcome.
 	o, snd, started := s.deliver(sctx, snd, time.Now().Add(s.o.SendLease*3/4))
 	if !started {
-		return true // the lease was lost, or the store failed, before the call: the lease's end hands it on
+		if o.RetryAt.IsZero() {
+			return true // the lease was lost before the call: the message is another sender's
+		}
+		// The store failed before the call: give the message back once it is up again, rather than leave it
+		// under its lease.
+		if err := s.persist(sctx, ctx.Done(), settleBy, func(sctx context.Context) error {
+			return s.o.Queue.FinishSend(sctx, snd, s.o.Now(), o)
+		}); err != nil && !errors.Is(err, ErrLeaseLost) {
+			log.Error("zalo: give back a send; it is taken again when its lease expires", "err", err)
+		}
+		return true
 	}
 	if resend {
 		s.m.unknown.WithLabelValues("resent").Inc()
@@ -584,15 +603,44 @@ func (s *Service) sendOne(ctx context.Context) bool {
 	case "retry":
 		log.Info("zalo: message not delivered; retrying", "code", o.Code, "reason", o.Reason, "at", o.RetryAt)
 	}
-	if err := s.o.Queue.FinishSend(sctx, snd, s.o.Now(), o); err != nil {
+	if err := s.persist(sctx, ctx.Done(), settleBy, func(sctx context.Context) error {
+		return s.o.Queue.FinishSend(sctx, snd, s.o.Now(), o)
+	}); err != nil {
 		// Unrecorded: the message stays in flight, and the next sender to take it waits for its echo.
 		log.Error("zalo: record send", "err", err)
 	}
 	return true
 }
 
+// persist records the outcome of a job or a send (record), and tries again, with backoff, while the store
+// fails — a database restarting, say — until it succeeds, the lease is lost (ErrLeaseLost), stop is closed
+// (shutdown) or time runs out (until, before the lease ends, on this process's clock). An outcome left
+// unrecorded keeps the job or the message under its lease, minutes, before another worker takes it again;
+// a send taken again in flight then waits for Zalo's echo or is sent twice.
+func (s *Service) persist(ctx context.Context, stop <-chan struct{}, until time.Time, record func(context.Context) error) error {
+	wait := 50 * time.Millisecond
+	for {
+		err := record(ctx)
+		if err == nil || errors.Is(err, ErrLeaseLost) || ctx.Err() != nil || !time.Now().Add(wait).Before(until) {
+			return err
+		}
+		t := time.NewTimer(wait)
+		select {
+		case <-stop:
+			t.Stop()
+			return err
+		case <-ctx.Done():
+			t.Stop()
+			return err
+		case <-t.C:
+		}
+		wait = min(wait*2, 2*time.Second)
+	}
+}
+
 // deliver sends one message and says how it went; started is false when no API call was made because the
-// message could not be recorded as in flight (the returned Outcome then means nothing). Each call is
+// message could not be recorded as in flight: the returned Outcome is then empty when the lease was lost,
+// and when the store failed it says when to send the message again. Each call is
 // recorded first (BeginSend); the returned Send carries the last call's flight. A send call ends at
 // deadline (the lease's end, less a margin), and is not started after it; token refreshes are not bound by
 // it, since cancelling one could lose the rotated refresh token.
@@ -639,10 +687,14 @@ func (s *Service) deliver(ctx context.Context, snd Send, deadline time.Time) (o 
 	case beginErr != nil:
 		// No call without its record. (When the first call was answered with a token error, the message stays
 		// recorded in flight: that costs a wait for an echo, never a duplicate.)
-		if !errors.Is(beginErr, ErrLeaseLost) {
-			s.log.Error("zalo: record a send before the call", "send", snd.ID, "err", beginErr)
+		if errors.Is(beginErr, ErrLeaseLost) {
+			return Outcome{}, snd, false
 		}
-		return Outcome{}, snd, false
+		s.log.Error("zalo: record a send before the call", "send", snd.ID, "err", beginErr)
+		// The store failed: no call was made, or every call made was answered as not delivered. The message
+		// is to be sent again once the store is back (never given up for it).
+		return Outcome{Reason: "the store failed before the call: " + beginErr.Error(),
+			RetryAt: s.o.Now().Add(s.backoff(snd.Attempts))}, snd, false
 	case err != nil && errors.Is(err, errUnknown):
 		return Outcome{Unknown: true, Code: res.status, Reason: err.Error(), RetryAt: s.o.Now().Add(s.o.EchoWait)}, snd, true
 	case err != nil && errors.Is(err, errTransient):

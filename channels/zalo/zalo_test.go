@@ -12,6 +12,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 	"unicode/utf8"
@@ -732,6 +733,92 @@ func TestTokenRefreshCountedOnce(t *testing.T) {
 		assert.Equal(t, 2.0, testutil.ToFloat64(refreshes.WithLabelValues("refreshed")), "two refreshes in all")
 		assert.Equal(t, 0.0, testutil.ToFloat64(refreshes.WithLabelValues("error")))
 		assert.Equal(t, 0.0, testutil.ToFloat64(refreshes.WithLabelValues("rejected")))
+		r.api.check(t)
+	})
+}
+
+// blinkingQueue is a queue whose store fails for a moment: the first calls of Retry, Complete, BeginSend and
+// FinishSend return an error (a database restarting) without doing anything.
+type blinkingQueue struct {
+	zalo.Queue
+	mu                                sync.Mutex
+	retries, completes, begins, sends int // calls still to fail
+}
+
+var errBlink = fmt.Errorf("read tcp 127.0.0.1:5432: connection reset by peer")
+
+func (q *blinkingQueue) fail(n *int) bool {
+	q.mu.Lock()
+	defer q.mu.Unlock()
+	if *n > 0 {
+		*n--
+		return true
+	}
+	return false
+}
+
+func (q *blinkingQueue) Retry(ctx context.Context, j zalo.Job, at time.Time) error {
+	if q.fail(&q.retries) {
+		return errBlink
+	}
+	return q.Queue.Retry(ctx, j, at)
+}
+
+func (q *blinkingQueue) Complete(ctx context.Context, j zalo.Job, now time.Time, out []zalo.Outbound) error {
+	if q.fail(&q.completes) {
+		return errBlink
+	}
+	return q.Queue.Complete(ctx, j, now, out)
+}
+
+func (q *blinkingQueue) BeginSend(ctx context.Context, s zalo.Send, now time.Time) (zalo.Send, error) {
+	if q.fail(&q.begins) {
+		return zalo.Send{}, errBlink
+	}
+	return q.Queue.BeginSend(ctx, s, now)
+}
+
+func (q *blinkingQueue) FinishSend(ctx context.Context, s zalo.Send, now time.Time, o zalo.Outcome) error {
+	if q.fail(&q.sends) {
+		return errBlink
+	}
+	return q.Queue.FinishSend(ctx, s, now, o)
+}
+
+// failingOnce fails its first answer, as an assistant does whose database is down.
+type failingOnce struct {
+	fakeAnswerer
+	failed atomic.Bool
+}
+
+func (a *failingOnce) Reply(ctx context.Context, conv, text string, ev func(assistant.Event)) (assistant.Answer, error) {
+	if a.failed.CompareAndSwap(false, true) {
+		return assistant.Answer{}, errBlink
+	}
+	return a.fakeAnswerer.Reply(ctx, conv, text, ev)
+}
+
+// TestStoreBlinkSettled: when the store fails for a moment as a worker records a job's retry or its answer,
+// or a sender a send before the call or its outcome after, they record it again once the store is back,
+// instead of leaving the job or the message under its lease (here a minute) for another worker to take: the
+// message is answered within seconds, once, and no send is left with an unknown outcome.
+func TestStoreBlinkSettled(t *testing.T) {
+	stores(t, func(t *testing.T, q zalo.Queue) {
+		bq := &blinkingQueue{Queue: q, retries: 2, completes: 2, begins: 2, sends: 2}
+		r := start(t, bq, nil, &failingOnce{}, func(o *zalo.Options) { o.JobLease, o.SendLease = time.Minute, time.Minute })
+		began := time.Now()
+		deliver(t, r.hook.URL, event("user_send_text", "6142494823", "làm lại căn cước", "blink-1", time.Now()))
+		ctx, cancel := context.WithTimeout(t.Context(), 10*time.Second)
+		defer cancel()
+		r.api.waitDelivered(t, ctx, 1)
+		idle(t, q)
+		t.Logf("answered %v after the delivery", time.Since(began).Round(time.Millisecond))
+		require.Len(t, r.api.messages(), 1, "answered once")
+		assert.Equal(t, "Trả lời: làm lại căn cước", r.api.messages()[0].Text)
+		assert.Zero(t, counter(t, r.reg, "trolyao_zalo_sends_total", "outcome", "unknown"), "no send left in flight")
+		bq.mu.Lock()
+		assert.Zero(t, bq.retries+bq.completes+bq.begins+bq.sends, "every failure was met")
+		bq.mu.Unlock()
 		r.api.check(t)
 	})
 }

@@ -57,10 +57,50 @@ func (p *served) kill(t *testing.T) {
 	<-p.exited
 }
 
+// stop ends the process with SIGTERM and checks that it exits cleanly.
+func (p *served) stop(t *testing.T) {
+	t.Helper()
+	require.NoError(t, p.cmd.Process.Signal(syscall.SIGTERM))
+	select {
+	case <-p.exited:
+		assert.NoError(t, p.err, "serve exits cleanly on SIGTERM")
+	case <-time.After(30 * time.Second):
+		_ = p.cmd.Process.Kill()
+		<-p.exited
+		t.Error("serve did not stop on SIGTERM")
+	}
+}
+
+// waitLog waits until the process has logged a line containing s.
+func (p *served) waitLog(t *testing.T, s string, within time.Duration) {
+	t.Helper()
+	deadline := time.Now().Add(within)
+	for !strings.Contains(p.log.String(), s) {
+		select {
+		case <-p.exited:
+			t.Fatalf("serve exited before logging %q: %v\n%s", s, p.err, p.log.String())
+		default:
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("serve did not log %q within %v:\n%s", s, within, p.log.String())
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+}
+
 // startServe starts `trolyao serve` (this test binary running main) as a separate process with the extra
 // environment and returns it once it answers /readyz. When the test ends, a process still running is stopped
 // with SIGTERM and must exit cleanly.
 func startServe(t *testing.T, env ...string) *served {
+	t.Helper()
+	p := spawnServe(t, env...)
+	waitReady(t, p.base, 120*time.Second)
+	return p
+}
+
+// spawnServe starts `trolyao serve` like startServe and returns it once it listens, before it is ready (a
+// first start ingests the catalog then).
+func spawnServe(t *testing.T, env ...string) *served {
 	t.Helper()
 	cmd := exec.Command(os.Args[0], "serve")
 	cmd.Env = append(os.Environ(), append([]string{execMainEnv + "=1", "TROLYAO_ADDR=127.0.0.1:0"}, env...)...)
@@ -103,10 +143,11 @@ func startServe(t *testing.T, env ...string) *served {
 	select {
 	case a := <-addr:
 		p.base = "http://" + a
+	case <-p.exited:
+		t.Fatalf("serve exited before listening: %v\n%s", p.err, p.log.String())
 	case <-time.After(60 * time.Second):
 		t.Fatal("serve did not start listening")
 	}
-	waitReady(t, p.base, 120*time.Second)
 	return p
 }
 
