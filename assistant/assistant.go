@@ -455,6 +455,7 @@ func (a *Assistant) Assess(ctx context.Context, text string, intents []Intent) (
 	}
 	sort.SliceStable(hits, func(i, j int) bool { return hits[i].Score > hits[j].Score })
 	as.Hits = collapseVariants(hits, res.Query.Level)
+	as.Hits = preferSaidVariant(as.Hits, text)
 	as.NegativeSim, as.Negative = a.Negatives.Nearest(as.Tokens)
 	as.F = a.features(as, intents, sims)
 	pol := a.Policy
