@@ -22,6 +22,7 @@ import (
 	"github.com/trolyao/trolyao/knowledge/bank"
 	"github.com/trolyao/trolyao/knowledge/embedded"
 	"github.com/trolyao/trolyao/knowledge/postgres"
+	"github.com/trolyao/trolyao/knowledge/units"
 )
 
 type app struct {
@@ -306,7 +307,7 @@ func (a *app) openCatalog(ctx context.Context) (knowledge.Store, error) {
 	return st, nil
 }
 
-func (a *app) loadUnits() (*knowledge.Units, error) {
+func (a *app) loadUnits() (*units.Gazetteer, error) {
 	u, err := ingest.LoadUnits(a.cfg.Data)
 	if err != nil {
 		return nil, fmt.Errorf("units: %w", err)
