@@ -80,11 +80,24 @@ type Options struct {
 	// waits and may be refused like the flood's while it lasts.
 	LoginHashSlots int
 	LoginHashWait  time.Duration
+	// Lexicon is where the runtime synonyms go (ReloadSynonyms): the *knowledge.Lexicon of the searchers that
+	// answer citizens. nil: staff keep synonyms that nothing applies.
+	Lexicon Lexicon
+	// Searcher ranks procedures for the staff search. Give the assistant's, whose Lexicon is the one above, so
+	// that staff see the ranking citizens get (nil: one over Store and Embedder with knowledge.DefaultWeights
+	// and the built-in rules of the lexicon).
+	Searcher *knowledge.Searcher
 	// Composer writes the preview of a draft: the assistant citizens ask, so that a preview names their ward's
 	// centre as the answer will (nil: an assistant without units or centres).
 	Composer Composer
 	// Registerer, when set, gets the staff metrics: actions by kind and the open unanswered questions.
 	Registerer prometheus.Registerer
+}
+
+// Lexicon takes the runtime synonyms, all of them, whenever they change (a *knowledge.Lexicon). Invalid ones
+// are skipped and reported in the error; the others are applied anyway.
+type Lexicon interface {
+	SetSynonyms(ss []knowledge.Synonym) error
 }
 
 // Service is the staff backend. Create it with New; serve Handler under Prefix and run Run in the background.
@@ -101,7 +114,7 @@ type Service struct {
 	synReady chan struct{}
 	centMu   sync.Mutex // serialises ReloadCentres, so the last reload applies the latest corrections
 	metrics  *metrics
-	// searcher ranks procedures for the staff search as the assistant does (knowledge.DefaultWeights).
+	// searcher ranks procedures for the staff search as the assistant does (Options.Searcher).
 	searcher *knowledge.Searcher
 
 	// checkPassword is CheckPassword (tests wrap it to count the hashes).
@@ -146,7 +159,10 @@ func New(opt Options) (*Service, error) {
 		users: newThrottle(loginFreePerUser, 0), ips: newThrottle(loginFreePerAddress, loginPendingPerAddress),
 		hashes: newHashGate(opt.LoginHashSlots, opt.LoginHashWait)}
 	s.metrics = newMetrics(s, opt.Registerer)
-	s.searcher = &knowledge.Searcher{Store: opt.Store, Embedder: opt.Embedder, Weights: knowledge.DefaultWeights}
+	s.searcher = opt.Searcher
+	if s.searcher == nil {
+		s.searcher = &knowledge.Searcher{Store: opt.Store, Embedder: opt.Embedder, Weights: knowledge.DefaultWeights}
+	}
 	s.routes = s.routeTable()
 	s.mux = http.NewServeMux()
 	for _, rt := range s.routes {
@@ -161,7 +177,7 @@ func New(opt Options) (*Service, error) {
 // Handler is the API, to be mounted at Prefix (it expects the full path, e.g. /api/v1/staff/login).
 func (s *Service) Handler() http.Handler { return s.mux }
 
-// Run loads the runtime synonyms into the query analyser and the centre corrections into Options.Centres,
+// Run loads the runtime synonyms into Options.Lexicon and the centre corrections into Options.Centres,
 // and keeps them current until ctx ends: with a Repo that is a Watcher (staff/postgres) it reloads on every
 // change made by any process; otherwise changes made through this Service reload them directly. Run it in a
 // goroutine; it returns nil when ctx ends, or an error if the first load fails.
@@ -187,7 +203,7 @@ func (s *Service) Run(ctx context.Context) error {
 	})
 }
 
-// ReloadSynonyms reads the synonyms from the Repo and hands them to the query analyser (knowledge.SetSynonyms).
+// ReloadSynonyms reads the synonyms from the Repo and hands them to the query analyser (Options.Lexicon).
 func (s *Service) ReloadSynonyms(ctx context.Context) error {
 	s.synMu.Lock()
 	defer s.synMu.Unlock()
@@ -199,7 +215,10 @@ func (s *Service) ReloadSynonyms(ctx context.Context) error {
 	for i, x := range ss {
 		ks[i] = knowledge.Synonym{Phrase: x.Phrase, To: x.To}
 	}
-	if err := knowledge.SetSynonyms(ks); err != nil {
+	if s.opt.Lexicon == nil {
+		return nil
+	}
+	if err := s.opt.Lexicon.SetSynonyms(ks); err != nil {
 		s.log.Warn("staff: some synonyms were skipped", "err", err)
 	}
 	return nil

@@ -130,7 +130,7 @@ func (a *app) searcher(st knowledge.Store) (*knowledge.Searcher, error) {
 		return nil, fmt.Errorf("the index was built with embedder %s/%d but %s/%d is configured: run `trolyao ingest` to re-embed",
 			cur.Embedder, cur.Dim, meta.Embedder, meta.Dim)
 	}
-	return &knowledge.Searcher{Store: st, Embedder: emb, Weights: knowledge.DefaultWeights}, nil
+	return &knowledge.Searcher{Store: st, Embedder: emb, Weights: knowledge.DefaultWeights, Lexicon: &knowledge.Lexicon{}}, nil
 }
 
 // assistant builds the dialogue assistant over a store, with the given conversation store. Its Centres are a
