@@ -101,8 +101,8 @@ func (a *Assistant) Reply(ctx context.Context, conv, text string, emit func(Even
 		codes = append(codes, o.Code)
 	}
 	stored, err := a.Conversations.Append(ctx, conv, st,
-		knowledge.Message{Role: "user", Text: Redact(text), At: now, Channel: channelOf(ctx)},
-		knowledge.Message{Role: "assistant", Text: ans.Text, Codes: codes, At: now, Abstain: ans.Abstained, Channel: channelOf(ctx),
+		knowledge.Message{Role: knowledge.RoleUser, Text: Redact(text), At: now, Channel: channelOf(ctx)},
+		knowledge.Message{Role: knowledge.RoleAssistant, Text: ans.Text, Codes: codes, At: now, Abstain: ans.Abstained, Channel: channelOf(ctx),
 			Confidence: ans.Confidence})
 	if err != nil {
 		return Answer{}, fmt.Errorf("assistant: %w", err)

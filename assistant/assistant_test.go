@@ -281,7 +281,7 @@ func TestConversationStored(t *testing.T) {
 	c, err := a.Conversations.Load(t.Context(), "stored")
 	require.NoError(t, err)
 	require.Len(t, c.Messages, 2)
-	assert.Equal(t, "user", c.Messages[0].Role)
+	assert.Equal(t, knowledge.RoleUser, c.Messages[0].Role)
 	offered := cited(ans)
 	for _, o := range ans.Options {
 		offered = append(offered, o.Code)
