@@ -15,6 +15,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/trolyao/trolyao/knowledge"
+	"github.com/trolyao/trolyao/knowledge/units"
 )
 
 // Assistant answers messages, one conversation at a time per id. It is safe for concurrent use across
@@ -22,7 +23,7 @@ import (
 type Assistant struct {
 	Searcher *knowledge.Searcher
 	Store    knowledge.Store
-	Units    *knowledge.Units
+	Units    *units.Gazetteer
 	// Centres are the communes' public administrative service centres, named in where-answers (nil: the
 	// answers say where to go without an address).
 	Centres       CentreIndex
@@ -100,8 +101,8 @@ func (a *Assistant) Reply(ctx context.Context, conv, text string, emit func(Even
 		codes = append(codes, o.Code)
 	}
 	stored, err := a.Conversations.Append(ctx, conv, st,
-		knowledge.Message{Role: "user", Text: Redact(text), At: now, Channel: channelOf(ctx)},
-		knowledge.Message{Role: "assistant", Text: ans.Text, Codes: codes, At: now, Abstain: ans.Abstained, Channel: channelOf(ctx),
+		knowledge.Message{Role: knowledge.RoleUser, Text: Redact(text), At: now, Channel: channelOf(ctx)},
+		knowledge.Message{Role: knowledge.RoleAssistant, Text: ans.Text, Codes: codes, At: now, Abstain: ans.Abstained, Channel: channelOf(ctx),
 			Confidence: ans.Confidence})
 	if err != nil {
 		return Answer{}, fmt.Errorf("assistant: %w", err)
@@ -191,15 +192,15 @@ func (a *Assistant) answer(ctx context.Context, st *knowledge.DialogueState, tex
 	// policy would answer ("tiệm em ở quận 10 cũ, khai thuế hộ kinh doanh nộp ở đâu"): then the procedure is
 	// answered, with the ward's centre.
 	if a.Units != nil {
-		if ms, ok := a.Units.AsksAboutUnits(text); ok {
-			if as.Action < ActAnswerWithAlternatives || !topical(intents) || len(knowledge.WithoutUnitCues(as.Tokens)) < minProcedureWords {
+		if ms, ok := asksAboutUnits(a.Units, text); ok {
+			if as.Action < ActAnswerWithAlternatives || !topical(intents) || len(withoutUnitCues(as.Tokens)) < minProcedureWords {
 				ans.Intents = append(ans.Intents, IntentWard)
-				ans.Text = knowledge.DescribeMatches(ms)
+				ans.Text = describeUnits(ms)
 				if ms[0].Ambiguous {
-					cands, _ := knowledge.AmbiguousCandidates(ms)
+					cands, _ := ambiguousCandidates(ms)
 					for _, m := range cands[:min(len(cands), maxOptions)] {
-						if m.Kind == knowledge.MatchOld {
-							ans.Suggestions = append(ans.Suggestions, knowledge.OldUnitLabel(m.Old)+" cũ")
+						if m.Kind == units.MatchOld {
+							ans.Suggestions = append(ans.Suggestions, oldUnitLabel(m.Old)+" cũ")
 						}
 					}
 				}
@@ -418,7 +419,7 @@ const minProcedureWords = 2
 // message to be answered with the refusal for that kind rather than "not found".
 const refusalSim = 0.35
 
-// placeScore is the least evidence (knowledge.Match.Score) for taking words as a place: a bare name that might be
+// placeScore is the least evidence (units.Match.Score) for taking words as a place: a bare name that might be
 // a word ("thu duc" alone) is left alone.
 const placeScore = 0.6
 

@@ -16,6 +16,7 @@ import (
 	"github.com/trolyao/trolyao/internal/realcatalog"
 	"github.com/trolyao/trolyao/knowledge"
 	"github.com/trolyao/trolyao/knowledge/embedded"
+	"github.com/trolyao/trolyao/knowledge/units"
 )
 
 func TestMain(m *testing.M) {
@@ -25,7 +26,7 @@ func TestMain(m *testing.M) {
 }
 
 // world is the real catalog and unit data, loaded once for the package's tests.
-func world(t *testing.T) (*embedded.Store, *knowledge.Units, []knowledge.Procedure) {
+func world(t *testing.T) (*embedded.Store, *units.Gazetteer, []knowledge.Procedure) {
 	t.Helper()
 	c := realcatalog.Load(t)
 	return c.Store, c.Units, c.Procedures
@@ -280,7 +281,7 @@ func TestConversationStored(t *testing.T) {
 	c, err := a.Conversations.Load(t.Context(), "stored")
 	require.NoError(t, err)
 	require.Len(t, c.Messages, 2)
-	assert.Equal(t, "user", c.Messages[0].Role)
+	assert.Equal(t, knowledge.RoleUser, c.Messages[0].Role)
 	offered := cited(ans)
 	for _, o := range ans.Options {
 		offered = append(offered, o.Code)

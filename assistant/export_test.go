@@ -1,11 +1,14 @@
 package assistant
 
-import "github.com/trolyao/trolyao/knowledge"
+import (
+	"github.com/trolyao/trolyao/knowledge"
+	"github.com/trolyao/trolyao/knowledge/units"
+)
 
 // ComposeAt is Compose for a citizen in the given current communes, whose centres come from c.
-func ComposeAt(p *knowledge.Procedure, intents []Intent, units []knowledge.Unit, c *knowledge.Centres) string {
+func ComposeAt(p *knowledge.Procedure, intents []Intent, communes []units.Unit, c *knowledge.Centres) string {
 	a := &Assistant{Centres: c}
-	return compose(p, intents, false, a.withCentres(place{units: units}), "")
+	return compose(p, intents, false, a.withCentres(place{units: communes}), "")
 }
 
 // CheckGroundingAnyField is CheckGrounding with payment instructions and account numbers grounded in any text

@@ -1,10 +1,12 @@
 // Package assistant answers citizens' questions about administrative procedures in Vietnamese: it reads the
 // intents of a message, keeps the state of each conversation (the procedure in focus, a pending clarifying
 // question), retrieves from the knowledge base, and composes a grounded answer citing procedure codes — offline
-// and deterministic by default, through an LLM when one is configured, never less correct than offline.
+// and deterministic by default, through an LLM when one is configured, never less correct than offline. It also
+// tells a question about the 2025 reform of administrative units from one that merely names a place, and
+// words the answer (DescribeUnits) from the gazetteer of knowledge/units.
 // Channels see only this package's API (Assistant.Reply and its events), never retrieval details.
-// It imports the knowledge package, the standard library and golang.org/x/text; LLM clients live in
-// assistant/langchain.
+// It imports the knowledge packages (knowledge, knowledge/units, knowledge/bank), the standard library and
+// golang.org/x/text; LLM clients live in assistant/langchain.
 package assistant
 
 import (

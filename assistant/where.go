@@ -7,6 +7,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/trolyao/trolyao/knowledge"
+	"github.com/trolyao/trolyao/knowledge/units"
 )
 
 // Where to go: the centre of the citizen's ward (reached from an old ward through the reform's mapping), the
@@ -39,7 +40,7 @@ const maxPlaceUnits = 3
 // an old unit, that unit. The zero place knows nothing.
 type place struct {
 	old     string             // the old unit named, officially written ("Phường 4, Quận 3"); "" for a current name
-	units   []knowledge.Unit   // the current commune(s)
+	units   []units.Unit       // the current commune(s)
 	centres []knowledge.Centre // units[i]'s centre (zero when the data has none)
 }
 
@@ -54,22 +55,22 @@ func (a *Assistant) placeOf(st *knowledge.DialogueState, text string) place {
 	}
 	ms := a.Units.Find(text)
 	for _, m := range ms {
-		if m.Score < placeScore || m.Kind != knowledge.MatchNew && m.Kind != knowledge.MatchOld ||
+		if m.Score < placeScore || m.Kind != units.MatchNew && m.Kind != units.MatchOld ||
 			m.Ambiguous && !onlyCityUnit(ms, m) {
 			continue
 		}
-		units := m.Current()
-		if len(units) == 0 {
+		cur := m.Current()
+		if len(cur) == 0 {
 			continue
 		}
 		var pl place
-		if m.Kind == knowledge.MatchOld {
+		if m.Kind == units.MatchOld {
 			pl.old = m.Old.Name
 			if m.Old.District != "" && m.Old.District != m.Old.Name {
 				pl.old += ", " + m.Old.District
 			}
 		}
-		pl.units = units[:min(len(units), maxPlaceUnits)]
+		pl.units = cur[:min(len(cur), maxPlaceUnits)]
 		codes := make([]string, len(pl.units))
 		for i, u := range pl.units {
 			codes[i] = u.Code
@@ -89,12 +90,12 @@ func (a *Assistant) placeOf(st *knowledge.DialogueState, text string) place {
 // onlyCityUnit reports whether m, one reading of an ambiguous mention, is the one current commune of Thành
 // phố Hồ Chí Minh the mention can name ("phường Phú Lợi" is also a ward of Cần Thơ): the assistant serves the
 // city, so a current name of its own is what the citizen means. "phường 4" alone stays ambiguous.
-func onlyCityUnit(ms []knowledge.Match, m knowledge.Match) bool {
-	if m.Kind != knowledge.MatchNew || m.Unit.ProvinceCode != hcmcProvince {
+func onlyCityUnit(ms []units.Match, m units.Match) bool {
+	if m.Kind != units.MatchNew || m.Unit.ProvinceCode != hcmcProvince {
 		return false
 	}
 	for _, o := range ms {
-		if o.Text == m.Text && o.Kind == knowledge.MatchNew && o.Unit.ProvinceCode == hcmcProvince && o.Unit.Code != m.Unit.Code {
+		if o.Text == m.Text && o.Kind == units.MatchNew && o.Unit.ProvinceCode == hcmcProvince && o.Unit.Code != m.Unit.Code {
 			return false
 		}
 	}
@@ -352,7 +353,7 @@ func policeOf(at place) string {
 }
 
 // lowerType writes a commune's name with its type word in lower case, as in running text: "phường Bàn Cờ".
-func lowerType(u knowledge.Unit) string {
+func lowerType(u units.Unit) string {
 	if u.Type != "" && strings.HasPrefix(u.Name, u.Type+" ") {
 		return strings.ToLower(u.Type) + u.Name[len(u.Type):]
 	}

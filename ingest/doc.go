@@ -13,6 +13,9 @@
 // failures to read the source itself are returned as errors. Measure reports how much of a catalog was parsed
 // into structure (channels, fees, times, dossier items, legal basis, steps).
 //
-// The package imports the standard library, golang.org/x/text, github.com/xuri/excelize/v2 and package
-// knowledge; never a database driver, an HTTP framework or langchaingo.
+// LoadUnits reads the 2025 administrative-unit reform data into a units.Gazetteer, and LoadCentres the communes'
+// service centres.
+//
+// The package imports the standard library, golang.org/x/text, github.com/xuri/excelize/v2 and packages
+// knowledge and knowledge/units; never a database driver, an HTTP framework or langchaingo.
 package ingest

@@ -13,6 +13,7 @@ import (
 	"sync"
 
 	"github.com/trolyao/trolyao/knowledge"
+	"github.com/trolyao/trolyao/knowledge/units"
 )
 
 // Files of the administrative-unit reform data, relative to the data folder (see data/README.md, units/).
@@ -35,11 +36,11 @@ var unitsDistrictFixes = map[string]string{"912": "Huyện Kiên Hải"}
 
 // LoadUnits reads the 2025 administrative-unit reform data from dataDir (the folder that contains units/) and
 // builds the lookup. It takes about 50 ms.
-func LoadUnits(dataDir string) (*knowledge.Units, error) {
+func LoadUnits(dataDir string) (*units.Gazetteer, error) {
 	var (
 		wg                     sync.WaitGroup
-		provinces              []knowledge.Province
-		communes               []knowledge.Unit
+		provinces              []units.Province
+		communes               []units.Unit
 		rows, extra            []unitsRow
 		errCur, errMap, errMrg error
 	)
@@ -58,7 +59,7 @@ func LoadUnits(dataDir string) (*knowledge.Units, error) {
 	if err != nil {
 		return nil, err
 	}
-	u, err := knowledge.NewUnits(provinces, communes, mappings)
+	u, err := units.New(provinces, communes, mappings)
 	if err != nil {
 		return nil, fmt.Errorf("ingest: units: %w", err)
 	}
@@ -67,7 +68,7 @@ func LoadUnits(dataDir string) (*knowledge.Units, error) {
 
 // unitsRow is one old → new pair as the sources give it.
 type unitsRow struct {
-	old        knowledge.OldUnit
+	old        units.OldUnit
 	newCode    string
 	newName    string
 	newProv    string
@@ -75,7 +76,7 @@ type unitsRow struct {
 	resolution string
 }
 
-func readUnitsCurrent(path string) ([]knowledge.Province, []knowledge.Unit, error) {
+func readUnitsCurrent(path string) ([]units.Province, []units.Unit, error) {
 	b, err := os.ReadFile(path)
 	if err != nil {
 		return nil, nil, fmt.Errorf("ingest: units: %w", err)
@@ -94,16 +95,16 @@ func readUnitsCurrent(path string) ([]knowledge.Province, []knowledge.Unit, erro
 	if err := json.Unmarshal(b, &src); err != nil {
 		return nil, nil, fmt.Errorf("ingest: units: %s: %w", filepath.Base(path), err)
 	}
-	provinces := make([]knowledge.Province, 0, len(src))
-	communes := make([]knowledge.Unit, 0, 3400)
+	provinces := make([]units.Province, 0, len(src))
+	communes := make([]units.Unit, 0, 3400)
 	for _, p := range src {
-		provinces = append(provinces, knowledge.Province{Code: p.Code, Name: p.FullName, Type: p.ShortType})
+		provinces = append(provinces, units.Province{Code: p.Code, Name: p.FullName, Type: p.ShortType})
 		for _, w := range p.Wards {
 			pc := w.ProvinceCode
 			if pc == "" {
 				pc = p.Code
 			}
-			communes = append(communes, knowledge.Unit{Code: w.Code, Name: w.FullName, Type: w.ShortType, ProvinceCode: pc})
+			communes = append(communes, units.Unit{Code: w.Code, Name: w.FullName, Type: w.ShortType, ProvinceCode: pc})
 		}
 	}
 	return provinces, communes, nil
@@ -142,7 +143,7 @@ func readUnitsMapping(path string) ([]unitsRow, error) {
 			return nil, fmt.Errorf("ingest: units: %s: %w", filepath.Base(path), err)
 		}
 		get := func(n string) string { return strings.TrimSpace(rec[col[n]]) }
-		old := knowledge.OldUnit{
+		old := units.OldUnit{
 			Code:         get("old_ward_code"),
 			Name:         get("old_ward"),
 			DistrictCode: get("old_district_code"),
@@ -198,7 +199,7 @@ func readUnitsMerges(path string) ([]unitsRow, error) {
 					continue
 				}
 				out = append(out, unitsRow{
-					old:     knowledge.OldUnit{Name: m.Name, DistrictCode: m.Code, District: m.Name},
+					old:     units.OldUnit{Name: m.Name, DistrictCode: m.Code, District: m.Name},
 					newCode: n.Code, newName: n.Name, newProv: p.Code, partial: m.Type == "partial",
 				})
 			}
@@ -210,7 +211,7 @@ func readUnitsMerges(path string) ([]unitsRow, error) {
 // unitsMappings joins the rows to the current communes. The mapping uses the codes of 1 July 2025; a commune
 // whose code changed since is found by its province and name. Whole-district merges missing from the CSV are
 // added, with the old province found from the district code (codes are allotted in blocks per province).
-func unitsMappings(communes []knowledge.Unit, rows, extra []unitsRow) ([]knowledge.Mapping, error) {
+func unitsMappings(communes []units.Unit, rows, extra []unitsRow) ([]units.Mapping, error) {
 	byCode := make(map[string]bool, len(communes))
 	byName := make(map[string]string, len(communes))
 	for _, c := range communes {
@@ -255,13 +256,13 @@ func unitsMappings(communes []knowledge.Unit, rows, extra []unitsRow) ([]knowled
 	}
 	sort.Slice(byFirst, func(i, j int) bool { return byFirst[i].first < byFirst[j].first })
 
-	out := make([]knowledge.Mapping, 0, len(rows)+len(extra))
+	out := make([]units.Mapping, 0, len(rows)+len(extra))
 	for _, r := range rows {
 		code, err := resolve(r)
 		if err != nil {
 			return nil, err
 		}
-		out = append(out, knowledge.Mapping{Old: r.old, New: knowledge.Unit{Code: code}, Partial: r.partial, Resolution: r.resolution})
+		out = append(out, units.Mapping{Old: r.old, New: units.Unit{Code: code}, Partial: r.partial, Resolution: r.resolution})
 	}
 	for _, r := range extra {
 		if haveDistrict[r.old.DistrictCode+"|"+r.newCode] {
@@ -281,7 +282,7 @@ func unitsMappings(communes []knowledge.Unit, rows, extra []unitsRow) ([]knowled
 		if err != nil {
 			return nil, err
 		}
-		out = append(out, knowledge.Mapping{Old: r.old, New: knowledge.Unit{Code: code}, Partial: r.partial, Resolution: resolution[r.newProv]})
+		out = append(out, units.Mapping{Old: r.old, New: units.Unit{Code: code}, Partial: r.partial, Resolution: resolution[r.newProv]})
 	}
 	return out, nil
 }

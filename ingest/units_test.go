@@ -14,6 +14,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/trolyao/trolyao/knowledge"
+	"github.com/trolyao/trolyao/knowledge/units"
 )
 
 // unitsDataDir is the real data folder: $TROLYAO_DATA, or ../shared/data beside the repository.
@@ -21,12 +22,12 @@ func unitsDataDir(t testing.TB) string { return dataDir(t) }
 
 var realUnits struct {
 	once sync.Once
-	u    *knowledge.Units
+	u    *units.Gazetteer
 	err  error
 }
 
 // loadRealUnits loads the real data once for all tests.
-func loadRealUnits(t testing.TB) *knowledge.Units {
+func loadRealUnits(t testing.TB) *units.Gazetteer {
 	t.Helper()
 	dir := unitsDataDir(t)
 	realUnits.once.Do(func() { realUnits.u, realUnits.err = LoadUnits(dir) })
@@ -171,7 +172,7 @@ func TestUnitsRealLookupExamples(t *testing.T) {
 			ms, err := u.Lookup(tt.q)
 			require.NoError(t, err)
 			m := ms[0]
-			require.Equal(t, knowledge.MatchOld, m.Kind, "%+v", ms)
+			require.Equal(t, units.MatchOld, m.Kind, "%+v", ms)
 			assert.Equal(t, tt.old, m.Old.Name+", "+m.Old.District)
 			var got []string
 			for _, c := range m.Current() {
@@ -189,9 +190,9 @@ func TestUnitsRealThuDuc(t *testing.T) {
 	require.NoError(t, err)
 	require.Len(t, ms, 2)
 	// The current Phường Thủ Đức, then the old Thành phố Thủ Đức (now 12 wards): the caller should ask.
-	assert.Equal(t, knowledge.MatchNew, ms[0].Kind)
+	assert.Equal(t, units.MatchNew, ms[0].Kind)
 	assert.Equal(t, "Phường Thủ Đức", ms[0].Unit.Name)
-	assert.Equal(t, knowledge.MatchOldDistrict, ms[1].Kind)
+	assert.Equal(t, units.MatchOldDistrict, ms[1].Kind)
 	assert.Equal(t, "Thành phố Thủ Đức", ms[1].Old.District)
 	assert.Len(t, ms[1].Current(), 12)
 	assert.True(t, ms[0].Ambiguous)
@@ -199,7 +200,7 @@ func TestUnitsRealThuDuc(t *testing.T) {
 	ms, err = u.Lookup("thanh pho thu duc")
 	require.NoError(t, err)
 	require.Len(t, ms, 1)
-	assert.Equal(t, knowledge.MatchOldDistrict, ms[0].Kind)
+	assert.Equal(t, units.MatchOldDistrict, ms[0].Kind)
 }
 
 func TestUnitsRealAmbiguousWard(t *testing.T) {
@@ -210,7 +211,7 @@ func TestUnitsRealAmbiguousWard(t *testing.T) {
 		require.Greater(t, len(ms), 10, q)
 		districts := map[string]bool{}
 		for i, m := range ms {
-			assert.Equal(t, knowledge.MatchOld, m.Kind)
+			assert.Equal(t, units.MatchOld, m.Kind)
 			assert.Contains(t, []string{"Phường 4", "Phường IV"}, m.Old.Name) // Phường IV: Vị Thanh
 			assert.True(t, m.Ambiguous, q)
 			districts[m.Old.District] = true
@@ -277,7 +278,7 @@ func TestUnitsRealPredecessorsBanCo(t *testing.T) {
 	// A new name typed as such: already current, with its predecessors.
 	ms, err := u.Lookup("phường Sài Gòn")
 	require.NoError(t, err)
-	require.Equal(t, knowledge.MatchNew, ms[0].Kind)
+	require.Equal(t, units.MatchNew, ms[0].Kind)
 	assert.False(t, ms[0].Ambiguous)
 	var old []string
 	for _, p := range ms[0].Mappings {
@@ -304,12 +305,12 @@ func TestLoadUnitsSourceQuirks(t *testing.T) {
 	ms, err = u.Lookup("thị trấn Ba Chẽ")
 	require.NoError(t, err)
 	assert.Equal(t, "Thị trấn Ba Chẽ", ms[0].Old.Name)
-	assert.Equal(t, knowledge.Unit{Code: "06978", Name: "Xã Ba Chẽ", Type: "Xã", ProvinceCode: "22", Province: "Tỉnh Quảng Ninh"}, ms[0].Current()[0])
+	assert.Equal(t, units.Unit{Code: "06978", Name: "Xã Ba Chẽ", Type: "Xã", ProvinceCode: "22", Province: "Tỉnh Quảng Ninh"}, ms[0].Current()[0])
 
 	// A district without communes, from merges.json, with its province found from its code.
 	ms, err = u.Lookup("huyện Bạch Long Vĩ")
 	require.NoError(t, err)
-	require.Equal(t, knowledge.MatchOldDistrict, ms[0].Kind)
+	require.Equal(t, units.MatchOldDistrict, ms[0].Kind)
 	assert.Equal(t, "Thành phố Hải Phòng", ms[0].Old.Province)
 	require.Len(t, ms[0].Mappings, 1)
 	assert.Equal(t, "Đặc khu Bạch Long Vĩ", ms[0].Mappings[0].New.Name)
@@ -318,12 +319,12 @@ func TestLoadUnitsSourceQuirks(t *testing.T) {
 	ps, err := u.Predecessors("đặc khu Côn Đảo")
 	require.NoError(t, err)
 	require.Len(t, ps, 1)
-	assert.Equal(t, knowledge.OldUnit{Name: "Huyện Côn Đảo", Type: "Huyện", DistrictCode: "755", District: "Huyện Côn Đảo",
+	assert.Equal(t, units.OldUnit{Name: "Huyện Côn Đảo", Type: "Huyện", DistrictCode: "755", District: "Huyện Côn Đảo",
 		ProvinceCode: "77", Province: "Tỉnh Bà Rịa - Vũng Tàu"}, ps[0].Old)
 
 	ms, err = u.Lookup("tỉnh Kiên Giang")
 	require.NoError(t, err)
-	assert.Equal(t, knowledge.MatchOldProvince, ms[0].Kind)
+	assert.Equal(t, units.MatchOldProvince, ms[0].Kind)
 	assert.Equal(t, "Tỉnh An Giang", ms[0].Province.Name)
 }
 

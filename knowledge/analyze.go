@@ -45,9 +45,12 @@ type Query struct {
 	Level  Level       // the level the question points at ("ở phường" → commune), if any
 }
 
+// Analyze is Lexicon.Analyze with the built-in rules only, without the synonyms staff add.
+func Analyze(q string) (Query, error) { return (*Lexicon)(nil).Analyze(q) }
+
 // Analyze normalises a question, applies the lexicon and returns its lexical terms.
 // It returns ErrQueryTooLong for questions over MaxQueryRunes and ErrInvalid for invalid UTF-8.
-func Analyze(q string) (Query, error) {
+func (l *Lexicon) Analyze(q string) (Query, error) {
 	if !utf8.ValidString(q) {
 		return Query{}, fmt.Errorf("analyze: %w: not valid UTF-8", ErrInvalid)
 	}
@@ -56,7 +59,7 @@ func Analyze(q string) (Query, error) {
 	}
 	text := Normalize(q)
 	typed := tokens(text)
-	rewritten, kept := activeLexicon.Load().read(typed)
+	rewritten, kept := l.rules().read(typed)
 	// The lexicon adds the catalog's words for what the citizen typed rather than replacing it: a word that is
 	// context ("lấy vợ" in "tách hộ sau khi lấy vợ") keeps its place beside the topic, and the question bank's
 	// phrasings, written the way citizens write, still match the words as typed.

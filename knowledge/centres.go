@@ -85,7 +85,7 @@ func NewCentres(centres []Centre) (*Centres, error) {
 		c.list = append(c.list, x)
 		c.byCode[x.UnitCode] = i
 		full := Fold(x.UnitName)
-		_, core := splitUnitName(x.UnitName)
+		_, core := SplitUnitName(x.UnitName)
 		for _, k := range []string{full, Fold(core)} {
 			if k != "" && !contains(c.byName[k], i) {
 				c.byName[k] = append(c.byName[k], i)
@@ -205,7 +205,7 @@ func (c *Centres) ByName(name string) []Centre {
 	var exact, rest []Centre
 	for _, i := range ids {
 		x := c.list[i]
-		_, core := splitUnitName(x.UnitName)
+		_, core := SplitUnitName(x.UnitName)
 		if strings.EqualFold(name, x.UnitName) || strings.EqualFold(name, core) {
 			exact = append(exact, x)
 		} else {

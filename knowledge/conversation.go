@@ -2,6 +2,8 @@ package knowledge
 
 import (
 	"context"
+	"slices"
+	"strings"
 	"time"
 )
 
@@ -13,10 +15,19 @@ const (
 	MaxConversationList = 1000
 )
 
+// Role says who wrote a message.
+type Role string
+
+// Roles of a message.
+const (
+	RoleUser      Role = "user"      // the citizen
+	RoleAssistant Role = "assistant" // the assistant's answer
+)
+
 // Message is one stored message of a conversation.
 type Message struct {
 	ID       int64     `json:"id"`   // assigned by the store, increasing within a conversation
-	Role     string    `json:"role"` // "user" or "assistant"
+	Role     Role      `json:"role"` // RoleUser or RoleAssistant
 	Text     string    `json:"text"`
 	Codes    []string  `json:"codes,omitempty"` // procedures cited (assistant messages)
 	At       time.Time `json:"at"`
@@ -50,7 +61,8 @@ type Conversation struct {
 }
 
 // Conversations persists dialogue state and messages. Implementations: knowledge/embedded, knowledge/postgres,
-// and an in-memory one in knowledge/memconv. IDs longer than MaxConversationID are ErrInvalid.
+// and an in-memory one in knowledge/memconv; all apply the rules of convrules.go (CheckAppend, StoredNow, …) and pass
+// knowledge/convtest. IDs longer than MaxConversationID are ErrInvalid.
 type Conversations interface {
 	// Load returns the conversation (zero State and no messages, no error, for an unknown id).
 	Load(ctx context.Context, id string) (Conversation, error)
@@ -114,7 +126,7 @@ type FlagFilter struct {
 
 // IsFlagged reports whether assistant message m matches f (times aside).
 func (f FlagFilter) IsFlagged(m Message) bool {
-	if m.Role != "assistant" {
+	if m.Role != RoleAssistant {
 		return false
 	}
 	return m.Abstain || m.Feedback < 0 || (m.Confidence > 0 && m.Confidence < f.Below)
@@ -126,6 +138,40 @@ func (f FlagFilter) Cap() int {
 		return MaxFlagged
 	}
 	return f.Limit
+}
+
+// Collect appends to out the messages of conversation id (oldest first) that f flags, times included, each
+// with the user message before it.
+func (f FlagFilter) Collect(out []Flagged, id string, msgs []Message) []Flagged {
+	question := ""
+	for _, m := range msgs {
+		if m.Role == RoleUser {
+			question = m.Text
+			continue
+		}
+		if f.IsFlagged(m) && !m.At.Before(f.Since) {
+			out = append(out, Flagged{ConversationID: id, Question: question, Answer: m.Clone()})
+		}
+		question = ""
+	}
+	return out
+}
+
+// Sort orders flagged messages newest first (then by conversation and message ID) and applies f's limit.
+func (f FlagFilter) Sort(fs []Flagged) []Flagged {
+	slices.SortFunc(fs, func(a, b Flagged) int {
+		if c := b.Answer.At.Compare(a.Answer.At); c != 0 {
+			return c
+		}
+		if a.ConversationID != b.ConversationID {
+			return strings.Compare(a.ConversationID, b.ConversationID)
+		}
+		return int(a.Answer.ID - b.Answer.ID)
+	})
+	if n := f.Cap(); len(fs) > n {
+		fs = fs[:n]
+	}
+	return fs
 }
 
 // FlagLister is an optional capability of a Conversations store (every store in this repository has it): it

@@ -252,12 +252,26 @@ type lexicon struct {
 	size    int
 }
 
+// defaultLexicon is the built-in rules, compiled; it never changes.
 var defaultLexicon = compileLexicon(nil)
 
-// activeLexicon is the lexicon Analyze applies: the built-in rules with the runtime synonyms (SetSynonyms).
-var activeLexicon atomic.Pointer[lexicon]
+// Lexicon is what the query analyser reads a question with: the built-in rules and the synonyms staff add at
+// run time. Its zero value, like a nil *Lexicon, applies the built-in rules only. It is safe for concurrent
+// use; SetSynonyms takes effect from the next Analyze on. A Searcher owns one (Searcher.Lexicon), which staff
+// update as they publish synonyms.
+type Lexicon struct {
+	compiled atomic.Pointer[lexicon] // the rules with the synonyms; nil: defaultLexicon
+}
 
-func init() { activeLexicon.Store(defaultLexicon) }
+// rules returns the compiled rules to apply now.
+func (l *Lexicon) rules() *lexicon {
+	if l != nil {
+		if lx := l.compiled.Load(); lx != nil {
+			return lx
+		}
+	}
+	return defaultLexicon
+}
 
 // Limits of runtime synonyms.
 const (
@@ -288,10 +302,10 @@ func CheckSynonym(s Synonym) error {
 	return nil
 }
 
-// SetSynonyms replaces the runtime synonyms the query analyser applies, process-wide, from the next Analyze
-// on. They take precedence over the built-in rules for the same phrase. Invalid synonyms are skipped and
-// reported in the returned error (the valid ones are applied anyway); at most MaxSynonyms are used.
-func SetSynonyms(ss []Synonym) error {
+// SetSynonyms replaces the runtime synonyms l applies from the next Analyze on. They take precedence over the
+// built-in rules for the same phrase. Invalid synonyms are skipped and reported in the returned error (the
+// valid ones are applied anyway); at most MaxSynonyms are used.
+func (l *Lexicon) SetSynonyms(ss []Synonym) error {
 	var bad []string
 	ok := make([]Synonym, 0, len(ss))
 	for _, s := range ss {
@@ -306,9 +320,9 @@ func SetSynonyms(ss []Synonym) error {
 		ok = append(ok, Synonym{Phrase: Normalize(s.Phrase), To: Normalize(s.To)})
 	}
 	if len(ok) == 0 {
-		activeLexicon.Store(defaultLexicon)
+		l.compiled.Store(nil)
 	} else {
-		activeLexicon.Store(compileLexicon(ok))
+		l.compiled.Store(compileLexicon(ok))
 	}
 	if len(bad) > 0 {
 		return fmt.Errorf("set synonyms: %w: %s", ErrInvalid, strings.Join(bad, "; "))

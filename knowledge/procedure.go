@@ -1,6 +1,7 @@
-// Package knowledge holds the domain of the assistant: administrative procedures, administrative units,
-// Vietnamese text handling and retrieval. It depends on the standard library and golang.org/x/text only;
-// storage backends live in subpackages (knowledge/embedded, knowledge/postgres) and drivers never appear here.
+// Package knowledge holds the domain of the assistant: administrative procedures, service centres,
+// conversations, Vietnamese text handling and retrieval. It depends on the standard library and
+// golang.org/x/text only; the gazetteer of administrative units is knowledge/units, storage backends live in
+// subpackages (knowledge/embedded, knowledge/postgres) and drivers never appear here.
 package knowledge
 
 import (

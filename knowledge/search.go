@@ -60,6 +60,9 @@ type Searcher struct {
 	Store    Store
 	Embedder Embedder
 	Weights  Weights
+	// Lexicon reads the questions (nil: the built-in rules only). Staff publishing synonyms update it while
+	// the searcher serves; the searchers of one process that should read questions alike share one.
+	Lexicon *Lexicon
 }
 
 // Search returns the k best procedures for question q.
@@ -67,7 +70,7 @@ func (s *Searcher) Search(ctx context.Context, q string, k int) (Result, error) 
 	if k <= 0 || k > MaxSearchK {
 		return Result{}, fmt.Errorf("search: %w: k=%d, want 1..%d", ErrInvalid, k, MaxSearchK)
 	}
-	query, err := Analyze(q)
+	query, err := s.Lexicon.Analyze(q)
 	if err != nil {
 		return Result{}, err
 	}

@@ -1,6 +1,7 @@
 package knowledge
 
 import (
+	"slices"
 	"strings"
 	"testing"
 
@@ -60,7 +61,7 @@ func TestSyllablesAndBigrams(t *testing.T) {
 // (TestAnalyzeKeepsTypedWords).
 func analyzed(t *testing.T, q string) string {
 	t.Helper()
-	return strings.Join(folds(activeLexicon.Load().rewrite(tokens(Normalize(q)))), " ")
+	return strings.Join(folds(defaultLexicon.rewrite(tokens(Normalize(q)))), " ")
 }
 
 func TestAnalyzeKeepsTypedWords(t *testing.T) {
@@ -184,4 +185,29 @@ func TestHashEmbedder(t *testing.T) {
 	require.NoError(t, err)
 	assert.Greater(t, Cosine(q, vs[0]), Cosine(q, vs[2]))
 	assert.Equal(t, Meta{Embedder: "hash-v1", Dim: 256}, h.Meta())
+}
+
+// TestLexiconSynonyms: a lexicon applies its own synonyms, beside the built-in rules; another lexicon, a nil one
+// and Analyze do not see them.
+func TestLexiconSynonyms(t *testing.T) {
+	var lx, other Lexicon
+	has := func(a interface{ Analyze(string) (Query, error) }, q string) bool {
+		t.Helper()
+		r, err := a.Analyze(q)
+		require.NoError(t, err)
+		return slices.Contains(r.Tokens, "khai") && slices.Contains(r.Tokens, "sinh")
+	}
+	const q = "làm giấy chào đời cho bé"
+	require.False(t, has(&lx, q))
+	err := lx.SetSynonyms([]Synonym{{Phrase: "giấy chào đời", To: "khai sinh"}, {Phrase: " "}})
+	assert.ErrorIs(t, err, ErrInvalid, "the empty phrase is reported")
+	assert.True(t, has(&lx, q), "the valid synonym is applied anyway")
+	assert.True(t, has(&lx, "cccd giấy chào đời"))
+	assert.False(t, has(&other, q))
+	assert.False(t, has((*Lexicon)(nil), q))
+	q2, err := Analyze(q)
+	require.NoError(t, err)
+	assert.NotContains(t, q2.Tokens, "khai")
+	require.NoError(t, lx.SetSynonyms(nil))
+	assert.False(t, has(&lx, q), "an empty list restores the built-in rules")
 }

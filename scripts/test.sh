@@ -11,7 +11,7 @@
 #      pgvector from Debian trixie's source package when it is missing.
 #      Creates the database trolyao_test and exports TROLYAO_TEST_DATABASE.
 #   3. Chromium, only when browser tests exist (see ensure_chromium).
-#   4. gofmt, go vet, the dependency-direction check from DESIGN.md, go build,
+#   4. gofmt, go vet, the dependency-direction checks from DESIGN.md, go build,
 #      go test -race, the whole-catalog tests, the README's examples and the
 #      attack and fault suites without the race detector — failing on the first error —
 #      and a summary.
@@ -430,8 +430,8 @@ check_gofmt() {
 }
 
 check_deps() {
-	local d pkgs=() list bad
-	for d in knowledge assistant ingest; do
+	local d pkgs=() list bad mod
+	for d in knowledge knowledge/units assistant ingest; do
 		if [ -d "$d" ] && [ -n "$(find "$d" -maxdepth 1 -name '*.go' ! -name '*_test.go' -print -quit)" ]; then
 			pkgs+=("./$d")
 		fi
@@ -447,6 +447,23 @@ check_deps() {
 		printf 'domain packages must not depend on drivers, langchaingo or gorilla:\n%s\n' "$bad" >&2
 		return 1
 	fi
+	# Data flows one way: channels → assistant → knowledge ← ingest. Each domain package may depend only on
+	# the packages to its right.
+	mod=$(go list -m) || return 1
+	for d in "${pkgs[@]}"; do
+		case $d in
+		./knowledge*) bad='assistant|ingest|channels|staff|cmd' ;;
+		./assistant) bad='ingest|channels|staff|cmd' ;;
+		./ingest) bad='assistant|channels|staff|cmd' ;;
+		esac
+		note "go list -deps $d | grep -E '^$mod/($bad)(/|\$)'"
+		list=$(go list -deps "$d") || return 1
+		list=$(grep -E "^$mod/($bad)(/|\$)" <<<"$list" || true)
+		if [ -n "$list" ]; then
+			printf '%s must not depend on:\n%s\n' "$d" "$list" >&2
+			return 1
+		fi
+	done
 }
 
 run_checks() {

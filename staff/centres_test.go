@@ -15,6 +15,7 @@ import (
 	"github.com/trolyao/trolyao/knowledge"
 	"github.com/trolyao/trolyao/knowledge/memconv"
 	"github.com/trolyao/trolyao/knowledge/storetest"
+	"github.com/trolyao/trolyao/knowledge/units"
 	"github.com/trolyao/trolyao/staff"
 	sembedded "github.com/trolyao/trolyao/staff/embedded"
 )
@@ -27,20 +28,20 @@ const (
 	whereQ    = "đăng ký khai sinh ở phường Bàn Cờ nộp ở đâu"
 )
 
-// units is the real administrative units data, read once.
-var units struct {
+// realUnits is the real administrative units data, read once.
+var realUnits struct {
 	once sync.Once
-	u    *knowledge.Units
+	u    *units.Gazetteer
 	err  error
 }
 
 // whereAssistant answers from st with the units data and the centres staff correct.
 func whereAssistant(t testing.TB, st knowledge.Store, centres *knowledge.LiveCentres) *assistant.Assistant {
 	t.Helper()
-	units.once.Do(func() { units.u, units.err = ingest.LoadUnits(storetest.DataDir(t)) })
-	require.NoError(t, units.err)
+	realUnits.once.Do(func() { realUnits.u, realUnits.err = ingest.LoadUnits(storetest.DataDir(t)) })
+	require.NoError(t, realUnits.err)
 	a := newAssistant(st, memconv.New())
-	a.Units, a.Centres = units.u, centres
+	a.Units, a.Centres = realUnits.u, centres
 	return a
 }
 

@@ -279,7 +279,8 @@ func realStore(t testing.TB) *kembedded.Store {
 func newAssistant(st knowledge.Store, convs knowledge.Conversations) *assistant.Assistant {
 	emb := knowledge.HashEmbedder{}
 	phrases, negatives := assistant.BankIndexes(questionBank)
-	return &assistant.Assistant{Searcher: &knowledge.Searcher{Store: st, Embedder: emb, Weights: knowledge.DefaultWeights},
+	return &assistant.Assistant{Searcher: &knowledge.Searcher{Store: st, Embedder: emb, Weights: knowledge.DefaultWeights,
+		Lexicon: &knowledge.Lexicon{}},
 		Store: st, Conversations: convs, Phrases: phrases, Negatives: negatives}
 }
 

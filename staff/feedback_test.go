@@ -133,12 +133,12 @@ func TestUnanswered(t *testing.T) {
 // synonym makes a query using it find the procedure.
 func TestLinkAndSynonym(t *testing.T) {
 	st := realStore(t)
-	t.Cleanup(func() { require.NoError(t, knowledge.SetSynonyms(nil)) })
-	e := newEnv(t, st, nil, nil)
+	s := &knowledge.Searcher{Store: st, Embedder: knowledge.HashEmbedder{}, Weights: knowledge.DefaultWeights,
+		Lexicon: &knowledge.Lexicon{}}
+	e := newEnv(t, st, nil, nil, func(o *staff.Options) { o.Lexicon = s.Lexicon })
 	e.addUser("lan", staff.RoleEditor)
 	c := e.login("lan")
 	ctx := t.Context()
-	s := &knowledge.Searcher{Store: st, Embedder: knowledge.HashEmbedder{}, Weights: knowledge.DefaultWeights}
 	top := func(q string) string {
 		t.Helper()
 		r, err := s.Search(ctx, q, 5)

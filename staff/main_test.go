@@ -67,14 +67,14 @@ func secondProcess(schema string, in io.Reader, out io.Writer) error {
 		return err
 	}
 	centres := knowledge.NewLiveCentres(seed)
+	a := newAssistant(st, memconv.New())
+	a.Units, a.Centres = u, centres
 	svc, err := staff.New(staff.Options{Repo: staffpg.New(st.Pool()), Store: st, Embedder: knowledge.HashEmbedder{},
-		Centres: centres})
+		Centres: centres, Searcher: a.Searcher, Lexicon: a.Searcher.Lexicon})
 	if err != nil {
 		return err
 	}
 	go svc.Run(ctx)
-	a := newAssistant(st, memconv.New())
-	a.Units, a.Centres = u, centres
 	enc := json.NewEncoder(out)
 	if err := enc.Encode(answer{Text: "ready"}); err != nil {
 		return err

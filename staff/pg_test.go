@@ -22,7 +22,6 @@ func TestPostgresSecondProcess(t *testing.T) {
 	schema := pgtest.Schema(t)
 	st := pgStore(t, schema)
 	syncReal(t, st)
-	t.Cleanup(func() { require.NoError(t, knowledge.SetSynonyms(nil)) })
 	e := newEnv(t, st, staffpg.New(st.Pool()), nil)
 	e.addUser("lan", staff.RoleEditor)
 	e.addUser("hoa", staff.RolePublisher)

@@ -80,6 +80,13 @@ type Options struct {
 	// waits and may be refused like the flood's while it lasts.
 	LoginHashSlots int
 	LoginHashWait  time.Duration
+	// Lexicon is where the runtime synonyms go (ReloadSynonyms): the *knowledge.Lexicon of the searchers that
+	// answer citizens. nil: staff keep synonyms that nothing applies.
+	Lexicon Lexicon
+	// Searcher ranks procedures for the staff search. Give the assistant's, whose Lexicon is the one above, so
+	// that staff see the ranking citizens get (nil: one over Store and Embedder with knowledge.DefaultWeights
+	// and the built-in rules of the lexicon).
+	Searcher *knowledge.Searcher
 	// Composer writes the preview of a draft: the assistant citizens ask, so that a preview names their ward's
 	// centre as the answer will (nil: an assistant without units or centres).
 	Composer Composer
@@ -88,6 +95,12 @@ type Options struct {
 	// Starters is where the starter questions staff set take effect: the chat widget offers them at once (see
 	// ReloadStarters). nil, or a Repo that is not a StarterRepo: there are no starter questions to set.
 	Starters StarterTarget
+}
+
+// Lexicon takes the runtime synonyms, all of them, whenever they change (a *knowledge.Lexicon). Invalid ones
+// are skipped and reported in the error; the others are applied anyway.
+type Lexicon interface {
+	SetSynonyms(ss []knowledge.Synonym) error
 }
 
 // Service is the staff backend. Create it with New; serve Handler under Prefix and run Run in the background.
@@ -106,7 +119,7 @@ type Service struct {
 	starters StarterRepo // the Repo's, when it has them and Options.Starters is set
 	startMu  sync.Mutex  // serialises ReloadStarters, as centMu does ReloadCentres
 	metrics  *metrics
-	// searcher ranks procedures for the staff search as the assistant does (knowledge.DefaultWeights).
+	// searcher ranks procedures for the staff search as the assistant does (Options.Searcher).
 	searcher *knowledge.Searcher
 
 	// checkPassword is CheckPassword (tests wrap it to count the hashes).
@@ -154,7 +167,10 @@ func New(opt Options) (*Service, error) {
 		s.starters = sr
 	}
 	s.metrics = newMetrics(s, opt.Registerer)
-	s.searcher = &knowledge.Searcher{Store: opt.Store, Embedder: opt.Embedder, Weights: knowledge.DefaultWeights}
+	s.searcher = opt.Searcher
+	if s.searcher == nil {
+		s.searcher = &knowledge.Searcher{Store: opt.Store, Embedder: opt.Embedder, Weights: knowledge.DefaultWeights}
+	}
 	s.routes = s.routeTable()
 	s.mux = http.NewServeMux()
 	for _, rt := range s.routes {
@@ -169,7 +185,7 @@ func New(opt Options) (*Service, error) {
 // Handler is the API, to be mounted at Prefix (it expects the full path, e.g. /api/v1/staff/login).
 func (s *Service) Handler() http.Handler { return s.mux }
 
-// Run loads the runtime synonyms into the query analyser, the centre corrections into Options.Centres and the
+// Run loads the runtime synonyms into Options.Lexicon, the centre corrections into Options.Centres and the
 // starter questions into Options.Starters, and keeps them current until ctx ends: with a Repo that is a
 // Watcher (staff/postgres) it reloads on every change made by any process; otherwise changes made through
 // this Service reload them directly. Run it in a goroutine; it returns nil when ctx ends, or an error if the
@@ -202,7 +218,7 @@ func (s *Service) Run(ctx context.Context) error {
 	})
 }
 
-// ReloadSynonyms reads the synonyms from the Repo and hands them to the query analyser (knowledge.SetSynonyms).
+// ReloadSynonyms reads the synonyms from the Repo and hands them to the query analyser (Options.Lexicon).
 func (s *Service) ReloadSynonyms(ctx context.Context) error {
 	s.synMu.Lock()
 	defer s.synMu.Unlock()
@@ -214,7 +230,10 @@ func (s *Service) ReloadSynonyms(ctx context.Context) error {
 	for i, x := range ss {
 		ks[i] = knowledge.Synonym{Phrase: x.Phrase, To: x.To}
 	}
-	if err := knowledge.SetSynonyms(ks); err != nil {
+	if s.opt.Lexicon == nil {
+		return nil
+	}
+	if err := s.opt.Lexicon.SetSynonyms(ks); err != nil {
 		s.log.Warn("staff: some synonyms were skipped", "err", err)
 	}
 	return nil

@@ -20,6 +20,7 @@ import (
 	"github.com/trolyao/trolyao/internal/realcatalog"
 	"github.com/trolyao/trolyao/knowledge"
 	"github.com/trolyao/trolyao/knowledge/embedded"
+	"github.com/trolyao/trolyao/knowledge/units"
 )
 
 func TestMain(m *testing.M) {
@@ -29,7 +30,7 @@ func TestMain(m *testing.M) {
 }
 
 // world is the real catalog in an embedded store, with its conversation store, shared by the package's tests.
-func world(tb testing.TB) (*embedded.Store, *embedded.Conversations, *knowledge.Units) {
+func world(tb testing.TB) (*embedded.Store, *embedded.Conversations, *units.Gazetteer) {
 	tb.Helper()
 	c := realcatalog.Load(tb)
 	convs.once.Do(func() { convs.c = embedded.NewConversations(c.Store) })

@@ -169,7 +169,7 @@ func historyOf(ctx context.Context, store knowledge.Store, c knowledge.Conversat
 			}
 			cites = append(cites, ci)
 		}
-		h.Messages = append(h.Messages, HistoryMessage{ID: m.ID, Role: m.Role, Text: m.Text, Codes: codes, Citations: cites,
+		h.Messages = append(h.Messages, HistoryMessage{ID: m.ID, Role: string(m.Role), Text: m.Text, Codes: codes, Citations: cites,
 			At: m.At.UTC().Truncate(time.Second), Feedback: m.Feedback, FeedbackReason: m.FeedbackReason})
 	}
 	return h

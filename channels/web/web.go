@@ -20,7 +20,9 @@ import (
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
+	"github.com/trolyao/trolyao/assistant"
 	"github.com/trolyao/trolyao/knowledge"
+	"github.com/trolyao/trolyao/knowledge/units"
 )
 
 // Limits of the API.
@@ -35,7 +37,7 @@ const (
 type Server struct {
 	Searcher *knowledge.Searcher
 	Store    knowledge.Store
-	Units    *knowledge.Units
+	Units    *units.Gazetteer
 	Logger   *slog.Logger
 	Ready    func() bool // nil means always ready
 
@@ -214,7 +216,7 @@ func (s *Server) units(w http.ResponseWriter, r *http.Request) {
 		s.fail(w, r, err)
 		return
 	}
-	writeJSON(w, http.StatusOK, map[string]any{"query": q, "matches": matches, "text": s.Units.Describe(q)})
+	writeJSON(w, http.StatusOK, map[string]any{"query": q, "matches": matches, "text": assistant.DescribeUnits(s.Units, q)})
 }
 
 // fail classifies an error once, at the edge, into a status and a Vietnamese message.

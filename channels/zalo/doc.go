@@ -53,9 +53,9 @@
 // likewise only takes the oldest unsent message of a user. Enqueueing locks the user's row before the job gets
 // its sequence number, so the numbers of one user's jobs follow their commit order. Existing PostgreSQL job
 // queues (river, for one) do not serialise jobs per key, which is why this package keeps its own small queue
-// behind the Queue interface, with two implementations: OpenBolt (a bbolt file of its own, fsync'd on every
-// commit, for the embedded mode) and channels/zalo/pgqueue (PostgreSQL, tables of migrations 0005_zalo.sql and
-// 0009_zalo_sending.sql, SELECT … FOR UPDATE SKIP LOCKED).
+// behind the Queue interface, with two implementations: channels/zalo/boltqueue (a bbolt file of its own,
+// fsync'd on every commit, for the embedded mode) and channels/zalo/pgqueue (PostgreSQL, tables of migrations
+// 0005_zalo.sql and 0009_zalo_sending.sql, SELECT … FOR UPDATE SKIP LOCKED).
 //
 // # Tokens
 //
@@ -69,6 +69,6 @@
 // Logs never carry message text, secrets, or user ids in full (a short hash stands for a user).
 //
 // The package imports the assistant and knowledge packages (for the answer types and the conversation id
-// limit), bbolt, the Prometheus client and the standard library; PostgreSQL support lives in the pgqueue
-// subpackage, the only one that imports pgx.
+// limit), the Prometheus client and the standard library; the queues live in subpackages: boltqueue, the only
+// one that imports bbolt, and pgqueue, the only one that imports pgx.
 package zalo

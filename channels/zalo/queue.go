@@ -148,8 +148,8 @@ var (
 )
 
 // Queue is the durable state of the channel: inbox, outbox, token state and the users' last inbound times.
-// Every method is atomic and durable when it returns. Implementations: OpenBolt (embedded) and
-// channels/zalo/pgqueue (PostgreSQL); both run the same tests.
+// Every method is atomic and durable when it returns. Implementations: channels/zalo/boltqueue
+// (embedded) and channels/zalo/pgqueue (PostgreSQL); both run the same tests.
 type Queue interface {
 	// Enqueue records an inbound event and the user's last inbound time; added is false when an event with the
 	// same (OA, Key) is already recorded, in which case nothing changes.
@@ -157,7 +157,7 @@ type Queue interface {
 	// Take leases, until now+lease, the oldest job available at now whose user has no older unfinished job;
 	// ok is false when there is none. A job is available when it is not leased, or its lease expired;
 	// opening a queue does not release leases (a lease of the embedded queue also ends with the process
-	// that holds the file, see OpenBolt).
+	// that holds the file, see boltqueue.Queue).
 	Take(ctx context.Context, now time.Time, lease time.Duration) (j Job, ok bool, err error)
 	// Complete marks the job done and appends out to the outbox, in one transaction; ErrLeaseLost when the
 	// lease is no longer j's.

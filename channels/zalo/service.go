@@ -52,7 +52,7 @@ const (
 // Options configure a Service. Zero values take the defaults above.
 type Options struct {
 	OAs      []OA
-	Queue    Queue    // required: OpenBolt or pgqueue.New
+	Queue    Queue    // required: boltqueue.Open or pgqueue.New
 	Answerer Answerer // required: the assistant
 	// HTTPClient calls the Zalo API and OAuth server; nil is a client with a 30-second timeout.
 	HTTPClient *http.Client

@@ -14,6 +14,7 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/trolyao/trolyao/channels/zalo"
+	"github.com/trolyao/trolyao/channels/zalo/boltqueue"
 	"github.com/trolyao/trolyao/knowledge"
 	"github.com/trolyao/trolyao/knowledge/postgres/pgtest"
 )
@@ -299,7 +300,7 @@ func TestLeasesSurviveOpen(t *testing.T) {
 	now := time.Now()
 	t.Run("bolt", func(t *testing.T) {
 		path := filepath.Join(t.TempDir(), "zalo.db")
-		q, err := zalo.OpenBolt(path)
+		q, err := boltqueue.Open(path)
 		require.NoError(t, err)
 		outboxOf(t, q, now, "u1", "a", "một")
 		_, err = q.Enqueue(ctx, zalo.Inbound{OA: "oa", User: "u2", Key: "b", Kind: zalo.KindText, Text: "b", At: now})

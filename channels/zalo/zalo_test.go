@@ -25,6 +25,7 @@ import (
 
 	"github.com/trolyao/trolyao/assistant"
 	"github.com/trolyao/trolyao/channels/zalo"
+	"github.com/trolyao/trolyao/channels/zalo/boltqueue"
 	"github.com/trolyao/trolyao/channels/zalo/pgqueue"
 	"github.com/trolyao/trolyao/knowledge/postgres"
 	"github.com/trolyao/trolyao/knowledge/postgres/pgtest"
@@ -81,8 +82,8 @@ func stores(t *testing.T, f func(t *testing.T, q zalo.Queue)) {
 	t.Run("postgres", func(t *testing.T) { f(t, openPG(t, pgtest.Schema(t))) })
 }
 
-func openBolt(t testing.TB, path string) *zalo.Bolt {
-	q, err := zalo.OpenBolt(path)
+func openBolt(t testing.TB, path string) *boltqueue.Queue {
+	q, err := boltqueue.Open(path)
 	require.NoError(t, err)
 	t.Cleanup(func() { _ = q.Close() })
 	return q

@@ -22,6 +22,7 @@ import (
 	"github.com/trolyao/trolyao/knowledge/bank"
 	"github.com/trolyao/trolyao/knowledge/embedded"
 	"github.com/trolyao/trolyao/knowledge/postgres"
+	"github.com/trolyao/trolyao/knowledge/units"
 )
 
 type app struct {
@@ -129,7 +130,7 @@ func (a *app) searcher(st knowledge.Store) (*knowledge.Searcher, error) {
 		return nil, fmt.Errorf("the index was built with embedder %s/%d but %s/%d is configured: run `trolyao ingest` to re-embed",
 			cur.Embedder, cur.Dim, meta.Embedder, meta.Dim)
 	}
-	return &knowledge.Searcher{Store: st, Embedder: emb, Weights: knowledge.DefaultWeights}, nil
+	return &knowledge.Searcher{Store: st, Embedder: emb, Weights: knowledge.DefaultWeights, Lexicon: &knowledge.Lexicon{}}, nil
 }
 
 // assistant builds the dialogue assistant over a store, with the given conversation store. Its Centres are a
@@ -306,7 +307,7 @@ func (a *app) openCatalog(ctx context.Context) (knowledge.Store, error) {
 	return st, nil
 }
 
-func (a *app) loadUnits() (*knowledge.Units, error) {
+func (a *app) loadUnits() (*units.Gazetteer, error) {
 	u, err := ingest.LoadUnits(a.cfg.Data)
 	if err != nil {
 		return nil, fmt.Errorf("units: %w", err)

@@ -124,7 +124,7 @@ func (a *app) units(_ context.Context, args []string) error {
 	if err != nil {
 		return err
 	}
-	fmt.Fprintln(a.stdout, u.Describe(strings.Join(args, " ")))
+	fmt.Fprintln(a.stdout, assistant.DescribeUnits(u, strings.Join(args, " ")))
 	return nil
 }
 

@@ -19,6 +19,7 @@ import (
 	"github.com/trolyao/trolyao/channels/web"
 	"github.com/trolyao/trolyao/channels/web/widget"
 	"github.com/trolyao/trolyao/channels/zalo"
+	"github.com/trolyao/trolyao/channels/zalo/boltqueue"
 	"github.com/trolyao/trolyao/channels/zalo/pgqueue"
 	"github.com/trolyao/trolyao/knowledge"
 	"github.com/trolyao/trolyao/knowledge/postgres"
@@ -231,7 +232,7 @@ func (a *app) zaloService(st knowledge.Store, cfg zalo.Config, as *assistant.Ass
 	if pg, ok := st.(*postgres.Store); ok {
 		q = pgqueue.New(pg.Pool())
 	} else {
-		b, err := zalo.OpenBolt(filepath.Join(a.cfg.Dir, "zalo.db"))
+		b, err := boltqueue.Open(filepath.Join(a.cfg.Dir, "zalo.db"))
 		if err != nil {
 			return nil, nil, err
 		}

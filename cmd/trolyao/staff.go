@@ -49,8 +49,8 @@ func (a *app) openStaffFile() (staff.Repo, func() error, error) {
 }
 
 // staffService builds the staff API over the store the assistant as answers from: previews are as's answers,
-// staff corrections of centres go to the centres it names and the starter questions staff set to the widget's
-// starters. Its metrics go to reg.
+// staff search with as's searcher, synonyms go to its lexicon, corrections of centres to the centres it names
+// and the starter questions staff set to the widget's starters. Its metrics go to reg.
 func (a *app) staffService(st knowledge.Store, repo staff.Repo, convs knowledge.Conversations, as *assistant.Assistant,
 	starters staff.StarterTarget, reg prometheus.Registerer) (*staff.Service, error) {
 	emb, _, err := a.embedder()
@@ -70,7 +70,8 @@ func (a *app) staffService(st knowledge.Store, repo staff.Repo, convs knowledge.
 	return staff.New(staff.Options{Repo: repo, Store: st, Embedder: emb, Phrasebook: pb, Conversations: convs, Logger: a.logger,
 		SecureCookie: c.SecureCookie, SessionIdle: c.SessionIdle, SessionMax: c.SessionMax,
 		LowConfidence: c.LowConfidence, MaxImportBytes: int64(c.MaxImportMB) << 20, TrustedProxies: proxies,
-		Centres: centres, LoginHashSlots: c.LoginHashes, Composer: as, Registerer: reg, Starters: starters})
+		Centres: centres, LoginHashSlots: c.LoginHashes, Composer: as, Registerer: reg, Starters: starters,
+		Searcher: as.Searcher, Lexicon: as.Searcher.Lexicon})
 }
 
 // staffUsage says how to call `trolyao staff`, with the rules a name and a password must follow.

@@ -17,12 +17,13 @@ import (
 	"github.com/trolyao/trolyao/knowledge/embedded"
 	"github.com/trolyao/trolyao/knowledge/memconv"
 	"github.com/trolyao/trolyao/knowledge/storetest"
+	"github.com/trolyao/trolyao/knowledge/units"
 )
 
 // Catalog is the real catalog, shared by the tests of one binary: treat it as read-only.
 type Catalog struct {
 	Store      *embedded.Store
-	Units      *knowledge.Units
+	Units      *units.Gazetteer
 	Centres    *knowledge.Centres
 	Procedures []knowledge.Procedure
 	Searcher   *knowledge.Searcher // hash embedder, default weights

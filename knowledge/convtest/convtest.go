@@ -73,11 +73,11 @@ func RunReopen(t *testing.T, open func(t *testing.T) knowledge.Conversations,
 }
 
 func user(text string) knowledge.Message {
-	return knowledge.Message{Role: "user", Text: text, Channel: "web"}
+	return knowledge.Message{Role: knowledge.RoleUser, Text: text, Channel: "web"}
 }
 
 func answer(text string, codes ...string) knowledge.Message {
-	return knowledge.Message{Role: "assistant", Text: text, Codes: codes, Channel: "web"}
+	return knowledge.Message{Role: knowledge.RoleAssistant, Text: text, Codes: codes, Channel: "web"}
 }
 
 func load(t *testing.T, c knowledge.Conversations, id string) knowledge.Conversation {
@@ -134,10 +134,10 @@ func testRoundTrip(t *testing.T, c knowledge.Conversations) {
 		Query: "đăng ký khai sinh cho con", Turns: 1}
 	at := time.Date(2025, 7, 1, 9, 30, 15, 123456789, time.FixedZone("ICT", 7*3600))
 	msgs := []knowledge.Message{
-		{Role: "user", Text: "Đăng ký khai sinh cho con cần giấy tờ gì?", Channel: "zalo"},
-		{Role: "assistant", Text: "Bạn cần chuẩn bị: tờ khai, giấy chứng sinh.", Codes: []string{"1.000123", "2.000456"},
+		{Role: knowledge.RoleUser, Text: "Đăng ký khai sinh cho con cần giấy tờ gì?", Channel: "zalo"},
+		{Role: knowledge.RoleAssistant, Text: "Bạn cần chuẩn bị: tờ khai, giấy chứng sinh.", Codes: []string{"1.000123", "2.000456"},
 			At: at, Channel: "zalo"},
-		{Role: "assistant", Text: "Tôi chưa tìm được thủ tục phù hợp.", Abstain: true, Feedback: -1, Channel: "zalo"},
+		{Role: knowledge.RoleAssistant, Text: "Tôi chưa tìm được thủ tục phù hợp.", Abstain: true, Feedback: -1, Channel: "zalo"},
 	}
 	orig := append([]knowledge.Message(nil), msgs...)
 	got := appendOK(t, c, "conv-1", st, msgs...)
@@ -214,11 +214,11 @@ func testInvalidMessages(t *testing.T, c knowledge.Conversations) {
 		"NUL in text":          {msgs: []knowledge.Message{user("a\x00b")}},
 		"invalid text":         {msgs: []knowledge.Message{user("a\xc3")}},
 		"invalid code":         {msgs: []knowledge.Message{answer("a", "1.\xff")}},
-		"NUL in channel":       {msgs: []knowledge.Message{{Role: "user", Text: "a", Channel: "w\x00"}}},
-		"feedback 2":           {msgs: []knowledge.Message{{Role: "assistant", Text: "a", Feedback: 2}}},
-		"feedback on user":     {msgs: []knowledge.Message{{Role: "user", Text: "a", Feedback: 1}}},
-		"reason with +1":       {msgs: []knowledge.Message{{Role: "assistant", Text: "a", Feedback: 1, FeedbackReason: knowledge.ReasonOther}}},
-		"unknown reason":       {msgs: []knowledge.Message{{Role: "assistant", Text: "a", Feedback: -1, FeedbackReason: "sai"}}},
+		"NUL in channel":       {msgs: []knowledge.Message{{Role: knowledge.RoleUser, Text: "a", Channel: "w\x00"}}},
+		"feedback 2":           {msgs: []knowledge.Message{{Role: knowledge.RoleAssistant, Text: "a", Feedback: 2}}},
+		"feedback on user":     {msgs: []knowledge.Message{{Role: knowledge.RoleUser, Text: "a", Feedback: 1}}},
+		"reason with +1":       {msgs: []knowledge.Message{{Role: knowledge.RoleAssistant, Text: "a", Feedback: 1, FeedbackReason: knowledge.ReasonOther}}},
+		"unknown reason":       {msgs: []knowledge.Message{{Role: knowledge.RoleAssistant, Text: "a", Feedback: -1, FeedbackReason: "sai"}}},
 		"NUL in state query":   {st: knowledge.DialogueState{Query: "a\x00"}, msgs: []knowledge.Message{user("a")}},
 		"invalid pending":      {st: knowledge.DialogueState{Pending: []string{"\xff"}}, msgs: []knowledge.Message{user("a")}},
 	}
@@ -513,7 +513,7 @@ func testFlagged(t *testing.T, c knowledge.Conversations) {
 	assert.Equal(t, "Làm sổ đỏ?", fs[2].Question)
 	assert.Equal(t, 0.3, fs[2].Answer.Confidence)
 	assert.Equal(t, got[1].ID, fs[2].Answer.ID)
-	assert.Equal(t, "assistant", fs[2].Answer.Role)
+	assert.Equal(t, knowledge.RoleAssistant, fs[2].Answer.Role)
 
 	fs, err = fl.Flagged(ctx, knowledge.FlagFilter{Since: at(0), Below: 0.6, Limit: 1})
 	require.NoError(t, err)

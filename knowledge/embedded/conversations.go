@@ -12,7 +12,6 @@ import (
 	bolt "go.etcd.io/bbolt"
 
 	"github.com/trolyao/trolyao/knowledge"
-	"github.com/trolyao/trolyao/knowledge/memconv"
 )
 
 // Conversations are kept in the store's bbolt file, beside the catalog, in three buckets:
@@ -50,7 +49,7 @@ type header struct {
 // Load returns the conversation, a zero one with ID set when there is none.
 func (c *Conversations) Load(ctx context.Context, id string) (knowledge.Conversation, error) {
 	out := knowledge.Conversation{ID: id}
-	if err := memconv.CheckID(id); err != nil {
+	if err := knowledge.CheckConversationID(id); err != nil {
 		return out, fmt.Errorf("embedded: load conversation: %w", err)
 	}
 	if err := ctx.Err(); err != nil {
@@ -84,13 +83,13 @@ func (c *Conversations) Load(ctx context.Context, id string) (knowledge.Conversa
 // Append stores st and appends msgs in one transaction, dropping the oldest messages beyond
 // knowledge.MaxStoredMessages.
 func (c *Conversations) Append(ctx context.Context, id string, st knowledge.DialogueState, msgs ...knowledge.Message) ([]knowledge.Message, error) {
-	if err := memconv.CheckAppend(id, st, msgs); err != nil {
+	if err := knowledge.CheckAppend(id, st, msgs); err != nil {
 		return nil, fmt.Errorf("embedded: append: %w", err)
 	}
 	if err := ctx.Err(); err != nil {
 		return nil, fmt.Errorf("embedded: append: %w", err)
 	}
-	now := memconv.Now()
+	now := knowledge.StoredNow()
 	out := make([]knowledge.Message, len(msgs))
 	err := c.db.Update(func(tx *bolt.Tx) error {
 		convs, msgRoot, times, err := createBuckets(tx)
@@ -106,8 +105,7 @@ func (c *Conversations) Append(ctx context.Context, id string, st knowledge.Dial
 				return err
 			}
 		}
-		h.State = st
-		h.State.Pending = memconv.CloneStrings(st.Pending)
+		h.State = st.Clone()
 		h.Updated = now
 		mb, err := msgRoot.CreateBucketIfNotExists([]byte(id))
 		if err != nil {
@@ -116,8 +114,8 @@ func (c *Conversations) Append(ctx context.Context, id string, st knowledge.Dial
 		for i, m := range msgs {
 			h.Last++
 			m.ID = h.Last
-			m.At = memconv.Stamp(m.At, now)
-			m.Codes = memconv.CloneStrings(m.Codes)
+			m.At = knowledge.StoredAt(m.At, now)
+			m = m.Clone()
 			v, err := json.Marshal(m)
 			if err != nil {
 				return err
@@ -162,7 +160,7 @@ func (c *Conversations) Feedback(ctx context.Context, id string, messageID int64
 
 // FeedbackReason records value and the reason of a 👎 on an assistant message.
 func (c *Conversations) FeedbackReason(ctx context.Context, id string, messageID int64, value int, reason string) error {
-	if err := memconv.CheckFeedbackReason(id, value, reason); err != nil {
+	if err := knowledge.CheckFeedback(id, value, reason); err != nil {
 		return fmt.Errorf("embedded: feedback: %w", err)
 	}
 	if err := ctx.Err(); err != nil {
@@ -181,7 +179,7 @@ func (c *Conversations) FeedbackReason(ctx context.Context, id string, messageID
 		if err := json.Unmarshal(v, &m); err != nil {
 			return fmt.Errorf("decode message %d: %w", messageID, err)
 		}
-		if m.Role != memconv.RoleAssistant {
+		if m.Role != knowledge.RoleAssistant {
 			return knowledge.ErrNotFound
 		}
 		m.Feedback = value
@@ -200,7 +198,7 @@ func (c *Conversations) FeedbackReason(ctx context.Context, id string, messageID
 
 // Delete removes a conversation and its messages.
 func (c *Conversations) Delete(ctx context.Context, id string) error {
-	if err := memconv.CheckID(id); err != nil {
+	if err := knowledge.CheckConversationID(id); err != nil {
 		return fmt.Errorf("embedded: delete conversation: %w", err)
 	}
 	if err := ctx.Err(); err != nil {
@@ -365,12 +363,12 @@ func (c *Conversations) Flagged(ctx context.Context, f knowledge.FlagFilter) ([]
 			if err != nil {
 				return err
 			}
-			out = memconv.CollectFlagged(out, id, msgs, f)
+			out = f.Collect(out, id, msgs)
 		}
 		return nil
 	})
 	if err != nil {
 		return nil, fmt.Errorf("embedded: flagged: %w", err)
 	}
-	return memconv.SortFlagged(out, f), nil
+	return f.Sort(out), nil
 }

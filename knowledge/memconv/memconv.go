@@ -1,14 +1,13 @@
 // Package memconv is an in-memory knowledge.Conversations for tests, the eval command and single-process
-// runs that need no persistence, and the home of the rules every conversation store applies (CheckAppend,
-// Now, …), which knowledge/embedded and knowledge/postgres call so that the three cannot drift; all of them
-// pass knowledge/convtest. It imports only the knowledge package and the standard library.
+// runs that need no persistence. It applies the rules every conversation store applies (knowledge.CheckAppend,
+// knowledge.StoredNow, …) and passes knowledge/convtest. It imports only the knowledge package and the standard
+// library.
 package memconv
 
 import (
 	"context"
 	"fmt"
 	"slices"
-	"strings"
 	"sync"
 	"time"
 
@@ -36,7 +35,7 @@ func New() *Conversations { return &Conversations{convs: map[string]*conversatio
 
 // Load returns a copy of the conversation, a zero one with ID set when there is none.
 func (c *Conversations) Load(ctx context.Context, id string) (knowledge.Conversation, error) {
-	if err := CheckID(id); err != nil {
+	if err := knowledge.CheckConversationID(id); err != nil {
 		return knowledge.Conversation{}, fmt.Errorf("memconv: load: %w", err)
 	}
 	if err := ctx.Err(); err != nil {
@@ -49,24 +48,24 @@ func (c *Conversations) Load(ctx context.Context, id string) (knowledge.Conversa
 	if !ok {
 		return out, nil
 	}
-	out.State = cloneState(cv.state)
+	out.State = cv.state.Clone()
 	out.Updated = cv.updated
 	out.Messages = make([]knowledge.Message, len(cv.msgs))
 	for i, m := range cv.msgs {
-		out.Messages[i] = cloneMessage(m)
+		out.Messages[i] = m.Clone()
 	}
 	return out, nil
 }
 
 // Append stores st and appends msgs, returning them with their IDs and times.
 func (c *Conversations) Append(ctx context.Context, id string, st knowledge.DialogueState, msgs ...knowledge.Message) ([]knowledge.Message, error) {
-	if err := CheckAppend(id, st, msgs); err != nil {
+	if err := knowledge.CheckAppend(id, st, msgs); err != nil {
 		return nil, fmt.Errorf("memconv: append: %w", err)
 	}
 	if err := ctx.Err(); err != nil {
 		return nil, fmt.Errorf("memconv: append: %w", err)
 	}
-	now := Now()
+	now := knowledge.StoredNow()
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	cv, ok := c.convs[id]
@@ -74,16 +73,16 @@ func (c *Conversations) Append(ctx context.Context, id string, st knowledge.Dial
 		cv = &conversation{}
 		c.convs[id] = cv
 	}
-	cv.state = cloneState(st)
+	cv.state = st.Clone()
 	cv.updated = now
 	out := make([]knowledge.Message, len(msgs))
 	for i, m := range msgs {
 		cv.next++
-		m = cloneMessage(m)
+		m = m.Clone()
 		m.ID = cv.next
-		m.At = Stamp(m.At, now)
+		m.At = knowledge.StoredAt(m.At, now)
 		cv.msgs = append(cv.msgs, m)
-		out[i] = cloneMessage(m)
+		out[i] = m.Clone()
 	}
 	if n := len(cv.msgs) - knowledge.MaxStoredMessages; n > 0 {
 		cv.msgs = slices.Delete(cv.msgs, 0, n)
@@ -98,7 +97,7 @@ func (c *Conversations) Feedback(ctx context.Context, id string, messageID int64
 
 // FeedbackReason records value and the reason of a 👎 on an assistant message.
 func (c *Conversations) FeedbackReason(ctx context.Context, id string, messageID int64, value int, reason string) error {
-	if err := CheckFeedbackReason(id, value, reason); err != nil {
+	if err := knowledge.CheckFeedback(id, value, reason); err != nil {
 		return fmt.Errorf("memconv: feedback: %w", err)
 	}
 	if err := ctx.Err(); err != nil {
@@ -108,7 +107,7 @@ func (c *Conversations) FeedbackReason(ctx context.Context, id string, messageID
 	defer c.mu.Unlock()
 	if cv, ok := c.convs[id]; ok {
 		for i := range cv.msgs {
-			if cv.msgs[i].ID == messageID && cv.msgs[i].Role == RoleAssistant {
+			if cv.msgs[i].ID == messageID && cv.msgs[i].Role == knowledge.RoleAssistant {
 				cv.msgs[i].Feedback = value
 				cv.msgs[i].FeedbackReason = reason
 				return nil
@@ -120,7 +119,7 @@ func (c *Conversations) FeedbackReason(ctx context.Context, id string, messageID
 
 // Delete removes a conversation.
 func (c *Conversations) Delete(ctx context.Context, id string) error {
-	if err := CheckID(id); err != nil {
+	if err := knowledge.CheckConversationID(id); err != nil {
 		return fmt.Errorf("memconv: delete: %w", err)
 	}
 	if err := ctx.Err(); err != nil {
@@ -149,16 +148,6 @@ func (c *Conversations) Purge(ctx context.Context, before time.Time) (int, error
 	return n, nil
 }
 
-func cloneState(st knowledge.DialogueState) knowledge.DialogueState {
-	st.Pending = CloneStrings(st.Pending)
-	return st
-}
-
-func cloneMessage(m knowledge.Message) knowledge.Message {
-	m.Codes = CloneStrings(m.Codes)
-	return m
-}
-
 var _ knowledge.FlagLister = (*Conversations)(nil)
 var _ knowledge.ReasonedFeedback = (*Conversations)(nil)
 
@@ -171,42 +160,7 @@ func (c *Conversations) Flagged(ctx context.Context, f knowledge.FlagFilter) ([]
 	defer c.mu.Unlock()
 	var out []knowledge.Flagged
 	for id, cv := range c.convs {
-		out = CollectFlagged(out, id, cv.msgs, f)
+		out = f.Collect(out, id, cv.msgs)
 	}
-	return SortFlagged(out, f), nil
-}
-
-// CollectFlagged appends to out the messages of conversation id (oldest first) that f flags, each with the
-// user message before it.
-func CollectFlagged(out []knowledge.Flagged, id string, msgs []knowledge.Message, f knowledge.FlagFilter) []knowledge.Flagged {
-	question := ""
-	for _, m := range msgs {
-		if m.Role == RoleUser {
-			question = m.Text
-			continue
-		}
-		if f.IsFlagged(m) && !m.At.Before(f.Since) {
-			out = append(out, knowledge.Flagged{ConversationID: id, Question: question, Answer: cloneMessage(m)})
-		}
-		question = ""
-	}
-	return out
-}
-
-// SortFlagged orders flagged messages newest first (then by conversation and message ID) and applies the
-// filter's limit.
-func SortFlagged(fs []knowledge.Flagged, f knowledge.FlagFilter) []knowledge.Flagged {
-	slices.SortFunc(fs, func(a, b knowledge.Flagged) int {
-		if c := b.Answer.At.Compare(a.Answer.At); c != 0 {
-			return c
-		}
-		if a.ConversationID != b.ConversationID {
-			return strings.Compare(a.ConversationID, b.ConversationID)
-		}
-		return int(a.Answer.ID - b.Answer.ID)
-	})
-	if n := f.Cap(); len(fs) > n {
-		fs = fs[:n]
-	}
-	return fs
+	return f.Sort(out), nil
 }

@@ -11,7 +11,6 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/trolyao/trolyao/knowledge"
-	"github.com/trolyao/trolyao/knowledge/memconv"
 )
 
 // Conversations is the PostgreSQL knowledge.Conversations, in the tables of migration 0002 in its Store's
@@ -37,7 +36,7 @@ ORDER BY m.id`
 // Load returns the conversation, a zero one with ID set when there is none.
 func (c *Conversations) Load(ctx context.Context, id string) (knowledge.Conversation, error) {
 	out := knowledge.Conversation{ID: id}
-	if err := memconv.CheckID(id); err != nil {
+	if err := knowledge.CheckConversationID(id); err != nil {
 		return out, fmt.Errorf("postgres: load conversation: %w", err)
 	}
 	rows, err := c.pool.Query(ctx, loadSQL, id)
@@ -72,10 +71,10 @@ func (c *Conversations) Load(ctx context.Context, id string) (knowledge.Conversa
 				return nil // no messages
 			}
 			out.Messages = append(out.Messages, knowledge.Message{
-				ID: *msgID, Role: *role, Text: *text, Codes: memconv.CloneStrings(codes), At: at.UTC(),
+				ID: *msgID, Role: knowledge.Role(*role), Text: *text, Codes: codes, At: at.UTC(),
 				Feedback: int(*feedback), Abstain: *abstain, Channel: *channel, Confidence: *conf,
 				FeedbackReason: *reason,
-			})
+			}.Clone())
 			return nil
 		})
 	if err != nil {
@@ -88,14 +87,14 @@ func (c *Conversations) Load(ctx context.Context, id string) (knowledge.Conversa
 // knowledge.MaxStoredMessages. The upsert of the conversation's row locks it, so concurrent appends to one
 // conversation take turns and their IDs never collide.
 func (c *Conversations) Append(ctx context.Context, id string, st knowledge.DialogueState, msgs ...knowledge.Message) ([]knowledge.Message, error) {
-	if err := memconv.CheckAppend(id, st, msgs); err != nil {
+	if err := knowledge.CheckAppend(id, st, msgs); err != nil {
 		return nil, fmt.Errorf("postgres: append: %w", err)
 	}
 	state, err := json.Marshal(st)
 	if err != nil {
 		return nil, fmt.Errorf("postgres: append: %w", err)
 	}
-	now := memconv.Now()
+	now := knowledge.StoredNow()
 	out := make([]knowledge.Message, len(msgs))
 	err = pgx.BeginFunc(ctx, c.pool, func(tx pgx.Tx) error {
 		var last int64
@@ -113,8 +112,8 @@ func (c *Conversations) Append(ctx context.Context, id string, st knowledge.Dial
 		first := last - int64(len(msgs)) + 1
 		for i, m := range msgs {
 			m.ID = first + int64(i)
-			m.At = memconv.Stamp(m.At, now)
-			m.Codes = memconv.CloneStrings(m.Codes)
+			m.At = knowledge.StoredAt(m.At, now)
+			m = m.Clone()
 			codes := m.Codes
 			if codes == nil {
 				codes = []string{} // not NULL
@@ -122,7 +121,7 @@ func (c *Conversations) Append(ctx context.Context, id string, st knowledge.Dial
 			b.Queue(`INSERT INTO conversation_messages (conversation_id, id, role, text, codes, at, feedback, abstain, channel, confidence,
 					feedback_reason)
 				VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)`,
-				id, m.ID, m.Role, m.Text, codes, m.At, int16(m.Feedback), m.Abstain, m.Channel, m.Confidence, m.FeedbackReason)
+				id, m.ID, string(m.Role), m.Text, codes, m.At, int16(m.Feedback), m.Abstain, m.Channel, m.Confidence, m.FeedbackReason)
 			out[i] = m
 		}
 		if drop := last - knowledge.MaxStoredMessages; drop > 0 {
@@ -143,7 +142,7 @@ func (c *Conversations) Feedback(ctx context.Context, id string, messageID int64
 
 // FeedbackReason records value and the reason of a 👎 on an assistant message (migration 0008).
 func (c *Conversations) FeedbackReason(ctx context.Context, id string, messageID int64, value int, reason string) error {
-	if err := memconv.CheckFeedbackReason(id, value, reason); err != nil {
+	if err := knowledge.CheckFeedback(id, value, reason); err != nil {
 		return fmt.Errorf("postgres: feedback: %w", err)
 	}
 	tag, err := c.pool.Exec(ctx, `UPDATE conversation_messages SET feedback = $3, feedback_reason = $4
@@ -159,7 +158,7 @@ func (c *Conversations) FeedbackReason(ctx context.Context, id string, messageID
 
 // Delete removes a conversation and (by cascade) its messages.
 func (c *Conversations) Delete(ctx context.Context, id string) error {
-	if err := memconv.CheckID(id); err != nil {
+	if err := knowledge.CheckConversationID(id); err != nil {
 		return fmt.Errorf("postgres: delete conversation: %w", err)
 	}
 	if _, err := c.pool.Exec(ctx, "DELETE FROM conversations WHERE id = $1", id); err != nil {
@@ -211,11 +210,12 @@ func (c *Conversations) Flagged(ctx context.Context, f knowledge.FlagFilter) ([]
 		codes    []string
 		feedback int16
 	)
-	fl.Answer.Role = memconv.RoleAssistant
+	fl.Answer.Role = knowledge.RoleAssistant
 	_, err = pgx.ForEachRow(rows, []any{&fl.ConversationID, &fl.Answer.ID, &fl.Answer.Text, &codes, &fl.Answer.At,
 		&feedback, &fl.Answer.FeedbackReason, &fl.Answer.Abstain, &fl.Answer.Channel, &fl.Answer.Confidence, &fl.Question}, func() error {
 		x := fl
-		x.Answer.Codes = memconv.CloneStrings(codes)
+		x.Answer.Codes = codes
+		x.Answer = x.Answer.Clone()
 		x.Answer.Feedback = int(feedback)
 		x.Answer.At = x.Answer.At.UTC()
 		out = append(out, x)

@@ -45,7 +45,7 @@ func TestBrowserWardOfficer(t *testing.T) {
 	conv, err := convs.Load(t.Context(), "officer-thumbs-down")
 	require.NoError(t, err)
 	got := conv.Messages[len(conv.Messages)-1]
-	require.Equal(t, "assistant", got.Role)
+	require.Equal(t, knowledge.RoleAssistant, got.Role)
 	require.NoError(t, convs.FeedbackReason(t.Context(), "officer-thumbs-down", got.ID, -1, knowledge.ReasonWrongFee))
 
 	for _, vp := range []struct {

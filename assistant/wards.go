@@ -1,9 +1,15 @@
-package knowledge
+package assistant
+
+// Questions about the 2025 reform of administrative units ("Phường 4 Quận 3 cũ giờ thuộc phường nào?"): telling
+// them from questions that merely name a place, and answering them from the units gazetteer.
 
 import (
 	"fmt"
 	"slices"
 	"strings"
+
+	"github.com/trolyao/trolyao/knowledge"
+	"github.com/trolyao/trolyao/knowledge/units"
 )
 
 // unitQuestionCues are phrases (folded) that mark a question about the 2025 reform of administrative units.
@@ -14,14 +20,14 @@ var unitQuestionCues = []string{
 	"thanh xa", "doi thanh",
 }
 
-// AsksAboutUnits reports whether text is a question about the unit reform ("Phường 4 Quận 3 cũ giờ thuộc
+// asksAboutUnits reports whether text is a question about the unit reform ("Phường 4 Quận 3 cũ giờ thuộc
 // phường nào?") rather than about a procedure that merely names a place, and returns the unit mentions.
-func (u *Units) AsksAboutUnits(text string) ([]Match, bool) {
-	ms := u.Find(text)
+func asksAboutUnits(g *units.Gazetteer, text string) ([]units.Match, bool) {
+	ms := g.Find(text)
 	if len(ms) == 0 || ms[0].Score < 0.5 {
 		return nil, false
 	}
-	f := " " + strings.Join(Syllables(text), " ") + " "
+	f := " " + strings.Join(knowledge.Syllables(text), " ") + " "
 	cues := unitQuestionCues
 	if ms[0].Score < 0.6 {
 		// A bare name ("Thủ Đức", without "phường" or "quận") is a unit only when the question is plainly
@@ -40,9 +46,9 @@ func (u *Units) AsksAboutUnits(text string) ([]Match, bool) {
 var strongUnitQuestionCues = []string{"sap nhap", "phuong nao", "xa nao", "phuong gi", "xa gi", "gio la", "bay gio la",
 	"nay thuoc", "gio thuoc", "ten moi", "sau sap xep", "doi ten"}
 
-// WithoutUnitCues returns folded syllables without the phrases that mark a question about the unit reform
+// withoutUnitCues returns folded syllables without the phrases that mark a question about the unit reform
 // ("giờ là", "phường nào", "cũ"): what is left says whether the message also asks about something else.
-func WithoutUnitCues(folded []string) []string {
+func withoutUnitCues(folded []string) []string {
 	out := make([]string, 0, len(folded))
 	for i := 0; i < len(folded); {
 		n := 0
@@ -61,25 +67,25 @@ func WithoutUnitCues(folded []string) []string {
 	return out
 }
 
-// Describe answers, in Vietnamese, what the units named in text are now (old → new, partial splits listed) or
-// were formed from (new → predecessors). It says plainly when it finds no unit and asks for the district when
-// an old name is ambiguous.
-func (u *Units) Describe(text string) string { return DescribeMatches(u.Find(text)) }
+// DescribeUnits answers, in Vietnamese, what the units g finds in text are now (old → new, partial splits
+// listed) or were formed from (new → predecessors). It says plainly when it finds no unit and asks for the
+// district when an old name is ambiguous.
+func DescribeUnits(g *units.Gazetteer, text string) string { return describeUnits(g.Find(text)) }
 
-// DescribeMatches is Describe for mentions already found (by Find or AsksAboutUnits).
-func DescribeMatches(ms []Match) string {
+// describeUnits is DescribeUnits for mentions already found (by Find or asksAboutUnits).
+func describeUnits(ms []units.Match) string {
 	if len(ms) == 0 {
 		return "Tôi chưa nhận ra tên phường, xã trong câu hỏi. Bạn vui lòng ghi rõ tên phường/xã và quận/huyện cũ, " +
 			"ví dụ: \"Phường 4, Quận 3\"."
 	}
 	var b strings.Builder
 	if ms[0].Ambiguous {
-		cands, district := AmbiguousCandidates(ms)
+		cands, district := ambiguousCandidates(ms)
 		name := ms[0].Text
-		if ms[0].Kind == MatchOld {
+		if ms[0].Kind == units.MatchOld {
 			name = ms[0].Old.Name
 		}
-		if district.Kind == MatchOldDistrict {
+		if district.Kind == units.MatchOldDistrict {
 			fmt.Fprintf(&b, "Theo danh mục đơn vị hành chính trước ngày 01/7/2025, %s (cũ) không có %s — có thể đơn vị "+
 				"này đã được sáp nhập hoặc đổi tên trước đó, hoặc tên chưa đúng.\n", district.Old.Name, name)
 			describeMatch(&b, district)
@@ -109,15 +115,15 @@ func DescribeMatches(ms []Match) string {
 // maxAmbiguous is how many same-named old units an answer lists.
 const maxAmbiguous = 5
 
-// AmbiguousCandidates are the same-named old units of an ambiguous mention to offer (at most maxAmbiguous, in
+// ambiguousCandidates are the same-named old units of an ambiguous mention to offer (at most maxAmbiguous, in
 // the order Find ranked them), and the old district the text also names when none of them is in it (a
 // zero Match otherwise): "Phường 7 Quận 3" names a ward Quận 3 did not have at the reform.
-func AmbiguousCandidates(ms []Match) ([]Match, Match) {
-	var cands []Match
-	var district Match
+func ambiguousCandidates(ms []units.Match) ([]units.Match, units.Match) {
+	var cands []units.Match
+	var district units.Match
 	for _, m := range ms {
 		switch {
-		case m.Kind == MatchOldDistrict && ms[0].Kind == MatchOld && district.Kind == "":
+		case m.Kind == units.MatchOldDistrict && ms[0].Kind == units.MatchOld && district.Kind == "":
 			district = m
 		case len(cands) < maxAmbiguous:
 			cands = append(cands, m)
@@ -125,25 +131,25 @@ func AmbiguousCandidates(ms []Match) ([]Match, Match) {
 	}
 	if district.Kind != "" {
 		for _, m := range cands {
-			if m.Kind == MatchOld && m.Old.District == district.Old.Name {
-				return cands, Match{}
+			if m.Kind == units.MatchOld && m.Old.District == district.Old.Name {
+				return cands, units.Match{}
 			}
 		}
 	}
 	return cands, district
 }
 
-// OldUnitLabel is the name of an old unit with its district ("Phường 7, Quận 5"), as a citizen would type it.
-func OldUnitLabel(o OldUnit) string {
+// oldUnitLabel is the name of an old unit with its district ("Phường 7, Quận 5"), as a citizen would type it.
+func oldUnitLabel(o units.OldUnit) string {
 	if o.District != "" && o.District != o.Name {
 		return o.Name + ", " + o.District
 	}
 	return o.Name
 }
 
-func describeMatch(b *strings.Builder, m Match) {
+func describeMatch(b *strings.Builder, m units.Match) {
 	switch m.Kind {
-	case MatchOld, MatchOldDistrict:
+	case units.MatchOld, units.MatchOldDistrict:
 		name := m.Old.Name
 		if m.Old.District != "" && m.Old.District != m.Old.Name {
 			name += ", " + m.Old.District
@@ -167,7 +173,7 @@ func describeMatch(b *strings.Builder, m Match) {
 			return
 		}
 		fmt.Fprintf(b, "%s (cũ) nay thuộc %s, %s.\n", name, names[0], cur[0].Province)
-	case MatchNew:
+	case units.MatchNew:
 		olds := make([]string, 0, len(m.Mappings))
 		for _, mp := range m.Mappings {
 			o := mp.Old.Name
@@ -181,9 +187,9 @@ func describeMatch(b *strings.Builder, m Match) {
 		}
 		fmt.Fprintf(b, "%s (%s) là đơn vị mới từ 01/7/2025, được hình thành từ: %s.\n",
 			m.Unit.Name, m.Unit.Province, strings.Join(olds, "; "))
-	case MatchOldProvince:
+	case units.MatchOldProvince:
 		fmt.Fprintf(b, "%s (cũ) nay thuộc %s.\n", m.Old.Province, m.Province.Name)
-	case MatchProvince:
+	case units.MatchProvince:
 		fmt.Fprintf(b, "%s là một trong 34 tỉnh, thành phố sau sắp xếp.\n", m.Province.Name)
 	}
 }

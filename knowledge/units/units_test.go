@@ -1,4 +1,4 @@
-package knowledge_test
+package units_test
 
 import (
 	"strings"
@@ -9,23 +9,24 @@ import (
 	"github.com/stretchr/testify/require"
 
 	"github.com/trolyao/trolyao/knowledge"
+	"github.com/trolyao/trolyao/knowledge/units"
 )
 
 // A few real rows of the reform (Nghị quyết 1685/NQ-UBTVQH15 for Thành phố Hồ Chí Minh), written by hand;
 // the whole data set is tested in ingest. Some names are spelled as the sources spell them ("Xuân Hoà",
 // "Thanh Hoá", "Thị Trấn") to test normalisation.
-func testUnits(t testing.TB) *knowledge.Units {
+func testUnits(t testing.TB) *units.Gazetteer {
 	t.Helper()
 	const (
 		hcm  = "Thành phố Hồ Chí Minh"
 		brvt = "Tỉnh Bà Rịa - Vũng Tàu"
 	)
-	provinces := []knowledge.Province{
+	provinces := []units.Province{
 		{Code: "79", Name: hcm, Type: "Thành phố"},
 		{Code: "68", Name: "Tỉnh Lâm Đồng"},
 		{Code: "38", Name: "Tỉnh Thanh Hoá"},
 	}
-	communes := []knowledge.Unit{
+	communes := []units.Unit{
 		{Code: "26740", Name: "Phường Sài Gòn", Type: "Phường", ProvinceCode: "79"},
 		{Code: "27154", Name: "Phường Bàn Cờ", Type: "Phường", ProvinceCode: "79"},
 		{Code: "27139", Name: "Phường Xuân Hoà", Type: "Phường", ProvinceCode: "79"},
@@ -38,22 +39,22 @@ func testUnits(t testing.TB) *knowledge.Units {
 		{Code: "24781", Name: "Phường Xuân Hương - Đà Lạt", Type: "Phường", ProvinceCode: "68"},
 		{Code: "15000", Name: "xã Thọ Xuân", ProvinceCode: "38"},
 	}
-	old := func(code, name, dcode, district, pcode, province string) knowledge.OldUnit {
-		return knowledge.OldUnit{Code: code, Name: name, DistrictCode: dcode, District: district, ProvinceCode: pcode, Province: province}
+	old := func(code, name, dcode, district, pcode, province string) units.OldUnit {
+		return units.OldUnit{Code: code, Name: name, DistrictCode: dcode, District: district, ProvinceCode: pcode, Province: province}
 	}
-	row := func(o knowledge.OldUnit, newCode string, partial bool) knowledge.Mapping {
-		return knowledge.Mapping{Old: o, New: knowledge.Unit{Code: newCode}, Partial: partial, Resolution: "1685/NQ-UBTVQH15"}
+	row := func(o units.OldUnit, newCode string, partial bool) units.Mapping {
+		return units.Mapping{Old: o, New: units.Unit{Code: newCode}, Partial: partial, Resolution: "1685/NQ-UBTVQH15"}
 	}
-	q1 := func(code, name string) knowledge.OldUnit { return old(code, name, "760", "Quận 1", "79", hcm) }
-	q3 := func(code, name string) knowledge.OldUnit { return old(code, name, "770", "Quận 3", "79", hcm) }
-	q5 := func(code, name string) knowledge.OldUnit { return old(code, name, "774", "Quận 5", "79", hcm) }
-	td := func(code, name string) knowledge.OldUnit {
+	q1 := func(code, name string) units.OldUnit { return old(code, name, "760", "Quận 1", "79", hcm) }
+	q3 := func(code, name string) units.OldUnit { return old(code, name, "770", "Quận 3", "79", hcm) }
+	q5 := func(code, name string) units.OldUnit { return old(code, name, "774", "Quận 5", "79", hcm) }
+	td := func(code, name string) units.OldUnit {
 		return old(code, name, "769", "Thành phố Thủ Đức", "79", hcm)
 	}
-	hm := func(code, name string) knowledge.OldUnit {
+	hm := func(code, name string) units.OldUnit {
 		return old(code, name, "784", "Huyện Hóc Môn", "79", hcm)
 	}
-	mappings := []knowledge.Mapping{
+	mappings := []units.Mapping{
 		row(q1("26737", "Phường Đa Kao"), "26740", true),
 		row(q1("26740", "Phường Bến Nghé"), "26740", false),
 		row(q1("26746", "Phường Nguyễn Thái Bình"), "26740", true),
@@ -81,12 +82,12 @@ func testUnits(t testing.TB) *knowledge.Units {
 		row(old("24793", "Phường 4", "672", "Thành phố Đà Lạt", "68", "Tỉnh Lâm Đồng"), "24781", false),
 		row(old("14900", "Thị Trấn Thọ Xuân", "380", "Huyện Thọ Xuân", "38", "Tỉnh Thanh Hoá"), "15000", false),
 	}
-	u, err := knowledge.NewUnits(provinces, communes, mappings)
+	u, err := units.New(provinces, communes, mappings)
 	require.NoError(t, err)
 	return u
 }
 
-func names(us []knowledge.Unit) []string {
+func names(us []units.Unit) []string {
 	out := make([]string, len(us))
 	for i, u := range us {
 		out[i] = u.Name
@@ -134,7 +135,7 @@ func TestUnitsLookupOldTyped(t *testing.T) {
 			require.NoError(t, err)
 			require.NotEmpty(t, ms)
 			m := ms[0]
-			require.Equal(t, knowledge.MatchOld, m.Kind, "%+v", ms)
+			require.Equal(t, units.MatchOld, m.Kind, "%+v", ms)
 			assert.Equal(t, tt.old, m.Old.Name+", "+m.Old.District)
 			assert.ElementsMatch(t, tt.current, names(m.Current()))
 			assert.False(t, m.Ambiguous)
@@ -159,7 +160,7 @@ func TestUnitsLookupAmbiguous(t *testing.T) {
 		require.NoError(t, err, q)
 		var got []string
 		for _, m := range ms {
-			assert.Equal(t, knowledge.MatchOld, m.Kind)
+			assert.Equal(t, units.MatchOld, m.Kind)
 			assert.True(t, m.Ambiguous, q)
 			got = append(got, m.Old.District)
 		}
@@ -172,8 +173,8 @@ func TestUnitsLookupAmbiguous(t *testing.T) {
 	ms, err := u.Lookup("Côn Đảo")
 	require.NoError(t, err)
 	require.Len(t, ms, 2)
-	assert.Equal(t, knowledge.MatchNew, ms[0].Kind)
-	assert.Equal(t, knowledge.MatchOldDistrict, ms[1].Kind)
+	assert.Equal(t, units.MatchNew, ms[0].Kind)
+	assert.Equal(t, units.MatchOldDistrict, ms[1].Kind)
 	assert.Equal(t, "Huyện Côn Đảo", ms[1].Old.Name)
 	assert.False(t, ms[0].Ambiguous)
 }
@@ -200,11 +201,11 @@ func TestUnitsLookupNew(t *testing.T) {
 			ms, err := u.Lookup(tt.q)
 			require.NoError(t, err)
 			m := ms[0]
-			require.Equal(t, knowledge.MatchNew, m.Kind, "%+v", ms)
+			require.Equal(t, units.MatchNew, m.Kind, "%+v", ms)
 			assert.Equal(t, tt.name, m.Unit.Name)
 			assert.Equal(t, "Thành phố Hồ Chí Minh", m.Unit.Province)
 			assert.Len(t, m.Mappings, tt.preds)
-			assert.Equal(t, []knowledge.Unit{m.Unit}, m.Current())
+			assert.Equal(t, []units.Unit{m.Unit}, m.Current())
 		})
 	}
 	// An old name that is also a new one: both readings, the current unit first, not ambiguous (Bà Điểm → Bà
@@ -212,8 +213,8 @@ func TestUnitsLookupNew(t *testing.T) {
 	ms, err := u.Lookup("xã Bà Điểm")
 	require.NoError(t, err)
 	require.Len(t, ms, 2)
-	assert.Equal(t, knowledge.MatchNew, ms[0].Kind)
-	assert.Equal(t, knowledge.MatchOld, ms[1].Kind)
+	assert.Equal(t, units.MatchNew, ms[0].Kind)
+	assert.Equal(t, units.MatchOld, ms[1].Kind)
 	assert.False(t, ms[0].Ambiguous)
 }
 
@@ -223,9 +224,9 @@ func TestUnitsLookupDistrictAndProvince(t *testing.T) {
 	ms, err := u.Lookup("Thủ Đức")
 	require.NoError(t, err)
 	require.Len(t, ms, 2)
-	assert.Equal(t, knowledge.MatchNew, ms[0].Kind)
+	assert.Equal(t, units.MatchNew, ms[0].Kind)
 	assert.Equal(t, "Phường Thủ Đức", ms[0].Unit.Name)
-	assert.Equal(t, knowledge.MatchOldDistrict, ms[1].Kind)
+	assert.Equal(t, units.MatchOldDistrict, ms[1].Kind)
 	assert.Equal(t, "Thành phố Thủ Đức", ms[1].Old.District)
 	assert.Len(t, ms[1].Mappings, 6)
 	assert.True(t, ms[0].Ambiguous, "the new ward or the old city?")
@@ -233,20 +234,20 @@ func TestUnitsLookupDistrictAndProvince(t *testing.T) {
 	ms, err = u.Lookup("quận 3")
 	require.NoError(t, err)
 	require.Len(t, ms, 1)
-	assert.Equal(t, knowledge.MatchOldDistrict, ms[0].Kind)
+	assert.Equal(t, units.MatchOldDistrict, ms[0].Kind)
 	assert.ElementsMatch(t, []string{"Phường Bàn Cờ", "Phường Xuân Hòa"}, names(ms[0].Current()))
 
 	ms, err = u.Lookup("tỉnh Bà Rịa - Vũng Tàu")
 	require.NoError(t, err)
 	require.Len(t, ms, 1)
-	assert.Equal(t, knowledge.MatchOldProvince, ms[0].Kind)
+	assert.Equal(t, units.MatchOldProvince, ms[0].Kind)
 	assert.Equal(t, "Tỉnh Bà Rịa - Vũng Tàu", ms[0].Old.Name)
 	assert.Equal(t, "79", ms[0].Province.Code)
 
 	for _, q := range []string{"TP.HCM", "tphcm", "thành phố Hồ Chí Minh"} {
 		ms, err = u.Lookup(q)
 		require.NoError(t, err, q)
-		assert.Equal(t, knowledge.MatchProvince, ms[0].Kind, q)
+		assert.Equal(t, units.MatchProvince, ms[0].Kind, q)
 		assert.Equal(t, "Thành phố Hồ Chí Minh", ms[0].Province.Name, q)
 	}
 }
@@ -328,7 +329,7 @@ func TestUnitsNormalisesNames(t *testing.T) {
 	assert.Len(t, u.Mappings(), 26)
 	c, ok := u.Commune("27139")
 	require.True(t, ok)
-	assert.Equal(t, knowledge.Unit{Code: "27139", Name: "Phường Xuân Hòa", Type: "Phường", ProvinceCode: "79", Province: "Thành phố Hồ Chí Minh"}, c)
+	assert.Equal(t, units.Unit{Code: "27139", Name: "Phường Xuân Hòa", Type: "Phường", ProvinceCode: "79", Province: "Thành phố Hồ Chí Minh"}, c)
 	c, ok = u.Commune("15000")
 	require.True(t, ok)
 	assert.Equal(t, "Xã Thọ Xuân", c.Name)
@@ -343,23 +344,23 @@ func TestUnitsNormalisesNames(t *testing.T) {
 }
 
 func TestNewUnitsRejectsInconsistentData(t *testing.T) {
-	p := []knowledge.Province{{Code: "79", Name: "Thành phố Hồ Chí Minh"}}
-	c := []knowledge.Unit{{Code: "26740", Name: "Phường Sài Gòn", ProvinceCode: "79"}}
-	o := knowledge.OldUnit{Code: "26740", Name: "Phường Bến Nghé", DistrictCode: "760", District: "Quận 1", ProvinceCode: "79", Province: "Thành phố Hồ Chí Minh"}
+	p := []units.Province{{Code: "79", Name: "Thành phố Hồ Chí Minh"}}
+	c := []units.Unit{{Code: "26740", Name: "Phường Sài Gòn", ProvinceCode: "79"}}
+	o := units.OldUnit{Code: "26740", Name: "Phường Bến Nghé", DistrictCode: "760", District: "Quận 1", ProvinceCode: "79", Province: "Thành phố Hồ Chí Minh"}
 	tests := map[string]struct {
-		p []knowledge.Province
-		c []knowledge.Unit
-		m []knowledge.Mapping
+		p []units.Province
+		c []units.Unit
+		m []units.Mapping
 	}{
-		"unknown commune":  {p, c, []knowledge.Mapping{{Old: o, New: knowledge.Unit{Code: "1"}}}},
-		"unknown province": {p, []knowledge.Unit{{Code: "1", Name: "Xã A", ProvinceCode: "01"}}, nil},
+		"unknown commune":  {p, c, []units.Mapping{{Old: o, New: units.Unit{Code: "1"}}}},
+		"unknown province": {p, []units.Unit{{Code: "1", Name: "Xã A", ProvinceCode: "01"}}, nil},
 		"duplicate":        {p, append(c, c...), nil},
-		"duplicate pair":   {p, c, []knowledge.Mapping{{Old: o, New: c[0]}, {Old: o, New: c[0]}}},
-		"no old name":      {p, c, []knowledge.Mapping{{Old: knowledge.OldUnit{ProvinceCode: "79"}, New: c[0]}}},
-		"empty province":   {[]knowledge.Province{{Code: "79"}}, nil, nil},
+		"duplicate pair":   {p, c, []units.Mapping{{Old: o, New: c[0]}, {Old: o, New: c[0]}}},
+		"no old name":      {p, c, []units.Mapping{{Old: units.OldUnit{ProvinceCode: "79"}, New: c[0]}}},
+		"empty province":   {[]units.Province{{Code: "79"}}, nil, nil},
 	}
 	for name, tt := range tests {
-		_, err := knowledge.NewUnits(tt.p, tt.c, tt.m)
+		_, err := units.New(tt.p, tt.c, tt.m)
 		assert.ErrorIs(t, err, knowledge.ErrInvalid, name)
 	}
 }

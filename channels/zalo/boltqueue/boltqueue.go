@@ -1,9 +1,14 @@
-package zalo
+// Package boltqueue is the embedded implementation of the Zalo channel's queue (zalo.Queue): a bbolt file of
+// its own, for a single serve process without PostgreSQL; channels/zalo/pgqueue is the PostgreSQL one. It
+// imports bbolt, the zalo package and the standard library.
+package boltqueue
 
 import (
 	"bytes"
 	"context"
+	"crypto/rand"
 	"encoding/binary"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -12,13 +17,15 @@ import (
 
 	bolt "go.etcd.io/bbolt"
 	bolterrors "go.etcd.io/bbolt/errors"
+
+	"github.com/trolyao/trolyao/channels/zalo"
 )
 
-// Bolt is the embedded Queue: a bbolt file of its own (e.g. <data dir>/zalo.db), fsync'd on every commit.
+// Queue is the embedded zalo.Queue: a bbolt file of its own (e.g. <data dir>/zalo.db), fsync'd on every commit.
 // bbolt lets one process hold the file, so the in-process locks are the whole story: a per-OA mutex
-// serialises token refreshes, and a lease records its owner — the Bolt that took it. Opening the file
-// changes no record; a lease ends when its time is up or, since only one Bolt can hold the file, as soon as
-// another Bolt holds it: the lease's owner has closed the file or died. A message found in flight that way
+// serialises token refreshes, and a lease records its owner — the Queue that took it. Opening the file
+// changes no record; a lease ends when its time is up or, since only one Queue can hold the file, as soon as
+// another Queue holds it: the lease's owner has closed the file or died. A message found in flight that way
 // is not sent again at once: TakeSend reports it (SendInFlight) and the service decides.
 //
 // Buckets:
@@ -30,14 +37,14 @@ import (
 //	zalo_sent_ids oa \x00 message id → {"id", "at"}: the API's ids of sent messages (echo matching)
 //	zalo_users    oa \x00 user → last inbound time (big-endian Unix nanoseconds)
 //	zalo_tokens   oa → token state (JSON)
-type Bolt struct {
+type Queue struct {
 	db     *bolt.DB
 	owner  string // this opening of the file; leases carry it
 	mu     sync.Mutex
 	tokens map[string]*sync.Mutex
 }
 
-var _ Queue = (*Bolt)(nil)
+var _ zalo.Queue = (*Queue)(nil)
 
 var (
 	bktKeys     = []byte("zalo_keys")
@@ -49,33 +56,33 @@ var (
 	bktTokens   = []byte("zalo_tokens")
 )
 
-type boltJob struct {
-	Job
+type jobRecord struct {
+	zalo.Job
 	NotBefore time.Time `json:"not_before"`
-	Owner     string    `json:"owner,omitempty"` // the Bolt holding Lease
+	Owner     string    `json:"owner,omitempty"` // the Queue holding Lease
 }
 
-type boltSend struct {
-	Send
+type sendRecord struct {
+	zalo.Send
 	NotBefore time.Time `json:"not_before"`
-	Owner     string    `json:"owner,omitempty"`   // the Bolt holding Lease
+	Owner     string    `json:"owner,omitempty"`   // the Queue holding Lease
 	Unknown   int       `json:"unknown,omitempty"` // calls whose outcome was unknown
 }
 
 // state is the record's state; records written before states existed are pending.
-func (r *boltSend) state() SendState {
+func (r *sendRecord) state() zalo.SendState {
 	if r.State == "" {
-		return SendPending
+		return zalo.SendPending
 	}
 	return r.State
 }
 
-type boltKey struct {
+type keyRecord struct {
 	ID int64     `json:"id"`
 	At time.Time `json:"at"`
 }
 
-type boltFinished struct {
+type finishedRecord struct {
 	OA        string    `json:"oa"`
 	User      string    `json:"user"`
 	Sent      bool      `json:"sent"`
@@ -88,10 +95,10 @@ type boltFinished struct {
 	At        time.Time `json:"at"`
 }
 
-// OpenBolt opens (creating it when missing) the queue file at path. It fails with a clear error when another
+// Open opens (creating it when missing) the queue file at path. It fails with a clear error when another
 // process holds the file. Leases left by a previous holder of the file are not cleared: they end because
-// their owner is not this Bolt (see Bolt).
-func OpenBolt(path string) (*Bolt, error) {
+// their owner is not this Queue (see Queue).
+func Open(path string) (*Queue, error) {
 	db, err := bolt.Open(path, 0o600, &bolt.Options{Timeout: time.Second})
 	if err != nil {
 		if errors.Is(err, bolterrors.ErrTimeout) {
@@ -114,11 +121,11 @@ func OpenBolt(path string) (*Bolt, error) {
 	// Concurrent deliveries share a commit (Enqueue uses Batch); a batch waits at most this long for company,
 	// which bounds what batching adds to the acknowledgement (bbolt's default is 10 ms).
 	db.MaxBatchDelay = 2 * time.Millisecond
-	return &Bolt{db: db, owner: newLease(), tokens: map[string]*sync.Mutex{}}, nil
+	return &Queue{db: db, owner: newLease(), tokens: map[string]*sync.Mutex{}}, nil
 }
 
 // Close closes the file.
-func (q *Bolt) Close() error { return q.db.Close() }
+func (q *Queue) Close() error { return q.db.Close() }
 
 func be64(n int64) []byte {
 	var b [8]byte
@@ -130,7 +137,7 @@ func pair(a, b string) []byte { return []byte(a + "\x00" + b) }
 
 // Enqueue implements Queue. Concurrent calls share one commit (bbolt's Batch), which keeps the fsync per
 // delivery from serialising the webhook.
-func (q *Bolt) Enqueue(ctx context.Context, in Inbound) (bool, error) {
+func (q *Queue) Enqueue(ctx context.Context, in zalo.Inbound) (bool, error) {
 	if err := ctx.Err(); err != nil {
 		return false, err
 	}
@@ -148,18 +155,18 @@ func (q *Bolt) Enqueue(ctx context.Context, in Inbound) (bool, error) {
 			return err
 		}
 		id := int64(seq)
-		kv, _ := json.Marshal(boltKey{ID: id, At: time.Now()})
+		kv, _ := json.Marshal(keyRecord{ID: id, At: time.Now()})
 		if err := keys.Put(k, kv); err != nil {
 			return err
 		}
-		jv, err := json.Marshal(boltJob{Job: Job{ID: id, Inbound: in}})
+		jv, err := json.Marshal(jobRecord{Job: zalo.Job{ID: id, Inbound: in}})
 		if err != nil {
 			return err
 		}
 		if err := jobs.Put(be64(id), jv); err != nil {
 			return err
 		}
-		if in.Kind == KindText || in.Kind == KindUnsupported {
+		if in.Kind == zalo.KindText || in.Kind == zalo.KindUnsupported {
 			if err := tx.Bucket(bktUsers).Put(pair(in.OA, in.User), be64(in.At.UnixNano())); err != nil {
 				return err
 			}
@@ -196,12 +203,12 @@ func oldestAvailable[T any](b *bolt.Bucket, who func(*T) string, available func(
 }
 
 // Take implements Queue.
-func (q *Bolt) Take(ctx context.Context, now time.Time, lease time.Duration) (Job, bool, error) {
+func (q *Queue) Take(ctx context.Context, now time.Time, lease time.Duration) (zalo.Job, bool, error) {
 	if err := ctx.Err(); err != nil {
-		return Job{}, false, err
+		return zalo.Job{}, false, err
 	}
-	who := func(j *boltJob) string { return j.OA + "\x00" + j.User }
-	nb := func(j *boltJob) bool { return q.free(j.NotBefore, j.Lease, j.Owner, now) }
+	who := func(j *jobRecord) string { return j.OA + "\x00" + j.User }
+	nb := func(j *jobRecord) bool { return q.free(j.NotBefore, j.Lease, j.Owner, now) }
 	// A read transaction first: an idle poll costs no write.
 	var found bool
 	if err := q.db.View(func(tx *bolt.Tx) error {
@@ -212,9 +219,9 @@ func (q *Bolt) Take(ctx context.Context, now time.Time, lease time.Duration) (Jo
 		if err != nil {
 			err = fmt.Errorf("zalo: take: %w", err)
 		}
-		return Job{}, false, err
+		return zalo.Job{}, false, err
 	}
-	var out Job
+	var out zalo.Job
 	var ok bool
 	err := q.db.Update(func(tx *bolt.Tx) error {
 		b := tx.Bucket(bktJobs)
@@ -233,7 +240,7 @@ func (q *Bolt) Take(ctx context.Context, now time.Time, lease time.Duration) (Jo
 		return b.Put(k, data)
 	})
 	if err != nil {
-		return Job{}, false, fmt.Errorf("zalo: take: %w", err)
+		return zalo.Job{}, false, fmt.Errorf("zalo: take: %w", err)
 	}
 	return out, ok, nil
 }
@@ -242,26 +249,26 @@ func (q *Bolt) Take(ctx context.Context, now time.Time, lease time.Duration) (Jo
 func held[T any](b *bolt.Bucket, k []byte, lease string, leaseOf func(*T) string) (*T, error) {
 	v := b.Get(k)
 	if v == nil {
-		return nil, ErrLeaseLost
+		return nil, zalo.ErrLeaseLost
 	}
 	r := new(T)
 	if err := json.Unmarshal(v, r); err != nil {
 		return nil, err
 	}
 	if leaseOf(r) != lease {
-		return nil, ErrLeaseLost
+		return nil, zalo.ErrLeaseLost
 	}
 	return r, nil
 }
 
 // Complete implements Queue.
-func (q *Bolt) Complete(ctx context.Context, j Job, now time.Time, out []Outbound) error {
+func (q *Queue) Complete(ctx context.Context, j zalo.Job, now time.Time, out []zalo.Outbound) error {
 	if err := ctx.Err(); err != nil {
 		return err
 	}
 	err := q.db.Update(func(tx *bolt.Tx) error {
 		jobs := tx.Bucket(bktJobs)
-		if _, err := held(jobs, be64(j.ID), j.Lease, func(r *boltJob) string { return r.Lease }); err != nil {
+		if _, err := held(jobs, be64(j.ID), j.Lease, func(r *jobRecord) string { return r.Lease }); err != nil {
 			return err
 		}
 		if err := jobs.Delete(be64(j.ID)); err != nil {
@@ -273,7 +280,7 @@ func (q *Bolt) Complete(ctx context.Context, j Job, now time.Time, out []Outboun
 			if err != nil {
 				return err
 			}
-			data, err := json.Marshal(boltSend{Send: Send{ID: int64(seq), Outbound: o}})
+			data, err := json.Marshal(sendRecord{Send: zalo.Send{ID: int64(seq), Outbound: o}})
 			if err != nil {
 				return err
 			}
@@ -290,13 +297,13 @@ func (q *Bolt) Complete(ctx context.Context, j Job, now time.Time, out []Outboun
 }
 
 // Retry implements Queue.
-func (q *Bolt) Retry(ctx context.Context, j Job, at time.Time) error {
+func (q *Queue) Retry(ctx context.Context, j zalo.Job, at time.Time) error {
 	if err := ctx.Err(); err != nil {
 		return err
 	}
 	err := q.db.Update(func(tx *bolt.Tx) error {
 		jobs := tx.Bucket(bktJobs)
-		r, err := held(jobs, be64(j.ID), j.Lease, func(r *boltJob) string { return r.Lease })
+		r, err := held(jobs, be64(j.ID), j.Lease, func(r *jobRecord) string { return r.Lease })
 		if err != nil {
 			return err
 		}
@@ -314,12 +321,12 @@ func (q *Bolt) Retry(ctx context.Context, j Job, at time.Time) error {
 }
 
 // TakeSend implements Queue.
-func (q *Bolt) TakeSend(ctx context.Context, now time.Time, lease time.Duration) (Send, bool, error) {
+func (q *Queue) TakeSend(ctx context.Context, now time.Time, lease time.Duration) (zalo.Send, bool, error) {
 	if err := ctx.Err(); err != nil {
-		return Send{}, false, err
+		return zalo.Send{}, false, err
 	}
-	who := func(s *boltSend) string { return s.OA + "\x00" + s.User }
-	nb := func(s *boltSend) bool { return q.free(s.NotBefore, s.Lease, s.Owner, now) }
+	who := func(s *sendRecord) string { return s.OA + "\x00" + s.User }
+	nb := func(s *sendRecord) bool { return q.free(s.NotBefore, s.Lease, s.Owner, now) }
 	var found bool
 	if err := q.db.View(func(tx *bolt.Tx) error {
 		k, _, err := oldestAvailable(tx.Bucket(bktSends), who, nb)
@@ -329,9 +336,9 @@ func (q *Bolt) TakeSend(ctx context.Context, now time.Time, lease time.Duration)
 		if err != nil {
 			err = fmt.Errorf("zalo: take send: %w", err)
 		}
-		return Send{}, false, err
+		return zalo.Send{}, false, err
 	}
-	var out Send
+	var out zalo.Send
 	var ok bool
 	err := q.db.Update(func(tx *bolt.Tx) error {
 		b := tx.Bucket(bktSends)
@@ -351,30 +358,30 @@ func (q *Bolt) TakeSend(ctx context.Context, now time.Time, lease time.Duration)
 		return b.Put(k, data)
 	})
 	if err != nil {
-		return Send{}, false, fmt.Errorf("zalo: take send: %w", err)
+		return zalo.Send{}, false, fmt.Errorf("zalo: take send: %w", err)
 	}
 	return out, ok, nil
 }
 
 // free reports whether a record is available at now: not leased and due, or leased by an owner whose lease
 // has ended — by time, or because that owner no longer holds the file.
-func (q *Bolt) free(notBefore time.Time, lease, owner string, now time.Time) bool {
+func (q *Queue) free(notBefore time.Time, lease, owner string, now time.Time) bool {
 	return !notBefore.After(now) || (lease != "" && owner != q.owner)
 }
 
 // BeginSend implements Queue.
-func (q *Bolt) BeginSend(ctx context.Context, s Send, now time.Time) (Send, error) {
+func (q *Queue) BeginSend(ctx context.Context, s zalo.Send, now time.Time) (zalo.Send, error) {
 	if err := ctx.Err(); err != nil {
-		return Send{}, err
+		return zalo.Send{}, err
 	}
-	var out Send
+	var out zalo.Send
 	err := q.db.Update(func(tx *bolt.Tx) error {
 		sends := tx.Bucket(bktSends)
-		r, err := held(sends, be64(s.ID), s.Lease, func(r *boltSend) string { return r.Lease })
+		r, err := held(sends, be64(s.ID), s.Lease, func(r *sendRecord) string { return r.Lease })
 		if err != nil {
 			return err
 		}
-		r.State, r.Flight, r.FlightAt = SendInFlight, newLease(), now
+		r.State, r.Flight, r.FlightAt = zalo.SendInFlight, newLease(), now
 		data, err := json.Marshal(r)
 		if err != nil {
 			return err
@@ -383,13 +390,13 @@ func (q *Bolt) BeginSend(ctx context.Context, s Send, now time.Time) (Send, erro
 		return sends.Put(be64(s.ID), data)
 	})
 	if err != nil {
-		return Send{}, fmt.Errorf("zalo: begin send %d: %w", s.ID, err)
+		return zalo.Send{}, fmt.Errorf("zalo: begin send %d: %w", s.ID, err)
 	}
 	return out, nil
 }
 
 // FinishSend implements Queue.
-func (q *Bolt) FinishSend(ctx context.Context, s Send, now time.Time, o Outcome) error {
+func (q *Queue) FinishSend(ctx context.Context, s zalo.Send, now time.Time, o zalo.Outcome) error {
 	if err := ctx.Err(); err != nil {
 		return err
 	}
@@ -398,7 +405,7 @@ func (q *Bolt) FinishSend(ctx context.Context, s Send, now time.Time, o Outcome)
 		v := sends.Get(be64(s.ID))
 		if v == nil {
 			if fv := tx.Bucket(bktFinished).Get(be64(s.ID)); fv != nil && s.Flight != "" {
-				var f boltFinished
+				var f finishedRecord
 				if err := json.Unmarshal(fv, &f); err != nil {
 					return err
 				}
@@ -406,21 +413,21 @@ func (q *Bolt) FinishSend(ctx context.Context, s Send, now time.Time, o Outcome)
 					return nil // confirmed by its echo meanwhile
 				}
 			}
-			return ErrLeaseLost
+			return zalo.ErrLeaseLost
 		}
-		r := new(boltSend)
+		r := new(sendRecord)
 		if err := json.Unmarshal(v, r); err != nil {
 			return err
 		}
 		st := r.state()
-		if r.Lease != s.Lease && !(o.Sent && s.Flight != "" && r.Flight == s.Flight && (st == SendInFlight || st == SendUnconfirmed)) {
-			return ErrLeaseLost
+		if r.Lease != s.Lease && !(o.Sent && s.Flight != "" && r.Flight == s.Flight && (st == zalo.SendInFlight || st == zalo.SendUnconfirmed)) {
+			return zalo.ErrLeaseLost
 		}
 		if !o.Sent && !o.Final {
 			r.Lease, r.Owner, r.NotBefore = "", "", o.RetryAt
-			r.State = SendPending
+			r.State = zalo.SendPending
 			if o.Unknown {
-				r.State = SendUnconfirmed
+				r.State = zalo.SendUnconfirmed
 				r.Unknown++
 			}
 			data, err := json.Marshal(r)
@@ -438,11 +445,11 @@ func (q *Bolt) FinishSend(ctx context.Context, s Send, now time.Time, o Outcome)
 }
 
 // finish moves r from the unsent messages to the finished records.
-func (q *Bolt) finish(tx *bolt.Tx, r *boltSend, now time.Time, o Outcome) error {
+func (q *Queue) finish(tx *bolt.Tx, r *sendRecord, now time.Time, o zalo.Outcome) error {
 	if err := tx.Bucket(bktSends).Delete(be64(r.ID)); err != nil {
 		return err
 	}
-	data, err := json.Marshal(boltFinished{OA: r.OA, User: r.User, Sent: o.Sent, MessageID: o.MessageID,
+	data, err := json.Marshal(finishedRecord{OA: r.OA, User: r.User, Sent: o.Sent, MessageID: o.MessageID,
 		Code: o.Code, Reason: o.Reason, Attempts: r.Attempts, Unknown: r.Unknown, Flight: r.Flight, At: now})
 	if err != nil {
 		return err
@@ -453,7 +460,7 @@ func (q *Bolt) finish(tx *bolt.Tx, r *boltSend, now time.Time, o Outcome) error 
 	if !o.Sent || o.MessageID == "" {
 		return nil
 	}
-	kv, err := json.Marshal(boltKey{ID: r.ID, At: now})
+	kv, err := json.Marshal(keyRecord{ID: r.ID, At: now})
 	if err != nil {
 		return err
 	}
@@ -462,14 +469,14 @@ func (q *Bolt) finish(tx *bolt.Tx, r *boltSend, now time.Time, o Outcome) error 
 
 // ConfirmEcho implements Queue. A read transaction first: most echoes (of messages already recorded as sent)
 // cost no write.
-func (q *Bolt) ConfirmEcho(ctx context.Context, e Echo, now time.Time, skew time.Duration) (EchoResult, error) {
+func (q *Queue) ConfirmEcho(ctx context.Context, e zalo.Echo, now time.Time, skew time.Duration) (zalo.EchoResult, error) {
 	if err := ctx.Err(); err != nil {
-		return EchoNothing, err
+		return zalo.EchoNothing, err
 	}
-	match := func(tx *bolt.Tx) (*boltSend, error) {
+	match := func(tx *bolt.Tx) (*sendRecord, error) {
 		c := tx.Bucket(bktSends).Cursor()
 		for k, v := c.First(); k != nil; k, v = c.Next() {
-			r := new(boltSend)
+			r := new(sendRecord)
 			if err := json.Unmarshal(v, r); err != nil {
 				return nil, err
 			}
@@ -478,7 +485,7 @@ func (q *Bolt) ConfirmEcho(ctx context.Context, e Echo, now time.Time, skew time
 			}
 			// The user's oldest unsent message: the only one that can be in flight.
 			st := r.state()
-			if (st != SendInFlight && st != SendUnconfirmed) || !SameText(e.Text, r.Body) || r.FlightAt.After(e.At.Add(skew)) {
+			if (st != zalo.SendInFlight && st != zalo.SendUnconfirmed) || !zalo.SameText(e.Text, r.Body) || r.FlightAt.After(e.At.Add(skew)) {
 				return nil, nil
 			}
 			if e.MsgID != "" && tx.Bucket(bktSentIDs).Get(pair(e.OA, e.MsgID)) != nil {
@@ -497,30 +504,30 @@ func (q *Bolt) ConfirmEcho(ctx context.Context, e Echo, now time.Time, skew time
 		if err != nil {
 			err = fmt.Errorf("zalo: confirm echo: %w", err)
 		}
-		return EchoNothing, err
+		return zalo.EchoNothing, err
 	}
-	var res EchoResult
+	var res zalo.EchoResult
 	err := q.db.Update(func(tx *bolt.Tx) error {
-		res = EchoNothing
+		res = zalo.EchoNothing
 		r, err := match(tx)
 		if err != nil || r == nil {
 			return err
 		}
-		res = EchoLive
-		if r.state() == SendUnconfirmed || q.free(r.NotBefore, r.Lease, r.Owner, now) {
-			res = EchoUnknown
+		res = zalo.EchoLive
+		if r.state() == zalo.SendUnconfirmed || q.free(r.NotBefore, r.Lease, r.Owner, now) {
+			res = zalo.EchoUnknown
 		}
-		return q.finish(tx, r, now, Outcome{Sent: true, MessageID: e.MsgID, Reason: EchoReason})
+		return q.finish(tx, r, now, zalo.Outcome{Sent: true, MessageID: e.MsgID, Reason: zalo.EchoReason})
 	})
 	if err != nil {
-		return EchoNothing, fmt.Errorf("zalo: confirm echo: %w", err)
+		return zalo.EchoNothing, fmt.Errorf("zalo: confirm echo: %w", err)
 	}
 	return res, nil
 }
 
 // Token implements Queue.
-func (q *Bolt) Token(ctx context.Context, oa string) (Token, bool, error) {
-	var t Token
+func (q *Queue) Token(ctx context.Context, oa string) (zalo.Token, bool, error) {
+	var t zalo.Token
 	var ok bool
 	err := q.db.View(func(tx *bolt.Tx) error {
 		v := tx.Bucket(bktTokens).Get([]byte(oa))
@@ -531,14 +538,14 @@ func (q *Bolt) Token(ctx context.Context, oa string) (Token, bool, error) {
 		return json.Unmarshal(v, &t)
 	})
 	if err != nil {
-		return Token{}, false, fmt.Errorf("zalo: token: %w", err)
+		return zalo.Token{}, false, fmt.Errorf("zalo: token: %w", err)
 	}
 	return t, ok, nil
 }
 
 // UpdateToken implements Queue. update runs outside any bbolt transaction (it may call the OAuth API), under
 // the OA's mutex; only this process can hold the file, so the mutex is enough.
-func (q *Bolt) UpdateToken(ctx context.Context, oa string, update func(Token, bool) (Token, error)) (Token, error) {
+func (q *Queue) UpdateToken(ctx context.Context, oa string, update func(zalo.Token, bool) (zalo.Token, error)) (zalo.Token, error) {
 	q.mu.Lock()
 	m := q.tokens[oa]
 	if m == nil {
@@ -550,24 +557,24 @@ func (q *Bolt) UpdateToken(ctx context.Context, oa string, update func(Token, bo
 	defer m.Unlock()
 	cur, ok, err := q.Token(ctx, oa)
 	if err != nil {
-		return Token{}, err
+		return zalo.Token{}, err
 	}
 	next, err := update(cur, ok)
 	if err != nil {
-		return Token{}, err
+		return zalo.Token{}, err
 	}
 	data, err := json.Marshal(next)
 	if err != nil {
-		return Token{}, fmt.Errorf("zalo: update token: %w", err)
+		return zalo.Token{}, fmt.Errorf("zalo: update token: %w", err)
 	}
 	if err := q.db.Update(func(tx *bolt.Tx) error { return tx.Bucket(bktTokens).Put([]byte(oa), data) }); err != nil {
-		return Token{}, fmt.Errorf("zalo: update token: %w", err)
+		return zalo.Token{}, fmt.Errorf("zalo: update token: %w", err)
 	}
 	return next, nil
 }
 
 // LastInbound implements Queue.
-func (q *Bolt) LastInbound(ctx context.Context, oa, user string) (time.Time, error) {
+func (q *Queue) LastInbound(ctx context.Context, oa, user string) (time.Time, error) {
 	var t time.Time
 	err := q.db.View(func(tx *bolt.Tx) error {
 		if v := tx.Bucket(bktUsers).Get(pair(oa, user)); len(v) == 8 {
@@ -582,21 +589,21 @@ func (q *Bolt) LastInbound(ctx context.Context, oa, user string) (time.Time, err
 }
 
 // Stats implements Queue.
-func (q *Bolt) Stats(ctx context.Context) (Stats, error) {
-	var s Stats
+func (q *Queue) Stats(ctx context.Context) (zalo.Stats, error) {
+	var s zalo.Stats
 	err := q.db.View(func(tx *bolt.Tx) error {
 		s.Jobs = tx.Bucket(bktJobs).Stats().KeyN
 		s.Sends = tx.Bucket(bktSends).Stats().KeyN
 		return nil
 	})
 	if err != nil {
-		return Stats{}, fmt.Errorf("zalo: stats: %w", err)
+		return zalo.Stats{}, fmt.Errorf("zalo: stats: %w", err)
 	}
 	return s, nil
 }
 
 // Purge implements Queue.
-func (q *Bolt) Purge(ctx context.Context, before time.Time) (int, error) {
+func (q *Queue) Purge(ctx context.Context, before time.Time) (int, error) {
 	n := 0
 	err := q.db.Update(func(tx *bolt.Tx) error {
 		n = 0
@@ -633,7 +640,7 @@ func (q *Bolt) Purge(ctx context.Context, before time.Time) (int, error) {
 		// Users not heard from since before, unless a job of theirs is unfinished.
 		pending := map[string]bool{}
 		if err := jobs.ForEach(func(_, v []byte) error {
-			var j boltJob
+			var j jobRecord
 			if err := json.Unmarshal(v, &j); err != nil {
 				return err
 			}
@@ -664,4 +671,11 @@ func (q *Bolt) Purge(ctx context.Context, before time.Time) (int, error) {
 		return 0, fmt.Errorf("zalo: purge: %w", err)
 	}
 	return n, nil
+}
+
+// newLease returns a random lease token.
+func newLease() string {
+	var b [12]byte
+	_, _ = rand.Read(b[:])
+	return hex.EncodeToString(b[:])
 }
