@@ -29,6 +29,11 @@ const (
 	argonSaltLen = 16
 )
 
+// hashCost is the passes and memory (KiB) of the hashes HashPassword makes: argonTime and argonMemory. The
+// package's tests lower it for the accounts they create (export_test.go); CheckPassword reads the parameters
+// from each hash, and the unknown-user hash always has the real ones.
+var hashCost = struct{ passes, memory uint32 }{argonTime, argonMemory}
+
 // Limits of credentials.
 const (
 	MinPasswordRunes = 10
@@ -41,13 +46,17 @@ var usernamePattern = regexp.MustCompile(`^[a-z0-9._-]{3,64}$`)
 // HashPassword returns the argon2id hash of password with a random salt, encoded with its parameters as
 // $argon2id$v=19$m=…,t=…,p=…$salt$key (base64, no padding).
 func HashPassword(password string) (string, error) {
+	return hashPassword(password, hashCost.passes, hashCost.memory)
+}
+
+func hashPassword(password string, passes, memory uint32) (string, error) {
 	salt := make([]byte, argonSaltLen)
 	if _, err := rand.Read(salt); err != nil {
 		return "", fmt.Errorf("staff: hash password: %w", err)
 	}
-	key := argon2.IDKey([]byte(password), salt, argonTime, argonMemory, argonThreads, argonKeyLen)
+	key := argon2.IDKey([]byte(password), salt, passes, memory, argonThreads, argonKeyLen)
 	b64 := base64.RawStdEncoding
-	return fmt.Sprintf("$argon2id$v=%d$m=%d,t=%d,p=%d$%s$%s", argon2.Version, argonMemory, argonTime, argonThreads,
+	return fmt.Sprintf("$argon2id$v=%d$m=%d,t=%d,p=%d$%s$%s", argon2.Version, memory, passes, argonThreads,
 		b64.EncodeToString(salt), b64.EncodeToString(key)), nil
 }
 
@@ -75,7 +84,10 @@ func CheckPassword(encoded, password string) bool {
 }
 
 // dummyHash is checked against when a username is unknown, so that the answer takes as long as for a known one.
-var dummyHash = sync.OnceValue(func() string { h, _ := HashPassword("không có tài khoản này"); return h })
+var dummyHash = sync.OnceValue(func() string {
+	h, _ := hashPassword("không có tài khoản này", argonTime, argonMemory)
+	return h
+})
 
 // newSecret returns 256 random bits, base64url-encoded, with a prefix, and their SHA-256.
 func newSecret(prefix string) (string, []byte, error) {

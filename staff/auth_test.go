@@ -15,6 +15,7 @@ import (
 )
 
 func TestPasswordHash(t *testing.T) {
+	staff.RealHashes(t)
 	h, err := staff.HashPassword(password)
 	require.NoError(t, err)
 	assert.True(t, strings.HasPrefix(h, "$argon2id$v=19$m=19456,t=2,p=1$"), h)

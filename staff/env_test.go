@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"io"
 	"log/slog"
 	"net/http"
@@ -265,24 +266,67 @@ func syncReal(t testing.TB, st knowledge.Store) {
 	require.NoError(t, err)
 }
 
-// realStore is an embedded store with the real catalog.
+// realStore is an embedded store of its own with the real catalog: a copy of the file of realTemplate.
 func realStore(t testing.TB) *kembedded.Store {
 	t.Helper()
-	st, err := kembedded.Open(t.TempDir())
+	dir := t.TempDir()
+	data, err := os.ReadFile(filepath.Join(realTemplate(t), kembedded.FileName))
+	require.NoError(t, err)
+	require.NoError(t, os.WriteFile(filepath.Join(dir, kembedded.FileName), data, 0o600))
+	st, err := kembedded.Open(dir)
 	require.NoError(t, err)
 	t.Cleanup(func() { st.Close() })
-	syncReal(t, st)
 	return st
+}
+
+// template is a directory holding an embedded store filled by syncReal once per test binary, closed: each
+// realStore starts from a copy of its file, which is what syncing a new store gives, in a fraction of the time.
+var template struct {
+	once sync.Once
+	dir  string
+	err  error
+}
+
+func realTemplate(t testing.TB) string {
+	t.Helper()
+	procs := realProcedures(t)
+	template.once.Do(func() {
+		if template.dir, template.err = os.MkdirTemp("", "trolyao-staff-catalog-"); template.err != nil {
+			return
+		}
+		st, err := kembedded.Open(template.dir)
+		if err != nil {
+			template.err = err
+			return
+		}
+		emb := knowledge.HashEmbedder{}
+		_, err = ingest.Sync(context.Background(), st, emb, emb.Meta(), procs, ingest.SyncOptions{Phrasebook: phrasebook})
+		template.err = errors.Join(err, st.Close())
+	})
+	require.NoError(t, template.err)
+	return template.dir
+}
+
+// removeTemplate removes the directory of realTemplate, if it was made; TestMain calls it after the tests.
+func removeTemplate() {
+	if template.dir != "" {
+		_ = os.RemoveAll(template.dir)
+	}
 }
 
 // newAssistant answers from st, with the question bank's phrase indexes as in service.
 func newAssistant(st knowledge.Store, convs knowledge.Conversations) *assistant.Assistant {
 	emb := knowledge.HashEmbedder{}
-	phrases, negatives := assistant.BankIndexes(questionBank)
+	phrases, negatives := bankIndexes()
 	return &assistant.Assistant{Searcher: &knowledge.Searcher{Store: st, Embedder: emb, Weights: knowledge.DefaultWeights,
 		Lexicon: &knowledge.Lexicon{}},
 		Store: st, Conversations: convs, Phrases: phrases, Negatives: negatives}
 }
+
+// bankIndexes are the question bank's phrase indexes, built once: the assistant only reads them.
+var bankIndexes = sync.OnceValues(func() (phrases, negatives *assistant.PhraseIndex) {
+	return assistant.BankIndexes(questionBank)
+})
 
 // questionBank and phrasebook are the question bank as service indexes it: the staff service and every store
 // of these tests use it, so that content hashes agree as they do in service.

@@ -1,6 +1,9 @@
 package staff
 
-import "sync/atomic"
+import (
+	"sync/atomic"
+	"testing"
+)
 
 // KnownDevice is knownDevice, for the tests.
 var KnownDevice = knownDevice
@@ -36,4 +39,17 @@ func (g *hashGate) waiters(lane int) int {
 	g.mu.Lock()
 	defer g.mu.Unlock()
 	return len(g.waiting[lane])
+}
+
+// CheapHashes makes HashPassword (and so AddUser) use 1 pass over 64 KiB instead of the real parameters, for
+// the tests whose subject is not the hash: TestMain sets it before the tests run. The hash an unknown user's
+// login is checked against keeps the real parameters.
+func CheapHashes() { hashCost.passes, hashCost.memory = 1, 64 }
+
+// RealHashes makes HashPassword use the real parameters until t ends, for the tests of hashing and of logins
+// whose timing depends on it. It must not run in parallel with other tests.
+func RealHashes(t testing.TB) {
+	old := hashCost
+	hashCost.passes, hashCost.memory = argonTime, argonMemory
+	t.Cleanup(func() { hashCost = old })
 }

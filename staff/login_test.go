@@ -70,6 +70,7 @@ func serveAll(h http.Handler, reqs []*http.Request) []*httptest.ResponseRecorder
 // (Before attempts were reserved, the lock was checked before hashing and failures counted after: all 40
 // were hashed and answered 401.)
 func TestLoginThrottlingParallel(t *testing.T) {
+	staff.RealHashes(t)
 	e := newEnv(t, smallStore(t), nil, nil)
 	e.addUser("lan", staff.RoleViewer)
 	hashes := staff.CountHashes(e.svc)
@@ -236,6 +237,7 @@ func flood(t *testing.T, e *env, hashes *staff.HashCounter, n int, addr func(i i
 // memory grows by far less than 200 MB, and a staff member logs in from another address within 2 s
 // meanwhile. (Before, all 1,000 were hashed at once: 19 GB.)
 func TestLoginFlood(t *testing.T) {
+	staff.RealHashes(t)
 	e := newEnv(t, smallStore(t), nil, nil)
 	e.addUser("lan", staff.RoleViewer)
 	hashes := staff.CountHashes(e.svc)
@@ -256,6 +258,7 @@ func TestLoginFlood(t *testing.T) {
 // answered as soon — but, against so many addresses, not necessarily let in (see Options.LoginHashSlots).
 // (Before, all 1,000 were hashed at once: 19 GB, and minutes for every answer.)
 func TestLoginFloodManyAddresses(t *testing.T) {
+	staff.RealHashes(t)
 	e := newEnv(t, smallStore(t), nil, nil)
 	e.addUser("lan", staff.RoleViewer)
 	hashes := staff.CountHashes(e.svc)
@@ -294,6 +297,7 @@ func deviceOf(t *testing.T, e *env, username string) *http.Cookie {
 // another address within 2 s: her login waits in the priority lane for the next hashing slot. The slots stay
 // bounded. (Before, her login was refused 503 busy like the flood's.)
 func TestLoginFloodManyAddressesKnownBrowser(t *testing.T) {
+	staff.RealHashes(t)
 	e := newEnv(t, smallStore(t), nil, nil)
 	e.addUser("lan", staff.RoleViewer)
 	device := deviceOf(t, e, "lan")

@@ -10,6 +10,7 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"sync"
 	"time"
 
 	"github.com/schollz/progressbar/v3"
@@ -71,8 +72,26 @@ func (a *app) phraseIndexes() (phrases, negatives *assistant.PhraseIndex, err er
 	if err != nil {
 		return nil, nil, err
 	}
+	key := fmt.Sprint(a.exclude)
+	indexes.mu.Lock()
+	defer indexes.mu.Unlock()
+	if ix, ok := indexes.m[key]; ok {
+		return ix[0], ix[1], nil
+	}
 	phrases, negatives = assistant.BankIndexes(b, a.exclude...)
+	if indexes.m == nil {
+		indexes.m = map[string][2]*assistant.PhraseIndex{}
+	}
+	indexes.m[key] = [2]*assistant.PhraseIndex{phrases, negatives}
 	return phrases, negatives, nil
+}
+
+// indexes keeps the phrase indexes of the embedded question bank for each list of excluded splits: they
+// take seconds to build, only the binary changes them and the assistant only reads them, so a process that
+// runs several commands (as the package's tests do) builds them once.
+var indexes struct {
+	mu sync.Mutex
+	m  map[string][2]*assistant.PhraseIndex
 }
 
 // catalogPath is the default catalog source: the national-portal crawl in the data folder.

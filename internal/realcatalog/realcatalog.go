@@ -29,6 +29,10 @@ type Catalog struct {
 	Searcher   *knowledge.Searcher // hash embedder, default weights
 	Bank       *bank.Bank          // the question bank, whose phrasings the store indexes
 	dir        string
+
+	// indexes are the bank's phrase indexes, built on first use (seconds; more under the race detector) and
+	// shared by every Assistant, which only reads them.
+	indexes func() (phrases, negatives *assistant.PhraseIndex)
 }
 
 var shared struct {
@@ -70,6 +74,7 @@ func build(data string) (*Catalog, error) {
 		return c, err
 	}
 	c.Bank = b
+	c.indexes = sync.OnceValues(func() (phrases, negatives *assistant.PhraseIndex) { return assistant.BankIndexes(b) })
 	if _, err := ingest.Sync(context.Background(), st, emb, emb.Meta(), procs, ingest.SyncOptions{Phrasebook: b.Phrasebook()}); err != nil {
 		return c, err
 	}
@@ -86,7 +91,7 @@ func (c *Catalog) Assistant(convs knowledge.Conversations) *assistant.Assistant 
 	if convs == nil {
 		convs = memconv.New()
 	}
-	phrases, negatives := assistant.BankIndexes(c.Bank)
+	phrases, negatives := c.indexes()
 	return &assistant.Assistant{Searcher: c.Searcher, Store: c.Store, Units: c.Units, Centres: c.Centres, Conversations: convs,
 		Phrases: phrases, Negatives: negatives}
 }
