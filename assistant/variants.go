@@ -164,6 +164,10 @@ func isQuestionWord(w string) bool {
 	return questionWords[w]
 }
 
+// askingPapers are the words of asking for the papers ("cần giấy tờ gì", "hồ sơ gồm những gì"): not evidence
+// for a name that has them ("… cho người đã có hồ sơ, giấy tờ cá nhân").
+var askingPapers = map[string]bool{"giay to": true, "ho so": true}
+
 // readClauses reads the message as typed (the lexicon's additions are not evidence: "cty" becomes "doanh
 // nghiệp", which would pick a company procedure over a law firm's).
 func readClauses(text string) clauses {
@@ -171,6 +175,7 @@ func readClauses(text string) clauses {
 	for _, part := range strings.FieldsFunc(strings.ToLower(knowledge.Normalize(text)), func(r rune) bool { return strings.ContainsRune(",.;:?!\n()", r) }) {
 		words := strings.FieldsFunc(part, func(r rune) bool { return !unicode.IsLetter(r) && !unicode.IsDigit(r) })
 		s := saidWords{accented: map[string]bool{}, plain: map[string]bool{}}
+		skip := false
 		for i, w := range words {
 			f := knowledge.Fold(w)
 			next := ""
@@ -178,6 +183,14 @@ func readClauses(text string) clauses {
 				next = words[i+1]
 			}
 			if isQuestionWord(w) || (f == "mat" || f == "bao") && isQuestionWord(next) || f == "thu" && knowledge.Fold(next) == "tuc" {
+				continue
+			}
+			if pair := f + " " + knowledge.Fold(next); askingPapers[pair] {
+				skip = true
+				continue
+			}
+			if skip {
+				skip = false
 				continue
 			}
 			if f == w {

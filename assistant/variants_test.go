@@ -51,6 +51,12 @@ func TestPreferSaidVariant(t *testing.T) {
 		{"hợp tác với một bạn mở công ty TNHH hai thành viên", []string{
 			"Đăng ký thành lập công ty TNHH hai thành viên trở lên", "Đăng ký thành lập công ty TNHH một thành viên"},
 			"Đăng ký thành lập công ty TNHH hai thành viên trở lên"},
+		{"đăng ký khai sinh cần giấy tờ gì", []string{"Thủ tục đăng ký khai sinh",
+			"Thủ tục đăng ký khai sinh cho người đã có hồ sơ, giấy tờ cá nhân"},
+			"Thủ tục đăng ký khai sinh"},
+		{"dang ky khai sinh can ho so gi", []string{"Thủ tục đăng ký khai sinh",
+			"Thủ tục đăng ký khai sinh cho người đã có hồ sơ, giấy tờ cá nhân"},
+			"Thủ tục đăng ký khai sinh"},
 		{"lam giay khai sinh online duoc khong", []string{"Thủ tục đăng ký khai sinh",
 			"Thủ tục đăng ký khai sinh cho người đã có hồ sơ, giấy tờ cá nhân"},
 			"Thủ tục đăng ký khai sinh"},
