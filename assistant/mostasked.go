@@ -100,7 +100,8 @@ func (m *MostAsked) Refresh(ctx context.Context) ([]string, error) {
 	return qs, nil
 }
 
-// Run refreshes now and then every every (0: MostAskedEvery) until ctx ends; it logs what fails.
+// Run refreshes every every (0: MostAskedEvery) until ctx ends, logging what fails; call Refresh first for
+// the questions at start.
 func (m *MostAsked) Run(ctx context.Context, every time.Duration) {
 	if every <= 0 {
 		every = MostAskedEvery
@@ -111,20 +112,14 @@ func (m *MostAsked) Run(ctx context.Context, every time.Duration) {
 	}
 	t := time.NewTicker(every)
 	defer t.Stop()
-	var last []string
 	for {
-		qs, err := m.Refresh(ctx)
-		switch {
-		case err != nil && ctx.Err() == nil:
-			log.Warn("most asked procedures", "err", err)
-		case err == nil && !slices.Equal(qs, last):
-			log.Info("starter questions from the most asked procedures", "questions", len(qs))
-			last = qs
-		}
 		select {
 		case <-ctx.Done():
 			return
 		case <-t.C:
+		}
+		if _, err := m.Refresh(ctx); err != nil && ctx.Err() == nil {
+			log.Warn("most asked procedures", "err", err)
 		}
 	}
 }
