@@ -19,14 +19,25 @@ import (
 // conversations were answered: after 20 about marriage registration, the next start offers a question about
 // it, in the script, the hello frame and as the default the staff page shows.
 func TestMostAskedStarters(t *testing.T) {
-	data := storetest.DataDir(t)
-	dir := t.TempDir()
-	e := env(map[string]string{"TROLYAO_DATA": data, "TROLYAO_DIR": dir})
+	data, dir := storetest.DataDir(t), t.TempDir()
+	mostAskedStarters(t, map[string]string{"TROLYAO_DATA": data, "TROLYAO_DIR": dir})
+}
+
+// The same on PostgreSQL, which counts in one query.
+func TestMostAskedStartersPostgres(t *testing.T) {
+	url, data := testDatabase(t), storetest.DataDir(t)
+	mostAskedStarters(t, map[string]string{"TROLYAO_DATA": data, "TROLYAO_DATABASE_URL": url, "TROLYAO_DIR": t.TempDir()})
+}
+
+func mostAskedStarters(t *testing.T, vars map[string]string) {
+	e := env(vars)
 	cli(t, e, "ingest")
 	require.NoError(t, run(t.Context(), []string{"staff", "add-user", "-role", "publisher", "hoa.nguyen"}, e,
 		strings.NewReader("mật-khẩu-đủ-dài-2026\n"), io.Discard, io.Discard))
-	procEnv := []string{"TROLYAO_DATA=" + data, "TROLYAO_DIR=" + dir, "TROLYAO_CHAT_CLIENT_RATE=1000",
-		"TROLYAO_CHAT_CLIENT_BURST=1000"}
+	procEnv := []string{"TROLYAO_CHAT_CLIENT_RATE=1000", "TROLYAO_CHAT_CLIENT_BURST=1000"}
+	for k, v := range vars {
+		procEnv = append(procEnv, k+"="+v)
+	}
 	var staffDefault struct{ Questions, Default []string }
 
 	t.Run("asked", func(t *testing.T) {
