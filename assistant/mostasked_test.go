@@ -129,3 +129,30 @@ func TestMostAskedChoice(t *testing.T) {
 	require.NoError(t, err)
 	assert.Nil(t, qs)
 }
+
+// Run counts again at every tick and ends with its context.
+func TestMostAskedRun(t *testing.T) {
+	cat := realcatalog.Load(t)
+	calls := make(chan []string, 100)
+	m := &assistant.MostAsked{Catalog: cat.Store, Min: 1, Set: func(qs []string) error { calls <- qs; return nil },
+		Ranker: rankerFunc(func(context.Context, time.Time, int) ([]knowledge.CodeCount, error) {
+			return []knowledge.CodeCount{{Code: cat.Procedures[0].Code, Count: 1}}, nil
+		})}
+	ctx, cancel := context.WithCancel(t.Context())
+	done := make(chan struct{})
+	go func() { m.Run(ctx, 5*time.Millisecond); close(done) }()
+	for range 2 {
+		select {
+		case qs := <-calls:
+			assert.Equal(t, []string{assistant.StarterQuestion(cat.Procedures[0].Name)}, qs)
+		case <-time.After(5 * time.Second):
+			t.Fatal("Run did not refresh")
+		}
+	}
+	cancel()
+	select {
+	case <-done:
+	case <-time.After(5 * time.Second):
+		t.Fatal("Run did not end with its context")
+	}
+}
