@@ -496,12 +496,12 @@ run_checks() {
 	# restarted under chat and webhook load; the disk full under chat and a staff save.
 	step "attack and fault suites" go test -count=1 -timeout 8m -run '^(TestAttack|TestFault.*)$' ./cmd/trolyao/
 	step "process tests" go test -count=1 -timeout "${TROLYAO_TEST_TIMEOUT:-20m}" \
-		-run '^(TestPublishReachesSecondProcess|TestCentreCorrectionSurvivesRestart|TestStartersReachSecondProcess|TestPostgresParityAndEval|TestPostgresSecondProcess)$' \
+		-run '^(TestPublishReachesSecondProcess|TestCentreCorrectionSurvivesRestart|TestStartersReachSecondProcess|TestMostAskedStarters|TestMostAskedStartersPostgres|TestPostgresParityAndEval|TestPostgresSecondProcess)$' \
 		./cmd/trolyao/ ./staff/
 }
 
 # PROCESS_TESTS are the tests that drive serve (or the test binary) as separate processes.
-PROCESS_TESTS='TestReadmeRunIt|TestAttack|TestFault.*|TestPublishReachesSecondProcess|TestCentreCorrectionSurvivesRestart|TestStartersReachSecondProcess'
+PROCESS_TESTS='TestReadmeRunIt|TestAttack|TestFault.*|TestPublishReachesSecondProcess|TestCentreCorrectionSurvivesRestart|TestStartersReachSecondProcess|TestMostAskedStarters|TestMostAskedStartersPostgres'
 
 print_summary() {
 	local rc=$? line

@@ -12,9 +12,9 @@ import (
 )
 
 // Starter questions: the chat widget offers a few questions as buttons when a conversation starts (the most
-// asked procedures). The operator configures them at start (-widget-starters), else built-in ones apply; staff
-// set their own here, which the widget offers at once and in every process sharing the staff data, until they
-// reset them to the default.
+// asked procedures). The operator configures them at start (-widget-starters), else questions about the
+// procedures most asked recently apply, else built-in ones; staff set their own here, which the widget offers
+// at once and in every process sharing the staff data, until they reset them to the default.
 
 // Limits of the starter questions, the chat widget's (widget.MaxStarters, widget.MaxStarter).
 const (
@@ -24,7 +24,7 @@ const (
 
 // StarterTarget is where the starter questions staff set take effect (a *widget.LiveStarters): SetStaff hands
 // over staff's questions (nil when staff set none: the default applies), Default says what the widget offers
-// when staff set none (the operator's questions or the built-in ones).
+// when staff set none (the operator's questions, the most asked or the built-in ones).
 type StarterTarget interface {
 	SetStaff(questions []string) error
 	Default() []string

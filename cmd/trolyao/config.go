@@ -145,7 +145,7 @@ func newConfig(cmd string, getenv func(string) string, stderr io.Writer) (*Confi
 	fs.DurationVar(&c.Web.AnswerTimeout, "chat-answer-timeout", envDur("TROLYAO_CHAT_ANSWER_TIMEOUT", 0), "serve: time limit of one answer (0: 60s)")
 	fs.StringVar(&c.Web.LinkDomains, "widget-link-domains", env("TROLYAO_WIDGET_LINK_DOMAINS", ""), "serve: domains the widget links to, comma-separated (empty: dichvucong.gov.vn, hochiminhcity.gov.vn)")
 	fs.StringVar(&c.Web.WidgetTitle, "widget-title", env("TROLYAO_WIDGET_TITLE", ""), "serve: the widget's title")
-	fs.StringVar(&c.Web.WidgetStarters, "widget-starters", env("TROLYAO_WIDGET_STARTERS", ""), "serve: questions the widget offers when a conversation starts, separated by | (empty: four common procedures); staff may set others on the staff page")
+	fs.StringVar(&c.Web.WidgetStarters, "widget-starters", env("TROLYAO_WIDGET_STARTERS", ""), "serve: questions the widget offers when a conversation starts, separated by | (empty: the most asked procedures, else four common ones); staff may set others on the staff page")
 	fs.BoolVar(&c.Web.NoDemo, "no-demo", getenv("TROLYAO_NO_DEMO") == "1", "serve: no demo portal page at /")
 	fs.DurationVar(&c.Web.ShutdownTimeout, "shutdown-timeout", envDur("TROLYAO_SHUTDOWN_TIMEOUT", 15*time.Second), "serve: how long in-flight answers may finish on shutdown")
 	fs.StringVar(&c.Zalo.Config, "zalo-config", env("TROLYAO_ZALO_CONFIG", ""), "serve: Zalo OA configuration file (empty: no Zalo channel)")

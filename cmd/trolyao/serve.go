@@ -148,6 +148,9 @@ func (a *app) serve(ctx context.Context) (err error) {
 			_ = closeRepo()
 			return err
 		}
+		if refresh := a.mostAsked(ctx, st, convs, widgetOpts); refresh != nil { // the default starter questions
+			bg.Go(func() { refresh(runCtx) })
+		}
 		staffH.set(svc.Handler())
 		bg.Go(func() {
 			if err := svc.Run(runCtx); err != nil {

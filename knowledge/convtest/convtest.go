@@ -33,6 +33,7 @@ func Run(t *testing.T, open func(t *testing.T) knowledge.Conversations) {
 	t.Run("Concurrent", func(t *testing.T) { testConcurrent(t, open(t)) })
 	t.Run("Cancelled", func(t *testing.T) { testCancelled(t, open(t)) })
 	t.Run("Flagged", func(t *testing.T) { testFlagged(t, open(t)) })
+	t.Run("TopCited", func(t *testing.T) { testTopCited(t, open(t)) })
 }
 
 // RunReopen checks that a store keeps everything across a close and a new open of the same storage.

@@ -26,9 +26,9 @@
 //   - data-position: "right" (default) or "left": the bottom corner of the bubble.
 //   - data-open: "true" opens the panel when the page loads.
 //
-// A new conversation offers starter questions (the most asked procedures: those staff set, else
-// Options.Starters, else DefaultStarters — see LiveStarters), which the script carries and the websocket's
-// hello frame brings up to date; the header's "+" starts a new conversation; a 👎 asks for its reason (chips,
+// A new conversation offers starter questions (those staff set, else Options.Starters, else questions about
+// the procedures most asked recently, else DefaultStarters — see LiveStarters), which the script carries and
+// the websocket's hello frame brings up to date; the header's "+" starts a new conversation; a 👎 asks for its reason (chips,
 // sent with the feedback); the question box grows and shows a character counter near the limit, refusing a
 // longer question visibly rather than cutting it; a new answer is shown from its start; a contact line names
 // the city's hotline (Hotline). A failed question offers "Gửi lại" (send again), and so do the questions
@@ -124,21 +124,25 @@ type Options struct {
 }
 
 // LiveStarters are the starter questions in force: those staff set (SetStaff), else the configured ones, else
-// DefaultStarters. It is safe for concurrent use.
+// those about the most asked procedures (SetMostAsked), else DefaultStarters. It is safe for concurrent use.
 type LiveStarters struct {
-	def   []string
-	staff atomic.Pointer[[]string]
+	def        []string
+	configured bool // def is the operator's, not DefaultStarters
+	asked      atomic.Pointer[[]string]
+	staff      atomic.Pointer[[]string]
 }
 
 // NewLiveStarters returns the starter questions with configured as the default (nil: DefaultStarters).
 func NewLiveStarters(configured []string) (*LiveStarters, error) {
+	l := &LiveStarters{configured: configured != nil}
 	if configured == nil {
 		configured = DefaultStarters
 	}
 	if err := checkStarters(configured); err != nil {
 		return nil, err
 	}
-	return &LiveStarters{def: slices.Clone(configured)}, nil
+	l.def = slices.Clone(configured)
+	return l, nil
 }
 
 // SetStaff makes qs the questions in force; nil (or empty) goes back to the default. Questions over the
@@ -156,13 +160,23 @@ func (l *LiveStarters) SetStaff(qs []string) error {
 	return nil
 }
 
-// Default is what applies when staff set none: the configured questions or DefaultStarters.
-func (l *LiveStarters) Default() []string { return slices.Clone(l.def) }
+// Default is what applies when staff set none: the configured questions, else the most asked, else
+// DefaultStarters.
+func (l *LiveStarters) Default() []string { return slices.Clone(l.fallback()) }
 
 // Questions are the questions in force. The caller must not change the slice.
 func (l *LiveStarters) Questions() []string {
 	if p := l.staff.Load(); p != nil {
 		return *p
+	}
+	return l.fallback()
+}
+
+func (l *LiveStarters) fallback() []string {
+	if !l.configured {
+		if p := l.asked.Load(); p != nil {
+			return *p
+		}
 	}
 	return l.def
 }
