@@ -37,6 +37,12 @@ func (a *app) serve(ctx context.Context) (err error) {
 	if err != nil {
 		return err
 	}
+	// webOptions checked the widget's flags; an invalid configuration that got past them still stops the
+	// start, before the store is opened.
+	wh, err := widget.Handler(widgetOpts)
+	if err != nil {
+		return usageError{err.Error()}
+	}
 	var zaloCfg zalo.Config
 	if a.cfg.Zalo.Config != "" {
 		if zaloCfg, err = zalo.LoadConfig(a.cfg.Zalo.Config, a.getenv); err != nil {
@@ -58,7 +64,6 @@ func (a *app) serve(ctx context.Context) (err error) {
 	ws.Ready = ready.Load
 
 	mux := http.NewServeMux()
-	wh := widget.Handler(widgetOpts)
 	if !a.cfg.Web.NoDemo {
 		mux.Handle("GET /{$}", wh)
 	}
