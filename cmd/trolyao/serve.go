@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"net"
@@ -21,6 +22,7 @@ import (
 	"github.com/trolyao/trolyao/channels/zalo"
 	"github.com/trolyao/trolyao/channels/zalo/boltqueue"
 	"github.com/trolyao/trolyao/channels/zalo/pgqueue"
+	"github.com/trolyao/trolyao/internal/apierr"
 	"github.com/trolyao/trolyao/knowledge"
 	"github.com/trolyao/trolyao/knowledge/postgres"
 	"github.com/trolyao/trolyao/staff"
@@ -270,6 +272,7 @@ func (l *lateHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	w.Header().Set("Content-Type", "application/json; charset=utf-8")
 	w.Header().Set("Retry-After", "5")
-	w.WriteHeader(http.StatusServiceUnavailable)
-	_, _ = w.Write([]byte(`{"error":{"code":"not_ready","message":"Hệ thống đang khởi động, vui lòng thử lại sau."}}` + "\n"))
+	w.WriteHeader(apierr.NotReady.Status)
+	_ = json.NewEncoder(w).Encode(map[string]map[string]string{
+		"error": {"code": apierr.NotReady.Code, "message": apierr.NotReady.Message}})
 }

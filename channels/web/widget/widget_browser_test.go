@@ -114,7 +114,7 @@ func (f *fakeChat) serve(w http.ResponseWriter, r *http.Request) {
 				"suggestions": []string{"Gợi ý <u>một</u>"}, "abstained": false})
 		case "history":
 			if m["conversation_id"] != fakeConv {
-				send(map[string]any{"type": "error", "code": "not_found", "message": "Không tìm thấy cuộc trò chuyện hoặc tin nhắn."})
+				send(map[string]any{"type": "error", "code": "not_found", "message": "Không tìm thấy thông tin được yêu cầu."})
 				continue
 			}
 			send(map[string]any{"type": "history", "conversation_id": fakeConv, "messages": []map[string]any{
