@@ -17,6 +17,7 @@ import (
 
 	"github.com/prometheus/client_golang/prometheus"
 
+	"github.com/trolyao/trolyao/internal/apierr"
 	"github.com/trolyao/trolyao/internal/clientip"
 	"github.com/trolyao/trolyao/knowledge"
 )
@@ -361,7 +362,7 @@ func (s *Service) wrap(rt route) http.Handler {
 					panic(v)
 				}
 				s.log.Error("staff: panic", "route", rt.Path, "panic", fmt.Sprint(v))
-				writeError(w, http.StatusInternalServerError, "internal", "Lỗi hệ thống, vui lòng thử lại sau.")
+				errInternal.write(w)
 			}
 		}()
 		rt.Handle(w, r, p)
@@ -409,12 +410,14 @@ func errf(status int, code, message string) *apiErr {
 	return &apiErr{status: status, code: code, message: message}
 }
 
+// shared is the answer of an error of the vocabulary every API shares (apierr).
+func shared(e *apierr.Error) *apiErr { return errf(e.Status, e.Code, e.Message) }
+
 var (
 	errUnauthenticated = errf(http.StatusUnauthorized, "unauthenticated", "Bạn chưa đăng nhập hoặc thông tin xác thực không hợp lệ.")
 	errExpired         = errf(http.StatusUnauthorized, "session_expired", "Phiên làm việc đã hết hạn, vui lòng đăng nhập lại.")
-	errNotFound        = errf(http.StatusNotFound, "not_found", "Không tìm thấy.")
-	errInternal        = errf(http.StatusInternalServerError, "internal", "Lỗi hệ thống, vui lòng thử lại sau.")
-	errStorageFull     = errf(http.StatusServiceUnavailable, "storage_full", "Bộ nhớ của hệ thống đã đầy nên thay đổi chưa được lưu. Vui lòng báo quản trị viên và thử lại sau.")
+	errNotFound        = shared(apierr.NotFound)
+	errInternal        = shared(apierr.Internal)
 )
 
 // FieldReason says why one field is invalid.
@@ -435,15 +438,14 @@ func writeJSON(w http.ResponseWriter, status int, v any) {
 	_ = enc.Encode(v)
 }
 
-// fail answers an internal error, logging it (errors never carry personal data or secrets).
+// fail answers an error of the lower layers as the citizens' API does (apierr.Classify), logging a full disk
+// (nothing was saved) and internal errors (errors never carry personal data or secrets).
 func (s *Service) fail(w http.ResponseWriter, r *http.Request, err error) {
-	if knowledge.StorageFull(err) {
-		s.log.Error("staff: request failed: storage full, nothing saved", "method", r.Method, "path", r.URL.Path, "err", err)
-		errStorageFull.write(w)
-		return
+	e := apierr.Classify(err)
+	if e.Logged() {
+		s.log.Error("staff: request failed", "method", r.Method, "path", r.URL.Path, "code", e.Code, "err", err)
 	}
-	s.log.Error("staff: request failed", "method", r.Method, "path", r.URL.Path, "err", err)
-	errInternal.write(w)
+	shared(e).write(w)
 }
 
 // decode reads a JSON body of at most MaxJSONBody bytes with no unknown fields into v.

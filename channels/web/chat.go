@@ -16,6 +16,7 @@ import (
 	"golang.org/x/time/rate"
 
 	"github.com/trolyao/trolyao/assistant"
+	"github.com/trolyao/trolyao/internal/apierr"
 	"github.com/trolyao/trolyao/internal/clientip"
 	"github.com/trolyao/trolyao/knowledge"
 )
@@ -285,23 +286,20 @@ func (c *chat) compose(ctx context.Context, key, id, conv, text string, send sen
 	return ans, nil
 }
 
-// classify turns an error of the assistant into the protocol's error; internals go to the log only.
+// classify turns an error of the assistant into the protocol's error: the question's own errors, then
+// apierr.Classify (as REST and the staff API do); internals go to the log only.
 func (c *chat) classify(err error) *chatError {
 	switch {
 	case errors.Is(err, assistant.ErrEmpty):
 		return errEmpty
 	case errors.Is(err, assistant.ErrTooLong):
 		return errTooLong
-	case errors.Is(err, knowledge.ErrInvalid):
-		return errBadRequest
-	case errors.Is(err, context.DeadlineExceeded), errors.Is(err, context.Canceled):
-		return errTimeout
-	case knowledge.StorageFull(err):
-		c.s.logError("answer not stored: storage full", err)
-		return errStorageFull
 	}
-	c.s.logError("answer", err)
-	return errInternal
+	e := apierr.Classify(err)
+	if e.Logged() {
+		c.s.logError("answer: "+e.Code, err)
+	}
+	return e
 }
 
 // minPiece is the size under which lines of an answer are sent together in one delta.
@@ -334,8 +332,7 @@ func (c *chat) history(ctx context.Context, id string) (History, *chatError) {
 	}
 	conv, err := c.s.Conversations.Load(ctx, id)
 	if err != nil {
-		c.s.logError("load conversation", err)
-		return History{}, errInternal
+		return History{}, c.classify(err)
 	}
 	if len(conv.Messages) == 0 {
 		return History{}, errNotFound
@@ -362,16 +359,10 @@ func (c *chat) feedback(ctx context.Context, id string, messageID int64, value i
 	} else {
 		err = c.s.Conversations.Feedback(ctx, id, messageID, value)
 	}
-	switch {
-	case err == nil:
-		return nil
-	case errors.Is(err, knowledge.ErrNotFound):
-		return errNotFound
-	case errors.Is(err, knowledge.ErrInvalid):
-		return errBadRequest
+	if err != nil {
+		return c.classify(err)
 	}
-	c.s.logError("feedback", err)
-	return errInternal
+	return nil
 }
 
 // clientIP is the client as the per-client limits count it (see clientKey): the peer, or, behind a trusted

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"github.com/trolyao/trolyao/assistant"
+	"github.com/trolyao/trolyao/internal/apierr"
 	"github.com/trolyao/trolyao/knowledge"
 )
 
@@ -202,36 +203,30 @@ func validConversationID(id string) bool {
 }
 
 // chatError is an error of the protocol: a code, a Vietnamese message for the user, and the HTTP status
-// used over REST.
-type chatError struct {
-	Code    string
-	Message string
-	Status  int
-}
-
-func (e *chatError) Error() string { return e.Code }
+// used over REST. The errors every API shares (apierr.All) are among them.
+type chatError = apierr.Error
 
 // Errors of the protocol. The messages are shown to the user.
 var (
-	errBadRequest      = &chatError{"bad_request", "Yêu cầu không hợp lệ.", http.StatusBadRequest}
-	errBadVersion      = &chatError{"bad_version", "Phiên bản giao thức không được hỗ trợ, vui lòng tải lại trang.", http.StatusBadRequest}
-	errTooLong         = &chatError{"too_long", "Câu hỏi quá dài, vui lòng rút gọn (tối đa " + strconv.Itoa(MaxChars) + " ký tự).", http.StatusRequestEntityTooLarge}
-	errEmpty           = &chatError{"empty", "Vui lòng nhập câu hỏi.", http.StatusBadRequest}
-	errBadReason       = &chatError{"bad_request", "Lý do đánh giá không hợp lệ, vui lòng chọn một trong các lý do được gợi ý.", http.StatusBadRequest}
-	errBadText         = &chatError{"bad_request", "Câu hỏi chứa ký tự không hợp lệ, vui lòng nhập lại.", http.StatusBadRequest}
-	errRateLimited     = &chatError{"rate_limited", "Bạn gửi tin nhắn quá nhanh, vui lòng chờ một chút rồi gửi lại.", http.StatusTooManyRequests}
-	errBusy            = &chatError{"busy", "Hệ thống đang bận, vui lòng thử lại sau ít phút.", http.StatusServiceUnavailable}
-	errShuttingDown    = &chatError{"busy", "Hệ thống đang khởi động lại để bảo trì, vui lòng thử lại sau ít phút.", http.StatusServiceUnavailable}
-	errBadConversation = &chatError{"bad_conversation", "Mã cuộc trò chuyện không hợp lệ.", http.StatusBadRequest}
-	errNotFound        = &chatError{"not_found", "Không tìm thấy cuộc trò chuyện hoặc tin nhắn.", http.StatusNotFound}
-	errNotReady        = &chatError{"not_ready", "Hệ thống đang nạp dữ liệu thủ tục, vui lòng thử lại sau ít phút.", http.StatusServiceUnavailable}
-	errInternal        = &chatError{"internal", "Đã có lỗi xảy ra, vui lòng thử lại sau.", http.StatusInternalServerError}
-	errTimeout         = &chatError{"internal", "Hệ thống phản hồi chậm, vui lòng thử lại.", http.StatusGatewayTimeout}
-	errStorageFull     = &chatError{"storage_full", "Bộ nhớ của hệ thống đã đầy nên chưa lưu được cuộc trò chuyện, vui lòng thử lại sau.", http.StatusServiceUnavailable}
+	errBadRequest      = apierr.BadRequest
+	errBadVersion      = &chatError{Code: "bad_version", Message: "Phiên bản giao thức không được hỗ trợ, vui lòng tải lại trang.", Status: http.StatusBadRequest}
+	errTooLong         = &chatError{Code: "too_long", Message: "Câu hỏi quá dài, vui lòng rút gọn (tối đa " + strconv.Itoa(MaxChars) + " ký tự).", Status: http.StatusRequestEntityTooLarge}
+	errEmpty           = &chatError{Code: "empty", Message: "Vui lòng nhập câu hỏi.", Status: http.StatusBadRequest}
+	errBadReason       = &chatError{Code: "bad_request", Message: "Lý do đánh giá không hợp lệ, vui lòng chọn một trong các lý do được gợi ý.", Status: http.StatusBadRequest}
+	errBadText         = &chatError{Code: "bad_request", Message: "Câu hỏi chứa ký tự không hợp lệ, vui lòng nhập lại.", Status: http.StatusBadRequest}
+	errRateLimited     = &chatError{Code: "rate_limited", Message: "Bạn gửi tin nhắn quá nhanh, vui lòng chờ một chút rồi gửi lại.", Status: http.StatusTooManyRequests}
+	errBusy            = &chatError{Code: "busy", Message: "Hệ thống đang bận, vui lòng thử lại sau ít phút.", Status: http.StatusServiceUnavailable}
+	errShuttingDown    = &chatError{Code: "busy", Message: "Hệ thống đang khởi động lại để bảo trì, vui lòng thử lại sau ít phút.", Status: http.StatusServiceUnavailable}
+	errBadConversation = &chatError{Code: "bad_conversation", Message: "Mã cuộc trò chuyện không hợp lệ.", Status: http.StatusBadRequest}
+	errNotFound        = apierr.NotFound
+	errNotReady        = apierr.NotReady
+	errInternal        = apierr.Internal
+	errTimeout         = apierr.Timeout
+	errStorageFull     = apierr.StorageFull
 	// Refusals before a websocket upgrade (HTTP only).
-	errOrigin      = &chatError{"forbidden", "Trang web này không được phép sử dụng trợ lý ảo.", http.StatusForbidden}
-	errConnLimit   = &chatError{"rate_limited", "Có quá nhiều kết nối từ địa chỉ của bạn, vui lòng đóng bớt cửa sổ trò chuyện.", http.StatusTooManyRequests}
-	errUnsupported = &chatError{"bad_request", "Yêu cầu phải là JSON (Content-Type: application/json).", http.StatusUnsupportedMediaType}
+	errOrigin      = &chatError{Code: "forbidden", Message: "Trang web này không được phép sử dụng trợ lý ảo.", Status: http.StatusForbidden}
+	errConnLimit   = &chatError{Code: "rate_limited", Message: "Có quá nhiều kết nối từ địa chỉ của bạn, vui lòng đóng bớt cửa sổ trò chuyện.", Status: http.StatusTooManyRequests}
+	errUnsupported = &chatError{Code: "bad_request", Message: "Yêu cầu phải là JSON (Content-Type: application/json).", Status: http.StatusUnsupportedMediaType}
 )
 
 // Websocket close codes the server uses.

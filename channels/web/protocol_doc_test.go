@@ -1,15 +1,20 @@
 package web
 
 import (
+	"context"
+	"errors"
 	"fmt"
 	"os"
 	"strconv"
 	"strings"
+	"syscall"
 	"testing"
 
 	"github.com/stretchr/testify/require"
 
 	"github.com/trolyao/trolyao/assistant"
+	"github.com/trolyao/trolyao/internal/apierr"
+	"github.com/trolyao/trolyao/knowledge"
 )
 
 // docs/protocol.md states every error the server sends, with its code, status and message, and the limit of a
@@ -29,6 +34,36 @@ func TestProtocolDocMatchesCode(t *testing.T) {
 		errBusy, errShuttingDown, errBadConversation, errNotFound, errNotReady, errInternal, errTimeout, errStorageFull, errOrigin,
 		errConnLimit, errUnsupported} {
 		has("| `"+e.Code+"` | "+strconv.Itoa(e.Status)+" | "+e.Message+" |", "an error row")
+	}
+	// The shared vocabulary: each code with its one message, in a single row (bad_request also has rows of
+	// the refusals that say why in their own words).
+	for _, e := range apierr.All() {
+		has("| `"+e.Code+"` | "+strconv.Itoa(e.Status)+" | "+e.Message+" |", "a shared error row")
+		if n := strings.Count(doc, "| `"+e.Code+"` |"); n != 1 && e != apierr.BadRequest {
+			t.Errorf("docs/protocol.md has %d rows of the shared code %s, want 1 (one message a code)", n, e.Code)
+		}
+	}
+}
+
+// Every API answers the errors of the layers below with the shared vocabulary; a timeout is timeout (504)
+// over REST and the websocket alike.
+func TestErrorVocabularyShared(t *testing.T) {
+	for _, e := range []*chatError{errBadRequest, errNotFound, errNotReady, errInternal, errTimeout, errStorageFull} {
+		require.Contains(t, apierr.All(), e)
+	}
+	require.Equal(t, "timeout", errTimeout.Code)
+	require.Equal(t, 504, errTimeout.Status)
+	c := &chat{s: &Server{}}
+	for err, want := range map[error]*chatError{
+		context.DeadlineExceeded:                   apierr.Timeout,
+		fmt.Errorf("answer: %w", context.Canceled): apierr.Timeout,
+		fmt.Errorf("save: %w", syscall.ENOSPC):     apierr.StorageFull,
+		knowledge.ErrNotFound:                      apierr.NotFound,
+		errors.New("boom"):                         apierr.Internal,
+		assistant.ErrEmpty:                         errEmpty,
+		assistant.ErrTooLong:                       errTooLong,
+	} {
+		require.Same(t, want, c.classify(err), "%v", err)
 	}
 }
 

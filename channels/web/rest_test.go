@@ -257,10 +257,10 @@ func TestRESTFailuresAfterAck(t *testing.T) {
 	require.Len(t, evs, 2)
 	assert.Equal(t, "ack", evs[0].name)
 	assert.Equal(t, "error", evs[1].name)
-	assert.Equal(t, frame{Type: "error", ID: "t", Code: "internal", Message: errTimeout.Message}, evs[1].data)
+	assert.Equal(t, frame{Type: "error", ID: "t", Code: "timeout", Message: errTimeout.Message}, evs[1].data)
 	resp = e.post(t, "/api/v1/chat", `{"text":"làm lại căn cước cần gì"}`, nil)
 	assert.Equal(t, http.StatusGatewayTimeout, resp.StatusCode)
-	assert.Equal(t, "internal", errorCode(t, resp))
+	assert.Equal(t, "timeout", errorCode(t, resp))
 	assert.Equal(t, 2.0, metricValue(e.s.chat.m.answers.WithLabelValues("error")))
 }
 

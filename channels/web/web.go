@@ -10,7 +10,6 @@ package web
 import (
 	"context"
 	"encoding/json"
-	"errors"
 	"log/slog"
 	"net/http"
 	"strconv"
@@ -21,6 +20,7 @@ import (
 	"github.com/prometheus/client_golang/prometheus/promhttp"
 
 	"github.com/trolyao/trolyao/assistant"
+	"github.com/trolyao/trolyao/internal/apierr"
 	"github.com/trolyao/trolyao/knowledge"
 	"github.com/trolyao/trolyao/knowledge/units"
 )
@@ -104,7 +104,7 @@ func (s *Server) logError(what string, err error) {
 func (s *Server) whenReady(h http.HandlerFunc) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
 		if s.Ready != nil && !s.Ready() {
-			writeError(w, http.StatusServiceUnavailable, "not_ready", "Hệ thống đang nạp dữ liệu thủ tục, vui lòng thử lại sau ít phút.")
+			writeChatError(w, errNotReady)
 			return
 		}
 		h(w, r)
@@ -132,7 +132,7 @@ func (s *Server) timeout(h http.HandlerFunc) http.HandlerFunc {
 
 func (s *Server) readyz(w http.ResponseWriter, r *http.Request) {
 	if s.Ready != nil && !s.Ready() {
-		writeError(w, http.StatusServiceUnavailable, "not_ready", "Hệ thống đang khởi động, vui lòng thử lại sau.")
+		writeChatError(w, errNotReady)
 		return
 	}
 	w.Header().Set("Content-Type", "text/plain; charset=utf-8")
@@ -208,7 +208,7 @@ func (s *Server) units(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	if s.Units == nil {
-		writeError(w, http.StatusServiceUnavailable, "not_ready", "Dữ liệu đơn vị hành chính chưa được nạp.")
+		writeChatError(w, errNotReady)
 		return
 	}
 	matches, err := s.Units.Lookup(q)
@@ -219,29 +219,14 @@ func (s *Server) units(w http.ResponseWriter, r *http.Request) {
 	writeJSON(w, http.StatusOK, map[string]any{"query": q, "matches": matches, "text": assistant.DescribeUnits(s.Units, q)})
 }
 
-// fail classifies an error once, at the edge, into a status and a Vietnamese message.
+// fail classifies an error once, at the edge (apierr.Classify, as the websocket and the staff API do), into
+// a status, a code and a Vietnamese message; a full disk and internal errors go to the log only.
 func (s *Server) fail(w http.ResponseWriter, r *http.Request, err error) {
-	switch {
-	case errors.Is(err, knowledge.ErrQueryTooLong):
-		writeError(w, http.StatusRequestEntityTooLarge, "query_too_long",
-			"Câu hỏi quá dài, vui lòng rút gọn (tối đa "+strconv.Itoa(knowledge.MaxQueryRunes)+" ký tự).")
-	case errors.Is(err, knowledge.ErrNotFound):
-		writeError(w, http.StatusNotFound, "not_found", "Không tìm thấy thông tin được yêu cầu.")
-	case errors.Is(err, knowledge.ErrInvalid):
-		writeError(w, http.StatusBadRequest, "invalid", "Yêu cầu không hợp lệ.")
-	case errors.Is(err, context.DeadlineExceeded):
-		writeError(w, http.StatusGatewayTimeout, "timeout", "Hệ thống phản hồi chậm, vui lòng thử lại.")
-	case knowledge.StorageFull(err):
-		if s.Logger != nil {
-			s.Logger.Error("request failed: storage full", "path", r.URL.Path, "err", err)
-		}
-		writeError(w, errStorageFull.Status, errStorageFull.Code, errStorageFull.Message)
-	default:
-		if s.Logger != nil {
-			s.Logger.Error("request failed", "path", r.URL.Path, "err", err)
-		}
-		writeError(w, http.StatusInternalServerError, "internal", "Đã có lỗi xảy ra, vui lòng thử lại sau.")
+	e := apierr.Classify(err)
+	if e.Logged() && s.Logger != nil {
+		s.Logger.Error("request failed", "path", r.URL.Path, "code", e.Code, "err", err)
 	}
+	writeChatError(w, e)
 }
 
 type apiError struct {

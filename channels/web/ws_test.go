@@ -593,3 +593,12 @@ func TestQueueBytes(t *testing.T) {
 	}
 	assert.Equal(t, 1.0, metricValue(c.m.slow))
 }
+
+// An answer over its time limit is timeout on the websocket, as over REST (TestRESTFailuresAfterAck).
+func TestWebsocketTimeout(t *testing.T) {
+	e := newEnv(t, Config{AnswerTimeout: 100 * time.Millisecond},
+		withReplier(slowReplier{next: newAssistant(t), delay: time.Minute}))
+	c := e.dial(t, nil)
+	_, f := c.exchange("t", "làm lại căn cước cần gì", "")
+	assert.Equal(t, frame{Type: "error", ID: "t", Code: "timeout", Message: errTimeout.Message}, f)
+}

@@ -2,6 +2,7 @@ package main
 
 import (
 	"context"
+	"encoding/json"
 	"errors"
 	"fmt"
 	"net"
@@ -21,6 +22,7 @@ import (
 	"github.com/trolyao/trolyao/channels/zalo"
 	"github.com/trolyao/trolyao/channels/zalo/boltqueue"
 	"github.com/trolyao/trolyao/channels/zalo/pgqueue"
+	"github.com/trolyao/trolyao/internal/apierr"
 	"github.com/trolyao/trolyao/knowledge"
 	"github.com/trolyao/trolyao/knowledge/postgres"
 	"github.com/trolyao/trolyao/staff"
@@ -36,6 +38,12 @@ func (a *app) serve(ctx context.Context) (err error) {
 	webCfg, widgetOpts, err := a.webOptions()
 	if err != nil {
 		return err
+	}
+	// webOptions checked the widget's flags; an invalid configuration that got past them still stops the
+	// start, before the store is opened.
+	wh, err := widget.Handler(widgetOpts)
+	if err != nil {
+		return usageError{err.Error()}
 	}
 	var zaloCfg zalo.Config
 	if a.cfg.Zalo.Config != "" {
@@ -58,7 +66,6 @@ func (a *app) serve(ctx context.Context) (err error) {
 	ws.Ready = ready.Load
 
 	mux := http.NewServeMux()
-	wh := widget.Handler(widgetOpts)
 	if !a.cfg.Web.NoDemo {
 		mux.Handle("GET /{$}", wh)
 	}
@@ -268,6 +275,7 @@ func (l *lateHandler) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	}
 	w.Header().Set("Content-Type", "application/json; charset=utf-8")
 	w.Header().Set("Retry-After", "5")
-	w.WriteHeader(http.StatusServiceUnavailable)
-	_, _ = w.Write([]byte(`{"error":{"code":"not_ready","message":"Hệ thống đang khởi động, vui lòng thử lại sau."}}` + "\n"))
+	w.WriteHeader(apierr.NotReady.Status)
+	_ = json.NewEncoder(w).Encode(map[string]map[string]string{
+		"error": {"code": apierr.NotReady.Code, "message": apierr.NotReady.Message}})
 }

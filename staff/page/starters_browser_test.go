@@ -42,7 +42,9 @@ func startersSite(t *testing.T) (*httptest.Server, *widget.LiveStarters) {
 	mux := http.NewServeMux()
 	mux.Handle("/api/v1/staff/", svc.Handler())
 	mux.Handle("/staff/", page.Handler())
-	mux.Handle("GET /widget.js", widget.Handler(widget.Options{Live: live}))
+	wh, err := widget.Handler(widget.Options{Live: live})
+	require.NoError(t, err)
+	mux.Handle("GET /widget.js", wh)
 	srv := httptest.NewServer(mux)
 	t.Cleanup(srv.Close)
 	return srv, live

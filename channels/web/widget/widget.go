@@ -43,7 +43,10 @@
 //
 // # Mounting
 //
-//	h := widget.Handler(widget.Options{})
+//	h, err := widget.Handler(widget.Options{})
+//	if err != nil {
+//		return err // a configuration error
+//	}
 //	mux.Handle("GET /{$}", h)      // the demo page
 //	mux.Handle("GET /widget.js", h)
 //	mux.Handle("GET /widget/", h)  // widget.css (the stylesheet fallback) and the demo page's assets
@@ -281,19 +284,20 @@ var contentTypes = map[string]string{
 }
 
 // Handler returns the handler of GET /widget.js, GET /widget/{file}, the demo page GET /{$} and the site's
-// icon GET /favicon.ico; any other request gets 404. It panics when opts.LinkDomains holds an invalid entry or opts.Title is too long (a
-// configuration error: check configured values with ParseLinkDomains first).
-func Handler(opts Options) http.Handler {
+// icon GET /favicon.ico; any other request gets 404. It returns an error, and no handler, when the configuration
+// is invalid: more than MaxLinkDomains link domains or an invalid one, a title longer than MaxTitle, or starter
+// questions NewLiveStarters refuses.
+func Handler(opts Options) (http.Handler, error) {
 	domains := opts.LinkDomains
 	if len(domains) == 0 {
 		domains = DefaultLinkDomains
 	}
 	if len(domains) > MaxLinkDomains {
-		panic(fmt.Sprintf("widget: %d link domains, at most %d", len(domains), MaxLinkDomains))
+		return nil, fmt.Errorf("widget: %d link domains, at most %d", len(domains), MaxLinkDomains)
 	}
 	for _, d := range domains {
 		if err := checkDomain(d); err != nil {
-			panic(err.Error())
+			return nil, err
 		}
 	}
 	title := strings.TrimSpace(opts.Title)
@@ -301,13 +305,13 @@ func Handler(opts Options) http.Handler {
 		title = DefaultTitle
 	}
 	if utf8.RuneCountInString(title) > MaxTitle {
-		panic(fmt.Sprintf("widget: title longer than %d characters", MaxTitle))
+		return nil, fmt.Errorf("widget: title longer than %d characters", MaxTitle)
 	}
 	live := opts.Live
 	if live == nil {
 		var err error
 		if live, err = NewLiveStarters(opts.Starters); err != nil {
-			panic(err.Error())
+			return nil, err
 		}
 	}
 	css, err := assets.ReadFile("assets/widget.css")
@@ -382,7 +386,7 @@ func Handler(opts Options) http.Handler {
 	})
 	mux.HandleFunc("GET /{$}", h.demoPage)
 	mux.HandleFunc("GET /favicon.ico", func(w http.ResponseWriter, r *http.Request) { serve(w, r, h.icon) })
-	return mux
+	return mux, nil
 }
 
 // scriptPlaceholder is where widget.js takes its configuration.

@@ -114,7 +114,7 @@ func (f *fakeChat) serve(w http.ResponseWriter, r *http.Request) {
 				"suggestions": []string{"Gợi ý <u>một</u>"}, "abstained": false})
 		case "history":
 			if m["conversation_id"] != fakeConv {
-				send(map[string]any{"type": "error", "code": "not_found", "message": "Không tìm thấy cuộc trò chuyện hoặc tin nhắn."})
+				send(map[string]any{"type": "error", "code": "not_found", "message": "Không tìm thấy thông tin được yêu cầu."})
 				continue
 			}
 			send(map[string]any{"type": "history", "conversation_id": fakeConv, "messages": []map[string]any{
@@ -180,7 +180,7 @@ func run(t *testing.T, ctx context.Context, steps ...chromedp.Action[chromedp.Vo
 // length limit of the hello frame, and a reconnection after a dropped connection that resumes the conversation.
 func TestWidgetRendering(t *testing.T) {
 	fake := &fakeChat{}
-	mux := mount(widget.Handler(widget.Options{}))
+	mux := mount(handler(t, widget.Options{}))
 	mux.HandleFunc("GET /ws", fake.serve)
 	srv := httptest.NewServer(mux)
 	defer srv.Close()
@@ -275,7 +275,7 @@ func TestWidgetRendering(t *testing.T) {
 
 // Animations are off for users who ask for reduced motion.
 func TestWidgetReducedMotion(t *testing.T) {
-	srv := httptest.NewServer(mount(widget.Handler(widget.Options{})))
+	srv := httptest.NewServer(mount(handler(t, widget.Options{})))
 	defer srv.Close()
 	ctx := browsertest.New(t, 1280, 800, time.Minute)
 	animation := func() string {
@@ -297,7 +297,7 @@ func TestWidgetQueuedAfterRefusal(t *testing.T) {
 	first, release := make(chan struct{}), make(chan struct{})
 	var mu sync.Mutex
 	var texts []string
-	mux := mount(widget.Handler(widget.Options{}))
+	mux := mount(handler(t, widget.Options{}))
 	mux.HandleFunc("GET /ws", func(w http.ResponseWriter, r *http.Request) {
 		c, err := (&websocket.Upgrader{}).Upgrade(w, r, nil)
 		if err != nil {
@@ -376,7 +376,7 @@ func ask(t *testing.T, ctx context.Context, text string, n int) {
 func fakeSite(t *testing.T, opts widget.Options) (*fakeChat, string) {
 	t.Helper()
 	fake := &fakeChat{}
-	mux := mount(widget.Handler(opts))
+	mux := mount(handler(t, opts))
 	mux.HandleFunc("GET /ws", fake.serve)
 	srv := httptest.NewServer(mux)
 	t.Cleanup(srv.Close)
@@ -539,7 +539,7 @@ func TestWidgetScrollToAnswerStart(t *testing.T) {
 func TestWidgetRefusedOrigin(t *testing.T) {
 	atViewports(t, func(t *testing.T, ctx context.Context, vp string) {
 		var dials atomic.Int32
-		mux := mount(widget.Handler(widget.Options{}))
+		mux := mount(handler(t, widget.Options{}))
 		const reason = "Trang web này chưa được phép sử dụng trợ lý ảo."
 		mux.HandleFunc("GET /ws", func(w http.ResponseWriter, r *http.Request) {
 			dials.Add(1)
@@ -583,7 +583,7 @@ func TestWidgetRefusedOrigin(t *testing.T) {
 func TestWidgetUnreachable(t *testing.T) {
 	var up atomic.Bool
 	fake := &fakeChat{}
-	mux := mount(widget.Handler(widget.Options{}))
+	mux := mount(handler(t, widget.Options{}))
 	mux.HandleFunc("GET /ws", func(w http.ResponseWriter, r *http.Request) {
 		if !up.Load() {
 			http.Error(w, `{"error":{"code":"forbidden"}}`, http.StatusForbidden)

@@ -16,6 +16,14 @@ import (
 	"github.com/trolyao/trolyao/channels/web/widget"
 )
 
+// handler is widget.Handler(opts) of a valid configuration.
+func handler(t testing.TB, opts widget.Options) http.Handler {
+	t.Helper()
+	h, err := widget.Handler(opts)
+	require.NoError(t, err)
+	return h
+}
+
 func mount(h http.Handler) *http.ServeMux {
 	mux := http.NewServeMux()
 	mux.Handle("GET /{$}", h)
@@ -41,7 +49,7 @@ func get(t *testing.T, h http.Handler, target string, header ...string) (*http.R
 }
 
 func TestHandlerAssets(t *testing.T) {
-	h := mount(widget.Handler(widget.Options{}))
+	h := mount(handler(t, widget.Options{}))
 	cases := []struct {
 		path, contentType, cache, contains string
 	}{
@@ -102,7 +110,7 @@ func TestHandlerAssets(t *testing.T) {
 }
 
 func TestGzip(t *testing.T) {
-	h := mount(widget.Handler(widget.Options{}))
+	h := mount(handler(t, widget.Options{}))
 	plain, body := get(t, h, "/widget.js")
 	for _, ae := range []string{"gzip", "br, gzip, deflate", "gzip;q=0.5", "GZIP"} {
 		resp, gz := get(t, h, "/widget.js", "Accept-Encoding", ae)
@@ -126,7 +134,7 @@ func TestGzip(t *testing.T) {
 }
 
 func TestDemoPageParams(t *testing.T) {
-	h := mount(widget.Handler(widget.Options{}))
+	h := mount(handler(t, widget.Options{}))
 	resp, body := get(t, h, "/?persist=memory&position=left&open=true")
 	require.Equal(t, http.StatusOK, resp.StatusCode)
 	assert.Contains(t, body, `data-persist="memory" data-position="left" data-open="true"`)
@@ -143,7 +151,7 @@ func TestDemoPageParams(t *testing.T) {
 }
 
 func TestOptions(t *testing.T) {
-	h := widget.Handler(widget.Options{
+	h := handler(t, widget.Options{
 		LinkDomains: []string{"dichvucong.hochiminhcity.gov.vn"},
 		Title:       `Hỏi đáp </script><script>alert(1)</script>`,
 	})
@@ -153,11 +161,11 @@ func TestOptions(t *testing.T) {
 		"the title cannot close the script")
 	assert.NotContains(t, body, "/*CONFIG*/")
 
-	_, body = get(t, mount(widget.Handler(widget.Options{})), "/widget.js")
+	_, body = get(t, mount(handler(t, widget.Options{})), "/widget.js")
 	assert.Contains(t, body, `"title":"`+widget.DefaultTitle+`"`)
 	assert.Contains(t, body, `"starters":["`+widget.DefaultStarters[0]+`"`)
 	assert.Contains(t, body, `"hotline":"1022"`)
-	_, body = get(t, mount(widget.Handler(widget.Options{Starters: []string{"Cấp phiếu lý lịch tư pháp"}})), "/widget.js")
+	_, body = get(t, mount(handler(t, widget.Options{Starters: []string{"Cấp phiếu lý lịch tư pháp"}})), "/widget.js")
 	assert.Contains(t, body, `"starters":["Cấp phiếu lý lịch tư pháp"]`)
 
 	for _, o := range []widget.Options{
@@ -168,7 +176,11 @@ func TestOptions(t *testing.T) {
 		{Starters: []string{strings.Repeat("á", widget.MaxStarter+1)}},
 		{Starters: make([]string, widget.MaxStarters+1)},
 	} {
-		assert.Panics(t, func() { widget.Handler(o) }, "%+v", o)
+		var h http.Handler
+		var err error
+		require.NotPanics(t, func() { h, err = widget.Handler(o) }, "%+v", o)
+		assert.Error(t, err, "%+v", o)
+		assert.Nil(t, h, "%+v", o)
 	}
 }
 
@@ -180,7 +192,7 @@ func TestLiveStarters(t *testing.T) {
 	require.NoError(t, err)
 	assert.Equal(t, configured, live.Default())
 	assert.Equal(t, configured, live.Questions())
-	h := mount(widget.Handler(widget.Options{Starters: []string{"ignored when Live is set"}, Live: live}))
+	h := mount(handler(t, widget.Options{Starters: []string{"ignored when Live is set"}, Live: live}))
 	res, body := get(t, h, "/widget.js")
 	assert.Contains(t, body, `"starters":["Cấp phiếu lý lịch tư pháp"]`)
 	etag := res.Header.Get("ETag")
