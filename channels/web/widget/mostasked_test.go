@@ -21,7 +21,7 @@ func TestLiveStartersMostAsked(t *testing.T) {
 	want := []string{"Đăng ký kết hôn cần giấy tờ gì?", "Cấp phiếu lý lịch tư pháp cần giấy tờ gì?"}
 	assert.Equal(t, want, live.Questions())
 	assert.Equal(t, want, live.Default(), "staff see it as the default")
-	h := mount(widget.Handler(widget.Options{Live: live}))
+	h := mount(handler(t, widget.Options{Live: live}))
 	_, body := get(t, h, "/widget.js")
 	assert.Contains(t, body, `"starters":["Đăng ký kết hôn cần giấy tờ gì?","Cấp phiếu lý lịch tư pháp cần giấy tờ gì?"]`)
 
