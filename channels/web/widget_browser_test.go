@@ -420,12 +420,12 @@ func TestWidgetStartersFollowStaff(t *testing.T) {
 	asked := widgetEval[string](t, ctx, widgetRoot+`.querySelector('.msg.user .text').textContent`)
 	assert.Equal(t, staffSet[1], asked, "the starter sends its question")
 
+	// After a reload the page shows them: from the rebuilt script, or — when the browser kept the script it had
+	// (it may for a few minutes) — from the hello frame, which replaces the script's list.
 	widgetDo(t, ctx, chromedp.Navigate(url+"/?persist=memory&open=true"))
-	widgetWait(t, ctx, "the starters of the script", shown+`.length > 0`)
-	assert.Equal(t, staffSet, widgetEval[[]string](t, ctx, shown), "the script itself carries them")
+	widgetWait(t, ctx, "the staff's starters after a reload", shown+`.join("|") === `+widgetJSString(strings.Join(staffSet, "|")))
 
 	require.NoError(t, live.SetStaff(nil))
 	widgetDo(t, ctx, chromedp.Navigate(url+"/?persist=memory&open=true"))
-	widgetWait(t, ctx, "the default starters", shown+`.length > 0`)
-	assert.Equal(t, widget.DefaultStarters, widgetEval[[]string](t, ctx, shown))
+	widgetWait(t, ctx, "the default starters", shown+`.join("|") === `+widgetJSString(strings.Join(widget.DefaultStarters, "|")))
 }
