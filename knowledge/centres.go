@@ -121,7 +121,7 @@ func contains(xs []int, x int) bool {
 }
 
 func checkCentre(x Centre) error {
-	if x.UnitCode == "" || len(x.UnitCode) > maxCentreCodeLn || !allDigits(x.UnitCode) {
+	if x.UnitCode == "" || len(x.UnitCode) > maxCentreCodeLn || strings.Trim(x.UnitCode, "0123456789") != "" {
 		return fmt.Errorf("unit code must be 1–%d digits: %w", maxCentreCodeLn, ErrInvalid)
 	}
 	for _, f := range []struct{ name, v string }{{"unit name", x.UnitName}, {"centre name", x.Name}, {"address", x.Address}} {

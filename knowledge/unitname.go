@@ -53,15 +53,3 @@ func CanonicalUnitType(t string) string {
 	}
 	return Normalize(t)
 }
-
-func allDigits(s string) bool {
-	if s == "" {
-		return false
-	}
-	for i := 0; i < len(s); i++ {
-		if s[i] < '0' || s[i] > '9' {
-			return false
-		}
-	}
-	return true
-}
