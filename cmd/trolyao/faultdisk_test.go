@@ -126,8 +126,8 @@ func TestFaultDiskFull(t *testing.T) {
 	require.NoError(t, json.Unmarshal([]byte(body), &se), body)
 	full(status, se.Error.Code, se.Error.Message, "a staff save")
 	// The log says it (the lines may reach the test's reader of the process's output a moment later).
-	p.waitLog(t, `msg="chat: answer not stored: storage full"`, 10*time.Second)
-	p.waitLog(t, `msg="staff: request failed: storage full, nothing saved"`, 10*time.Second)
+	p.waitLog(t, `msg="chat: answer: storage_full"`, 10*time.Second)
+	p.waitLog(t, `code=storage_full`, 10*time.Second)
 	assert.Contains(t, p.log.String(), "file too large")
 	// What needs no write still works.
 	resp, err = http.Get(p.base + "/readyz")
