@@ -230,13 +230,8 @@ func (s *Service) correctCentre(w http.ResponseWriter, r *http.Request, p *princ
 		return
 	}
 	var req centreRequest
-	if e := decode(w, r, &req); e != nil {
-		e.write(w)
-		return
-	}
-	base, e := baseVersion(r, req.Base)
-	if e != nil {
-		e.write(w)
+	base, ok := decodeVersioned(w, r, &req, &req.Base)
+	if !ok {
 		return
 	}
 	c := CentreCorrection{UnitCode: seed.UnitCode, Name: req.Name, Address: req.Address, Precision: strings.TrimSpace(req.Precision),

@@ -322,6 +322,21 @@ func (s *Service) getDraft(w http.ResponseWriter, r *http.Request, _ *principal)
 	writeJSON(w, http.StatusOK, d)
 }
 
+// decodeVersioned decodes a write's body into req and returns the version it is based on: the If-Match header,
+// else *base, the body's base_version (read after decoding). false: the error was written.
+func decodeVersioned(w http.ResponseWriter, r *http.Request, req any, base **int) (int, bool) {
+	if e := decode(w, r, req); e != nil {
+		e.write(w)
+		return 0, false
+	}
+	v, e := baseVersion(r, *base)
+	if e != nil {
+		e.write(w)
+		return 0, false
+	}
+	return v, true
+}
+
 // baseVersion reads the base version from If-Match or the body's base_version (nil when neither).
 func baseVersion(r *http.Request, body *int) (int, *apiErr) {
 	if h := strings.TrimSpace(r.Header.Get("If-Match")); h != "" {
@@ -359,13 +374,8 @@ func (s *Service) saveDraft(w http.ResponseWriter, r *http.Request, p *principal
 		Base      *int                 `json:"base_version"`
 		Procedure *knowledge.Procedure `json:"procedure"`
 	}
-	if e := decode(w, r, &req); e != nil {
-		e.write(w)
-		return
-	}
-	base, e := baseVersion(r, req.Base)
-	if e != nil {
-		e.write(w)
+	base, ok := decodeVersioned(w, r, &req, &req.Base)
+	if !ok {
 		return
 	}
 	if req.Procedure == nil {

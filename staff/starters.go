@@ -146,13 +146,8 @@ func (s *Service) setStarters(w http.ResponseWriter, r *http.Request, p *princip
 		Base      *int     `json:"base_version"`
 		Questions []string `json:"questions"`
 	}
-	if e := decode(w, r, &req); e != nil {
-		e.write(w)
-		return
-	}
-	base, e := baseVersion(r, req.Base)
-	if e != nil {
-		e.write(w)
+	base, ok := decodeVersioned(w, r, &req, &req.Base)
+	if !ok {
 		return
 	}
 	qs := make([]string, len(req.Questions))
