@@ -159,14 +159,19 @@ func queryTerms(toks []string) []QueryTerm {
 // nameCache memoises indexName: ranking tokenises the names of every candidate of every query.
 var nameCache = struct {
 	sync.RWMutex
-	m map[string][]string
-}{m: map[string][]string{}}
+	m map[string]nameSyllables
+}{m: map[string]nameSyllables{}}
 
 const nameCacheMax = 200_000
 
+// nameSyllables are a name's syllables as indexed, folded and as written (lowercase, with diacritics).
+type nameSyllables struct{ fold, raw []string }
+
 // indexName is the procedure name as indexed: the leading "Thủ tục" that some names carry says nothing.
 // The result is shared and must not be modified.
-func indexName(name string) []string {
+func indexName(name string) []string { return indexNameBoth(name).fold }
+
+func indexNameBoth(name string) nameSyllables {
 	nameCache.RLock()
 	toks, ok := nameCache.m[name]
 	nameCache.RUnlock()
@@ -183,12 +188,16 @@ func indexName(name string) []string {
 	return toks
 }
 
-func indexNameUncached(name string) []string {
-	toks := Syllables(name)
-	if len(toks) > 2 && toks[0] == "thu" && toks[1] == "tuc" {
-		toks = toks[2:]
+func indexNameUncached(name string) nameSyllables {
+	raw := rawSyllables(name)
+	fold := make([]string, len(raw))
+	for i, r := range raw {
+		fold[i] = Fold(r)
 	}
-	return toks
+	if len(fold) > 2 && fold[0] == "thu" && fold[1] == "tuc" {
+		fold, raw = fold[2:], raw[2:]
+	}
+	return nameSyllables{fold: fold, raw: raw}
 }
 
 // DocTerms returns the lexical terms of a procedure with their weighted frequencies, and the document length.

@@ -112,6 +112,7 @@ func fuse(q Query, cands []Candidate, known map[string]bool, w Weights, k int) (
 	for _, t := range q.Tokens {
 		inQuery[t] = true
 	}
+	typed := typedForms(q.Text)
 	for _, c := range cands {
 		if c.Lexical == 0 && maxLex > 0 && c.Dense < 0.2 {
 			continue
@@ -120,10 +121,10 @@ func fuse(q Query, cands []Candidate, known map[string]bool, w Weights, k int) (
 		if maxLex > 0 {
 			score += w.Lexical * c.Lexical / maxLex
 		}
-		name := indexName(c.Name)
-		cover := nameCover(name, inQuery)
+		name := indexNameBoth(c.Name)
+		cover := nameCover(name, inQuery, typed)
 		score += w.NameCover*cover + levelBonus(c.Levels, q.Level, w)
-		if obsoleteLevel(name) {
+		if obsoleteLevel(name.fold) {
 			score -= w.Obsolete
 		}
 		hits = append(hits, Hit{Code: c.Code, Name: c.Name, Levels: c.Levels, Score: score, Lexical: c.Lexical, Dense: c.Dense,
@@ -149,23 +150,47 @@ func fuse(q Query, cands []Candidate, known map[string]bool, w Weights, k int) (
 	return hits, sig
 }
 
-// nameCover is the share of the name's distinct syllables that the question contains.
-func nameCover(name []string, inQuery map[string]bool) float64 {
+// nameCover is the share of the name's distinct syllables that the question contains. When the question is
+// typed with diacritics (typed is not nil), a syllable it typed with other diacritics does not count: "ông bà
+// nội ngoại" does not contain the "ngoài" of "có yếu tố nước ngoài", nor "phường Bàn Cờ" the "bán" of "bán cổ
+// phiếu". A syllable typed without diacritics, or added by the lexicon, counts on its folded form.
+func nameCover(name nameSyllables, inQuery map[string]bool, typed map[string]map[string]bool) float64 {
 	seen := map[string]bool{}
 	hit := 0
-	for _, t := range name {
+	for i, t := range name.fold {
 		if seen[t] {
 			continue
 		}
 		seen[t] = true
-		if inQuery[t] {
-			hit++
+		if !inQuery[t] {
+			continue
 		}
+		if forms := typed[t]; forms != nil && !forms[t] && !forms[name.raw[i]] {
+			continue
+		}
+		hit++
 	}
 	if len(seen) == 0 {
 		return 0
 	}
 	return float64(hit) / float64(len(seen))
+}
+
+// typedForms maps each folded syllable of a question typed with diacritics to the forms it was typed in; nil
+// for a question typed without any.
+func typedForms(text string) map[string]map[string]bool {
+	ts := tokens(text)
+	if !accented(ts) {
+		return nil
+	}
+	out := make(map[string]map[string]bool, len(ts))
+	for _, t := range ts {
+		if out[t.fold] == nil {
+			out[t.fold] = map[string]bool{}
+		}
+		out[t.fold][t.raw] = true
+	}
+	return out
 }
 
 // obsoleteLevel reports names of variants for district level ("thực hiện tại cấp huyện"), abolished in 2025.

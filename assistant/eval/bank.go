@@ -50,5 +50,17 @@ func FromBank(b *bank.Bank, split bank.Split) []Case {
 		}
 		out = append(out, c)
 	}
+	for _, st := range b.Stories {
+		if st.Split != split {
+			continue
+		}
+		line++
+		exp := slices.Clone(st.Expect)
+		tags := append([]string{"story"}, st.Tags...)
+		if len(exp) == 0 {
+			tags = append([]string{"negative"}, tags...)
+		}
+		out = append(out, Case{Turn: Turn{Q: st.Q, Expect: &exp}, Tags: tags, Line: line})
+	}
 	return out
 }

@@ -133,11 +133,23 @@ type Dialogue struct {
 	Split Split    `json:"-"`
 }
 
+// Story is a long question written as citizens write on public Q&A pages: a narrative with family, place, job
+// and legal context and the need at its end or only implied. Stories are asked, never indexed. An empty Expect
+// means no procedure of the catalog answers it.
+type Story struct {
+	Q      string   `json:"q"`
+	Expect []string `json:"expect"`
+	Tags   []string `json:"tags,omitempty"`
+	Family string   `json:"-"` // the family of its first expected procedure, or a key of its own for a negative
+	Split  Split    `json:"-"`
+}
+
 // Bank is the loaded question bank. It is read-only after Load.
 type Bank struct {
 	Entries   []Entry
 	Negatives []Negative
 	Dialogues []Dialogue
+	Stories   []Story
 	byCode    map[string]int
 	version   string
 }
@@ -214,6 +226,23 @@ func Read(fsys fs.FS) (*Bank, error) {
 	}); err != nil && !isNotExist(err) {
 		return nil, err
 	}
+	if err := readLines(fsys, "stories.jsonl", h, func(line []byte) error {
+		var st Story
+		if err := json.Unmarshal(line, &st); err != nil {
+			return err
+		}
+		if st.Expect == nil {
+			return fmt.Errorf("a story needs expect (an empty list when no procedure answers it)")
+		}
+		if err := checkText(st.Q, maxQuestionRunes); err != nil {
+			return err
+		}
+		b.Stories = append(b.Stories, st)
+		return nil
+	}); err != nil && !isNotExist(err) {
+		return nil, err
+	}
+	b.expandStories()
 	b.assignSplits()
 	b.version = fmt.Sprintf("%016x", h.Sum64())
 	return b, nil
@@ -346,6 +375,33 @@ func (b *Bank) assignSplits() {
 			key = "dlg/" + knowledge.Fold(b.Dialogues[i].Turns[0].Q)
 		}
 		b.Dialogues[i].Split = splitOf(key)
+	}
+	for i := range b.Stories {
+		key := "story/" + knowledge.Fold(b.Stories[i].Q)
+		if len(b.Stories[i].Expect) > 0 {
+			key = find(b.Stories[i].Expect[0])
+		}
+		b.Stories[i].Family = key
+		b.Stories[i].Split = splitOf(key)
+	}
+}
+
+// expandStories adds to each story's expected codes the accept lists of the entries it names, so that the same
+// procedure at another level is right too.
+func (b *Bank) expandStories() {
+	for i := range b.Stories {
+		st := &b.Stories[i]
+		for _, c := range slices.Clone(st.Expect) {
+			e, ok := b.Entry(c)
+			if !ok {
+				continue
+			}
+			for _, a := range e.Accept {
+				if !slices.Contains(st.Expect, a) {
+					st.Expect = append(st.Expect, a)
+				}
+			}
+		}
 	}
 }
 
