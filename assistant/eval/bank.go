@@ -57,7 +57,7 @@ func FromBank(b *bank.Bank, split bank.Split) []Case {
 		line++
 		exp := slices.Clone(st.Expect)
 		tags := append([]string{"story"}, st.Tags...)
-		if len(exp) == 0 {
+		if len(exp) == 0 && !slices.Contains(tags, "negative") {
 			tags = append([]string{"negative"}, tags...)
 		}
 		out = append(out, Case{Turn: Turn{Q: st.Q, Expect: &exp}, Tags: tags, Line: line})

@@ -49,6 +49,20 @@ func TestBankAgainstCatalog(t *testing.T) {
 			assert.True(t, covered[p.Code], "commune-level procedure %s has no entry", p.Code)
 		}
 	}
+	assert.GreaterOrEqual(t, len(b.Stories), 400, "stories")
+	negativeStories := 0
+	for _, st := range b.Stories {
+		if len(st.Expect) == 0 {
+			negativeStories++
+			continue
+		}
+		_, ok := b.Entry(st.Expect[0])
+		assert.True(t, ok, "story %q: its first procedure %s has an entry", st.Q, st.Expect[0])
+		for _, c := range st.Expect {
+			assert.Contains(t, catalog, c, "story %q expects an unknown code", st.Q)
+		}
+	}
+	assert.GreaterOrEqual(t, negativeStories, 40, "negative stories")
 	for _, d := range b.Dialogues {
 		for _, turn := range d.Turns {
 			if turn.Expect != nil {
@@ -104,6 +118,18 @@ func TestSplits(t *testing.T) {
 		}
 	}
 	assert.NotEqual(t, pb.ID(), full.ID())
+
+	// A story goes with the family of its first procedure, and is right for every level of it.
+	for _, st := range b.Stories {
+		if len(st.Expect) == 0 {
+			continue
+		}
+		e, _ := b.Entry(st.Expect[0])
+		assert.Equal(t, e.Split, st.Split, "story %q", st.Q)
+		for _, a := range e.Accept {
+			assert.Contains(t, st.Expect, a, "story %q", st.Q)
+		}
+	}
 }
 
 func TestReadErrors(t *testing.T) {
