@@ -193,7 +193,8 @@ func (a *Assistant) answer(ctx context.Context, st *knowledge.DialogueState, tex
 	// answered, with the ward's centre.
 	if a.Units != nil {
 		if ms, ok := asksAboutUnits(a.Units, text); ok {
-			if as.Action < ActAnswerWithAlternatives || !topical(intents) || len(withoutUnitCues(as.Tokens)) < minProcedureWords {
+			if rest := len(withoutUnitCues(as.Tokens)); rest < minProcedureWords ||
+				rest <= maxUnitQuestionWords && strongUnitCue(text) && (as.Action < ActAnswerWithAlternatives || !topical(intents)) {
 				ans.Intents = append(ans.Intents, IntentWard)
 				ans.Text = describeUnits(ms)
 				if ms[0].Ambiguous {
@@ -443,7 +444,8 @@ type Assessment struct {
 
 // Assess retrieves the procedures for text and applies the policy.
 func (a *Assistant) Assess(ctx context.Context, text string, intents []Intent) (Assessment, error) {
-	res, err := a.Searcher.Search(ctx, text, maxOptions*3)
+	searched, ages := withoutAges(text)
+	res, err := a.Searcher.Search(ctx, searched, maxOptions*3)
 	if err != nil {
 		return Assessment{}, err
 	}
@@ -456,8 +458,8 @@ func (a *Assistant) Assess(ctx context.Context, text string, intents []Intent) (
 	}
 	sort.SliceStable(hits, func(i, j int) bool { return hits[i].Score > hits[j].Score })
 	as.Hits = collapseVariants(hits, res.Query.Level)
-	as.Hits = preferSaidVariant(as.Hits, text)
-	as.NegativeSim, as.Negative = a.Negatives.Nearest(as.Tokens)
+	as.Hits = preferAgeVariant(preferSaidVariant(as.Hits, text), ages, text)
+	as.NegativeSim, as.Negative = a.nearestNegative(text, as.Tokens)
 	as.F = a.features(as, intents, sims)
 	pol := a.Policy
 	if pol == nil {
@@ -482,6 +484,40 @@ func (a *Assistant) Assess(ctx context.Context, text string, intents []Intent) (
 		as.Action = ActClarify
 	}
 	return as, nil
+}
+
+// longMessage is the number of syllables from which a message is read sentence by sentence for how close it
+// is to a negative of the question bank: a long story that asks, in one of its sentences, how to pay to skip
+// the queue or to forge a paper is as far from a known negative as a whole as its other sentences make it.
+const longMessage = 30
+
+// sentenceEnd splits a message into sentences.
+var sentenceEnd = regexp.MustCompile(`[.?!;\n]+`)
+
+// nearestNegative is the similarity of a message (its searched tokens) to the nearest negative of the question
+// bank and that negative's kind; a long message is also read sentence by sentence (two sentences at a time,
+// so that a request and its reason stay together), and its closest window counts.
+func (a *Assistant) nearestNegative(text string, toks []string) (float64, string) {
+	best, kind := a.Negatives.Nearest(toks)
+	if len(toks) < longMessage {
+		return best, kind
+	}
+	var parts []string
+	for _, p := range sentenceEnd.Split(text, -1) {
+		if strings.TrimSpace(p) != "" {
+			parts = append(parts, p)
+		}
+	}
+	for i := range parts {
+		w := parts[i]
+		if i+1 < len(parts) {
+			w += " " + parts[i+1]
+		}
+		if sim, k := a.Negatives.Nearest(knowledge.Syllables(w)); sim > best {
+			best, kind = sim, k
+		}
+	}
+	return best, kind
 }
 
 // namesExactly reports whether the message contains the whole name of the best procedure and not the whole
@@ -563,7 +599,7 @@ func (a *Assistant) features(as Assessment, intents []Intent, sims map[string]fl
 	if has(intents, IntentOutOfScope) {
 		f[fOffTopic] = 1
 	}
-	f[fNegative] = a.Negatives.MaxCosine(as.Tokens)
+	f[fNegative] = as.NegativeSim
 	if len(as.Hits) == 0 {
 		f[fNegMargin] = f[fNegative]
 		return f

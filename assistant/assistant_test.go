@@ -275,6 +275,34 @@ func TestOldUnitAsContext(t *testing.T) {
 	assert.Contains(t, ans.Text, "An Hội Tây")
 }
 
+// A story that names a place and says "cũ" or "bây giờ" among many other words asks about a procedure, not
+// about the unit reform: it is not answered with the place's new unit alone.
+func TestStoryPlaceIsContext(t *testing.T) {
+	a := newAssistant(t)
+	for i, q := range []string{
+		"Anh tôi làm bảo vệ dân phố ở phường Tân Thới Nhất, quận 12 cũ, bây giờ bị tai nạn khi đi tuần mà chưa có bảo hiểm thì được hỗ trợ gì, hồ sơ nộp ở đâu",
+		"e o phuong 15 go vap cu, bay gio e lam cong nhan, sap di lam xa 3 thang o Binh Duong thi co phai khai bao tam vang ko a",
+	} {
+		ans := reply(t, a, fmt.Sprintf("story-place-%d", i), q)
+		assert.NotEmpty(t, append(cited(ans), codesOfOptions(ans)...), "%q: a procedure or options, not a ward lookup: %s", q, ans.Text)
+	}
+	ans := reply(t, a, "story-place-tamvang", "e o phuong 15 go vap cu, bay gio e lam cong nhan, sap di lam xa 3 thang o Binh Duong thi co phai khai bao tam vang ko a")
+	require.NotEmpty(t, cited(ans))
+	assert.Equal(t, "1.003677", cited(ans)[0])
+	// A short question about the reform is still one.
+	ans = reply(t, a, "story-place-ward", "Phường 9 Phú Nhuận sau sáp nhập là phường nào")
+	assert.Contains(t, ans.Text, "Đức Nhuận")
+	assert.Empty(t, ans.Citations)
+}
+
+func codesOfOptions(ans assistant.Answer) []string {
+	var out []string
+	for _, o := range ans.Options {
+		out = append(out, o.Code)
+	}
+	return out
+}
+
 func TestConversationStored(t *testing.T) {
 	a := newAssistant(t)
 	ans := reply(t, a, "stored", "đăng ký kết hôn cần gì")

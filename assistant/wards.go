@@ -42,6 +42,23 @@ func asksAboutUnits(g *units.Gazetteer, text string) ([]units.Match, bool) {
 	return ms, false
 }
 
+// maxUnitQuestionWords is the most content words, besides places and the words of a unit question, that a
+// message asking about the reform may carry: "phường 9 phú nhuận sau sáp nhập làm căn cước ở đâu" may be
+// either, a story that mentions "quận 12 cũ" and "bây giờ" among forty other words asks about something
+// else, and the place in it is context for the procedure answer.
+const maxUnitQuestionWords = 6
+
+// strongUnitCue reports whether text carries one of strongUnitQuestionCues.
+func strongUnitCue(text string) bool {
+	f := " " + strings.Join(knowledge.Syllables(text), " ") + " "
+	for _, c := range strongUnitQuestionCues {
+		if strings.Contains(f, " "+c+" ") {
+			return true
+		}
+	}
+	return false
+}
+
 // strongUnitQuestionCues are the cues that ask about the reform whatever else the message says.
 var strongUnitQuestionCues = []string{"sap nhap", "phuong nao", "xa nao", "phuong gi", "xa gi", "gio la", "bay gio la",
 	"nay thuoc", "gio thuoc", "ten moi", "sau sap xep", "doi ten"}
