@@ -288,6 +288,15 @@ func (t *throttle) merge(key string, now time.Time, n int, last time.Time) (refu
 	return admitted, 0
 }
 
+// quiet reports whether key has no failure in the window, is not locked, and has no attempt in flight but
+// the one reserved by the caller.
+func (t *throttle) quiet(key string, now time.Time) bool {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	f := t.entry(key, now)
+	return f == nil || (f.n == 0 && f.pending <= 1 && !now.Before(f.until))
+}
+
 // evict forgets the keys with nothing in flight whose failures are stale or not locking them.
 func (t *throttle) evict(now time.Time) {
 	for k, f := range t.m {
@@ -344,45 +353,82 @@ func (t *throttle) release(key string) {
 
 // hashGate bounds the password hashes of logins running at once: each argon2id hash takes argonMemory
 // (19 MiB) and a core for tens of milliseconds, so without a bound a burst of logins takes gigabytes and every
-// core. A login waits at most wait for a slot; at most maxWaiting logins of each lane wait at once, and the
-// others are refused at once. A slot given back goes to the login of the priority lane that has waited
-// longest, if any, before the others: logins from a browser that has logged in to the account before (see
-// deviceCookie), which a flood from addresses the throttle cannot tell apart does not hold up for more than
-// the hashes in progress.
+// core. A login waits at most wait for a slot, in one of three lanes (see lane); a slot given back goes to the
+// login that has waited longest in the first lane that has one. At most maxWaiting logins wait at once in
+// laneKnownBrowser and in laneOthers, and the others of those lanes are refused at once; laneQuietAccount has
+// no such bound, since each account puts at most one login in it (see Service.login).
 type hashGate struct {
 	mu         sync.Mutex
 	free       int
 	wait       time.Duration
 	maxWaiting int
-	waiting    [2][]chan struct{} // by lane: priority, others; each waiter's channel gets its slot
+	waiting    [lanes][]chan struct{} // by lane; each waiter's channel gets its slot
 }
 
-// waitersPerSlot is how many logins of a lane may wait for each slot of a hashGate.
+// lane is the queue a login waits in for a hashing slot, in the order slots are given: what the login says
+// that a flood from addresses the throttle cannot tell apart does not.
+//
+// What is guaranteed, in each process: a login to an account that exists, is enabled and is not locked waits
+// for at most the hashes running and the logins ahead of it in its lane and the lanes before — if it comes
+// from a browser that has logged in to the account before, the known browsers' only; if the account has no
+// failed login in the window (an hour after the last; a success clears them) and no other login of it is in
+// flight, also the quiet accounts' logins, at most one per other account, each of which ends that account's
+// quietness for the window if it fails. So during a flood of wrong logins from any number of addresses on
+// usernames without an account, or on other accounts, a staff member's first login on a new browser gets a
+// slot as soon as the hashes running, the known browsers' logins and the quiet accounts' ahead of it are
+// done — a hash or two, unless the flood knows many usernames — or 503 busy after LoginHashWait.
+// The hashes running stay at most the slots, and the flood's logins wait in laneOthers, bounded and refused
+// 503 busy beyond it.
+//
+// What is not: when the flood tries the staff member's own account, its first failure takes the account out
+// of laneQuietAccount for the window, and her login from a new browser waits with the flood's and may be
+// refused 503 busy while it lasts (from a known browser it still goes first); its fifth failure locks the
+// account, for every browser and address, for 30 s, then twice as long with each further failure up to
+// 15 min (429 throttled) — the lock is what keeps a password from being guessed, and no lane lifts it. A
+// staff member who has just mistyped her password is out of laneQuietAccount too, until her next success.
+// A flood that knows N usernames puts at most N logins in laneQuietAccount per window. And while the slots
+// are taken, how soon a login is answered tells whether its username has an account nobody failed on: a
+// flooder can learn which usernames exist, at one failed login each — audited against the account, logged,
+// and taking it out of laneQuietAccount for the window. With a free slot, every lane enters at once, and a
+// username without an account is checked against a hash as costly as an account's, as before.
+type lane int
+
+const (
+	// laneKnownBrowser: a login from a browser that has logged in to the account before (DeviceCookieName).
+	laneKnownBrowser lane = iota
+	// laneQuietAccount: a login to an account that exists, is enabled, has no failure in the throttle's
+	// window (in this process or audited by another) and no other login in flight — what a staff member's
+	// first login on a new browser is, and what a flood's is not: its usernames have no account, or the
+	// accounts it tries have its failures. Its first failure takes the account out of this lane for the
+	// window, so a flood gets at most one login per account in it.
+	laneQuietAccount
+	// laneOthers: every other login — unknown usernames, disabled accounts, accounts with recent failures.
+	laneOthers
+	lanes
+)
+
+// waitersPerSlot is how many logins of a bounded lane may wait for each slot of a hashGate.
 const waitersPerSlot = 16
 
 func newHashGate(slots int, wait time.Duration) *hashGate {
 	return &hashGate{free: slots, wait: wait, maxWaiting: slots * waitersPerSlot}
 }
 
-// enter takes a slot, waiting at most g.wait (less if ctx ends), in the priority lane or the other; it reports
-// whether it got one. A slot taken must be given back with leave.
-func (g *hashGate) enter(ctx context.Context, priority bool) bool {
-	lane := 1
-	if priority {
-		lane = 0
-	}
+// enter takes a slot, waiting in lane at most g.wait (less if ctx ends); it reports whether it got one. A
+// slot taken must be given back with leave.
+func (g *hashGate) enter(ctx context.Context, l lane) bool {
 	g.mu.Lock()
 	if g.free > 0 {
 		g.free--
 		g.mu.Unlock()
 		return true
 	}
-	if len(g.waiting[lane]) >= g.maxWaiting {
+	if l != laneQuietAccount && len(g.waiting[l]) >= g.maxWaiting {
 		g.mu.Unlock()
 		return false
 	}
 	ch := make(chan struct{}, 1)
-	g.waiting[lane] = append(g.waiting[lane], ch)
+	g.waiting[l] = append(g.waiting[l], ch)
 	g.mu.Unlock()
 	t := time.NewTimer(g.wait)
 	defer t.Stop()
@@ -394,21 +440,21 @@ func (g *hashGate) enter(ctx context.Context, priority bool) bool {
 	}
 	g.mu.Lock()
 	defer g.mu.Unlock()
-	if i := slices.Index(g.waiting[lane], ch); i >= 0 {
-		g.waiting[lane] = slices.Delete(g.waiting[lane], i, i+1)
+	if i := slices.Index(g.waiting[l], ch); i >= 0 {
+		g.waiting[l] = slices.Delete(g.waiting[l], i, i+1)
 		return false
 	}
 	return true // leave gave it the slot meanwhile
 }
 
-// leave gives a slot back: to the first waiter of the priority lane, else of the other, else to the pool.
+// leave gives a slot back: to the first waiter of the first lane that has one, else to the pool.
 func (g *hashGate) leave() {
 	g.mu.Lock()
 	defer g.mu.Unlock()
-	for lane := range g.waiting {
-		if len(g.waiting[lane]) > 0 {
-			ch := g.waiting[lane][0]
-			g.waiting[lane] = slices.Delete(g.waiting[lane], 0, 1)
+	for l := range g.waiting {
+		if len(g.waiting[l]) > 0 {
+			ch := g.waiting[l][0]
+			g.waiting[l] = slices.Delete(g.waiting[l], 0, 1)
 			ch <- struct{}{}
 			return
 		}

@@ -34,11 +34,11 @@ func CountHashes(s *Service) *HashCounter {
 	return c
 }
 
-// waiters is how many logins wait in lane (0 priority, 1 the others).
-func (g *hashGate) waiters(lane int) int {
+// waiters is how many logins wait in lane l.
+func (g *hashGate) waiters(l lane) int {
 	g.mu.Lock()
 	defer g.mu.Unlock()
-	return len(g.waiting[lane])
+	return len(g.waiting[l])
 }
 
 // CheapHashes makes HashPassword (and so AddUser) use 1 pass over 64 KiB instead of the real parameters, for

@@ -163,9 +163,19 @@ func (s *Service) login(w http.ResponseWriter, r *http.Request, _ *principal) {
 			return
 		}
 	}
-	// A browser that has logged in to this account before waits in the priority lane (see DeviceCookieName).
-	priority := err == nil && !u.Disabled && knownDevice(r, u, now)
-	if !s.hashes.enter(ctx, priority) {
+	// The lane the login waits in for a hashing slot (see lane): a browser that has logged in to this account
+	// before (see DeviceCookieName) first, then an account nobody has failed on lately, then the rest. The
+	// throttle's state is read for every username, with an account or not, so that choosing takes as long.
+	quiet := n == 0 && a.quiet()
+	l := laneOthers
+	switch {
+	case err != nil || u.Disabled:
+	case knownDevice(r, u, now):
+		l = laneKnownBrowser
+	case quiet:
+		l = laneQuietAccount
+	}
+	if !s.hashes.enter(ctx, l) {
 		retry := strconv.Itoa(int(s.opt.LoginHashWait.Seconds()) + 1)
 		w.Header().Set("Retry-After", retry)
 		writeError(w, http.StatusServiceUnavailable, "busy",
@@ -262,6 +272,10 @@ func (a *loginAttempt) merge(n int, last time.Time) (refusal, time.Duration) {
 	}
 	return why, d
 }
+
+// quiet reports whether the username has no failure in this process's window and no other attempt in
+// flight (see laneQuietAccount).
+func (a *loginAttempt) quiet() bool { return a.s.users.quiet(a.user, a.now) }
 
 // fail counts the attempt as failed on both keys and logs the security events: the failure, and the lock it
 // puts on the account or the address — without the name typed or the address.
