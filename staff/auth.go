@@ -354,12 +354,16 @@ func (t *throttle) release(key string) {
 // hashGate bounds the password hashes of logins running at once: each argon2id hash takes argonMemory
 // (19 MiB) and a core for tens of milliseconds, so without a bound a burst of logins takes gigabytes and every
 // core. A login waits at most wait for a slot, in one of three lanes (see lane); a slot given back goes to the
-// login that has waited longest in the first lane that has one. At most maxWaiting logins wait at once in
+// login that has waited longest in the first lane that has one. With two slots or more, laneOthers holds all
+// but one at most: the last is kept for the first two lanes, so that their logins need not wait for a flood's
+// hash to end, nor share the cores with more than slots-1 of them. At most maxWaiting logins wait at once in
 // laneKnownBrowser and in laneOthers, and the others of those lanes are refused at once; laneQuietAccount has
 // no such bound, since each account puts at most one login in it (see Service.login).
 type hashGate struct {
 	mu         sync.Mutex
 	free       int
+	others     int // slots laneOthers holds
+	othersMax  int // the most it may hold
 	wait       time.Duration
 	maxWaiting int
 	waiting    [lanes][]chan struct{} // by lane; each waiter's channel gets its slot
@@ -411,15 +415,28 @@ const (
 const waitersPerSlot = 16
 
 func newHashGate(slots int, wait time.Duration) *hashGate {
-	return &hashGate{free: slots, wait: wait, maxWaiting: slots * waitersPerSlot}
+	return &hashGate{free: slots, othersMax: max(slots-1, 1), wait: wait, maxWaiting: slots * waitersPerSlot}
 }
 
-// enter takes a slot, waiting in lane at most g.wait (less if ctx ends); it reports whether it got one. A
-// slot taken must be given back with leave.
+// may reports whether a login of lane l may take a slot now; g.mu is held.
+func (g *hashGate) may(l lane) bool {
+	return g.free > 0 && (l != laneOthers || g.others < g.othersMax)
+}
+
+// take takes a slot for a login of lane l; g.mu is held.
+func (g *hashGate) take(l lane) {
+	g.free--
+	if l == laneOthers {
+		g.others++
+	}
+}
+
+// enter takes a slot, waiting in lane l at most g.wait (less if ctx ends); it reports whether it got one. A
+// slot taken must be given back with leave(l).
 func (g *hashGate) enter(ctx context.Context, l lane) bool {
 	g.mu.Lock()
-	if g.free > 0 {
-		g.free--
+	if g.may(l) {
+		g.take(l)
 		g.mu.Unlock()
 		return true
 	}
@@ -447,19 +464,24 @@ func (g *hashGate) enter(ctx context.Context, l lane) bool {
 	return true // leave gave it the slot meanwhile
 }
 
-// leave gives a slot back: to the first waiter of the first lane that has one, else to the pool.
-func (g *hashGate) leave() {
+// leave gives back the slot a login of lane l took: to the first waiter of the first lane that has one and
+// may take it, else to the pool.
+func (g *hashGate) leave(l lane) {
 	g.mu.Lock()
 	defer g.mu.Unlock()
-	for l := range g.waiting {
-		if len(g.waiting[l]) > 0 {
-			ch := g.waiting[l][0]
-			g.waiting[l] = slices.Delete(g.waiting[l], 0, 1)
+	g.free++
+	if l == laneOthers {
+		g.others--
+	}
+	for w := range g.waiting {
+		if len(g.waiting[w]) > 0 && g.may(lane(w)) {
+			ch := g.waiting[w][0]
+			g.waiting[w] = slices.Delete(g.waiting[w], 0, 1)
+			g.take(lane(w))
 			ch <- struct{}{}
 			return
 		}
 	}
-	g.free++
 }
 
 var errNoCredentials = errors.New("no credentials")

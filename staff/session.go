@@ -183,7 +183,7 @@ func (s *Service) login(w http.ResponseWriter, r *http.Request, _ *principal) {
 		return
 	}
 	ok := func() bool {
-		defer s.hashes.leave()
+		defer s.hashes.leave(l)
 		if err != nil {
 			return s.checkPassword(dummyHash(), req.Password)
 		}

@@ -156,28 +156,35 @@ func TestThrottleMerge(t *testing.T) {
 	assert.Zero(t, th.m["k"].pending)
 }
 
-// TestHashGate: at most slots enter at once; a caller waits at most the gate's wait, at most
-// slots×waitersPerSlot of them wait in a bounded lane, a caller whose context ends stops waiting, and a slot
-// given back goes to the lanes in order.
+// TestHashGate: at most slots enter at once, and the others' lane all but one of them; a caller waits at
+// most the gate's wait, at most slots×waitersPerSlot of them wait in a bounded lane, a caller whose context
+// ends stops waiting, and a slot given back goes to the lanes in order.
 func TestHashGate(t *testing.T) {
 	g := newHashGate(2, 50*time.Millisecond)
 	ctx := t.Context()
 	require.True(t, g.enter(ctx, laneOthers))
-	require.True(t, g.enter(ctx, laneOthers))
 	start := time.Now()
-	assert.False(t, g.enter(ctx, laneOthers), "full")
+	assert.False(t, g.enter(ctx, laneOthers), "the last slot is kept for the first two lanes")
 	assert.Less(t, time.Since(start), time.Second)
+	assert.GreaterOrEqual(t, time.Since(start), 50*time.Millisecond)
+	require.True(t, g.enter(ctx, laneQuietAccount), "at once")
+	start = time.Now()
+	assert.False(t, g.enter(ctx, laneKnownBrowser), "full")
 	assert.GreaterOrEqual(t, time.Since(start), 50*time.Millisecond)
 
 	got := make(chan bool)
 	go func() { got <- g.enter(ctx, laneOthers) }()
+	require.Eventually(t, func() bool { return g.waiters(laneOthers) == 1 }, 5*time.Second, time.Millisecond)
+	g.leave(laneQuietAccount)
 	time.Sleep(10 * time.Millisecond)
-	g.leave()
+	assert.Equal(t, 1, g.waiters(laneOthers), "the slot given back is the one kept")
+	g.leave(laneOthers)
 	assert.True(t, <-got, "a waiter gets the slot given back")
+	g.leave(laneOthers)
 
 	// The waiting room is bounded: the ones beyond it are refused at once.
 	g = newHashGate(1, 5*time.Second)
-	require.True(t, g.enter(ctx, laneOthers))
+	require.True(t, g.enter(ctx, laneOthers), "with one slot, no slot is kept")
 	wctx, cancel := context.WithCancel(ctx)
 	var wg sync.WaitGroup
 	for range waitersPerSlot {
@@ -193,7 +200,7 @@ func TestHashGate(t *testing.T) {
 	prio := make(chan bool)
 	go func() { prio <- g.enter(ctx, laneKnownBrowser) }()
 	require.Eventually(t, func() bool { return g.waiters(laneKnownBrowser) == 1 }, 5*time.Second, time.Millisecond)
-	g.leave()
+	g.leave(laneOthers)
 	assert.True(t, <-prio, "the priority lane gets the slot")
 	assert.Equal(t, waitersPerSlot, g.waiters(laneOthers), "the others still wait")
 
@@ -207,9 +214,9 @@ func TestHashGate(t *testing.T) {
 		time.Millisecond)
 	go func() { prio <- g.enter(ctx, laneKnownBrowser) }()
 	require.Eventually(t, func() bool { return g.waiters(laneKnownBrowser) == 1 }, 5*time.Second, time.Millisecond)
-	g.leave()
+	g.leave(laneKnownBrowser)
 	assert.True(t, <-prio, "the known browser's lane first")
-	g.leave()
+	g.leave(laneKnownBrowser)
 	assert.True(t, <-quiet, "then the quiet account's")
 	assert.Equal(t, waitersPerSlot, g.waiters(laneQuietAccount))
 	assert.Equal(t, waitersPerSlot, g.waiters(laneOthers), "the others still wait")
@@ -217,7 +224,9 @@ func TestHashGate(t *testing.T) {
 	wg.Wait()
 	assert.Zero(t, g.waiters(laneOthers))
 	for range waitersPerSlot {
-		g.leave()
+		g.leave(laneQuietAccount)
 		assert.True(t, <-quiet)
 	}
+	g.leave(laneQuietAccount)
+	assert.True(t, g.enter(ctx, laneOthers), "every slot given back")
 }
