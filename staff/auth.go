@@ -390,11 +390,16 @@ type hashGate struct {
 // account, for every browser and address, for 30 s, then twice as long with each further failure up to
 // 15 min (429 throttled) — the lock is what keeps a password from being guessed, and no lane lifts it. A
 // staff member who has just mistyped her password is out of laneQuietAccount too, until her next success.
-// A flood that knows N usernames puts at most N logins in laneQuietAccount per window. And while the slots
-// are taken, how soon a login is answered tells whether its username has an account nobody failed on: a
-// flooder can learn which usernames exist, at one failed login each — audited against the account, logged,
-// and taking it out of laneQuietAccount for the window. With a free slot, every lane enters at once, and a
-// username without an account is checked against a hash as costly as an account's, as before.
+// A flood that knows N usernames puts at most N logins in laneQuietAccount per window.
+//
+// User enumeration: a login of laneQuietAccount that fails is answered as a login of laneOthers asking at the
+// same moment would have been (a shadow of it waits there): 503 busy if that would have got no slot — a
+// staff member who mistypes during a flood gets 503, her failure counted — else 401 no sooner than its slot
+// and a hash; and a refusal at once waits as long as the last hash took. So, as before, the status and the
+// time of a wrong login do not tell whether its username has an account, to within the spread of hashing
+// times. What is left: the hash of such a login runs at once, in the slot laneOthers cannot take — a
+// concurrent login of laneQuietAccount could notice it, but only with another account's first failure in
+// the window; and while a flood lasts, the accounts' failures are audited and logged as before.
 type lane int
 
 const (
@@ -462,6 +467,40 @@ func (g *hashGate) enter(ctx context.Context, l lane) bool {
 		return false
 	}
 	return true // leave gave it the slot meanwhile
+}
+
+// shadowed is what a shadow learnt: whether a login of laneOthers asking when it did would have got a slot,
+// and when that was known.
+type shadowed struct {
+	ok bool
+	at time.Time
+}
+
+// shadow waits for a slot in laneOthers as a login of that lane asking now would, without hashing: a slot it
+// gets it gives back at once. Its outcome comes on the channel; stop ends its wait.
+func (g *hashGate) shadow(ctx context.Context) (outcome <-chan shadowed, stop context.CancelFunc) {
+	ctx, stop = context.WithCancel(ctx)
+	ch := make(chan shadowed, 1)
+	go func() {
+		ok := g.enter(ctx, laneOthers)
+		if ok {
+			g.leave(laneOthers)
+		}
+		ch <- shadowed{ok: ok, at: time.Now()}
+	}()
+	return ch, stop
+}
+
+// sleepUntil waits until t, or until ctx ends.
+func sleepUntil(ctx context.Context, t time.Time) {
+	if d := time.Until(t); d > 0 {
+		timer := time.NewTimer(d)
+		defer timer.Stop()
+		select {
+		case <-timer.C:
+		case <-ctx.Done():
+		}
+	}
 }
 
 // leave gives back the slot a login of lane l took: to the first waiter of the first lane that has one and

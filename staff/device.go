@@ -18,8 +18,8 @@ import (
 // tell a flood from many addresses from staff, and what else a login says is known to an attacker or must
 // not be told to one. That an account exists and has no recent failure is what a staff member's first login
 // on a browser has and a flood's logins have not, but an attacker takes it away by failing on the account
-// once, and a flooder learns from it which usernames exist (see laneQuietAccount); the password cannot be
-// known right before it is hashed. The cookie is what an attacker cannot have, whatever they did to the
+// once, and a wrong login in that lane must be answered as a flood's is, not to tell which usernames exist
+// (see lane); the password cannot be known right before it is hashed. The cookie is what an attacker cannot have, whatever they did to the
 // account: it is only given to a browser that logged
 // in, it is sent to the login route only (HttpOnly, SameSite=Strict), and it is signed with a key derived
 // from the account's password hash, which only the server holds — so every serve process sharing the staff

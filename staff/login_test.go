@@ -2,6 +2,7 @@ package staff_test
 
 import (
 	"bytes"
+	"context"
 	"encoding/json"
 	"fmt"
 	"net/http"
@@ -296,6 +297,41 @@ func TestLoginFloodManyAddresses(t *testing.T) {
 	assert.LessOrEqual(t, r.heapMB, 200.0)
 	assert.LessOrEqual(t, r.sysMB, 200.0)
 	assert.LessOrEqual(t, r.rssMB, 200.0)
+}
+
+// TestLoginQuietAccountWrongPassword: while the others' lane is full, a wrong password for an account nobody
+// has failed on is answered 503 busy like a login for a username without an account — though, unlike it,
+// hashed and counted — so that the lane does not tell which usernames exist; the right password logs in.
+// The failure takes the account out of the lane: its next login waits with the others'.
+func TestLoginQuietAccountWrongPassword(t *testing.T) {
+	e := newEnv(t, smallStore(t), nil, nil, func(o *staff.Options) { o.LoginHashWait = 10 * time.Second })
+	e.addUser("lan", staff.RoleViewer)
+	e.addUser("hoa", staff.RoleViewer)
+	hashes := staff.CountHashes(e.svc)
+	ctx, cancel := context.WithCancel(t.Context())
+	defer cancel()
+	staff.FillOthersLane(ctx, e.svc)
+	for _, c := range []struct {
+		what, user, pass string
+		want             int
+		hashed           int64
+	}{
+		{"a username without an account", "khong-co-ai", "sai-sai-sai", http.StatusServiceUnavailable, 0},
+		{"a wrong password for an account", "hoa", "sai-sai-sai", http.StatusServiceUnavailable, 1},
+		{"the right password", "lan", password, http.StatusOK, 1},
+	} {
+		h0 := hashes.Total()
+		rec := httptest.NewRecorder()
+		e.svc.Handler().ServeHTTP(rec, loginRequest(c.user, c.pass, "198.51.100.20:4000"))
+		assert.Equal(t, c.want, rec.Code, "%s: %s", c.what, rec.Body)
+		if rec.Code == http.StatusServiceUnavailable {
+			assert.Equal(t, "busy", decodeError(t, rec).Error.Code, c.what)
+		}
+		assert.Equal(t, c.hashed, hashes.Total()-h0, c.what)
+	}
+	rec := httptest.NewRecorder()
+	e.svc.Handler().ServeHTTP(rec, loginRequest("hoa", password, "198.51.100.21:4000"))
+	assert.Equal(t, http.StatusServiceUnavailable, rec.Code, "hoa has a failure: her login waits with the others'")
 }
 
 // deviceOf logs username in from 198.51.100.20 and returns the device cookie the login sets.

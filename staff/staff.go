@@ -19,8 +19,7 @@
 // a username that has no account and the hashing bound are per process: N processes let an address fail
 // 20×N times before all lock it. And since an account is locked across processes but an unknown username
 // is not, a client that spreads attempts over several processes can tell from the 429s whether a username
-// has an account; so can a client that keeps the hashing slots taken, from how soon its attempts on
-// usernames no one has failed on are answered (see laneQuietAccount).
+// has an account.
 //
 // Storage is the Repo interface, and StarterRepo beside it, implemented by staff/embedded (a bbolt file) and
 // staff/postgres (the staff_ tables of knowledge/postgres/migrations), both held to the contract in
