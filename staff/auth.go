@@ -288,6 +288,15 @@ func (t *throttle) merge(key string, now time.Time, n int, last time.Time) (refu
 	return admitted, 0
 }
 
+// quiet reports whether key has no failure in the window, is not locked, and has no attempt in flight but
+// the one reserved by the caller.
+func (t *throttle) quiet(key string, now time.Time) bool {
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	f := t.entry(key, now)
+	return f == nil || (f.n == 0 && f.pending <= 1 && !now.Before(f.until))
+}
+
 // evict forgets the keys with nothing in flight whose failures are stale or not locking them.
 func (t *throttle) evict(now time.Time) {
 	for k, f := range t.m {
@@ -344,45 +353,104 @@ func (t *throttle) release(key string) {
 
 // hashGate bounds the password hashes of logins running at once: each argon2id hash takes argonMemory
 // (19 MiB) and a core for tens of milliseconds, so without a bound a burst of logins takes gigabytes and every
-// core. A login waits at most wait for a slot; at most maxWaiting logins of each lane wait at once, and the
-// others are refused at once. A slot given back goes to the login of the priority lane that has waited
-// longest, if any, before the others: logins from a browser that has logged in to the account before (see
-// deviceCookie), which a flood from addresses the throttle cannot tell apart does not hold up for more than
-// the hashes in progress.
+// core. A login waits at most wait for a slot, in one of three lanes (see lane); a slot given back goes to the
+// login that has waited longest in the first lane that has one. With two slots or more, laneOthers holds all
+// but one at most: the last is kept for the first two lanes, so that their logins need not wait for a flood's
+// hash to end, nor share the cores with more than slots-1 of them. At most maxWaiting logins wait at once in
+// laneKnownBrowser and in laneOthers, and the others of those lanes are refused at once; laneQuietAccount has
+// no such bound, since each account puts at most one login in it (see Service.login).
 type hashGate struct {
 	mu         sync.Mutex
 	free       int
+	others     int // slots laneOthers holds
+	othersMax  int // the most it may hold
 	wait       time.Duration
 	maxWaiting int
-	waiting    [2][]chan struct{} // by lane: priority, others; each waiter's channel gets its slot
+	waiting    [lanes][]chan struct{} // by lane; each waiter's channel gets its slot
 }
 
-// waitersPerSlot is how many logins of a lane may wait for each slot of a hashGate.
+// lane is the queue a login waits in for a hashing slot, in the order slots are given: what the login says
+// that a flood from addresses the throttle cannot tell apart does not.
+//
+// What is guaranteed, in each process: a login to an account that exists, is enabled and is not locked waits
+// for at most the hashes running and the logins ahead of it in its lane and the lanes before — if it comes
+// from a browser that has logged in to the account before, the known browsers' only; if the account has no
+// failed login in the window (an hour after the last; a success clears them) and no other login of it is in
+// flight, also the quiet accounts' logins, at most one per other account, each of which ends that account's
+// quietness for the window if it fails. So during a flood of wrong logins from any number of addresses on
+// usernames without an account, or on other accounts, a staff member's first login on a new browser gets a
+// slot as soon as the hashes running, the known browsers' logins and the quiet accounts' ahead of it are
+// done — a hash or two, unless the flood knows many usernames — or 503 busy after LoginHashWait.
+// The hashes running stay at most the slots, and the flood's logins wait in laneOthers, bounded and refused
+// 503 busy beyond it.
+//
+// What is not: when the flood tries the staff member's own account, its first failure takes the account out
+// of laneQuietAccount for the window, and her login from a new browser waits with the flood's and may be
+// refused 503 busy while it lasts (from a known browser it still goes first); its fifth failure locks the
+// account, for every browser and address, for 30 s, then twice as long with each further failure up to
+// 15 min (429 throttled) — the lock is what keeps a password from being guessed, and no lane lifts it. A
+// staff member who has just mistyped her password is out of laneQuietAccount too, until her next success.
+// A flood that knows N usernames puts at most N logins in laneQuietAccount per window.
+//
+// User enumeration: a login of laneQuietAccount that fails is answered as a login of laneOthers asking at the
+// same moment would have been (a shadow of it waits there): 503 busy if that would have got no slot — a
+// staff member who mistypes during a flood gets 503, her failure counted — else 401 no sooner than its slot
+// and a hash; and a refusal at once waits as long as the last hash took. So, as before, the status and the
+// time of a wrong login do not tell whether its username has an account, to within the spread of hashing
+// times. What is left: the hash of such a login runs at once, in the slot laneOthers cannot take — a
+// concurrent login of laneQuietAccount could notice it, but only with another account's first failure in
+// the window; and while a flood lasts, the accounts' failures are audited and logged as before.
+type lane int
+
+const (
+	// laneKnownBrowser: a login from a browser that has logged in to the account before (DeviceCookieName).
+	laneKnownBrowser lane = iota
+	// laneQuietAccount: a login to an account that exists, is enabled, has no failure in the throttle's
+	// window (in this process or audited by another) and no other login in flight — what a staff member's
+	// first login on a new browser is, and what a flood's is not: its usernames have no account, or the
+	// accounts it tries have its failures. Its first failure takes the account out of this lane for the
+	// window, so a flood gets at most one login per account in it.
+	laneQuietAccount
+	// laneOthers: every other login — unknown usernames, disabled accounts, accounts with recent failures.
+	laneOthers
+	lanes
+)
+
+// waitersPerSlot is how many logins of a bounded lane may wait for each slot of a hashGate.
 const waitersPerSlot = 16
 
 func newHashGate(slots int, wait time.Duration) *hashGate {
-	return &hashGate{free: slots, wait: wait, maxWaiting: slots * waitersPerSlot}
+	return &hashGate{free: slots, othersMax: max(slots-1, 1), wait: wait, maxWaiting: slots * waitersPerSlot}
 }
 
-// enter takes a slot, waiting at most g.wait (less if ctx ends), in the priority lane or the other; it reports
-// whether it got one. A slot taken must be given back with leave.
-func (g *hashGate) enter(ctx context.Context, priority bool) bool {
-	lane := 1
-	if priority {
-		lane = 0
+// may reports whether a login of lane l may take a slot now; g.mu is held.
+func (g *hashGate) may(l lane) bool {
+	return g.free > 0 && (l != laneOthers || g.others < g.othersMax)
+}
+
+// take takes a slot for a login of lane l; g.mu is held.
+func (g *hashGate) take(l lane) {
+	g.free--
+	if l == laneOthers {
+		g.others++
 	}
+}
+
+// enter takes a slot, waiting in lane l at most g.wait (less if ctx ends); it reports whether it got one. A
+// slot taken must be given back with leave(l).
+func (g *hashGate) enter(ctx context.Context, l lane) bool {
 	g.mu.Lock()
-	if g.free > 0 {
-		g.free--
+	if g.may(l) {
+		g.take(l)
 		g.mu.Unlock()
 		return true
 	}
-	if len(g.waiting[lane]) >= g.maxWaiting {
+	if l != laneQuietAccount && len(g.waiting[l]) >= g.maxWaiting {
 		g.mu.Unlock()
 		return false
 	}
 	ch := make(chan struct{}, 1)
-	g.waiting[lane] = append(g.waiting[lane], ch)
+	g.waiting[l] = append(g.waiting[l], ch)
 	g.mu.Unlock()
 	t := time.NewTimer(g.wait)
 	defer t.Stop()
@@ -394,26 +462,65 @@ func (g *hashGate) enter(ctx context.Context, priority bool) bool {
 	}
 	g.mu.Lock()
 	defer g.mu.Unlock()
-	if i := slices.Index(g.waiting[lane], ch); i >= 0 {
-		g.waiting[lane] = slices.Delete(g.waiting[lane], i, i+1)
+	if i := slices.Index(g.waiting[l], ch); i >= 0 {
+		g.waiting[l] = slices.Delete(g.waiting[l], i, i+1)
 		return false
 	}
 	return true // leave gave it the slot meanwhile
 }
 
-// leave gives a slot back: to the first waiter of the priority lane, else of the other, else to the pool.
-func (g *hashGate) leave() {
+// shadowed is what a shadow learnt: whether a login of laneOthers asking when it did would have got a slot,
+// and when that was known.
+type shadowed struct {
+	ok bool
+	at time.Time
+}
+
+// shadow waits for a slot in laneOthers as a login of that lane asking now would, without hashing: a slot it
+// gets it gives back at once. Its outcome comes on the channel; stop ends its wait.
+func (g *hashGate) shadow(ctx context.Context) (outcome <-chan shadowed, stop context.CancelFunc) {
+	ctx, stop = context.WithCancel(ctx)
+	ch := make(chan shadowed, 1)
+	go func() {
+		ok := g.enter(ctx, laneOthers)
+		if ok {
+			g.leave(laneOthers)
+		}
+		ch <- shadowed{ok: ok, at: time.Now()}
+	}()
+	return ch, stop
+}
+
+// sleepUntil waits until t, or until ctx ends.
+func sleepUntil(ctx context.Context, t time.Time) {
+	if d := time.Until(t); d > 0 {
+		timer := time.NewTimer(d)
+		defer timer.Stop()
+		select {
+		case <-timer.C:
+		case <-ctx.Done():
+		}
+	}
+}
+
+// leave gives back the slot a login of lane l took: to the first waiter of the first lane that has one and
+// may take it, else to the pool.
+func (g *hashGate) leave(l lane) {
 	g.mu.Lock()
 	defer g.mu.Unlock()
-	for lane := range g.waiting {
-		if len(g.waiting[lane]) > 0 {
-			ch := g.waiting[lane][0]
-			g.waiting[lane] = slices.Delete(g.waiting[lane], 0, 1)
+	g.free++
+	if l == laneOthers {
+		g.others--
+	}
+	for w := range g.waiting {
+		if len(g.waiting[w]) > 0 && g.may(lane(w)) {
+			ch := g.waiting[w][0]
+			g.waiting[w] = slices.Delete(g.waiting[w], 0, 1)
+			g.take(lane(w))
 			ch <- struct{}{}
 			return
 		}
 	}
-	g.free++
 }
 
 var errNoCredentials = errors.New("no credentials")

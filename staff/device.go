@@ -11,14 +11,16 @@ import (
 )
 
 // DeviceCookieName is the cookie that marks a browser as one that has logged in to an account before: a login
-// that carries it for the account it names waits for a password-hashing slot in the priority lane (see
-// hashGate).
+// that carries it for the account it names waits for a password-hashing slot in the first lane
+// (laneKnownBrowser, see hashGate).
 //
-// Why this, and not another way to keep a flood from taking the slots from genuine logins: the throttle
-// cannot tell a flood from many addresses from staff, and what else a login says is known to an attacker or
-// must not be told to one. A priority for existing accounts would let a flooder learn which usernames exist
-// (its own logins refused busy, those of an account let through), and the password cannot be known right
-// before it is hashed. The cookie is what an attacker cannot have: it is only given to a browser that logged
+// Why this, beside the lane of accounts nobody has failed on lately (laneQuietAccount): the throttle cannot
+// tell a flood from many addresses from staff, and what else a login says is known to an attacker or must
+// not be told to one. That an account exists and has no recent failure is what a staff member's first login
+// on a browser has and a flood's logins have not, but an attacker takes it away by failing on the account
+// once, and a wrong login in that lane must be answered as a flood's is, not to tell which usernames exist
+// (see lane); the password cannot be known right before it is hashed. The cookie is what an attacker cannot have, whatever they did to the
+// account: it is only given to a browser that logged
 // in, it is sent to the login route only (HttpOnly, SameSite=Strict), and it is signed with a key derived
 // from the account's password hash, which only the server holds — so every serve process sharing the staff
 // store accepts it, a restart keeps it valid, and a new password ends it. It grants nothing but the place in

@@ -1,8 +1,10 @@
 package staff
 
 import (
+	"context"
 	"sync/atomic"
 	"testing"
+	"time"
 )
 
 // KnownDevice is knownDevice, for the tests.
@@ -34,11 +36,11 @@ func CountHashes(s *Service) *HashCounter {
 	return c
 }
 
-// waiters is how many logins wait in lane (0 priority, 1 the others).
-func (g *hashGate) waiters(lane int) int {
+// waiters is how many logins wait in lane l.
+func (g *hashGate) waiters(l lane) int {
 	g.mu.Lock()
 	defer g.mu.Unlock()
-	return len(g.waiting[lane])
+	return len(g.waiting[l])
 }
 
 // CheapHashes makes HashPassword (and so AddUser) use 1 pass over 64 KiB instead of the real parameters, for
@@ -52,4 +54,26 @@ func RealHashes(t testing.TB) {
 	old := hashCost
 	hashCost.passes, hashCost.memory = argonTime, argonMemory
 	t.Cleanup(func() { hashCost = old })
+}
+
+// FillOthersLane takes the hashing slots the others' lane may hold and fills its waiting room, as a flood from
+// many addresses does, until ctx ends (the waiters also leave after Options.LoginHashWait). It returns once
+// the room is full.
+func FillOthersLane(ctx context.Context, s *Service) {
+	g := s.hashes
+	for range g.othersMax {
+		if g.enter(ctx, laneOthers) {
+			context.AfterFunc(ctx, func() { g.leave(laneOthers) })
+		}
+	}
+	for range g.maxWaiting {
+		go func() {
+			if g.enter(ctx, laneOthers) {
+				g.leave(laneOthers)
+			}
+		}()
+	}
+	for g.waiters(laneOthers) < g.maxWaiting {
+		time.Sleep(time.Millisecond)
+	}
 }

@@ -13,6 +13,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
@@ -73,12 +74,13 @@ type Options struct {
 	// LoginHashSlots is how many logins may hash a password at once (0: DefaultLoginHashSlots): each hash
 	// takes 19 MiB and a core for tens of milliseconds, so this bounds the memory and CPU logins can take,
 	// in each process. LoginHashWait is how long a login waits for a slot (0: DefaultLoginHashWait); at most
-	// 16 logins per slot wait, the others are refused at once. A login that gets no slot is answered 503
-	// busy with Retry-After, and is not counted as a failed attempt. The throttle keeps one address to 2
-	// waiting or hashing logins, so a flood from a few addresses leaves room for others; a flood from many
-	// addresses is held to the bound, and a login from a browser that has logged in to its account before
-	// (DeviceCookieName) gets the next slot given back before the flood's; a first login on a browser, though,
-	// waits and may be refused like the flood's while it lasts.
+	// 16 logins per slot wait in each lane, the others are refused at once. A login that gets no slot is
+	// answered 503 busy with Retry-After, and is not counted as a failed attempt. The throttle keeps one
+	// address to 2 waiting or hashing logins, so a flood from a few addresses leaves room for others; a flood
+	// from many addresses is held to the bound, and the next slot given back goes first to a login from a
+	// browser that has logged in to its account before (DeviceCookieName), then to a login to an account
+	// nobody has failed on lately — a staff member's first login on a new browser — and only then to the
+	// others: unknown usernames, accounts with recent failures (see lane for what is guaranteed).
 	LoginHashSlots int
 	LoginHashWait  time.Duration
 	// Lexicon is where the runtime synonyms go (ReloadSynonyms): the *knowledge.Lexicon of the searchers that
@@ -125,6 +127,8 @@ type Service struct {
 
 	// checkPassword is CheckPassword (tests wrap it to count the hashes).
 	checkPassword func(encoded, password string) bool
+	// hashTook is how long the last password check of a login took, in nanoseconds.
+	hashTook atomic.Int64
 }
 
 // phrasings are the question bank's phrasings of a code.

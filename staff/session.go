@@ -1,6 +1,7 @@
 package staff
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"mime"
@@ -163,23 +164,52 @@ func (s *Service) login(w http.ResponseWriter, r *http.Request, _ *principal) {
 			return
 		}
 	}
-	// A browser that has logged in to this account before waits in the priority lane (see DeviceCookieName).
-	priority := err == nil && !u.Disabled && knownDevice(r, u, now)
-	if !s.hashes.enter(ctx, priority) {
-		retry := strconv.Itoa(int(s.opt.LoginHashWait.Seconds()) + 1)
-		w.Header().Set("Retry-After", retry)
-		writeError(w, http.StatusServiceUnavailable, "busy",
-			"Hệ thống đang bận xử lý nhiều lượt đăng nhập. Vui lòng thử lại sau "+retry+" giây.")
+	// The lane the login waits in for a hashing slot (see lane): a browser that has logged in to this account
+	// before (see DeviceCookieName) first, then an account nobody has failed on lately, then the rest. The
+	// throttle's state is read for every username, with an account or not, so that choosing takes as long.
+	quiet := n == 0 && a.quiet()
+	l := laneOthers
+	switch {
+	case err != nil || u.Disabled:
+	case knownDevice(r, u, now):
+		l = laneKnownBrowser
+	case quiet:
+		l = laneQuietAccount
+	}
+	// A login of laneQuietAccount that fails is answered as one of laneOthers asking at the same moment would
+	// have been — 503 busy if it would have got no slot, else 401 no sooner than its slot and a hash — so that
+	// a wrong password does not tell whether the username has an account: a shadow waits in laneOthers
+	// meanwhile.
+	var shadow <-chan shadowed
+	if l == laneQuietAccount {
+		var stop context.CancelFunc
+		shadow, stop = s.hashes.shadow(ctx)
+		defer stop()
+	}
+	asked := time.Now()
+	if !s.hashes.enter(ctx, l) {
+		s.busy(w, r, asked)
 		return
 	}
+	began := time.Now()
 	ok := func() bool {
-		defer s.hashes.leave()
+		defer s.hashes.leave(l)
 		if err != nil {
 			return s.checkPassword(dummyHash(), req.Password)
 		}
 		return s.checkPassword(u.Password, req.Password)
 	}()
+	took := time.Since(began)
+	s.hashTook.Store(int64(took))
 	if !ok || err != nil || u.Disabled {
+		var refused bool
+		if shadow != nil {
+			sh := <-shadow
+			refused = !sh.ok
+			if sh.ok {
+				sleepUntil(ctx, sh.at.Add(took))
+			}
+		}
 		a.fail(err == nil)
 		// An unknown username is not recorded: it is often a password typed into the wrong field.
 		actor, details := unknownUser, map[string]any{"unknown_user": true}
@@ -187,6 +217,10 @@ func (s *Service) login(w http.ResponseWriter, r *http.Request, _ *principal) {
 			actor, details = u.Username, nil
 		}
 		s.record(ctx, actor, "login_failed", actor, details)
+		if refused {
+			s.busy(w, r, asked)
+			return
+		}
 		writeError(w, http.StatusUnauthorized, "bad_credentials", "Tên đăng nhập hoặc mật khẩu không đúng.")
 		return
 	}
@@ -211,6 +245,17 @@ func (s *Service) login(w http.ResponseWriter, r *http.Request, _ *principal) {
 	http.SetCookie(w, s.deviceCookie(u, now))
 	s.record(ctx, u.Username, "login", u.Username, nil)
 	writeJSON(w, http.StatusOK, s.view(&principal{Username: u.Username, Role: u.Role, Session: &sess}))
+}
+
+// busy answers a login that got no hashing slot 503 busy with Retry-After — no sooner than the last password
+// check took after the login asked for a slot, so that a refusal at once looks like that of a login of
+// laneQuietAccount that was hashed and failed meanwhile (see login).
+func (s *Service) busy(w http.ResponseWriter, r *http.Request, asked time.Time) {
+	sleepUntil(r.Context(), asked.Add(time.Duration(s.hashTook.Load())))
+	retry := strconv.Itoa(int(s.opt.LoginHashWait.Seconds()) + 1)
+	w.Header().Set("Retry-After", retry)
+	writeError(w, http.StatusServiceUnavailable, "busy",
+		"Hệ thống đang bận xử lý nhiều lượt đăng nhập. Vui lòng thử lại sau "+retry+" giây.")
 }
 
 // Login throttling: failed attempts each username and each client address may make before they are locked
@@ -262,6 +307,10 @@ func (a *loginAttempt) merge(n int, last time.Time) (refusal, time.Duration) {
 	}
 	return why, d
 }
+
+// quiet reports whether the username has no failure in this process's window and no other attempt in
+// flight (see laneQuietAccount).
+func (a *loginAttempt) quiet() bool { return a.s.users.quiet(a.user, a.now) }
 
 // fail counts the attempt as failed on both keys and logs the security events: the failure, and the lock it
 // puts on the account or the address — without the name typed or the address.

@@ -12,8 +12,8 @@
 // for each further failure (up to 15 min); an address has at most 2 attempts in flight. At most
 // Options.LoginHashSlots passwords are hashed at once (19 MiB each); a login that gets no slot within
 // Options.LoginHashWait is answered 503 — but a login from a browser that has logged in to the account
-// before (DeviceCookieName) gets the next slot given back before the others, so that a flood from many
-// addresses does not keep staff out. The counts are kept in memory, per process. An account's failures
+// before (DeviceCookieName), and then one to an account that has had no failed login lately, get the next
+// slot given back before the others, so that a flood from many addresses does not keep staff out. The counts are kept in memory, per process. An account's failures
 // are also read back from the audit log (Repo.LoginFailures), so the serve processes sharing a PostgreSQL
 // database lock an account on their failures together, and a restart does not unlock it. A client address,
 // a username that has no account and the hashing bound are per process: N processes let an address fail

@@ -105,6 +105,28 @@ func TestThrottleReserveParallel(t *testing.T) {
 	assert.Equal(t, 5, admittedN)
 }
 
+// TestThrottleQuiet: a key is quiet with its own attempt in flight and nothing else; another attempt in
+// flight or a failure in the window end that; a success, or the window passing, brings it back.
+func TestThrottleQuiet(t *testing.T) {
+	now := time.Date(2026, 8, 3, 9, 0, 0, 0, time.UTC)
+	th := newThrottle(5, 0)
+	assert.True(t, th.quiet("k", now), "never seen")
+	th.reserve("k", now)
+	assert.True(t, th.quiet("k", now), "its own attempt only")
+	th.reserve("k", now)
+	assert.False(t, th.quiet("k", now), "another in flight")
+	th.release("k")
+	th.fail("k", now)
+	th.reserve("k", now)
+	assert.False(t, th.quiet("k", now), "a failure in the window")
+	th.reset("k")
+	th.reserve("k", now)
+	assert.True(t, th.quiet("k", now), "a success clears it")
+	th.fail("k", now)
+	th.reserve("k", now.Add(time.Hour+time.Second))
+	assert.True(t, th.quiet("k", now.Add(time.Hour+time.Second)), "the failure is an hour old")
+}
+
 // TestThrottleMerge: failures recorded by other processes count as the key's when they are more, lock it
 // when they reach the free ones, and leave the key's own count as it is.
 func TestThrottleMerge(t *testing.T) {
@@ -134,46 +156,77 @@ func TestThrottleMerge(t *testing.T) {
 	assert.Zero(t, th.m["k"].pending)
 }
 
-// TestHashGate: at most slots enter at once; a caller waits at most the gate's wait, at most
-// slots×waitersPerSlot of them wait, and a caller whose context ends stops waiting.
+// TestHashGate: at most slots enter at once, and the others' lane all but one of them; a caller waits at
+// most the gate's wait, at most slots×waitersPerSlot of them wait in a bounded lane, a caller whose context
+// ends stops waiting, and a slot given back goes to the lanes in order.
 func TestHashGate(t *testing.T) {
 	g := newHashGate(2, 50*time.Millisecond)
 	ctx := t.Context()
-	require.True(t, g.enter(ctx, false))
-	require.True(t, g.enter(ctx, false))
+	require.True(t, g.enter(ctx, laneOthers))
 	start := time.Now()
-	assert.False(t, g.enter(ctx, false), "full")
+	assert.False(t, g.enter(ctx, laneOthers), "the last slot is kept for the first two lanes")
 	assert.Less(t, time.Since(start), time.Second)
+	assert.GreaterOrEqual(t, time.Since(start), 50*time.Millisecond)
+	require.True(t, g.enter(ctx, laneQuietAccount), "at once")
+	start = time.Now()
+	assert.False(t, g.enter(ctx, laneKnownBrowser), "full")
 	assert.GreaterOrEqual(t, time.Since(start), 50*time.Millisecond)
 
 	got := make(chan bool)
-	go func() { got <- g.enter(ctx, false) }()
+	go func() { got <- g.enter(ctx, laneOthers) }()
+	require.Eventually(t, func() bool { return g.waiters(laneOthers) == 1 }, 5*time.Second, time.Millisecond)
+	g.leave(laneQuietAccount)
 	time.Sleep(10 * time.Millisecond)
-	g.leave()
+	assert.Equal(t, 1, g.waiters(laneOthers), "the slot given back is the one kept")
+	g.leave(laneOthers)
 	assert.True(t, <-got, "a waiter gets the slot given back")
+	g.leave(laneOthers)
 
 	// The waiting room is bounded: the ones beyond it are refused at once.
 	g = newHashGate(1, 5*time.Second)
-	require.True(t, g.enter(ctx, false))
+	require.True(t, g.enter(ctx, laneOthers), "with one slot, no slot is kept")
 	wctx, cancel := context.WithCancel(ctx)
 	var wg sync.WaitGroup
 	for range waitersPerSlot {
-		wg.Go(func() { assert.False(t, g.enter(wctx, false)) })
+		wg.Go(func() { assert.False(t, g.enter(wctx, laneOthers)) })
 	}
-	require.Eventually(t, func() bool { return g.waiters(1) == waitersPerSlot }, 5*time.Second, time.Millisecond)
+	require.Eventually(t, func() bool { return g.waiters(laneOthers) == waitersPerSlot }, 5*time.Second, time.Millisecond)
 	start = time.Now()
-	assert.False(t, g.enter(ctx, false))
+	assert.False(t, g.enter(ctx, laneOthers))
 	assert.Less(t, time.Since(start), 100*time.Millisecond, "refused without waiting")
 
 	// A full waiting room of the other lane holds up no login of the priority lane: it waits, and the slot
 	// given back goes to it before those who waited longer.
 	prio := make(chan bool)
-	go func() { prio <- g.enter(ctx, true) }()
-	require.Eventually(t, func() bool { return g.waiters(0) == 1 }, 5*time.Second, time.Millisecond)
-	g.leave()
+	go func() { prio <- g.enter(ctx, laneKnownBrowser) }()
+	require.Eventually(t, func() bool { return g.waiters(laneKnownBrowser) == 1 }, 5*time.Second, time.Millisecond)
+	g.leave(laneOthers)
 	assert.True(t, <-prio, "the priority lane gets the slot")
-	assert.Equal(t, waitersPerSlot, g.waiters(1), "the others still wait")
+	assert.Equal(t, waitersPerSlot, g.waiters(laneOthers), "the others still wait")
+
+	// The quiet accounts' lane is not bounded (each account puts one login in it), gets a slot before the
+	// others and after the known browsers.
+	quiet := make(chan bool, waitersPerSlot+1)
+	for range waitersPerSlot + 1 {
+		go func() { quiet <- g.enter(ctx, laneQuietAccount) }()
+	}
+	require.Eventually(t, func() bool { return g.waiters(laneQuietAccount) == waitersPerSlot+1 }, 5*time.Second,
+		time.Millisecond)
+	go func() { prio <- g.enter(ctx, laneKnownBrowser) }()
+	require.Eventually(t, func() bool { return g.waiters(laneKnownBrowser) == 1 }, 5*time.Second, time.Millisecond)
+	g.leave(laneKnownBrowser)
+	assert.True(t, <-prio, "the known browser's lane first")
+	g.leave(laneKnownBrowser)
+	assert.True(t, <-quiet, "then the quiet account's")
+	assert.Equal(t, waitersPerSlot, g.waiters(laneQuietAccount))
+	assert.Equal(t, waitersPerSlot, g.waiters(laneOthers), "the others still wait")
 	cancel()
 	wg.Wait()
-	assert.Zero(t, g.waiters(1))
+	assert.Zero(t, g.waiters(laneOthers))
+	for range waitersPerSlot {
+		g.leave(laneQuietAccount)
+		assert.True(t, <-quiet)
+	}
+	g.leave(laneQuietAccount)
+	assert.True(t, g.enter(ctx, laneOthers), "every slot given back")
 }
