@@ -360,6 +360,37 @@ func lowerType(u units.Unit) string {
 	return u.Name
 }
 
+// onlineFirst is online for the first answer: the steps, when asked, whole and all of them (stepsWhole), or
+// left to the full answer in one line — never a step cut mid-sentence nor a list cut short.
+func onlineFirst(p *knowledge.Procedure, withSteps, stepsWhole bool) string {
+	out := online(p, false)
+	if _, ok := p.Channel(knowledge.ChannelOnline); ok {
+		// One line: where, and that the VNeID account is the login; the portal guides the rest.
+		url := knowledge.SafeURL(p.URL)
+		if url == "" {
+			url = PortalURL
+		}
+		portals := Link("Cổng Dịch vụ công quốc gia", url) + " hoặc " + hcmcPortal
+		if police(p) {
+			portals = "ứng dụng VNeID hoặc " + Link("Cổng Dịch vụ công quốc gia", url)
+		}
+		out = "Nộp trực tuyến: có, trên " + portals + " (đăng nhập bằng tài khoản định danh điện tử VNeID).\n"
+	}
+	if !withSteps || len(p.Steps) == 0 {
+		return out
+	}
+	if !stepsWhole {
+		return out + "Các bước thực hiện: bấm «" + MoreReply + "».\n"
+	}
+	var b strings.Builder
+	b.WriteString(out)
+	b.WriteString("Các bước:\n")
+	for i, s := range p.Steps {
+		fmt.Fprintf(&b, "%d. %s\n", i+1, strings.TrimSpace(strings.TrimLeft(s, "-+* ")))
+	}
+	return b.String()
+}
+
 func online(p *knowledge.Procedure, withSteps bool) string {
 	var b strings.Builder
 	if _, ok := p.Channel(knowledge.ChannelOnline); ok {
