@@ -176,3 +176,19 @@ func TestDocumentsCaseForAsker(t *testing.T) {
 		})
 	}
 }
+
+// When not all the steps fit in the first answer, the whole steps of the asker's case are listed — a pension
+// holder's death, a household's health insurance — rather than the first ones cut mid-sentence.
+func TestStepsOfTheAskersCase(t *testing.T) {
+	for _, tt := range []struct{ code, q, step string }{
+		{"2.000821", "Ba tôi mất tháng trước, ông đang hưởng lương hưu. Gia đình có được nhận tiền tuất hay mai táng phí không, thủ tục thế nào?",
+			"Trường hợp người đang hưởng hoặc đang tạm dừng hưởng lương hưu, trợ cấp BHXH hàng tháng chết: Thân nhân nộp hồ sơ cho cơ quan BHXH nơi đang chi trả lương hưu"},
+		{"1.001939", "Mua bảo hiểm y tế hộ gia đình cho ba mẹ ở đâu, thủ tục thế nào?", "d) Người tham gia BHYT theo hộ gia đình:\n"},
+	} {
+		p := realRecords(t, tt.code)[0]
+		text := compose(&p, DetectIntents(tt.q), false, place{}, tt.q)
+		assert.Contains(t, text, "Các bước cho trường hợp của bạn", "%s:\n%s", tt.code, text)
+		assert.Contains(t, text, tt.step, "%s:\n%s", tt.code, text)
+		assert.Empty(t, cutLines(text), "%s:\n%s", tt.code, text)
+	}
+}

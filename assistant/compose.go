@@ -69,7 +69,7 @@ func compose(p *knowledge.Procedure, intents []Intent, full bool, at place, said
 
 	// The first answer never cuts a sentence: the steps are listed whole or left to the full answer, the
 	// conditions are whole sentences, and the papers are chosen, not cut (see listDocumentsFirst).
-	build := func(stepsWhole bool) []string {
+	build := func(stepsWhole bool, some int) []string {
 		sections := []struct {
 			on   bool
 			text func() string
@@ -84,7 +84,7 @@ func compose(p *knowledge.Procedure, intents []Intent, full bool, at place, said
 				if full {
 					return online(p, true)
 				}
-				return onlineFirst(p, asked[IntentSteps], stepsWhole)
+				return onlineFirst(p, asked[IntentSteps], stepsWhole, said, some)
 			}},
 			{asked[IntentRequirements], func() string {
 				if full {
@@ -119,7 +119,7 @@ func compose(p *knowledge.Procedure, intents []Intent, full bool, at place, said
 		return strings.Join(append(parts, tail), "\n\n")
 	}
 	if full {
-		rest := build(true)
+		rest := build(true, 0)
 		if !asked[IntentDocuments] {
 			return fitAnswer(head, rest, tail, limit)
 		}
@@ -133,10 +133,22 @@ func compose(p *knowledge.Procedure, intents []Intent, full bool, at place, said
 		}
 		return fitAnswer(head, append([]string{docs}, rest...), tail, limit)
 	}
-	whole, deferred := build(true), build(false)
+	whole, deferred := build(true, 0), build(false, 0)
+	// When not all the steps fit: as many whole steps as fit, those of the asker's case first (see caseSteps).
+	some := func(n int) []string { return build(false, n) }
+	steps := 0
+	if asked[IntentSteps] {
+		idx, _ := caseSteps(p, said)
+		steps = len(idx)
+	}
 	if !asked[IntentDocuments] {
 		if a := join("", whole); fits(a, limit) {
 			return a
+		}
+		for n := min(steps, 4); n >= 1; n-- {
+			if a := join("", some(n)); fits(a, limit) {
+				return a
+			}
 		}
 		return fitFirst(head, deferred, tail, limit)
 	}
@@ -148,7 +160,7 @@ func compose(p *knowledge.Procedure, intents []Intent, full bool, at place, said
 	for _, try := range []struct {
 		rest  []string
 		least int
-	}{{whole, min(3, most)}, {deferred, 1}} {
+	}{{whole, min(3, most)}, {some(min(steps, 2)), min(3, most)}, {some(min(steps, 1)), min(2, most)}, {deferred, 1}} {
 		for n := most; n >= try.least; n-- {
 			for _, withCases := range []bool{true, false} {
 				if d := listDocumentsFirst(dossier, n, withCases); d != "" {

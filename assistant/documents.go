@@ -646,14 +646,8 @@ func caseGroup(items []knowledge.DossierItem, said, name string) string {
 	}
 	// The words of what the procedure is (its name before the cases it lists: "… lần đầu đối với hộ gia đình,
 	// …, người gốc Việt Nam định cư ở nước ngoài") say nothing of the asker's case.
-	head := name
-	for _, sep := range []string{" đối với ", " (", " cho ", " của ", " trong trường hợp", " trong các trường hợp"} {
-		if i := strings.Index(head, sep); i > 0 {
-			head = head[:i]
-		}
-	}
 	inName := map[string]bool{}
-	for _, t := range caseWords(head, folded) {
+	for _, t := range caseWords(nameHead(name), folded) {
 		inName[t] = true
 	}
 	common := map[string]int{}
@@ -707,4 +701,15 @@ func caseGroup(items []knowledge.DossierItem, said, name string) string {
 		return ""
 	}
 	return best
+}
+
+// nameHead is what a procedure's name says it is, before the cases it lists ("Đăng ký đất đai, … lần đầu" of
+// "… lần đầu đối với hộ gia đình, cá nhân, …").
+func nameHead(name string) string {
+	for _, sep := range []string{" đối với ", " (", " cho ", " của ", " trong trường hợp", " trong các trường hợp"} {
+		if i := strings.Index(name, sep); i > 0 {
+			name = name[:i]
+		}
+	}
+	return name
 }
