@@ -17,7 +17,7 @@ import (
 const MaxAnswerRunes = 2000
 
 // MaxFirstRunes is the most the first, chat-sized answer about a procedure may hold — about one phone screen:
-// a two-line summary, the sections the question asked for, a one-line hint to "Xem đầy đủ" and the citation.
+// a short summary, the sections the question asked for, a one-line hint to "Xem đầy đủ" and the citation.
 // What does not fit is in the full answer.
 const MaxFirstRunes = 1300
 
@@ -34,7 +34,7 @@ const alternativesNote = "Nếu bạn hỏi thủ tục khác, hãy chọn bên 
 // PortalURL is where citizens find every procedure and file online.
 const PortalURL = "https://dichvucong.gov.vn"
 
-// compose builds the offline answer for one procedure in light Markdown (see markdown.go): a two-line summary
+// compose builds the offline answer for one procedure in light Markdown (see markdown.go): a short summary
 // (what, where, fee, time), the sections the intents ask for (or the papers for a bare question), a hint to the
 // full answer, and the citation as a link with the data date. The first answer stays within MaxFirstRunes, the
 // full one (full) within MaxAnswerRunes; the dossier of the case the citizen said (said) comes first. Everything
@@ -209,8 +209,8 @@ func fitFirst(head string, sections []string, tail string, limit int) string {
 	return out
 }
 
-// summary is the first two lines of an answer: the procedure, its code, where to file (and whether online);
-// then its fee and time when each is one value.
+// summary is the first lines of an answer: the procedure, its code, where to file (and whether online); then
+// its fee and time (one value, or in a few words: feeBrief, timeBrief) when given.
 func summary(p *knowledge.Procedure, fee, time string, withWhere bool) string {
 	first := fmt.Sprintf("**%s** (mã %s)", clipRunes(p.Name, 200), p.Code)
 	if w := whereShort(p); w != "" && withWhere {
