@@ -2,6 +2,8 @@ package assistant
 
 import (
 	"fmt"
+	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"time"
@@ -15,7 +17,7 @@ import (
 const MaxAnswerRunes = 2000
 
 // MaxFirstRunes is the most the first, chat-sized answer about a procedure may hold — about one phone screen:
-// a two-line summary, the sections the question asked for, a one-line hint to "Xem đầy đủ" and the citation.
+// a short summary, the sections the question asked for, a one-line hint to "Xem đầy đủ" and the citation.
 // What does not fit is in the full answer.
 const MaxFirstRunes = 1300
 
@@ -32,7 +34,7 @@ const alternativesNote = "Nếu bạn hỏi thủ tục khác, hãy chọn bên 
 // PortalURL is where citizens find every procedure and file online.
 const PortalURL = "https://dichvucong.gov.vn"
 
-// compose builds the offline answer for one procedure in light Markdown (see markdown.go): a two-line summary
+// compose builds the offline answer for one procedure in light Markdown (see markdown.go): a short summary
 // (what, where, fee, time), the sections the intents ask for (or the papers for a bare question), a hint to the
 // full answer, and the citation as a link with the data date. The first answer stays within MaxFirstRunes, the
 // full one (full) within MaxAnswerRunes; the dossier of the case the citizen said (said) comes first. Everything
@@ -50,40 +52,65 @@ func compose(p *knowledge.Procedure, intents []Intent, full bool, at place, said
 			asked[IntentFee], asked[IntentTime], asked[IntentWhere] = true, true, true
 		}
 	}
-	feeText, timeText := fees(p, clock()), times(p)
+	today := clock()
+	feeText, timeText := fees(p, today), times(p)
 	feeShort, timeShort := oneValue(feeText), oneValue(timeText)
 	whereShown := asked[IntentWhere] || !specific && at.known()
-	head := summary(p, feeShort, timeShort, !whereShown)
-
-	sections := []struct {
-		on   bool
-		text func() string
-	}{
-		// A fee or time the summary states in full needs no section of its own.
-		{asked[IntentFee] && (feeShort == "" || full), func() string { return feeText }},
-		{asked[IntentTime] && (timeShort == "" || full), func() string { return timeText }},
-		{whereShown, func() string {
-			return receiveAnywhereFirst(where(p, at, !specific && !full, !asked[IntentOnline] && !asked[IntentSteps]))
-		}},
-		{asked[IntentOnline] || asked[IntentSteps], func() string { return online(p, asked[IntentSteps] || full) }},
-		{asked[IntentRequirements], func() string { return requirements(p) }},
-		{asked[IntentResult], func() string { return "Kết quả: " + orUnknown(p.Result) }},
-		{asked[IntentLegal], func() string { return legal(p) }},
+	// The summary states the fee and the time in a few words whenever their sections are not shown: a citizen
+	// who asked only for the papers still learns what it costs and how long it takes.
+	feeHead, timeHead := feeShort, timeShort
+	if feeHead == "" && !asked[IntentFee] {
+		feeHead = feeBrief(p, today)
 	}
-	var rest []string
-	for _, s := range sections {
-		if s.on {
-			if t := strings.TrimSpace(s.text()); t != "" {
-				rest = append(rest, markSection(t))
+	if timeHead == "" && !asked[IntentTime] {
+		timeHead = timeBrief(p)
+	}
+	head := summary(p, feeHead, timeHead, !whereShown)
+
+	// The first answer never cuts a sentence: the steps are listed whole or left to the full answer, the
+	// conditions are whole sentences, and the papers are chosen, not cut (see listDocumentsFirst).
+	build := func(stepsWhole bool, some int) []string {
+		sections := []struct {
+			on   bool
+			text func() string
+		}{
+			// A fee or time the summary states in full needs no section of its own.
+			{asked[IntentFee] && (feeShort == "" || full), func() string { return feeText }},
+			{asked[IntentTime] && (timeShort == "" || full), func() string { return timeText }},
+			{whereShown, func() string {
+				return receiveAnywhereFirst(where(p, at, !specific && !full, !asked[IntentOnline] && !asked[IntentSteps]))
+			}},
+			{asked[IntentOnline] || asked[IntentSteps], func() string {
+				if full {
+					return online(p, true)
+				}
+				return onlineFirst(p, asked[IntentSteps], stepsWhole, said, some)
+			}},
+			{asked[IntentRequirements], func() string {
+				if full {
+					return requirements(p)
+				}
+				return requirementsFirst(p)
+			}},
+			{asked[IntentResult], func() string { return "Kết quả: " + orUnknown(p.Result) }},
+			{asked[IntentLegal], func() string { return legal(p) }},
+		}
+		var rest []string
+		for _, s := range sections {
+			if s.on {
+				if t := strings.TrimSpace(s.text()); t != "" {
+					rest = append(rest, markSection(t))
+				}
 			}
 		}
+		return rest
 	}
 	limit, tail := MaxAnswerRunes, citationLine(p)
 	if !full {
 		limit = MaxFirstRunes - utf8.RuneCountInString(alternativesNote) - 1
 		tail = moreHint + "\n" + tail
 	}
-	join := func(docs string) string {
+	join := func(docs string, rest []string) string {
 		parts := []string{head}
 		if docs != "" {
 			parts = append(parts, docs)
@@ -91,44 +118,99 @@ func compose(p *knowledge.Procedure, intents []Intent, full bool, at place, said
 		parts = append(parts, rest...)
 		return strings.Join(append(parts, tail), "\n\n")
 	}
-	if asked[IntentDocuments] {
-		// The documents come first but get only the room the other asked sections leave, so that a question
-		// about papers and fees gets both: as many items as fit, shortened in the first answer if need be.
+	if full {
+		rest := build(true, 0)
+		if !asked[IntentDocuments] {
+			return fitAnswer(head, rest, tail, limit)
+		}
 		dossier := dossierToShow(p, said)
-		items := 8
-		if full {
-			items = 30
-		}
 		var docs string
-		short := compactItems(dossier, 110)
-		if !full {
-			for n := min(items, max(1, len(dossier))); n >= 1; n-- {
-				if brief := listDocumentsBrief(dossier, n); brief != "" {
-					docs = markSection(strings.TrimSpace(brief))
-					if fits(join(docs), limit) {
-						return join(docs)
-					}
-				}
-			}
-		}
-		for n := min(items, max(1, len(dossier))); n >= 1; n-- {
-			for _, shown := range [][]shownItem{dossier, short} {
-				docs = markSection(strings.TrimSpace(listDocuments(shown, n)))
-				if fits(join(docs), limit) {
-					return join(docs)
-				}
-				if full {
-					break
-				}
+		for n := min(30, max(1, len(dossier))); n >= 1; n-- {
+			docs = markSection(strings.TrimSpace(listDocuments(dossier, n)))
+			if fits(join(docs, rest), limit) {
+				return join(docs, rest)
 			}
 		}
 		return fitAnswer(head, append([]string{docs}, rest...), tail, limit)
 	}
-	return fitAnswer(head, rest, tail, limit)
+	whole, deferred := build(true, 0), build(false, 0)
+	// When not all the steps fit: as many whole steps as fit, those of the asker's case first (see caseSteps).
+	some := func(n int) []string { return build(false, n) }
+	steps := 0
+	if asked[IntentSteps] {
+		idx, _ := caseSteps(p, said)
+		steps = len(idx)
+	}
+	if !asked[IntentDocuments] {
+		if a := join("", whole); fits(a, limit) {
+			return a
+		}
+		for n := min(steps, 4); n >= 1; n-- {
+			if a := join("", some(n)); fits(a, limit) {
+				return a
+			}
+		}
+		return fitFirst(head, deferred, tail, limit)
+	}
+	// The papers come first but get only the room the other asked sections leave: several whole items with the
+	// steps whole, else as many as fit with the steps left to the full answer.
+	dossier := dossierToShow(p, said)
+	most := min(8, max(1, len(dossier)))
+	var docs string
+	for _, try := range []struct {
+		rest  []string
+		least int
+	}{{whole, min(3, most)}, {some(min(steps, 2)), min(3, most)}, {some(min(steps, 1)), min(2, most)}, {deferred, 1}} {
+		for n := most; n >= try.least; n-- {
+			for _, withCases := range []bool{true, false} {
+				if d := listDocumentsFirst(dossier, n, withCases); d != "" {
+					docs = markSection(strings.TrimSpace(d))
+					if a := join(docs, try.rest); fits(a, limit) {
+						return a
+					}
+				}
+			}
+		}
+	}
+	return fitFirst(head, append([]string{docs}, deferred...), tail, limit)
 }
 
-// summary is the first two lines of an answer: the procedure, its code, where to file (and whether online);
-// then its fee and time when each is one value.
+// fitFirst is fitAnswer for the first answer: whole sections while they fit, then the whole lines of the next
+// one that fit; a line is never shortened.
+func fitFirst(head string, sections []string, tail string, limit int) string {
+	join := func(parts []string) string {
+		return strings.Join(append(append([]string{head}, parts...), tail), "\n\n")
+	}
+	var kept []string
+	for _, s := range sections {
+		if s == "" {
+			continue
+		}
+		if fits(join(append(kept, s)), limit) {
+			kept = append(kept, s)
+			continue
+		}
+		var lines []string
+		for _, l := range strings.Split(s, "\n") {
+			try := append(append([]string(nil), lines...), l)
+			if !fits(join(append(kept, strings.Join(try, "\n"))), limit) {
+				break
+			}
+			lines = append(lines, l)
+		}
+		if len(lines) > 1 {
+			kept = append(kept, strings.Join(lines, "\n"))
+		}
+	}
+	out := join(kept)
+	if !fits(out, limit) { // a summary longer than the limit: never seen in the catalog
+		out = clipRunes(head, limit/3) + "\n\n" + tail
+	}
+	return out
+}
+
+// summary is the first lines of an answer: the procedure, its code, where to file (and whether online); then
+// its fee and time (one value, or in a few words: feeBrief, timeBrief) when given.
 func summary(p *knowledge.Procedure, fee, time string, withWhere bool) string {
 	first := fmt.Sprintf("**%s** (mã %s)", clipRunes(p.Name, 200), p.Code)
 	if w := whereShort(p); w != "" && withWhere {
@@ -147,8 +229,209 @@ func summary(p *knowledge.Procedure, fee, time string, withWhere bool) string {
 	if len(second) == 0 {
 		return first + "."
 	}
-	return first + ".\n" + strings.Join(second, "; ") + "."
+	if len(second) == 2 && utf8.RuneCountInString(second[0]+second[1]) > 110 {
+		return first + ".\n" + strings.TrimRight(second[0], ".") + ".\n" + upperFirst(strings.TrimRight(second[1], ".")) + "."
+	}
+	return first + ".\n" + strings.TrimRight(strings.Join(second, "; "), ".") + "."
 }
+
+// briefMax is the most a fee or time may take in the summary; longer ones are left to their sections.
+const briefMax = 170
+
+// channelShort names a way of filing inside a summary line.
+var channelShort = map[knowledge.ChannelKind]string{
+	knowledge.ChannelInPerson: "trực tiếp",
+	knowledge.ChannelOnline:   "trực tuyến",
+	knowledge.ChannelPostal:   "bưu chính",
+}
+
+// perChannel writes values that differ by the way of filing in one line: "20.000 đồng (trực tiếp); 10.000
+// đồng (trực tuyến)", or the one value when all agree.
+func perChannel(kinds []knowledge.ChannelKind, values []string) string {
+	var order []string
+	by := map[string][]string{}
+	for i, v := range values {
+		if _, ok := by[v]; !ok {
+			order = append(order, v)
+		}
+		name := channelShort[kinds[i]]
+		if !slices.Contains(by[v], name) {
+			by[v] = append(by[v], name)
+		}
+	}
+	if len(order) == 1 {
+		return order[0]
+	}
+	parts := make([]string, len(order))
+	for i, v := range order {
+		parts[i] = v + " (" + strings.Join(by[v], ", ") + ")"
+	}
+	return strings.Join(parts, "; ")
+}
+
+// feeBrief is the fee in a few words for the summary, as fees states it: per way of filing when they differ,
+// the rows of a mission abroad left to the fee section when a citizen in Viet Nam pays others, and the first
+// note (an exemption, a reduction) when it is short. "" when that does not fit in briefMax.
+func feeBrief(p *knowledge.Procedure, today time.Time) string {
+	if len(p.Channels) == 0 {
+		return "chưa có thông tin"
+	}
+	var kinds []knowledge.ChannelKind
+	var values []string
+	var notes []string
+	foreign := false
+	for _, c := range domesticFirst(p.Channels) {
+		if abroad(c) && len(values) > 0 {
+			foreign = true
+			continue
+		}
+		f := readFee(c, today)
+		v := f.value()
+		switch {
+		case f.kind == feeAmounts && len(f.amounts) > 0:
+			v = briefAmounts(f.amounts)
+		case f.kind == feeByRule && strings.Contains(knowledge.Fold(f.rule), "hoi dong nhan dan"):
+			v = "mức do Hội đồng nhân dân cấp tỉnh quyết định (dữ liệu không ghi mức cụ thể)"
+		case f.kind == feeAmounts:
+			v = "chưa có mức hiện hành trong dữ liệu"
+		}
+		if f.kind == feeNoted { // quoted as the record words it: the fee section, not the summary
+			return ""
+		}
+		kinds, values = append(kinds, c.Kind), append(values, v)
+		notes = append(notes, f.endedNotes()...)
+		notes = append(notes, f.caveats...)
+	}
+	out := perChannel(kinds, values)
+	if foreign {
+		out += "; tại cơ quan đại diện ở nước ngoài: mức khác"
+	}
+	for _, n := range notes {
+		n = strings.TrimRight(strings.TrimSpace(n), ".")
+		if n != "" && !endedIn(n, today) && utf8.RuneCountInString(out+n) <= briefMax-10 {
+			out += " (" + lowerFirst(n) + ")"
+		}
+		break
+	}
+	if utf8.RuneCountInString(out) > briefMax && len(values) > 1 {
+		// The first way of filing alone; the others are in the fee section of the full answer.
+		out = values[0] + " (" + channelShort[kinds[0]] + "; hình thức khác: bấm «" + MoreReply + "»)"
+	}
+	if utf8.RuneCountInString(out) > briefMax {
+		return ""
+	}
+	return out
+}
+
+// perUnit reads the unit at the end of a fee label: "Phí, lệ phí (mỗi trang)" → "trang".
+var perUnit = regexp.MustCompile(`\(mỗi ([^()]{1,30})\)\s*\)?\s*$`)
+
+// briefAmounts writes amounts for the summary: "2.000 đồng/trang; 1.000 đồng/trang (từ trang thứ 3 trở lên)",
+// a reduction in force as the amount payable, a label kept only when it is short and says more than "a fee"
+// or the way of filing (which the summary says itself).
+func briefAmounts(as []feeAmount) string {
+	var parts []string
+	for _, a := range as {
+		amount, label := a.fee.Amount, a.fee.Label
+		unit := ""
+		if m := perUnit.FindStringSubmatchIndex(label); m != nil {
+			unit = "/" + label[m[2]:m[3]]
+			label = label[:m[0]]
+		}
+		label = strings.Trim(label, " ,;:()…")
+		if i := strings.Index(label, a.until); a.until != "" && i >= 0 {
+			label = clauseBefore(label, i)
+		}
+		part := FormatVND(amount) + unit
+		if a.percent > 0 {
+			part = fmt.Sprintf("%s%s (giảm %d%% đến hết ngày %s, mức gốc %s)", FormatVND(amount*int64(a.percent)/100), unit,
+				a.percent, a.reducedUntil, FormatVND(amount))
+		}
+		if f := knowledge.Fold(label); !genericFeeLabel(label) && utf8.RuneCountInString(label) <= 45 &&
+			!strings.Contains(f, "truc tuyen") && !strings.Contains(f, "truc tiep") && !strings.Contains(f, "nop ho so") {
+			part += " (" + label + ")"
+		}
+		if a.until != "" {
+			part += ", đến hết ngày " + a.until
+		}
+		parts = append(parts, part)
+	}
+	return strings.Join(parts, "; ")
+}
+
+// timeBrief is the processing time in a few words for the summary, as times states it (a bare number says the
+// record gives no unit; no time says the record gives none). "" when that does not fit in briefMax.
+func timeBrief(p *knowledge.Procedure) string {
+	var kinds []knowledge.ChannelKind
+	var values []string
+	for _, l := range strings.Split(times(p), "\n")[1:] {
+		label, v, ok := strings.Cut(strings.TrimPrefix(l, "- "), ": ")
+		if !ok {
+			continue
+		}
+		kind := knowledge.ChannelInPerson
+		for k, name := range channelNames {
+			if name == label {
+				kind = k
+			}
+		}
+		if strings.HasPrefix(v, "chưa có thông tin") {
+			v = "chưa có thông tin trong dữ liệu"
+		}
+		kinds, values = append(kinds, kind), append(values, v)
+	}
+	if len(values) == 0 {
+		return "chưa có thông tin trong dữ liệu"
+	}
+	out := perChannel(kinds, values)
+	if utf8.RuneCountInString(out) > briefMax {
+		// What the steps say of a bare number is in the time section; the summary keeps the warning.
+		for i, v := range values {
+			values[i] = stepsQuote.ReplaceAllString(v, "")
+		}
+		out = perChannel(kinds, values)
+	}
+	if utf8.RuneCountInString(out) > briefMax {
+		out = timeRange(values)
+	}
+	if utf8.RuneCountInString(out) > briefMax {
+		return ""
+	}
+	return out
+}
+
+// leadTime reads the time a value of times starts with: "2 ngày làm việc (Trường hợp …)".
+var leadTime = regexp.MustCompile(`^(\d{1,3}) (ngày làm việc|ngày|giờ làm việc|giờ|tháng|tuần|phút)\b`)
+
+// timeRange says times that differ by case in a few words, when they share their unit: "từ 2 đến 4 ngày làm
+// việc tùy trường hợp (bấm «Xem đầy đủ»)"; "" otherwise.
+func timeRange(values []string) string {
+	lo, hi, unit := -1, -1, ""
+	for _, v := range values {
+		m := leadTime.FindStringSubmatch(v)
+		if m == nil || unit != "" && m[2] != unit {
+			return ""
+		}
+		n, _ := strconv.Atoi(m[1])
+		unit = m[2]
+		if lo < 0 || n < lo {
+			lo = n
+		}
+		if n > hi {
+			hi = n
+		}
+	}
+	if unit == "" {
+		return ""
+	}
+	if lo == hi {
+		return fmt.Sprintf("%d %s (bấm «%s» để xem từng trường hợp)", lo, unit, MoreReply)
+	}
+	return fmt.Sprintf("từ %d đến %d %s tùy trường hợp (bấm «%s»)", lo, hi, unit, MoreReply)
+}
+
+// stepsQuote is what timeValue adds after a bare number when the steps give it a unit.
+var stepsQuote = regexp.MustCompile(`; phần các bước thực hiện ghi "[^"]*"`)
 
 // whereShort says in a few words where p is filed, and whether online: "nộp tại Trung tâm Phục vụ hành
 // chính công cấp xã (bất kỳ phường, xã nào ở TP.HCM) hoặc trực tuyến".
@@ -446,6 +729,45 @@ func requirements(p *knowledge.Procedure) string {
 		return "Điều kiện: dữ liệu không nêu điều kiện riêng. Đối tượng thực hiện: " + orUnknown(strings.Join(p.Subjects, ", ")) + "."
 	}
 	return "Điều kiện: " + clipRunes(r, 500)
+}
+
+// requirementsFirst is requirements for the first answer: the conditions' whole sentences that fit in about
+// 300 characters, or a pointer to the full answer when even the first does not.
+func requirementsFirst(p *knowledge.Procedure) string {
+	r := strings.TrimSpace(p.Requirements)
+	if r == "" || knowledge.Fold(r) == "khong co thong tin" || utf8.RuneCountInString(r) <= 300 {
+		return requirements(p)
+	}
+	var kept []string
+	n := 0
+	for _, s := range wholeSentences(r) {
+		if n+utf8.RuneCountInString(s) > 300 {
+			break
+		}
+		kept = append(kept, s)
+		n += utf8.RuneCountInString(s) + 1
+	}
+	if len(kept) == 0 {
+		return "Điều kiện: thủ tục có điều kiện riêng — bấm «" + MoreReply + "» để xem."
+	}
+	return "Điều kiện: " + strings.Join(kept, " ") + " (còn nữa: bấm «" + MoreReply + "»)"
+}
+
+// wholeSentences splits a text into its sentences, each with its final stop.
+func wholeSentences(s string) []string {
+	var out []string
+	for _, line := range strings.Split(s, "\n") {
+		for line = strings.TrimSpace(line); line != ""; {
+			i := strings.Index(line, ". ")
+			if i < 0 {
+				out = append(out, line)
+				break
+			}
+			out = append(out, line[:i+1])
+			line = strings.TrimSpace(line[i+2:])
+		}
+	}
+	return out
 }
 
 func legal(p *knowledge.Procedure) string {

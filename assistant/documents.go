@@ -4,7 +4,9 @@ import (
 	"fmt"
 	"regexp"
 	"sort"
+	"strconv"
 	"strings"
+	"unicode"
 	"unicode/utf8"
 
 	"github.com/trolyao/trolyao/knowledge"
@@ -24,6 +26,10 @@ type shownItem struct {
 	// first answer's one-line summary of such items.
 	cond  bool
 	short string
+	// whole is the item's text uncut, with its condition first, and qty its quantity ("1 bản chính"), for the
+	// first answer's whole lines (see completeLine).
+	whole string
+	qty   string
 }
 
 // dossierToShow is the dossier in the order the answer lists it, written once: the items with a quantity or
@@ -39,7 +45,7 @@ func dossierToShow(p *knowledge.Procedure, said string) []shownItem {
 		real = p.Dossier
 	}
 	out := make([]shownItem, 0, len(real))
-	for _, d := range everyoneFirst(real, caseGroup(real, said)) {
+	for _, d := range everyoneFirst(real, caseGroup(real, said, p.Name)) {
 		line := "- " + itemText(d)
 		if q := quantity(d); q != "" {
 			line += " (" + q + ")"
@@ -47,7 +53,12 @@ func dossierToShow(p *knowledge.Procedure, said string) []shownItem {
 		if d.Form != "" {
 			line += " — mẫu: " + clipClause(d.Form, 100)
 		}
-		out = append(out, shownItem{group: d.Group, line: line, cond: conditionalItem(d.Name), short: shortItem(d.Name)})
+		whole := strings.Join(strings.Fields(d.Name), " ")
+		if conditionalItem(d.Name) && !startsWithCondition(d.Name) {
+			whole = conditionalPrefix + whole
+		}
+		out = append(out, shownItem{group: d.Group, line: line, cond: conditionalItem(d.Name), short: shortItem(d.Name),
+			whole: whole, qty: quantity(d)})
 	}
 	return out
 }
@@ -124,6 +135,168 @@ func listDocumentsBrief(items []shownItem, max int) string {
 		fmt.Fprintf(&b, "… và %d giấy tờ khác (xem đầy đủ tại đường dẫn bên dưới).\n", hidden)
 	}
 	return b.String()
+}
+
+// listDocumentsFirst is listDocuments for the first answer: at most max whole lines — the papers everyone
+// needs of each group (the case that fits the asker first, see dossierToShow), each whole or by its name
+// (completeLine), and the papers for particular cases named in one line per group — then how many others the
+// full answer lists. A group that does not fit is left out whole; nothing is cut mid-sentence. "" when no
+// paper can be shown whole.
+func listDocumentsFirst(items []shownItem, max int, withCases bool) string {
+	if len(items) == 0 {
+		return listDocuments(items, 0)
+	}
+	type group struct {
+		name         string
+		every, cases []string
+		hidden       int
+	}
+	var groups []*group
+	at := map[string]*group{}
+	for _, d := range items {
+		g := at[d.group]
+		if g == nil {
+			g = &group{name: d.group}
+			at[d.group] = g
+			groups = append(groups, g)
+		}
+		switch {
+		case d.cond && d.short != "" && !strings.Contains(d.short, "…"):
+			g.cases = append(g.cases, d.short)
+		case d.cond && d.short != "":
+			g.hidden++
+		default:
+			if l := completeLine(d); l != "" {
+				g.every = append(g.every, l)
+			} else {
+				g.hidden++
+			}
+		}
+	}
+	var b strings.Builder
+	b.WriteString("Hồ sơ cần chuẩn bị:\n")
+	shown, hidden := 0, 0
+	for _, g := range groups {
+		if shown >= max || len(g.every) == 0 && (len(g.cases) == 0 || !withCases) {
+			hidden += len(g.every) + len(g.cases) + g.hidden
+			continue
+		}
+		if g.name != "" && len(groups) > 1 {
+			fmt.Fprintf(&b, "%s:\n", groupTitle(g.name))
+		}
+		for _, l := range g.every {
+			if shown >= max {
+				hidden++
+				continue
+			}
+			shown++
+			b.WriteString(l + "\n")
+		}
+		hidden += g.hidden
+		if len(g.cases) == 0 {
+			continue
+		}
+		if !withCases {
+			hidden += len(g.cases)
+			continue
+		}
+		line, k := "- "+conditionalPrefix, 0
+		for _, c := range g.cases {
+			if utf8.RuneCountInString(line+c) > 240 {
+				break
+			}
+			if k > 0 {
+				line += "; "
+			}
+			line += c
+			k++
+		}
+		hidden += len(g.cases) - k
+		if k > 0 {
+			b.WriteString(line + "\n")
+		}
+	}
+	if shown == 0 && !strings.Contains(b.String(), conditionalPrefix) {
+		return ""
+	}
+	if hidden > 0 {
+		fmt.Fprintf(&b, "Còn %d giấy tờ khác theo từng trường hợp: bấm «%s».\n", hidden, MoreReply)
+	}
+	return b.String()
+}
+
+// groupTitle is a dossier group's heading for the first answer: whole when short, else its first part that
+// says the case.
+func groupTitle(h string) string {
+	h = strings.TrimRight(strings.Join(strings.Fields(h), " "), " :")
+	if utf8.RuneCountInString(h) <= 160 {
+		return h
+	}
+	for _, sep := range []string{" - ", ": ", "; "} {
+		if i := strings.Index(h, sep); i > 20 && utf8.RuneCountInString(h[:i]) <= 160 {
+			return strings.TrimRight(h[:i], " :")
+		}
+	}
+	return clipClause(h, 160)
+}
+
+// itemQualifiers start the part of an item's name that only qualifies it ("… do cơ quan có thẩm quyền cấp,
+// còn giá trị sử dụng"): the name before it is the paper, whole.
+var itemQualifiers = []string{" do ", " theo quy định", " theo mẫu", " còn giá trị", " để chứng minh"}
+
+// dangling reports whether a name cut before its qualifier ends in a word that needs what follows ("… Hộ chiếu
+// của người").
+func dangling(s string) bool {
+	f := " " + strings.TrimRight(knowledge.Fold(s), " ,;:")
+	for _, w := range []string{" cua", " nguoi", " va", " hoac", " cac", " la", " cho", " ve", " voi", " tai", " tu"} {
+		if strings.HasSuffix(f, w) {
+			return true
+		}
+	}
+	return false
+}
+
+// completeLine writes a dossier item for the first answer as a whole line: the item when short, else its
+// first sentence, else its name before what qualifies it (itemQualifiers), with its quantity; "" when none of
+// these is short enough — the item is then left to the full answer rather than cut.
+func completeLine(d shownItem) string {
+	text := strings.TrimSpace(d.whole)
+	if text == "" {
+		return ""
+	}
+	suffix := ""
+	if d.qty != "" {
+		suffix = " (" + d.qty + ")"
+	}
+	const most = 170
+	if !balanced(text) && strings.Count(text, "(") == strings.Count(text, ")")+1 {
+		text += ")" // "… theo Mẫu số (18" as the portal cut it: closed, so that its quantity reads apart
+	}
+	if utf8.RuneCountInString(text) <= most {
+		return "- " + text + suffix
+	}
+	if i := strings.Index(text, ". "); i > 20 && utf8.RuneCountInString(text[:i]) <= most && balanced(text[:i]) {
+		return "- " + text[:i+1] + suffix
+	}
+	best := -1
+	for _, q := range itemQualifiers {
+		if i := strings.Index(text, q); i > 20 && (best < 0 || i < best) {
+			best = i
+		}
+	}
+	if best > 0 && utf8.RuneCountInString(text[:best]) <= most && balanced(text[:best]) && !dangling(text[:best]) {
+		return "- " + strings.TrimRight(text[:best], " ,;:") + suffix
+	}
+	// The paper's name alone ("Thông tin chứng minh về chỗ ở hợp pháp"), when shortItem finds it whole.
+	if n := d.short; !d.cond && utf8.RuneCountInString(n) >= 12 && !strings.Contains(n, "…") && balanced(n) && !dangling(n) {
+		return "- " + n + suffix
+	}
+	return ""
+}
+
+// balanced reports whether every parenthesis opened in s is closed.
+func balanced(s string) bool {
+	return strings.Count(s, "(") == strings.Count(s, ")")
 }
 
 // firstSentence cuts a dossier line longer than n at the end of its first sentence, keeping its quantity
@@ -296,11 +469,45 @@ func everyoneFirst(items []knowledge.DossierItem, first string) []knowledge.Doss
 	for _, d := range out {
 		if _, ok := groupAt[d.Group]; !ok {
 			groupAt[d.Group] = len(groupAt)
-			// A group for a particular case ("Trường hợp ủy quyền thực hiện thủ tục thì hồ sơ phải kèm theo …")
-			// comes after the others.
-			if d.Group != first && startsWithCondition(d.Group) {
+			if d.Group == first {
+				continue
+			}
+			// A case the asker is not presumed to be in — a foreigner, an organisation, a unit of the armed
+			// forces — comes after the cases of a citizen or household in Viet Nam (a group the citizen named,
+			// first, overrides this); a group for a particular case ("Trường hợp ủy quyền thực hiện thủ tục thì
+			// hồ sơ phải kèm theo …", a note in parentheses) comes after them all. Numbered cases keep their
+			// numbers' order.
+			if otherCase(d.Group) {
 				groupAt[d.Group] += len(out)
 			}
+			if startsWithCondition(strings.TrimLeft(d.Group, "( ")) {
+				groupAt[d.Group] += 2 * len(out)
+			}
+		}
+	}
+	// Numbered cases ("2. …" listed before "1. …") take the places of the numbered groups in their numbers'
+	// order; the other groups keep theirs.
+	var numbered []string
+	for g := range groupAt {
+		if g != first && numberLabel(g) > 0 {
+			numbered = append(numbered, g)
+		}
+	}
+	if len(numbered) > 1 {
+		slots := make([]int, len(numbered))
+		for i, g := range numbered {
+			slots[i] = groupAt[g]
+		}
+		sort.Ints(slots)
+		sort.SliceStable(numbered, func(i, j int) bool {
+			a, b := numberLabel(numbered[i]), numberLabel(numbered[j])
+			if a != b {
+				return a < b
+			}
+			return groupAt[numbered[i]] < groupAt[numbered[j]]
+		})
+		for i, g := range numbered {
+			groupAt[g] = slots[i]
 		}
 	}
 	type keyed struct {
@@ -336,40 +543,117 @@ func everyoneFirst(items []knowledge.DossierItem, first string) []knowledge.Doss
 	return out
 }
 
+// groupNumber reads the number that orders a case in the law: "2. Đối với …", "(iv) …", "b) …".
+var groupNumber = regexp.MustCompile(`^\s*(?:(\d{1,2})\.\s|\(?([ivx]{1,4})\)\s|([a-zđ])\)\s)`)
+
+// numberLabel is the rank of a group's number (1 for "1.", "(i)" and "a)"), 0 when it has none.
+func numberLabel(h string) int {
+	m := groupNumber.FindStringSubmatch(h)
+	switch {
+	case m == nil:
+		return 0
+	case m[1] != "":
+		n, _ := strconv.Atoi(m[1])
+		return n
+	case m[2] != "":
+		return strings.Index("|i|ii|iii|iv|v|vi|vii|viii|ix|x|", "|"+m[2]+"|")/3 + 1
+	}
+	return strings.Index(labelOrder, m[3]) + 1
+}
+
+// otherCases are (folded) words of a heading for a case the asker is not presumed to be in, unless the
+// heading also speaks of citizens or households (householdCases).
+var otherCases = []string{"nuoc ngoai", "dinh cu o", "to chuc", "ton giao", "tin nguong", "doanh nghiep", "du an",
+	"nha dau tu", "don vi dong quan", "quan doi", "cong an nhan dan", "theo danh sach", "hop tac xa"}
+
+var householdCases = []string{"ca nhan", "ho gia dinh", "cong dan viet nam"}
+
+// otherCase reports whether a dossier group is for a case the asker is not presumed to be in (see otherCases).
+func otherCase(h string) bool {
+	f := knowledge.Fold(h)
+	for _, w := range householdCases {
+		if strings.Contains(f, w) && !strings.Contains(f, "nguoi goc viet nam") {
+			return false
+		}
+	}
+	for _, w := range otherCases {
+		if strings.Contains(f, w) {
+			return true
+		}
+	}
+	return false
+}
+
 // caseStop are (folded) words too common in dossier headings to tell cases apart.
 var caseStop = map[string]bool{"ho": true, "so": true, "gom": true, "doi": true, "voi": true, "truong": true, "hop": true,
 	"cua": true, "va": true, "cac": true, "cho": true, "la": true, "duoc": true, "co": true, "khong": true,
 	"trong": true, "tai": true, "theo": true, "nay": true, "khi": true, "mot": true, "nguoi": true, "de": true,
 	"nghi": true, "giay": true, "to": true, "phai": true, "nop": true, "xuat": true, "trinh": true, "thanh": true,
-	"phan": true, "bao": true, "thi": true, "hoac": true, "ve": true, "tu": true, "den": true}
+	"phan": true, "bao": true, "thi": true, "hoac": true, "ve": true, "tu": true, "den": true, "o": true, "vao": true,
+	"da": true, "nhung": true, "can": true, "muon": true, "lam": true, "sao": true}
+
+// caseCues link what a citizen says of their case to what a group of the dossier says of it, when the words
+// differ: a wife moving into her husband's family home is the case of "quan hệ nhân thân với chủ hộ" (khoản 2
+// Điều 20 Luật Cư trú), a student renting a room that of "thuê, mượn, ở nhờ". Both sides are folded.
+var caseCues = []struct{ said, group []string }{
+	{[]string{"nha chong", "nha vo", "bo chong", "me chong", "bo vo", "me vo", "nha bo me", "nha ba me", "nha cha me",
+		"nha ong ba", "nguoi than", "ho hang", "ve o chung", "o chung voi", "nha con", "cha me ruot"},
+		[]string{"quan he nhan than", "khoan 2 dieu 20"}},
+	{[]string{"thue nha", "thue tro", "nha tro", "phong tro", "o tro", "thue phong", "thue can ho", "muon nha"},
+		[]string{"thue, muon", "cho thue", "do thue"}},
+	{[]string{"nguoi phu thuoc", "giam tru gia canh"}, []string{"nguoi phu thuoc"}},
+}
+
+// caseWords are the words of s for telling cases apart: with their diacritics when s has them (so that "năm"
+// is not "Nam"), folded otherwise.
+func caseWords(s string, folded bool) []string {
+	if folded {
+		return knowledge.Syllables(s)
+	}
+	return strings.FieldsFunc(strings.ToLower(knowledge.Normalize(s)), func(r rune) bool {
+		return !unicode.IsLetter(r) && !unicode.IsDigit(r)
+	})
+}
 
 // caseGroup is the dossier group whose heading speaks of the case the citizen said ("đăng ký tạm trú theo danh
-// sách", "nhà ở riêng lẻ"): the one heading that shares the most with said — words that at most half the
-// headings have, two at least or a pair in a row — or "" when none or several tie.
-func caseGroup(items []knowledge.DossierItem, said string) string {
+// sách", "nhà ở riêng lẻ", "người phụ thuộc"): the heading that shares the most with said — words that at most
+// half the headings have and the procedure's name (name) does not, two at least or a pair in a row — or whose
+// group speaks of a case said in other words (caseCues). The first in the record's order wins a tie; "" when
+// no heading speaks of the case.
+func caseGroup(items []knowledge.DossierItem, said, name string) string {
 	if said == "" {
 		return ""
 	}
 	var heads []string
-	seen := map[string]bool{}
+	text := map[string]string{}
 	for _, d := range items {
-		if d.Group != "" && !seen[d.Group] {
-			seen[d.Group] = true
+		if d.Group == "" {
+			continue
+		}
+		if _, ok := text[d.Group]; !ok {
 			heads = append(heads, d.Group)
 		}
+		text[d.Group] += " " + knowledge.Fold(d.Group+" "+d.Name)
 	}
 	if len(heads) < 2 {
 		return ""
 	}
-	q := knowledge.Syllables(said)
+	folded := knowledge.Fold(said) == strings.ToLower(said)
+	q := caseWords(said, folded)
 	inQ := map[string]bool{}
 	for _, t := range append(q, knowledge.Bigrams(q)...) {
 		inQ[t] = true
 	}
+	// The words of what the procedure is (its name before the cases it lists: "… lần đầu đối với hộ gia đình,
+	// …, người gốc Việt Nam định cư ở nước ngoài") say nothing of the asker's case.
+	inName := map[string]bool{}
+	for _, t := range caseWords(nameHead(name), folded) {
+		inName[t] = true
+	}
 	common := map[string]int{}
 	words := make([][]string, len(heads))
 	for i, h := range heads {
-		words[i] = knowledge.Syllables(h)
+		words[i] = caseWords(h, folded)
 		once := map[string]bool{}
 		for _, t := range words[i] {
 			if !once[t] {
@@ -378,29 +662,54 @@ func caseGroup(items []knowledge.DossierItem, said string) string {
 			}
 		}
 	}
-	best, bestScore, tie := "", 0, false
+	fq := " " + strings.Join(strings.Fields(knowledge.Fold(said)), " ") + " "
+	skip := func(t string) bool {
+		f := knowledge.Fold(t)
+		return common[t]*2 > len(heads) || caseStop[f] || len([]rune(t)) < 2 || inName[t] || !inQ[t]
+	}
+	best, bestScore := "", 0
 	for i, h := range heads {
 		score := 0
 		counted := map[string]bool{}
 		for j, t := range words[i] {
-			if common[t]*2 > len(heads) || caseStop[t] || len(t) < 2 || counted[t] || !inQ[t] {
+			if skip(t) || counted[t] {
 				continue
 			}
 			counted[t] = true
 			score++
-			if j+1 < len(words[i]) && inQ[t+"_"+words[i][j+1]] && !caseStop[words[i][j+1]] {
+			if j+1 < len(words[i]) && inQ[t+"_"+words[i][j+1]] && !skip(words[i][j+1]) {
 				score++
 			}
 		}
-		switch {
-		case score > bestScore:
-			best, bestScore, tie = h, score, false
-		case score == bestScore:
-			tie = true
+		for _, c := range caseCues {
+			saidIt, hasIt := false, false
+			for _, w := range c.said {
+				saidIt = saidIt || strings.Contains(fq, " "+w+" ")
+			}
+			for _, w := range c.group {
+				hasIt = hasIt || strings.Contains(text[h], w)
+			}
+			if saidIt && hasIt {
+				score += 2
+			}
+		}
+		if score > bestScore {
+			best, bestScore = h, score
 		}
 	}
-	if bestScore < 2 || tie {
+	if bestScore < 2 {
 		return ""
 	}
 	return best
+}
+
+// nameHead is what a procedure's name says it is, before the cases it lists ("Đăng ký đất đai, … lần đầu" of
+// "… lần đầu đối với hộ gia đình, cá nhân, …").
+func nameHead(name string) string {
+	for _, sep := range []string{" đối với ", " (", " cho ", " của ", " trong trường hợp", " trong các trường hợp"} {
+		if i := strings.Index(name, sep); i > 0 {
+			name = name[:i]
+		}
+	}
+	return name
 }

@@ -36,6 +36,8 @@ type channelFee struct {
 	free    string      // feeFree: the exemption as the record words it, when it has a condition
 	note    string      // feeNoted: the note as written; feeForeign: the amount and where it is charged
 	caveats []string    // conditions kept beside the value ("Miễn lệ phí cho người thuộc hộ nghèo …")
+	// cellFree: the fee cell itself reads "Miễn phí" (a feeNoted value quotes it only then).
+	cellFree bool
 }
 
 // feeAmount is one amount with the period the record gives it, if any.
@@ -193,7 +195,7 @@ func mentionsFee(folded string) bool {
 // readFee reads what one channel's record supports about the fee, as of today.
 func readFee(c knowledge.Channel, today time.Time) channelFee {
 	feeNote, desc := splitChannelNote(c)
-	var out channelFee
+	out := channelFee{cellFree: c.Free}
 	if len(c.Fees) > 0 {
 		out.kind = feeAmounts
 		whole := c.Note
@@ -237,6 +239,31 @@ func readFee(c knowledge.Channel, today time.Time) channelFee {
 			out.note += " (" + lowerFirst(where) + ")"
 		}
 		return out
+	}
+	// A cell whose amount the portal lost ("145 VNĐ", "Miễn phí") while its note gives it in dollars ("Thẻ tạm
+	// trú … không quá 02 năm: 145 USD/thẻ."): the dollar amount as the note words it, never a free line.
+	for _, s := range noteSentences(feeNote) {
+		if usdIn.MatchString(s) {
+			out.kind = feeForeign
+			out.note = clipClause(strings.TrimRight(s, " ."), 160)
+			return out
+		}
+	}
+	// A note that is only the unit of an amount ("/bản", "/trường hợp") says nothing about the fee: it is no
+	// exemption, and the amount, when the description gives one ("Tại Ủy ban nhân dân cấp xã: 10.000
+	// đồng/trường hợp"), is quoted from there.
+	if unitOnly.MatchString(feeNote) {
+		feeNote = ""
+		for _, s := range noteSentences(desc) {
+			if !moneyText.MatchString(s) {
+				continue
+			}
+			out.kind, out.note, out.cellFree = feeNoted, s, false // the amount, not the cell's "Miễn phí"
+			if usdIn.MatchString(s) {
+				out.kind, out.note = feeForeign, clipClause(strings.TrimRight(s, " ."), 160)
+			}
+			return out
+		}
 	}
 
 	// No amount: read the fee note, and the sentences of the description that speak of fees.
@@ -311,6 +338,46 @@ func readFee(c knowledge.Channel, today time.Time) channelFee {
 
 // usdCell reads a fee cell in US dollars: "10 USD(/bản)".
 var usdCell = regexp.MustCompile(`^\s*(\d{1,6}(?:[.,]\d{1,2})?)\s*USD\s*(?:\(\s*/\s*([^)]{1,30})\))?`)
+
+var (
+	// usdIn finds an amount in US dollars inside a note: "145 USD/thẻ", "50USD/thị thực".
+	usdIn = regexp.MustCompile(`\d\s*USD\b`)
+	// unitOnly is a fee note that is only the unit of an amount: "/bản", "/ trường hợp".
+	unitOnly = regexp.MustCompile(`^\s*/\s*[\p{L} ]{1,40}\s*$`)
+	// moneyText finds an amount with its currency: "10.000 đồng", "20,000 VNĐ", "10 USD".
+	moneyText = regexp.MustCompile(`(?i)\d[\d.,]*\s*(?:đồng|vnđ|vnd|usd)`)
+)
+
+// abroad reports whether a channel's row is for filing with a mission abroad ("Tại cơ quan đại diện: 10
+// USD/bản"): a citizen in Viet Nam pays the other rows.
+func abroad(c knowledge.Channel) bool {
+	_, desc := splitChannelNote(c)
+	f := knowledge.Fold(desc)
+	if strings.HasPrefix(f, "tai co quan dai dien") || strings.HasPrefix(f, "nop cho co quan dai dien") {
+		return true
+	}
+	return usdCell.MatchString(c.Text) && strings.Contains(f, "co quan dai dien")
+}
+
+// domesticFirst orders a procedure's channels so that the rows a citizen in Viet Nam pays come before those
+// of a mission abroad, each in the record's order.
+func domesticFirst(cs []knowledge.Channel) []knowledge.Channel {
+	out := make([]knowledge.Channel, 0, len(cs))
+	for _, c := range cs {
+		if !abroad(c) {
+			out = append(out, c)
+		}
+	}
+	if len(out) == 0 {
+		return cs
+	}
+	for _, c := range cs {
+		if abroad(c) {
+			out = append(out, c)
+		}
+	}
+	return out
+}
 
 // ruleText says which regulation sets the fee: "theo Thông tư số 244/2016/TT-BTC" when the sentence names
 // documents by number, else the sentence itself ("mức lệ phí cụ thể do Hội đồng nhân dân tỉnh … quyết định").
@@ -477,6 +544,9 @@ func (f channelFee) value() string {
 	case feeForeign:
 		return f.note
 	case feeNoted:
+		if !f.cellFree {
+			return "dữ liệu ghi: " + clipClause(f.note, 160) + " — vui lòng kiểm tra mức thu tại đường dẫn bên dưới"
+		}
 		return "dữ liệu ghi \"Miễn phí\" kèm ghi chú: " + clipClause(f.note, 160) + " — vui lòng kiểm tra mức thu tại đường dẫn bên dưới"
 	}
 	return "chưa có thông tin"
@@ -551,7 +621,7 @@ func fees(p *knowledge.Procedure, today time.Time) string {
 		seen[k] = true
 		notes = append(notes, n)
 	}
-	for _, c := range p.Channels {
+	for _, c := range domesticFirst(p.Channels) {
 		f := readFee(c, today)
 		lines = append(lines, fmt.Sprintf("- %s: %s", channelNames[c.Kind], f.value()))
 		for _, n := range f.endedNotes() {

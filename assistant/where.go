@@ -2,6 +2,7 @@ package assistant
 
 import (
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 	"unicode/utf8"
@@ -360,6 +361,58 @@ func lowerType(u units.Unit) string {
 	return u.Name
 }
 
+// onlineFirst is online for the first answer: the steps, when asked, whole and all of them (stepsWhole), or
+// left to the full answer in one line — never a step cut mid-sentence nor a list cut short.
+//
+// With some (> 0), only that many steps are listed, whole: those that speak of the case the citizen said
+// (casesteps), else the first ones, under a title that says the rest is in the full answer.
+func onlineFirst(p *knowledge.Procedure, withSteps, stepsWhole bool, said string, some int) string {
+	out := online(p, false)
+	if _, ok := p.Channel(knowledge.ChannelOnline); ok {
+		// One line: where, and that the VNeID account is the login; the portal guides the rest.
+		url := knowledge.SafeURL(p.URL)
+		if url == "" {
+			url = PortalURL
+		}
+		portals := Link("Cổng Dịch vụ công quốc gia", url) + " hoặc " + hcmcPortal
+		if police(p) {
+			portals = "ứng dụng VNeID hoặc " + Link("Cổng Dịch vụ công quốc gia", url)
+		}
+		out = "Nộp trực tuyến: có, trên " + portals + " (đăng nhập bằng tài khoản định danh điện tử VNeID).\n"
+	}
+	if !withSteps || len(p.Steps) == 0 {
+		return out
+	}
+	if some > 0 {
+		idx, mine := caseSteps(p, said)
+		title := "Các bước đầu"
+		if mine {
+			title = "Các bước cho trường hợp của bạn"
+		}
+		var b strings.Builder
+		b.WriteString(out)
+		fmt.Fprintf(&b, "%s (các bước khác: bấm «%s»):\n", title, MoreReply)
+		idx = idx[:min(some, len(idx))]
+		for len(idx) > 1 && strings.HasSuffix(strings.TrimSpace(p.Steps[idx[len(idx)-1]]), ":") {
+			idx = idx[:len(idx)-1] // a step that introduces a list is not left without it
+		}
+		for _, i := range idx {
+			fmt.Fprintf(&b, "%d. %s\n", i+1, strings.TrimSpace(strings.TrimLeft(p.Steps[i], "-+* ")))
+		}
+		return b.String()
+	}
+	if !stepsWhole {
+		return out + "Các bước thực hiện: bấm «" + MoreReply + "».\n"
+	}
+	var b strings.Builder
+	b.WriteString(out)
+	b.WriteString("Các bước:\n")
+	for i, s := range p.Steps {
+		fmt.Fprintf(&b, "%d. %s\n", i+1, strings.TrimSpace(strings.TrimLeft(s, "-+* ")))
+	}
+	return b.String()
+}
+
 func online(p *knowledge.Procedure, withSteps bool) string {
 	var b strings.Builder
 	if _, ok := p.Channel(knowledge.ChannelOnline); ok {
@@ -386,4 +439,87 @@ func online(p *knowledge.Procedure, withSteps bool) string {
 		}
 	}
 	return b.String()
+}
+
+// caseSteps are the steps a first answer lists when not all fit: those that speak of the case the citizen said
+// ("đang hưởng lương hưu" → "Trường hợp người đang hưởng … lương hưu … chết: Thân nhân nộp hồ sơ …"; mine),
+// else the first ones; only steps short enough to be listed whole.
+func caseSteps(p *knowledge.Procedure, said string) (idx []int, mine bool) {
+	const most = 400
+	if said != "" && len(p.Steps) > 1 {
+		folded := knowledge.Fold(said) == strings.ToLower(said)
+		inQ := map[string]bool{}
+		q := caseWords(said, folded)
+		for _, t := range append(q, knowledge.Bigrams(q)...) {
+			inQ[t] = true
+		}
+		inName := map[string]bool{}
+		for _, t := range caseWords(nameHead(p.Name), folded) {
+			inName[t] = true
+		}
+		words := make([][]string, len(p.Steps))
+		common := map[string]int{}
+		for i, s := range p.Steps {
+			words[i] = caseWords(s, folded)
+			once := map[string]bool{}
+			for _, t := range words[i] {
+				if !once[t] {
+					once[t] = true
+					common[t]++
+				}
+			}
+		}
+		rare := func(t string) bool {
+			return inQ[t] && !caseStop[knowledge.Fold(t)] && !inName[t] && len([]rune(t)) >= 2 && common[t]*2 <= len(p.Steps)
+		}
+		best, paired := 0, false
+		scores := make([]int, len(p.Steps))
+		for i := range p.Steps {
+			counted := map[string]bool{}
+			pair := false
+			for j, t := range words[i] {
+				if rare(t) && !counted[t] {
+					counted[t] = true
+					scores[i]++
+				}
+				// A pair of words said together ("hộ gia đình", "lương hưu"), one of them rare.
+				if j+1 < len(words[i]) {
+					if b := t + "_" + words[i][j+1]; inQ[b] && !counted[b] && (rare(t) || rare(words[i][j+1])) {
+						counted[b], pair = true, true
+						scores[i]++
+					}
+				}
+			}
+			if scores[i] > best || scores[i] == best && pair {
+				best, paired = scores[i], pair
+			}
+		}
+		if best >= 3 || best == 2 && paired {
+			for i, sc := range scores {
+				if sc < max(2, best-1) || utf8.RuneCountInString(p.Steps[i]) > most || slices.Contains(idx, i) {
+					continue
+				}
+				idx = append(idx, i)
+				// A case that introduces its steps ("d) Người tham gia BHYT theo hộ gia đình:") brings them,
+				// up to the next labelled case.
+				for j := i + 1; strings.HasSuffix(strings.TrimSpace(p.Steps[i]), ":") && j < len(p.Steps) && j <= i+3; j++ {
+					if groupNumber.MatchString(p.Steps[j]) || strings.HasPrefix(knowledge.Fold(p.Steps[j]), "buoc") ||
+						utf8.RuneCountInString(p.Steps[j]) > most {
+						break
+					}
+					idx = append(idx, j)
+				}
+			}
+			if len(idx) > 0 {
+				return idx, true
+			}
+		}
+	}
+	for i, s := range p.Steps {
+		if utf8.RuneCountInString(s) > most {
+			break
+		}
+		idx = append(idx, i)
+	}
+	return idx, false
 }
