@@ -269,6 +269,9 @@ func completeLine(d shownItem) string {
 		suffix = " (" + d.qty + ")"
 	}
 	const most = 170
+	// "Bản sao có chứng thực … theo quy định: Văn bằng …": the paper is what follows the colon; the quantity says
+	// it is a copy.
+	text = afterColon(text)
 	if !balanced(text) && strings.Count(text, "(") == strings.Count(text, ")")+1 {
 		text += ")" // "… theo Mẫu số (18" as the portal cut it: closed, so that its quantity reads apart
 	}
@@ -276,7 +279,7 @@ func completeLine(d shownItem) string {
 		return "- " + text + suffix
 	}
 	if i := strings.Index(text, ". "); i > 20 && utf8.RuneCountInString(text[:i]) <= most && balanced(text[:i]) {
-		return "- " + text[:i+1] + suffix
+		return "- " + withException(text[:i+1], text) + suffix
 	}
 	best := -1
 	for _, q := range itemQualifiers {
@@ -285,13 +288,57 @@ func completeLine(d shownItem) string {
 		}
 	}
 	if best > 0 && utf8.RuneCountInString(text[:best]) <= most && balanced(text[:best]) && !dangling(text[:best]) {
-		return "- " + strings.TrimRight(text[:best], " ,;:") + suffix
+		return "- " + withException(strings.TrimRight(text[:best], " ,;:"), text) + suffix
 	}
 	// The paper's name alone ("Thông tin chứng minh về chỗ ở hợp pháp"), when shortItem finds it whole.
 	if n := d.short; !d.cond && utf8.RuneCountInString(n) >= 12 && !strings.Contains(n, "…") && balanced(n) && !dangling(n) {
-		return "- " + n + suffix
+		return "- " + withException(n, text) + suffix
 	}
 	return ""
+}
+
+// ownPart is the first paper of a dossier item, before the portal's ";", ". " or " - " joins the next one to it
+// ("… đơn đề nghị theo mẫu quy định; - Bản gốc Giấy chứng nhận (trường hợp bị hư hỏng)").
+func ownPart(whole string) string {
+	end := len(whole)
+	for _, sep := range []string{";", ". ", " - ", " + "} {
+		if i := strings.Index(whole, sep); i > 0 && i < end {
+			end = i
+		}
+	}
+	return whole[:end]
+}
+
+// paperAfterColon is the start of an item that names the paper after a colon: "Bản sao có chứng thực hoặc tệp
+// tin bản sao điện tử được chứng thực theo quy định: Văn bằng …".
+var paperAfterColon = regexp.MustCompile(`^.{10,120}?(?:(?i:theo quy định|như sau)\s*:|bản chính để đối chiếu)\s*(?:.{12})`)
+
+// afterColon is the paper an item names after paperAfterColon, or the item as it is.
+func afterColon(s string) string {
+	m := paperAfterColon.FindStringIndex(s)
+	if m == nil {
+		return s
+	}
+	start := m[1]
+	for k := 0; k < 12; k++ { // back over the twelve runes of the paper the pattern required
+		_, n := utf8.DecodeLastRuneInString(s[:start])
+		start -= n
+	}
+	return strings.TrimSpace(s[start:])
+}
+
+// itemException is a parenthesis of a dossier item that says whom it is for or who is spared it: "(trừ người
+// có giấy phép lái xe hạng A1, A, B1)", "(đối với người nước ngoài, …)", "(nếu có)".
+var itemException = regexp.MustCompile(`\((?i:trừ|ngoại trừ|không áp dụng|đối với|áp dụng|chỉ |nếu|trường hợp|khi )[^()]{2,160}\)`)
+
+// withException keeps, on an item shortened for the first answer, the exception its whole text states: a paper
+// shown without "(trừ người có giấy phép lái xe hạng A1, A, B1)" reads as required of everyone.
+func withException(short, whole string) string {
+	m := itemException.FindString(ownPart(whole))
+	if m == "" || strings.Contains(short, m) {
+		return short
+	}
+	return strings.TrimRight(short, " .,;:") + " " + m
 }
 
 // balanced reports whether every parenthesis opened in s is closed.
@@ -323,6 +370,7 @@ func firstSentence(line string, n int) string {
 func shortItem(name string) string {
 	s := strings.TrimSpace(itemLabel.ReplaceAllString(name, ""))
 	s = strings.TrimLeft(s, "-+*• ")
+	s = afterColon(s)
 	cut := len(s)
 	for _, sep := range []string{" (", ", ", "; ", ". ", " theo ", " trong trường hợp", " đối với", " nếu ", " do ", " của người", " kèm theo"} {
 		if i := strings.Index(s, sep); i >= 12 && i < cut {
