@@ -187,6 +187,12 @@ func (a *Assistant) answer(ctx context.Context, st *knowledge.DialogueState, tex
 	if err != nil {
 		return Answer{}, nil, err
 	}
+	// An explicit request to get round the law that reads like the bank's unlawful negatives is refused even
+	// when a procedure matches its words: "làm hồ sơ kết hôn giả thế nào để không bị phát hiện" must not get
+	// the marriage procedure's papers.
+	if askedUnlawful(as) {
+		as.Action = ActAbstain
+	}
 
 	// 3. Old ward → new ward, unless the message also asks something (papers, fee, where …) about a procedure the
 	// policy would answer ("tiệm em ở quận 10 cũ, khai thuế hộ kinh doanh nộp ở đâu"): then the procedure is
@@ -312,6 +318,17 @@ func refused(as Assessment) bool {
 	}
 	return as.Negative == "unlawful" && as.NegativeSim >= plainRefusalSim
 }
+
+// askedUnlawful reports whether a message asks, in so many words, to get round the law (unlawfulCue) and is
+// close to an unlawful negative of the question bank (unlawfulSim): a cue alone is not enough — victims and
+// procedures use the same words ("bị giả chữ ký", "thu hồi giấy chứng nhận giả mạo").
+func askedUnlawful(as Assessment) bool {
+	return as.Unlawful && as.Negative == "unlawful" && as.NegativeSim >= unlawfulSim
+}
+
+// unlawfulSim is the least similarity to an unlawful negative for a message with an unlawful cue to be refused
+// whatever procedure matches it.
+const unlawfulSim = 0.25
 
 // plainRefusalSim is the least similarity to an unlawful negative for a message without an unlawful cue to be
 // refused as unlawful.
