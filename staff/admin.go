@@ -255,7 +255,7 @@ func CleanUnit(unit string) (string, error) {
 
 // SetUnit sets the unit an account publishes for ("UBND phường Bàn Cờ"; "" for none), for a command such as
 // `trolyao staff add-user -unit "UBND phường Bàn Cờ" …`. It writes an audit entry with actor "cli".
-func SetUnit(ctx context.Context, repo Repo, username, unit string, now time.Time) error {
+func SetUnit(ctx context.Context, repo UserAdmin, username, unit string, now time.Time) error {
 	unit, err := CleanUnit(unit)
 	if err != nil {
 		return fmt.Errorf("staff: set unit: %w", err)
