@@ -147,34 +147,47 @@ func GroupFlagged(fs []knowledge.Flagged, by string, below float64) []Group {
 	return out
 }
 
-func (s *Service) unanswered(w http.ResponseWriter, r *http.Request, _ *principal) {
+// queueQuery is what GET /unanswered asks for.
+type queueQuery struct {
+	by, status string
+	limit      int
+	since      time.Time
+}
+
+// readQueueQuery reads the parameters of GET /unanswered.
+func (s *Service) readQueueQuery(r *http.Request) (queueQuery, *apiErr) {
 	q := r.URL.Query()
-	by := q.Get("by")
-	if by == "" {
-		by = ByQuestion
+	qq := queueQuery{by: q.Get("by"), status: q.Get("status"), since: s.now().Add(-defaultQueueAge)}
+	if qq.by == "" {
+		qq.by = ByQuestion
 	}
-	status := q.Get("status")
-	if status == "" {
-		status = "open"
+	if qq.status == "" {
+		qq.status = "open"
 	}
-	if (by != ByQuestion && by != ByProcedure) || (status != "open" && status != "handled" && status != "all") {
-		writeError(w, http.StatusBadRequest, "bad_request", "Tham số by phải là question hoặc procedure; status là open, handled hoặc all.")
-		return
+	if (qq.by != ByQuestion && qq.by != ByProcedure) || (qq.status != "open" && qq.status != "handled" && qq.status != "all") {
+		return qq, errf(http.StatusBadRequest, "bad_request", "Tham số by phải là question hoặc procedure; status là open, handled hoặc all.")
 	}
-	limit, e := queryInt(r, "limit", 100, 1, MaxListLimit)
+	var e *apiErr
+	if qq.limit, e = queryInt(r, "limit", 100, 1, MaxListLimit); e != nil {
+		return qq, e
+	}
+	if v := q.Get("since"); v != "" {
+		t, err := time.Parse(time.RFC3339, v)
+		if err != nil {
+			return qq, errf(http.StatusBadRequest, "bad_request", "Tham số since phải là thời điểm RFC 3339, ví dụ 2026-07-01T00:00:00Z.")
+		}
+		qq.since = t
+	}
+	return qq, nil
+}
+
+func (s *Service) unanswered(w http.ResponseWriter, r *http.Request, _ *principal) {
+	qq, e := s.readQueueQuery(r)
 	if e != nil {
 		e.write(w)
 		return
 	}
-	since := s.now().Add(-defaultQueueAge)
-	if v := q.Get("since"); v != "" {
-		t, err := time.Parse(time.RFC3339, v)
-		if err != nil {
-			writeError(w, http.StatusBadRequest, "bad_request", "Tham số since phải là thời điểm RFC 3339, ví dụ 2026-07-01T00:00:00Z.")
-			return
-		}
-		since = t
-	}
+	by, status, limit, since := qq.by, qq.status, qq.limit, qq.since
 	fl, ok := s.opt.Conversations.(knowledge.FlagLister)
 	if !ok {
 		writeJSON(w, http.StatusOK, map[string]any{"groups": []Group{}})
