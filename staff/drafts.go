@@ -93,13 +93,7 @@ func (s *Service) DiscardDraft(ctx context.Context, a Actor, code string, base i
 // 0, ErrConflict when the draft's version is not base, ErrInvalid when the record cannot be published; for
 // publishers.
 func (s *Service) Publish(ctx context.Context, a Actor, code string, base int, note string) (Version, error) {
-	if err := a.may(RolePublisher); err != nil {
-		return Version{}, err
-	}
-	if !validCode(code) {
-		return Version{}, notFound("")
-	}
-	if err := checkNote(note); err != nil {
+	if err := checkPublish(a, code, note); err != nil {
 		return Version{}, err
 	}
 	s.pubMu.Lock()
@@ -141,21 +135,13 @@ func (s *Service) Publish(ctx context.Context, a Actor, code string, base int, n
 // Unpublish removes the published record of code from what citizens get, and returns the new version of its
 // history (without the record). ErrNotFound when the procedure is not published; for publishers.
 func (s *Service) Unpublish(ctx context.Context, a Actor, code, note string) (Version, error) {
-	if err := a.may(RolePublisher); err != nil {
-		return Version{}, err
-	}
-	if !validCode(code) {
-		return Version{}, notFound("")
-	}
-	if err := checkNote(note); err != nil {
+	if err := checkPublish(a, code, note); err != nil {
 		return Version{}, err
 	}
 	s.pubMu.Lock()
 	defer s.pubMu.Unlock()
-	rec, err := s.opt.Store.Get(ctx, code)
-	if errors.Is(err, knowledge.ErrNotFound) {
-		return Version{}, notFound(msgNotPublished)
-	} else if err != nil {
+	rec, err := s.publishedRecord(ctx, code)
+	if err != nil {
 		return Version{}, err
 	}
 	vs, err := s.publishRecords(ctx, nil, []knowledge.Procedure{rec}, ActionUnpublish, a.Name(), strings.TrimSpace(note), nil, 0)
@@ -167,20 +153,36 @@ func (s *Service) Unpublish(ctx context.Context, a Actor, code, note string) (Ve
 	return vs[0], nil
 }
 
-const msgNotPublished = "Thủ tục này không có trong danh mục đã xuất bản."
+// checkPublish refuses a publish, an unpublish or a restore that a may not make, or of a malformed code or a
+// note that is too long.
+func checkPublish(a Actor, code, note string) error {
+	if err := a.may(RolePublisher); err != nil {
+		return err
+	}
+	if !validCode(code) {
+		return notFound("")
+	}
+	return checkNote(note)
+}
+
+// publishedRecord is the record of code citizens get; ErrNotFound when it is not published.
+func (s *Service) publishedRecord(ctx context.Context, code string) (knowledge.Procedure, error) {
+	rec, err := s.opt.Store.Get(ctx, code)
+	if errors.Is(err, knowledge.ErrNotFound) {
+		return rec, notFound("Thủ tục này không có trong danh mục đã xuất bản.")
+	}
+	return rec, err
+}
 
 // Restore publishes again the record of a version of code's history, and returns the new version (with the
 // record). note defaults to "Khôi phục phiên bản N". ErrNotFound when there is no such version or it keeps no
 // record, ErrInvalid when the record cannot be published; for publishers.
 func (s *Service) Restore(ctx context.Context, a Actor, code string, version int, note string) (Version, error) {
-	if err := a.may(RolePublisher); err != nil {
+	if err := checkPublish(a, code, note); err != nil {
 		return Version{}, err
 	}
-	if !validCode(code) || version <= 0 {
+	if version <= 0 {
 		return Version{}, notFound("")
-	}
-	if err := checkNote(note); err != nil {
-		return Version{}, err
 	}
 	v, err := s.opt.Repo.Version(ctx, code, version)
 	if errors.Is(err, knowledge.ErrNotFound) {

@@ -326,10 +326,8 @@ func (s *Service) LinkAlias(ctx context.Context, a Actor, question, code string)
 	}
 	s.pubMu.Lock()
 	defer s.pubMu.Unlock()
-	rec, err := s.opt.Store.Get(ctx, code)
-	if errors.Is(err, knowledge.ErrNotFound) {
-		return Version{}, notFound(msgNotPublished)
-	} else if err != nil {
+	rec, err := s.publishedRecord(ctx, code)
+	if err != nil {
 		return Version{}, err
 	}
 	key := QuestionKey(alias)
