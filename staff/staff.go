@@ -6,6 +6,14 @@
 // (applied to Options.Starters at once) and an append-only audit log, served as the JSON API described in
 // openapi.yaml under /api/v1/staff/.
 //
+// The use cases that change something are methods of Service with a Go API, apart from HTTP: Publish,
+// Unpublish, Restore, SaveDraft, DiscardDraft, StartImport, ApplyImport, LinkAlias, AddSynonym, DeleteSynonym,
+// CorrectCentre, RevertCentre, SetStarters, ResetStarters, CreateUser and UpdateUser. Each takes the Actor,
+// checks its role, writes the audit entry and refuses with an *Error of kind ErrNotFound, ErrConflict,
+// ErrForbidden or ErrInvalid, with a Vietnamese message. The JSON API's handlers decode a request, check its
+// limits, call the use case and answer its error through one mapper to the shared error vocabulary
+// (internal/apierr).
+//
 // Logins are throttled per username and per client address (behind a reverse proxy, set
 // Options.TrustedProxies so that the address is the client's, from X-Forwarded-For): an attempt is counted
 // before its password is hashed; 5 failures lock a username and 20 an address, for 30 s, then twice as long
