@@ -26,130 +26,158 @@ func (s *Service) listUsers(w http.ResponseWriter, r *http.Request, _ *principal
 	writeJSON(w, http.StatusOK, map[string]any{"items": us})
 }
 
-func invalidRole() *apiErr {
-	return &apiErr{status: http.StatusUnprocessableEntity, code: "invalid", message: "Dữ liệu không hợp lệ.",
-		fields: []FieldReason{{"role", "Vai trò phải là viewer, editor, publisher hoặc admin."}}}
+const msgInvalidData = "Dữ liệu không hợp lệ."
+
+var roleReason = FieldReason{"role", "Vai trò phải là viewer, editor, publisher hoặc admin."}
+
+// NewUser is an account to create (CreateUser), with its password in clear: it is hashed before it is stored.
+type NewUser struct {
+	Username string `json:"username"`
+	Password string `json:"password"`
+	Role     Role   `json:"role"`
+	Unit     string `json:"unit"`
+}
+
+// UserChange is what UpdateUser changes of an account: the fields that are not nil.
+type UserChange struct {
+	Role     *Role   `json:"role"`
+	Password *string `json:"password"` // in clear
+	Disabled *bool   `json:"disabled"`
+	Unit     *string `json:"unit"`
 }
 
 func (s *Service) createUser(w http.ResponseWriter, r *http.Request, p *principal) {
-	var req struct {
-		Username string `json:"username"`
-		Password string `json:"password"`
-		Role     Role   `json:"role"`
-		Unit     string `json:"unit"`
-	}
+	var req NewUser
 	if e := decode(w, r, &req); e != nil {
 		e.write(w)
 		return
 	}
+	u, err := s.CreateUser(r.Context(), p.actor(), req)
+	if err != nil {
+		s.writeErr(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusCreated, u)
+}
+
+// CreateUser creates a staff account and returns it. ErrInvalid when its username, password, role or unit is
+// not valid, ErrConflict when the username is taken; for admins.
+func (s *Service) CreateUser(ctx context.Context, a Actor, nu NewUser) (User, error) {
+	if err := a.may(RoleAdmin); err != nil {
+		return User{}, err
+	}
 	var fields []FieldReason
-	if !usernamePattern.MatchString(req.Username) {
+	if !usernamePattern.MatchString(nu.Username) {
 		fields = append(fields, FieldReason{"username", "Tên đăng nhập gồm 3–64 ký tự a-z, 0-9, dấu chấm, gạch dưới, gạch ngang."})
 	}
-	if msg := checkNewPassword(req.Password); msg != "" {
+	if msg := checkNewPassword(nu.Password); msg != "" {
 		fields = append(fields, FieldReason{"password", msg})
 	}
-	if !req.Role.Valid() {
-		fields = append(fields, invalidRole().fields...)
+	if !nu.Role.Valid() {
+		fields = append(fields, roleReason)
 	}
-	unit, err := CleanUnit(req.Unit)
+	unit, err := CleanUnit(nu.Unit)
 	if err != nil {
 		fields = append(fields, FieldReason{"unit", err.Error()})
 	}
 	if len(fields) > 0 {
-		(&apiErr{status: http.StatusUnprocessableEntity, code: "invalid", message: "Dữ liệu không hợp lệ.", fields: fields}).write(w)
-		return
+		return User{}, invalid(msgInvalidData, fields...)
 	}
-	hash, err := HashPassword(req.Password)
+	hash, err := HashPassword(nu.Password)
 	if err != nil {
-		s.fail(w, r, err)
-		return
+		return User{}, err
 	}
-	u := User{Username: req.Username, Role: req.Role, Password: hash, Unit: unit, CreatedAt: s.now()}
-	if err := s.opt.Repo.CreateUser(r.Context(), u); err != nil {
-		if errors.Is(err, ErrExists) {
-			writeError(w, http.StatusConflict, "conflict", "Tên đăng nhập đã tồn tại.")
-			return
-		}
-		s.fail(w, r, err)
-		return
+	u := User{Username: nu.Username, Role: nu.Role, Password: hash, Unit: unit, CreatedAt: s.now()}
+	if err := s.opt.Repo.CreateUser(ctx, u); errors.Is(err, ErrExists) {
+		return User{}, &Error{Kind: ErrConflict, Message: "Tên đăng nhập đã tồn tại."}
+	} else if err != nil {
+		return User{}, err
 	}
 	details := map[string]any{"role": u.Role}
 	if u.Unit != "" {
 		details["unit"] = u.Unit
 	}
-	s.record(r.Context(), p.Actor(), "user_create", u.Username, details)
-	writeJSON(w, http.StatusCreated, u)
+	s.record(ctx, a.Name(), "user_create", u.Username, details)
+	return u, nil
 }
 
 func (s *Service) updateUser(w http.ResponseWriter, r *http.Request, p *principal) {
-	var req struct {
-		Role     *Role   `json:"role"`
-		Password *string `json:"password"`
-		Disabled *bool   `json:"disabled"`
-		Unit     *string `json:"unit"`
-	}
+	var req UserChange
 	if e := decode(w, r, &req); e != nil {
 		e.write(w)
 		return
 	}
-	ctx := r.Context()
-	u, err := s.opt.Repo.User(ctx, r.PathValue("username"))
-	if errors.Is(err, knowledge.ErrNotFound) {
-		errNotFound.write(w)
-		return
-	} else if err != nil {
-		s.fail(w, r, err)
+	u, err := s.UpdateUser(r.Context(), p.actor(), r.PathValue("username"), req)
+	if err != nil {
+		s.writeErr(w, r, err)
 		return
 	}
-	details := map[string]any{}
-	if req.Role != nil {
-		if !req.Role.Valid() {
-			invalidRole().write(w)
-			return
+	writeJSON(w, http.StatusOK, u)
+}
+
+// UpdateUser changes an account and returns it. A changed password, role or account state ends the account's
+// sessions; a new unit alone does not. ErrNotFound when there is no such account, ErrInvalid when a new role,
+// password or unit is not valid; for admins.
+func (s *Service) UpdateUser(ctx context.Context, a Actor, username string, ch UserChange) (User, error) {
+	if err := a.may(RoleAdmin); err != nil {
+		return User{}, err
+	}
+	u, err := s.opt.Repo.User(ctx, username)
+	if errors.Is(err, knowledge.ErrNotFound) {
+		return User{}, notFound("")
+	} else if err != nil {
+		return User{}, err
+	}
+	details, err := applyUserChange(&u, ch)
+	if err != nil {
+		return User{}, err
+	}
+	if err := s.opt.Repo.UpdateUser(ctx, u); err != nil {
+		return User{}, err
+	}
+	if ch.Role != nil || ch.Password != nil || ch.Disabled != nil {
+		if err := s.opt.Repo.DeleteSessions(ctx, u.Username); err != nil {
+			return User{}, err
 		}
-		u.Role = *req.Role
+	}
+	s.record(ctx, a.Name(), "user_update", u.Username, details)
+	return u, nil
+}
+
+// applyUserChange changes u as ch says, checking each new value, and returns the changes for the audit log.
+func applyUserChange(u *User, ch UserChange) (map[string]any, error) {
+	details := map[string]any{}
+	if ch.Role != nil {
+		if !ch.Role.Valid() {
+			return nil, invalid(msgInvalidData, roleReason)
+		}
+		u.Role = *ch.Role
 		details["role"] = u.Role
 	}
-	if req.Password != nil {
-		if msg := checkNewPassword(*req.Password); msg != "" {
-			(&apiErr{status: http.StatusUnprocessableEntity, code: "invalid", message: "Dữ liệu không hợp lệ.",
-				fields: []FieldReason{{"password", msg}}}).write(w)
-			return
+	if ch.Password != nil {
+		if msg := checkNewPassword(*ch.Password); msg != "" {
+			return nil, invalid(msgInvalidData, FieldReason{"password", msg})
 		}
-		if u.Password, err = HashPassword(*req.Password); err != nil {
-			s.fail(w, r, err)
-			return
+		hash, err := HashPassword(*ch.Password)
+		if err != nil {
+			return nil, err
 		}
+		u.Password = hash
 		details["password"] = "changed"
 	}
-	if req.Disabled != nil {
-		u.Disabled = *req.Disabled
+	if ch.Disabled != nil {
+		u.Disabled = *ch.Disabled
 		details["disabled"] = u.Disabled
 	}
-	if req.Unit != nil {
-		unit, err := CleanUnit(*req.Unit)
+	if ch.Unit != nil {
+		unit, err := CleanUnit(*ch.Unit)
 		if err != nil {
-			(&apiErr{status: http.StatusUnprocessableEntity, code: "invalid", message: "Dữ liệu không hợp lệ.",
-				fields: []FieldReason{{"unit", err.Error()}}}).write(w)
-			return
+			return nil, invalid(msgInvalidData, FieldReason{"unit", err.Error()})
 		}
 		u.Unit = unit
 		details["unit"] = u.Unit
 	}
-	if err := s.opt.Repo.UpdateUser(ctx, u); err != nil {
-		s.fail(w, r, err)
-		return
-	}
-	// A changed password, role or account state ends the user's sessions; a new unit alone does not.
-	if req.Role != nil || req.Password != nil || req.Disabled != nil {
-		if err := s.opt.Repo.DeleteSessions(ctx, u.Username); err != nil {
-			s.fail(w, r, err)
-			return
-		}
-	}
-	s.record(ctx, p.Actor(), "user_update", u.Username, details)
-	writeJSON(w, http.StatusOK, u)
+	return details, nil
 }
 
 func (s *Service) listTokens(w http.ResponseWriter, r *http.Request, _ *principal) {
@@ -175,7 +203,7 @@ func (s *Service) createToken(w http.ResponseWriter, r *http.Request, p *princip
 		return
 	}
 	if !req.Role.Valid() {
-		invalidRole().write(w)
+		s.writeErr(w, r, invalid(msgInvalidData, roleReason))
 		return
 	}
 	if req.ExpiresAt != nil {
@@ -185,8 +213,7 @@ func (s *Service) createToken(w http.ResponseWriter, r *http.Request, p *princip
 	secret, t, err := AddToken(r.Context(), s.opt.Repo, req.Name, req.Role, req.ExpiresAt, p.Actor(), s.now())
 	if err != nil {
 		if t.ID == 0 {
-			(&apiErr{status: http.StatusUnprocessableEntity, code: "invalid", message: "Dữ liệu không hợp lệ.",
-				fields: []FieldReason{{"name", "Tên mã truy cập gồm 1–100 ký tự."}}}).write(w)
+			s.writeErr(w, r, invalid(msgInvalidData, FieldReason{"name", "Tên mã truy cập gồm 1–100 ký tự."}))
 			return
 		}
 		s.log.Error("staff: audit append failed", "err", err)
@@ -255,7 +282,7 @@ func CleanUnit(unit string) (string, error) {
 
 // SetUnit sets the unit an account publishes for ("UBND phường Bàn Cờ"; "" for none), for a command such as
 // `trolyao staff add-user -unit "UBND phường Bàn Cờ" …`. It writes an audit entry with actor "cli".
-func SetUnit(ctx context.Context, repo Repo, username, unit string, now time.Time) error {
+func SetUnit(ctx context.Context, repo UserAdmin, username, unit string, now time.Time) error {
 	unit, err := CleanUnit(unit)
 	if err != nil {
 		return fmt.Errorf("staff: set unit: %w", err)

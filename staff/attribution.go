@@ -24,13 +24,13 @@ func (s *Service) composer() Composer {
 	return &assistant.Assistant{}
 }
 
-// attribution is who publishes as p, now: the account (or API token) and the account's unit.
-func (s *Service) attribution(ctx context.Context, p *principal) (knowledge.Attribution, error) {
-	a := knowledge.Attribution{By: p.Actor(), At: s.now()}
-	if p.Token != nil || p.Username == "" {
+// attribution is who publishes as actor, now: the account (or API token) and the account's unit.
+func (s *Service) attribution(ctx context.Context, actor Actor) (knowledge.Attribution, error) {
+	a := knowledge.Attribution{By: actor.Name(), At: s.now()}
+	if actor.Token != "" || actor.Username == "" {
 		return a, nil
 	}
-	u, err := s.opt.Repo.User(ctx, p.Username)
+	u, err := s.opt.Repo.User(ctx, actor.Username)
 	if err != nil && !errors.Is(err, knowledge.ErrNotFound) {
 		return a, fmt.Errorf("staff: attribution: %w", err)
 	}

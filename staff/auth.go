@@ -120,7 +120,7 @@ func checkNewPassword(p string) string {
 // AddUser creates a staff account: the bootstrap of the first admin, for a command such as
 // `trolyao staff add-user -role admin NAME` that reads the password from stdin. It writes an audit entry with
 // actor "cli".
-func AddUser(ctx context.Context, repo Repo, username, password string, role Role, now time.Time) error {
+func AddUser(ctx context.Context, repo UserAdmin, username, password string, role Role, now time.Time) error {
 	if !usernamePattern.MatchString(username) {
 		return fmt.Errorf("staff: add user: invalid username %q (3–64 of a-z 0-9 . _ -)", username)
 	}
@@ -144,7 +144,7 @@ func AddUser(ctx context.Context, repo Repo, username, password string, role Rol
 
 // AddToken creates an API token and returns its secret (shown once): for a command such as
 // `trolyao staff add-token -role publisher -expires 720h NAME`. by names who made it (e.g. "cli").
-func AddToken(ctx context.Context, repo Repo, name string, role Role, expires *time.Time, by string, now time.Time) (string, Token, error) {
+func AddToken(ctx context.Context, repo UserAdmin, name string, role Role, expires *time.Time, by string, now time.Time) (string, Token, error) {
 	name = strings.TrimSpace(name)
 	if name == "" || utf8.RuneCountInString(name) > MaxTokenName || !utf8.ValidString(name) {
 		return "", Token{}, fmt.Errorf("staff: add token: name must have 1–%d characters", MaxTokenName)

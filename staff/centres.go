@@ -78,17 +78,26 @@ func validUnitCode(code string) bool {
 }
 
 // pathCentre reads {unit} and finds its seed centre; a malformed or unknown one is 404.
+const msgNoCentre = "Không có trung tâm phục vụ hành chính công của đơn vị này trong dữ liệu."
+
+// seedCentre is the seed centre of a commune's code; ErrNotFound for a malformed or unknown code.
+func (s *Service) seedCentre(code string) (knowledge.Centre, error) {
+	if validUnitCode(code) {
+		if seed, ok := s.opt.Centres.Seed().ByCode(code); ok {
+			return seed, nil
+		}
+	}
+	return knowledge.Centre{}, notFound(msgNoCentre)
+}
+
+// pathCentre reads {unit} and finds its seed centre; a malformed or unknown one is 404.
 func (s *Service) pathCentre(w http.ResponseWriter, r *http.Request) (knowledge.Centre, bool) {
-	code := r.PathValue("unit")
-	var seed knowledge.Centre
-	ok := validUnitCode(code)
-	if ok {
-		seed, ok = s.opt.Centres.Seed().ByCode(code)
+	seed, err := s.seedCentre(r.PathValue("unit"))
+	if err != nil {
+		s.writeErr(w, r, err)
+		return seed, false
 	}
-	if !ok {
-		writeError(w, http.StatusNotFound, "not_found", "Không có trung tâm phục vụ hành chính công của đơn vị này trong dữ liệu.")
-	}
-	return seed, ok
+	return seed, true
 }
 
 func (s *Service) listCentres(w http.ResponseWriter, r *http.Request, _ *principal) {
@@ -147,8 +156,10 @@ func (s *Service) getCentre(w http.ResponseWriter, r *http.Request, _ *principal
 	writeJSON(w, http.StatusOK, row)
 }
 
-func (s *Service) writeCentreConflict(w http.ResponseWriter, r *http.Request, seed knowledge.Centre) {
-	s.writeConflict(w, r, "Thông tin trung tâm vừa được người khác sửa. Hãy xem bản hiện tại rồi sửa lại.",
+// centreConflict is ErrConflict for a correction saved or reverted from a stale version, with the centre as
+// it is now.
+func (s *Service) centreConflict(ctx context.Context, seed knowledge.Centre) error {
+	return conflict(ctx, "Thông tin trung tâm vừa được người khác sửa. Hãy xem bản hiện tại rồi sửa lại.",
 		func(ctx context.Context) (any, error) { return s.currentCentre(ctx, seed) })
 }
 
@@ -234,42 +245,57 @@ func (s *Service) correctCentre(w http.ResponseWriter, r *http.Request, p *princ
 	if !ok {
 		return
 	}
-	c := CentreCorrection{UnitCode: seed.UnitCode, Name: req.Name, Address: req.Address, Precision: strings.TrimSpace(req.Precision),
-		Phone: req.Phone, Hours: req.Hours, Note: req.Note, By: p.Actor(), At: s.now()}
+	saved, err := s.CorrectCentre(r.Context(), p.actor(), CentreCorrection{UnitCode: seed.UnitCode, Name: req.Name,
+		Address: req.Address, Precision: req.Precision, Phone: req.Phone, Hours: req.Hours, Note: req.Note}, base)
+	if err != nil {
+		s.writeErr(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, s.centreRow(seed, &saved))
+}
+
+// CorrectCentre stores c (its unit code, name, address, precision, phone, hours and note; an empty name is the
+// one citizens are told now) as the next version of the correction of c.UnitCode's centre if the correction's
+// version is base (0: there is none), applies it at once (Options.Centres) and returns it as stored, in the
+// text the assistant says. ErrNotFound for a unit without a centre, ErrInvalid for a correction that is not
+// valid (ValidateCentre), ErrConflict when the correction's version is not base; for publishers.
+func (s *Service) CorrectCentre(ctx context.Context, a Actor, c CentreCorrection, base int) (CentreCorrection, error) {
+	if err := a.may(RolePublisher); err != nil {
+		return CentreCorrection{}, err
+	}
+	seed, err := s.seedCentre(c.UnitCode)
+	if err != nil {
+		return CentreCorrection{}, err
+	}
+	c = CentreCorrection{UnitCode: seed.UnitCode, Name: c.Name, Address: c.Address, Precision: strings.TrimSpace(c.Precision),
+		Phone: c.Phone, Hours: c.Hours, Note: c.Note, By: a.Name(), At: s.now()}
 	if strings.TrimSpace(c.Name) == "" { // the name as citizens know it now
 		cur, _ := s.opt.Centres.ByCode(seed.UnitCode)
 		c.Name = cur.Name
 	}
+	const msg = "Thông tin trung tâm không hợp lệ."
 	if fields := ValidateCentre(c); len(fields) > 0 {
-		(&apiErr{status: http.StatusUnprocessableEntity, code: "invalid", message: "Thông tin trung tâm không hợp lệ.",
-			fields: fields}).write(w)
-		return
+		return CentreCorrection{}, invalid(msg, fields...)
 	}
 	// Store the text as the assistant will say it, and make sure the correction applies to the seed.
 	fixed, err := s.opt.Centres.Seed().Corrected([]knowledge.Centre{c.Fix()})
 	if err != nil {
-		(&apiErr{status: http.StatusUnprocessableEntity, code: "invalid", message: "Thông tin trung tâm không hợp lệ.",
-			fields: []FieldReason{{"", "Dữ liệu trung tâm không được chấp nhận: " + err.Error()}}}).write(w)
-		return
+		return CentreCorrection{}, invalid(msg, FieldReason{"", "Dữ liệu trung tâm không được chấp nhận: " + err.Error()})
 	}
 	x, _ := fixed.ByCode(seed.UnitCode)
 	c.Name, c.Address, c.Phone, c.Hours, c.Note = x.Name, x.Address, x.Phone, x.Hours, knowledge.Normalize(strings.TrimSpace(c.Note))
-	ctx := r.Context()
 	saved, err := s.opt.Repo.SaveCentreCorrection(ctx, c, base)
 	if errors.Is(err, ErrConflict) {
-		s.writeCentreConflict(w, r, seed)
-		return
+		return CentreCorrection{}, s.centreConflict(ctx, seed)
 	} else if err != nil {
-		s.fail(w, r, err)
-		return
+		return CentreCorrection{}, err
 	}
-	s.record(ctx, p.Actor(), "centre_correct", seed.UnitCode, map[string]any{"version": saved.Version,
+	s.record(ctx, a.Name(), "centre_correct", seed.UnitCode, map[string]any{"version": saved.Version,
 		"changed": changedCentreFields(seed, saved)})
 	if err := s.ReloadCentres(ctx); err != nil {
-		s.fail(w, r, err)
-		return
+		return CentreCorrection{}, err
 	}
-	writeJSON(w, http.StatusOK, s.centreRow(seed, &saved))
+	return saved, nil
 }
 
 // changedCentreFields names the fields of a correction that differ from the seed, for the audit log.
@@ -297,23 +323,32 @@ func (s *Service) revertCentre(w http.ResponseWriter, r *http.Request, p *princi
 		e.write(w)
 		return
 	}
-	ctx := r.Context()
-	err := s.opt.Repo.DeleteCentreCorrection(ctx, seed.UnitCode, base)
-	switch {
-	case errors.Is(err, ErrConflict):
-		s.writeCentreConflict(w, r, seed)
-		return
-	case errors.Is(err, knowledge.ErrNotFound):
-		writeError(w, http.StatusNotFound, "not_found", "Trung tâm này chưa được cán bộ sửa: đang dùng dữ liệu gốc.")
-		return
-	case err != nil:
-		s.fail(w, r, err)
-		return
-	}
-	s.record(ctx, p.Actor(), "centre_revert", seed.UnitCode, map[string]any{"version": base})
-	if err := s.ReloadCentres(ctx); err != nil {
-		s.fail(w, r, err)
+	if err := s.RevertCentre(r.Context(), p.actor(), seed.UnitCode, base); err != nil {
+		s.writeErr(w, r, err)
 		return
 	}
 	w.WriteHeader(http.StatusNoContent)
+}
+
+// RevertCentre removes the correction of unit's centre if its version is base, so that citizens are told the
+// seed's again: ErrConflict when its version is not base, ErrNotFound when there is none; for publishers.
+func (s *Service) RevertCentre(ctx context.Context, a Actor, unit string, base int) error {
+	if err := a.may(RolePublisher); err != nil {
+		return err
+	}
+	seed, err := s.seedCentre(unit)
+	if err != nil {
+		return err
+	}
+	err = s.opt.Repo.DeleteCentreCorrection(ctx, seed.UnitCode, base)
+	switch {
+	case errors.Is(err, ErrConflict):
+		return s.centreConflict(ctx, seed)
+	case errors.Is(err, knowledge.ErrNotFound):
+		return notFound("Trung tâm này chưa được cán bộ sửa: đang dùng dữ liệu gốc.")
+	case err != nil:
+		return err
+	}
+	s.record(ctx, a.Name(), "centre_revert", seed.UnitCode, map[string]any{"version": base})
+	return s.ReloadCentres(ctx)
 }

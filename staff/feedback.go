@@ -1,6 +1,7 @@
 package staff
 
 import (
+	"context"
 	"errors"
 	"net/http"
 	"slices"
@@ -146,34 +147,47 @@ func GroupFlagged(fs []knowledge.Flagged, by string, below float64) []Group {
 	return out
 }
 
-func (s *Service) unanswered(w http.ResponseWriter, r *http.Request, _ *principal) {
+// queueQuery is what GET /unanswered asks for.
+type queueQuery struct {
+	by, status string
+	limit      int
+	since      time.Time
+}
+
+// readQueueQuery reads the parameters of GET /unanswered.
+func (s *Service) readQueueQuery(r *http.Request) (queueQuery, *apiErr) {
 	q := r.URL.Query()
-	by := q.Get("by")
-	if by == "" {
-		by = ByQuestion
+	qq := queueQuery{by: q.Get("by"), status: q.Get("status"), since: s.now().Add(-defaultQueueAge)}
+	if qq.by == "" {
+		qq.by = ByQuestion
 	}
-	status := q.Get("status")
-	if status == "" {
-		status = "open"
+	if qq.status == "" {
+		qq.status = "open"
 	}
-	if (by != ByQuestion && by != ByProcedure) || (status != "open" && status != "handled" && status != "all") {
-		writeError(w, http.StatusBadRequest, "bad_request", "Tham số by phải là question hoặc procedure; status là open, handled hoặc all.")
-		return
+	if (qq.by != ByQuestion && qq.by != ByProcedure) || (qq.status != "open" && qq.status != "handled" && qq.status != "all") {
+		return qq, errf(http.StatusBadRequest, "bad_request", "Tham số by phải là question hoặc procedure; status là open, handled hoặc all.")
 	}
-	limit, e := queryInt(r, "limit", 100, 1, MaxListLimit)
+	var e *apiErr
+	if qq.limit, e = queryInt(r, "limit", 100, 1, MaxListLimit); e != nil {
+		return qq, e
+	}
+	if v := q.Get("since"); v != "" {
+		t, err := time.Parse(time.RFC3339, v)
+		if err != nil {
+			return qq, errf(http.StatusBadRequest, "bad_request", "Tham số since phải là thời điểm RFC 3339, ví dụ 2026-07-01T00:00:00Z.")
+		}
+		qq.since = t
+	}
+	return qq, nil
+}
+
+func (s *Service) unanswered(w http.ResponseWriter, r *http.Request, _ *principal) {
+	qq, e := s.readQueueQuery(r)
 	if e != nil {
 		e.write(w)
 		return
 	}
-	since := s.now().Add(-defaultQueueAge)
-	if v := q.Get("since"); v != "" {
-		t, err := time.Parse(time.RFC3339, v)
-		if err != nil {
-			writeError(w, http.StatusBadRequest, "bad_request", "Tham số since phải là thời điểm RFC 3339, ví dụ 2026-07-01T00:00:00Z.")
-			return
-		}
-		since = t
-	}
+	by, status, limit, since := qq.by, qq.status, qq.limit, qq.since
 	fl, ok := s.opt.Conversations.(knowledge.FlagLister)
 	if !ok {
 		writeJSON(w, http.StatusOK, map[string]any{"groups": []Group{}})
@@ -261,6 +275,14 @@ func (s *Service) markHandled(w http.ResponseWriter, r *http.Request, p *princip
 	w.WriteHeader(http.StatusNoContent)
 }
 
+const msgQuestionLength = "Câu hỏi phải có từ 1 đến 500 ký tự."
+
+// linkAlias is the alias a question becomes (redacted, in normal form); false when it is empty or too long.
+func linkAlias(question string) (string, bool) {
+	alias := knowledge.Normalize(assistant.Redact(strings.TrimSpace(question)))
+	return alias, alias != "" && utf8.RuneCountInString(alias) <= knowledge.MaxQueryRunes && utf8.ValidString(alias)
+}
+
 func (s *Service) link(w http.ResponseWriter, r *http.Request, p *principal) {
 	var req struct {
 		Question string `json:"question"`
@@ -270,68 +292,97 @@ func (s *Service) link(w http.ResponseWriter, r *http.Request, p *principal) {
 		e.write(w)
 		return
 	}
-	alias := knowledge.Normalize(assistant.Redact(strings.TrimSpace(req.Question)))
-	if alias == "" || utf8.RuneCountInString(alias) > knowledge.MaxQueryRunes || !utf8.ValidString(alias) {
-		writeError(w, http.StatusBadRequest, "bad_request", "Câu hỏi phải có từ 1 đến 500 ký tự.")
+	if _, ok := linkAlias(req.Question); !ok {
+		writeError(w, http.StatusBadRequest, "bad_request", msgQuestionLength)
 		return
 	}
 	if !validCode(req.Code) {
 		errNotFound.write(w)
 		return
 	}
-	ctx := r.Context()
+	v, err := s.LinkAlias(r.Context(), p.actor(), req.Question, req.Code)
+	if err != nil {
+		s.writeErr(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, v)
+}
+
+// LinkAlias links a citizen's question to the published procedure code: the question (redacted) becomes one
+// of the record's aliases, published as a new version of its history (and added to its draft, if any, so that
+// publishing the draft later keeps it), and the question's group of the feedback queue is marked handled. It
+// returns the new version, or the latest one when the record has the alias already. ErrNotFound when the
+// procedure is not published; for editors.
+func (s *Service) LinkAlias(ctx context.Context, a Actor, question, code string) (Version, error) {
+	if err := a.may(RoleEditor); err != nil {
+		return Version{}, err
+	}
+	alias, ok := linkAlias(question)
+	if !ok {
+		return Version{}, invalid(msgQuestionLength, FieldReason{"question", msgQuestionLength})
+	}
+	if !validCode(code) {
+		return Version{}, notFound("")
+	}
 	s.pubMu.Lock()
 	defer s.pubMu.Unlock()
-	rec, err := s.opt.Store.Get(ctx, req.Code)
-	if errors.Is(err, knowledge.ErrNotFound) {
-		writeError(w, http.StatusNotFound, "not_found", "Thủ tục này không có trong danh mục đã xuất bản.")
-		return
-	} else if err != nil {
-		s.fail(w, r, err)
-		return
+	rec, err := s.publishedRecord(ctx, code)
+	if err != nil {
+		return Version{}, err
 	}
 	key := QuestionKey(alias)
-	has := func(p *knowledge.Procedure) bool {
-		return slices.ContainsFunc(p.Aliases, func(a string) bool { return QuestionKey(a) == key })
-	}
 	var v Version
-	if !has(&rec) {
-		rec.Aliases = append(rec.Aliases, alias)
-		if fields := Validate(&rec); len(fields) > 0 {
-			invalidRecord(fields).write(w)
-			return
-		}
-		vs, err := s.publishRecords(ctx, []knowledge.Procedure{rec}, nil, ActionAlias, p.Actor(), "Thêm cách gọi: "+alias, nil, 0)
-		if err != nil {
-			s.fail(w, r, err)
-			return
-		}
-		v = vs[0]
-		// A draft of the procedure gets the alias too, so publishing it later keeps the link.
-		if d, err := s.opt.Repo.Draft(ctx, req.Code); err == nil && !has(&d.Procedure) {
-			d.Procedure.Aliases = append(d.Procedure.Aliases, alias)
-			d.UpdatedBy, d.UpdatedAt = p.Actor(), s.now()
-			if _, err := s.opt.Repo.SaveDraft(ctx, d, d.Version); err != nil {
-				s.log.Warn("staff: alias not added to the draft", "code", req.Code, "err", err)
-			}
-		}
+	if !hasAlias(&rec, key) {
+		v, err = s.addAlias(ctx, a, rec, alias, key)
 	} else {
-		vs, err := s.opt.Repo.Versions(ctx, req.Code)
-		if err != nil {
-			s.fail(w, r, err)
-			return
-		}
-		v = Version{Code: req.Code}
-		if len(vs) > 0 {
-			v = vs[0]
+		v, err = s.latestVersion(ctx, code)
+	}
+	if err != nil {
+		return Version{}, err
+	}
+	if err := s.opt.Repo.SetHandled(ctx, Handled{Kind: ByQuestion, Key: key, By: a.Name(), At: s.now()}); err != nil {
+		return Version{}, err
+	}
+	s.record(ctx, a.Name(), "alias_link", code, map[string]any{"version": v.Version, "question_key": key})
+	return v, nil
+}
+
+// hasAlias reports whether p has an alias of the question key.
+func hasAlias(p *knowledge.Procedure, key string) bool {
+	return slices.ContainsFunc(p.Aliases, func(a string) bool { return QuestionKey(a) == key })
+}
+
+// addAlias publishes rec with alias (of the question key) added, and adds it to the procedure's draft too.
+func (s *Service) addAlias(ctx context.Context, a Actor, rec knowledge.Procedure, alias, key string) (Version, error) {
+	rec.Aliases = append(rec.Aliases, alias)
+	if fields := Validate(&rec); len(fields) > 0 {
+		return Version{}, invalidRecord(fields)
+	}
+	vs, err := s.publishRecords(ctx, []knowledge.Procedure{rec}, nil, ActionAlias, a.Name(), "Thêm cách gọi: "+alias, nil, 0)
+	if err != nil {
+		return Version{}, err
+	}
+	// A draft of the procedure gets the alias too, so publishing it later keeps the link.
+	if d, err := s.opt.Repo.Draft(ctx, rec.Code); err == nil && !hasAlias(&d.Procedure, key) {
+		d.Procedure.Aliases = append(d.Procedure.Aliases, alias)
+		d.UpdatedBy, d.UpdatedAt = a.Name(), s.now()
+		if _, err := s.opt.Repo.SaveDraft(ctx, d, d.Version); err != nil {
+			s.log.Warn("staff: alias not added to the draft", "code", rec.Code, "err", err)
 		}
 	}
-	if err := s.opt.Repo.SetHandled(ctx, Handled{Kind: ByQuestion, Key: key, By: p.Actor(), At: s.now()}); err != nil {
-		s.fail(w, r, err)
-		return
+	return vs[0], nil
+}
+
+// latestVersion is the latest version of code's history (without the record); only the code when it has none.
+func (s *Service) latestVersion(ctx context.Context, code string) (Version, error) {
+	vs, err := s.opt.Repo.Versions(ctx, code)
+	if err != nil {
+		return Version{}, err
 	}
-	s.record(ctx, p.Actor(), "alias_link", req.Code, map[string]any{"version": v.Version, "question_key": key})
-	writeJSON(w, http.StatusOK, v)
+	if len(vs) > 0 {
+		return vs[0], nil
+	}
+	return Version{Code: code}, nil
 }
 
 func (s *Service) listSynonyms(w http.ResponseWriter, r *http.Request, _ *principal) {
@@ -355,31 +406,40 @@ func (s *Service) addSynonym(w http.ResponseWriter, r *http.Request, p *principa
 		e.write(w)
 		return
 	}
-	syn := knowledge.Synonym{Phrase: strings.TrimSpace(knowledge.Normalize(req.Phrase)), To: strings.TrimSpace(knowledge.Normalize(req.To))}
-	if err := knowledge.CheckSynonym(syn); err != nil {
-		(&apiErr{status: http.StatusUnprocessableEntity, code: "invalid", message: "Từ đồng nghĩa không hợp lệ.",
-			fields: []FieldReason{{"phrase", "Cụm từ gồm 1–100 ký tự; nghĩa thay thế tối đa 200 ký tự."}}}).write(w)
-		return
-	}
-	ctx := r.Context()
-	if ss, err := s.opt.Repo.Synonyms(ctx); err != nil {
-		s.fail(w, r, err)
-		return
-	} else if len(ss) >= knowledge.MaxSynonyms && !slices.ContainsFunc(ss, func(x Synonym) bool { return x.Phrase == syn.Phrase }) {
-		writeError(w, http.StatusUnprocessableEntity, "invalid", "Đã đạt số từ đồng nghĩa tối đa.")
-		return
-	}
-	out, err := s.opt.Repo.AddSynonym(ctx, Synonym{Phrase: syn.Phrase, To: syn.To, By: p.Actor(), At: s.now()})
+	out, err := s.AddSynonym(r.Context(), p.actor(), req.Phrase, req.To)
 	if err != nil {
-		s.fail(w, r, err)
+		s.writeErr(w, r, err)
 		return
+	}
+	writeJSON(w, http.StatusCreated, out)
+}
+
+// AddSynonym adds the runtime synonym phrase → to (in normal form; it replaces the target of a phrase staff
+// added already) and applies it at once (Options.Lexicon). ErrInvalid when it is not a valid synonym or there
+// are knowledge.MaxSynonyms already; for editors.
+func (s *Service) AddSynonym(ctx context.Context, a Actor, phrase, to string) (Synonym, error) {
+	if err := a.may(RoleEditor); err != nil {
+		return Synonym{}, err
+	}
+	syn := knowledge.Synonym{Phrase: strings.TrimSpace(knowledge.Normalize(phrase)), To: strings.TrimSpace(knowledge.Normalize(to))}
+	if err := knowledge.CheckSynonym(syn); err != nil {
+		return Synonym{}, invalid("Từ đồng nghĩa không hợp lệ.",
+			FieldReason{"phrase", "Cụm từ gồm 1–100 ký tự; nghĩa thay thế tối đa 200 ký tự."})
+	}
+	if ss, err := s.opt.Repo.Synonyms(ctx); err != nil {
+		return Synonym{}, err
+	} else if len(ss) >= knowledge.MaxSynonyms && !slices.ContainsFunc(ss, func(x Synonym) bool { return x.Phrase == syn.Phrase }) {
+		return Synonym{}, invalid("Đã đạt số từ đồng nghĩa tối đa.")
+	}
+	out, err := s.opt.Repo.AddSynonym(ctx, Synonym{Phrase: syn.Phrase, To: syn.To, By: a.Name(), At: s.now()})
+	if err != nil {
+		return Synonym{}, err
 	}
 	if err := s.ReloadSynonyms(ctx); err != nil {
-		s.fail(w, r, err)
-		return
+		return Synonym{}, err
 	}
-	s.record(ctx, p.Actor(), "synonym_add", syn.Phrase, map[string]any{"to": syn.To, "id": out.ID})
-	writeJSON(w, http.StatusCreated, out)
+	s.record(ctx, a.Name(), "synonym_add", syn.Phrase, map[string]any{"to": syn.To, "id": out.ID})
+	return out, nil
 }
 
 func (s *Service) deleteSynonym(w http.ResponseWriter, r *http.Request, p *principal) {
@@ -388,18 +448,27 @@ func (s *Service) deleteSynonym(w http.ResponseWriter, r *http.Request, p *princ
 		errNotFound.write(w)
 		return
 	}
-	ctx := r.Context()
+	if err := s.DeleteSynonym(r.Context(), p.actor(), id); err != nil {
+		s.writeErr(w, r, err)
+		return
+	}
+	w.WriteHeader(http.StatusNoContent)
+}
+
+// DeleteSynonym removes a runtime synonym and applies the others at once. ErrNotFound when there is no such
+// synonym; for editors.
+func (s *Service) DeleteSynonym(ctx context.Context, a Actor, id int64) error {
+	if err := a.may(RoleEditor); err != nil {
+		return err
+	}
 	if err := s.opt.Repo.DeleteSynonym(ctx, id); errors.Is(err, knowledge.ErrNotFound) {
-		errNotFound.write(w)
-		return
+		return notFound("")
 	} else if err != nil {
-		s.fail(w, r, err)
-		return
+		return err
 	}
 	if err := s.ReloadSynonyms(ctx); err != nil {
-		s.fail(w, r, err)
-		return
+		return err
 	}
-	s.record(ctx, p.Actor(), "synonym_delete", strconv.FormatInt(id, 10), nil)
-	w.WriteHeader(http.StatusNoContent)
+	s.record(ctx, a.Name(), "synonym_delete", strconv.FormatInt(id, 10), nil)
+	return nil
 }

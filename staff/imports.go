@@ -51,7 +51,6 @@ func importFormat(name string) string {
 }
 
 func (s *Service) createImport(w http.ResponseWriter, r *http.Request, p *principal) {
-	ctx := r.Context()
 	r.Body = http.MaxBytesReader(w, r.Body, s.opt.MaxImportBytes)
 	dir, err := os.MkdirTemp(s.opt.TempDir, "staff-import-")
 	if err != nil {
@@ -70,38 +69,72 @@ func (s *Service) createImport(w http.ResponseWriter, r *http.Request, p *princi
 		e.write(w)
 		return
 	}
-	if format == "json" && len(recs) == 1 && recs[0].Ministry == "" {
-		// A lone record has no folder to name its ministry: keep the published record's.
+	// Files are named relative to the unpacked archive, never the server's temporary directory.
+	prefix := filepath.Join(dir, "files") + string(filepath.Separator)
+	for i := range problems {
+		problems[i].File = filepath.ToSlash(strings.TrimPrefix(problems[i].File, prefix))
+	}
+	im, report, err := s.StartImport(r.Context(), p.actor(), Upload{Name: name, Format: format, Records: recs, Problems: problems})
+	if err != nil {
+		s.writeErr(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusCreated, importView{im, report})
+}
+
+// Upload is a catalog file staff import, as read (ingest's readers): its name, its format ("zip", "tar.gz",
+// "json", "xlsx" or "jsonl"), its records and the problems of those that could not be read.
+type Upload struct {
+	Name     string
+	Format   string
+	Records  []knowledge.Procedure
+	Problems []ingest.Problem
+}
+
+// StartImport compares an upload's records with the published catalog and stores them as an open import
+// batch, which ApplyImport publishes: each record new, changed, unchanged or invalid (the problems are
+// invalid records). It returns the batch and its records. A lone JSON record without a ministry keeps the
+// published record's (it has no folder to name it). For editors.
+func (s *Service) StartImport(ctx context.Context, a Actor, up Upload) (Import, []ImportRecord, error) {
+	if err := a.may(RoleEditor); err != nil {
+		return Import{}, nil, err
+	}
+	recs := up.Records
+	if up.Format == "json" && len(recs) == 1 && recs[0].Ministry == "" {
 		if cur, err := s.opt.Store.Get(ctx, recs[0].Code); err == nil {
 			recs[0].Ministry = cur.Ministry
 		}
 	}
-	report, err := s.compare(ctx, recs, problems, dir)
+	report, err := s.compare(ctx, recs, up.Problems)
 	if err != nil {
-		s.fail(w, r, err)
-		return
+		return Import{}, nil, err
 	}
-	im := Import{Name: name, Format: format, By: p.Actor(), At: s.now(), Status: "open"}
-	for _, rec := range report {
-		switch rec.Status {
-		case StatusNew:
-			im.Counts.New++
-		case StatusChanged:
-			im.Counts.Changed++
-		case StatusUnchanged:
-			im.Counts.Unchanged++
-		case StatusInvalid:
-			im.Counts.Invalid++
-		}
-	}
-	im.Counts.Total = len(report)
+	im := Import{Name: up.Name, Format: up.Format, By: a.Name(), At: s.now(), Status: "open", Counts: countStatuses(report)}
 	im, err = s.opt.Repo.CreateImport(ctx, im, report)
 	if err != nil {
-		s.fail(w, r, err)
-		return
+		return Import{}, nil, err
 	}
-	s.record(ctx, p.Actor(), "import", strconv.FormatInt(im.ID, 10), map[string]any{"name": name, "counts": im.Counts})
-	writeJSON(w, http.StatusCreated, importView{im, report})
+	s.record(ctx, a.Name(), "import", strconv.FormatInt(im.ID, 10), map[string]any{"name": up.Name, "counts": im.Counts})
+	return im, report, nil
+}
+
+// countStatuses counts an import's records by status.
+func countStatuses(recs []ImportRecord) Counts {
+	var c Counts
+	for _, rec := range recs {
+		switch rec.Status {
+		case StatusNew:
+			c.New++
+		case StatusChanged:
+			c.Changed++
+		case StatusUnchanged:
+			c.Unchanged++
+		case StatusInvalid:
+			c.Invalid++
+		}
+	}
+	c.Total = len(recs)
+	return c
 }
 
 type importView struct {
@@ -404,8 +437,8 @@ func untgz(file, root string) error {
 }
 
 // compare classifies the read records against the published catalog by content hash and adds the problems as
-// invalid records. File names are made relative to the unpacked archive.
-func (s *Service) compare(ctx context.Context, ps []knowledge.Procedure, problems []ingest.Problem, dir string) ([]ImportRecord, error) {
+// invalid records.
+func (s *Service) compare(ctx context.Context, ps []knowledge.Procedure, problems []ingest.Problem) ([]ImportRecord, error) {
 	hashes, err := s.opt.Store.Hashes(ctx)
 	if err != nil {
 		return nil, err
@@ -440,14 +473,12 @@ func (s *Service) compare(ctx context.Context, ps []knowledge.Procedure, problem
 		}
 		out = append(out, rec)
 	}
-	prefix := filepath.Join(dir, "files") + string(filepath.Separator)
 	for _, pr := range problems {
-		file := filepath.ToSlash(strings.TrimPrefix(pr.File, prefix))
 		reason := pr.Reason
 		if pr.Field != "" {
 			reason = pr.Field + ": " + reason
 		}
-		out = append(out, ImportRecord{File: file, Status: StatusInvalid, Reason: "Bản ghi không hợp lệ — " + reason})
+		out = append(out, ImportRecord{File: pr.File, Status: StatusInvalid, Reason: "Bản ghi không hợp lệ — " + reason})
 	}
 	return out, nil
 }
@@ -477,7 +508,7 @@ func (s *Service) loadImport(w http.ResponseWriter, r *http.Request) (Import, []
 	}
 	im, recs, err := s.opt.Repo.Import(r.Context(), id)
 	if errors.Is(err, knowledge.ErrNotFound) {
-		writeError(w, http.StatusNotFound, "not_found", "Không có đợt nhập này.")
+		writeError(w, http.StatusNotFound, "not_found", msgNoImport)
 		return im, nil, false
 	} else if err != nil {
 		s.fail(w, r, err)
@@ -511,21 +542,70 @@ func (s *Service) publishImport(w http.ResponseWriter, r *http.Request, p *princ
 	if !ok {
 		return
 	}
+	id, err := strconv.ParseInt(r.PathValue("id"), 10, 64)
+	if err != nil {
+		errNotFound.write(w)
+		return
+	}
+	im, err := s.ApplyImport(r.Context(), p.actor(), id, n)
+	if err != nil {
+		s.writeErr(w, r, err)
+		return
+	}
+	writeJSON(w, http.StatusOK, im)
+}
+
+const msgNoImport = "Không có đợt nhập này."
+
+// ApplyImport publishes the new and changed records of an open import batch (but those published meanwhile
+// with the same content), as versions of ActionImport with note (default "Đợt nhập N (name)"), marks the batch
+// published and returns it. ErrNotFound when there is no such batch, ErrConflict when it is published
+// already; for publishers.
+func (s *Service) ApplyImport(ctx context.Context, a Actor, id int64, note string) (Import, error) {
+	if err := a.may(RolePublisher); err != nil {
+		return Import{}, err
+	}
+	if err := checkNote(note); err != nil {
+		return Import{}, err
+	}
 	s.pubMu.Lock()
 	defer s.pubMu.Unlock()
-	im, recs, ok := s.loadImport(w, r)
-	if !ok {
-		return
+	im, recs, err := s.opt.Repo.Import(ctx, id)
+	if errors.Is(err, knowledge.ErrNotFound) {
+		return Import{}, notFound(msgNoImport)
+	} else if err != nil {
+		return Import{}, err
 	}
 	if im.Status == "published" {
-		writeError(w, http.StatusConflict, "conflict", "Đợt nhập này đã được xuất bản.")
-		return
+		return Import{}, &Error{Kind: ErrConflict, Message: "Đợt nhập này đã được xuất bản."}
 	}
-	ctx := r.Context()
+	ups, err := s.toPublish(ctx, recs)
+	if err != nil {
+		return Import{}, err
+	}
+	n := strings.TrimSpace(note)
+	if n == "" {
+		n = fmt.Sprintf("Đợt nhập %d (%s)", im.ID, im.Name)
+	}
+	if len(ups) > 0 {
+		if _, err := s.publishRecords(ctx, ups, nil, ActionImport, a.Name(), n, nil, im.ID); err != nil {
+			return Import{}, err
+		}
+	}
+	at := s.now()
+	if err := s.opt.Repo.MarkImportPublished(context.WithoutCancel(ctx), im.ID, a.Name(), at, len(ups)); err != nil {
+		return Import{}, err
+	}
+	im.Status, im.Published, im.PublishedBy, im.PublishedAt = "published", len(ups), a.Name(), &at
+	s.record(ctx, a.Name(), "import_publish", strconv.FormatInt(im.ID, 10), map[string]any{"published": len(ups)})
+	return im, nil
+}
+
+// toPublish are the new and changed records of an import that the catalog does not hold as they are.
+func (s *Service) toPublish(ctx context.Context, recs []ImportRecord) ([]knowledge.Procedure, error) {
 	hashes, err := s.opt.Store.Hashes(ctx)
 	if err != nil {
-		s.fail(w, r, err)
-		return
+		return nil, err
 	}
 	var ups []knowledge.Procedure
 	for _, rec := range recs {
@@ -537,23 +617,7 @@ func (s *Service) publishImport(w http.ResponseWriter, r *http.Request, p *princ
 		}
 		ups = append(ups, *rec.Procedure)
 	}
-	if n == "" {
-		n = fmt.Sprintf("Đợt nhập %d (%s)", im.ID, im.Name)
-	}
-	if len(ups) > 0 {
-		if _, err := s.publishRecords(ctx, ups, nil, ActionImport, p.Actor(), n, nil, im.ID); err != nil {
-			s.fail(w, r, err)
-			return
-		}
-	}
-	at := s.now()
-	if err := s.opt.Repo.MarkImportPublished(context.WithoutCancel(ctx), im.ID, p.Actor(), at, len(ups)); err != nil {
-		s.fail(w, r, err)
-		return
-	}
-	im.Status, im.Published, im.PublishedBy, im.PublishedAt = "published", len(ups), p.Actor(), &at
-	s.record(ctx, p.Actor(), "import_publish", strconv.FormatInt(im.ID, 10), map[string]any{"published": len(ups)})
-	writeJSON(w, http.StatusOK, im)
+	return ups, nil
 }
 
 func (s *Service) export(w http.ResponseWriter, r *http.Request, p *principal) {

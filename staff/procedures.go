@@ -107,10 +107,6 @@ func URLReason() string {
 		"khoảng trắng, dấu nháy hay dấu ngoặc (hãy để trống nếu không có)."
 }
 
-func invalidRecord(fields []FieldReason) *apiErr {
-	return &apiErr{status: http.StatusUnprocessableEntity, code: "invalid", message: "Bản ghi thủ tục không hợp lệ.", fields: fields}
-}
-
 // pathCode reads {code}; a malformed one is 404.
 func pathCode(w http.ResponseWriter, r *http.Request) (string, bool) {
 	code := r.PathValue("code")
@@ -313,7 +309,7 @@ func (s *Service) getDraft(w http.ResponseWriter, r *http.Request, _ *principal)
 	}
 	d, err := s.opt.Repo.Draft(r.Context(), code)
 	if errors.Is(err, knowledge.ErrNotFound) {
-		writeError(w, http.StatusNotFound, "not_found", "Thủ tục này chưa có bản nháp.")
+		writeError(w, http.StatusNotFound, "not_found", msgNoDraft)
 		return
 	} else if err != nil {
 		s.fail(w, r, err)
@@ -382,47 +378,12 @@ func (s *Service) saveDraft(w http.ResponseWriter, r *http.Request, p *principal
 		writeError(w, http.StatusBadRequest, "bad_request", "Thiếu bản ghi thủ tục (procedure).")
 		return
 	}
-	rec := *req.Procedure
-	if rec.Code == "" {
-		rec.Code = code
-	}
-	fields := Validate(&rec)
-	if rec.Code != code {
-		fields = append(fields, FieldReason{"code", "Mã thủ tục phải trùng với mã trong địa chỉ."})
-	}
-	if len(fields) > 0 {
-		invalidRecord(fields).write(w)
-		return
-	}
-	ctx := r.Context()
-	// Who published a record is the server's to say: a draft keeps the published record's attribution until
-	// it is published. A fee changed over the portal's note drops the note's fee statements now, so that the
-	// editor, the diff and the preview show what citizens will read.
-	pub, err := s.published(ctx, code)
+	d, err := s.SaveDraft(r.Context(), p.actor(), code, *req.Procedure, base)
 	if err != nil {
-		s.fail(w, r, err)
+		s.writeErr(w, r, err)
 		return
 	}
-	rec.Attribution = knowledge.Attribution{}
-	if pub != nil {
-		rec.Attribution = pub.Attribution
-	}
-	dropStaleFees(&rec, pub)
-	d, err := s.opt.Repo.SaveDraft(ctx, Draft{Code: code, Procedure: rec, UpdatedBy: p.Actor(), UpdatedAt: s.now()}, base)
-	if errors.Is(err, ErrConflict) {
-		s.writeDraftConflict(w, r, code)
-		return
-	} else if err != nil {
-		s.fail(w, r, err)
-		return
-	}
-	s.record(ctx, p.Actor(), "draft_save", code, map[string]any{"version": d.Version})
 	writeJSON(w, http.StatusOK, d)
-}
-
-func (s *Service) writeDraftConflict(w http.ResponseWriter, r *http.Request, code string) {
-	s.writeConflict(w, r, "Bản nháp đã được người khác thay đổi. Hãy xem bản hiện tại rồi sửa lại.",
-		func(ctx context.Context) (any, error) { return s.current(ctx, code) })
 }
 
 func (s *Service) discardDraft(w http.ResponseWriter, r *http.Request, p *principal) {
@@ -435,19 +396,10 @@ func (s *Service) discardDraft(w http.ResponseWriter, r *http.Request, p *princi
 		e.write(w)
 		return
 	}
-	err := s.opt.Repo.DeleteDraft(r.Context(), code, base)
-	switch {
-	case errors.Is(err, ErrConflict):
-		s.writeDraftConflict(w, r, code)
-		return
-	case errors.Is(err, knowledge.ErrNotFound):
-		writeError(w, http.StatusNotFound, "not_found", "Thủ tục này chưa có bản nháp.")
-		return
-	case err != nil:
-		s.fail(w, r, err)
+	if err := s.DiscardDraft(r.Context(), p.actor(), code, base); err != nil {
+		s.writeErr(w, r, err)
 		return
 	}
-	s.record(r.Context(), p.Actor(), "draft_discard", code, map[string]any{"version": base})
 	w.WriteHeader(http.StatusNoContent)
 }
 
@@ -548,7 +500,7 @@ func (s *Service) diff(w http.ResponseWriter, r *http.Request, _ *principal) {
 		return
 	}
 	if c.Draft == nil {
-		writeError(w, http.StatusNotFound, "not_found", "Thủ tục này chưa có bản nháp.")
+		writeError(w, http.StatusNotFound, "not_found", msgNoDraft)
 		return
 	}
 	writeJSON(w, http.StatusOK, map[string]any{"code": code, "draft_version": c.Draft.Version,
@@ -581,7 +533,7 @@ func (s *Service) preview(w http.ResponseWriter, r *http.Request, p *principal) 
 	}
 	rec, from := c.Published, "published"
 	if c.Draft != nil {
-		a, err := s.attribution(r.Context(), p)
+		a, err := s.attribution(r.Context(), p.actor())
 		if err != nil {
 			s.fail(w, r, err)
 			return
@@ -775,20 +727,27 @@ func (s *Service) checkEmbedder(ctx context.Context) (knowledge.Meta, error) {
 	return m, nil
 }
 
-func note(w http.ResponseWriter, r *http.Request) (string, bool) {
+// decodeNote reads the optional body {"base_version", "note"} of a publish, an unpublish or a restore, and
+// checks the note's length; it returns the note trimmed of spaces. false: the error was written.
+func decodeNote(w http.ResponseWriter, r *http.Request) (note string, base *int, ok bool) {
 	var req struct {
 		Base *int   `json:"base_version"`
 		Note string `json:"note"`
 	}
 	if e := decodeOptional(w, r, &req); e != nil {
 		e.write(w)
-		return "", false
+		return "", nil, false
 	}
-	if utf8.RuneCountInString(req.Note) > MaxNoteRunes || !utf8.ValidString(req.Note) {
-		writeError(w, http.StatusBadRequest, "bad_request", "Ghi chú dài quá 1.000 ký tự.")
-		return "", false
+	if msg := noteReason(req.Note); msg != "" {
+		writeError(w, http.StatusBadRequest, "bad_request", msg)
+		return "", nil, false
 	}
-	return strings.TrimSpace(req.Note), true
+	return strings.TrimSpace(req.Note), req.Base, true
+}
+
+func note(w http.ResponseWriter, r *http.Request) (string, bool) {
+	n, _, ok := decodeNote(w, r)
+	return n, ok
 }
 
 func (s *Service) publish(w http.ResponseWriter, r *http.Request, p *principal) {
@@ -796,65 +755,20 @@ func (s *Service) publish(w http.ResponseWriter, r *http.Request, p *principal) 
 	if !ok {
 		return
 	}
-	var req struct {
-		Base *int   `json:"base_version"`
-		Note string `json:"note"`
-	}
-	if e := decodeOptional(w, r, &req); e != nil {
-		e.write(w)
+	n, b, ok := decodeNote(w, r)
+	if !ok {
 		return
 	}
-	if utf8.RuneCountInString(req.Note) > MaxNoteRunes || !utf8.ValidString(req.Note) {
-		writeError(w, http.StatusBadRequest, "bad_request", "Ghi chú dài quá 1.000 ký tự.")
-		return
-	}
-	base, e := baseVersion(r, req.Base)
+	base, e := baseVersion(r, b)
 	if e != nil {
 		e.write(w)
 		return
 	}
-	ctx := r.Context()
-	s.pubMu.Lock()
-	defer s.pubMu.Unlock()
-	d, err := s.opt.Repo.Draft(ctx, code)
-	if errors.Is(err, knowledge.ErrNotFound) {
-		if base == 0 {
-			writeError(w, http.StatusNotFound, "not_found", "Thủ tục này chưa có bản nháp để xuất bản.")
-			return
-		}
-		s.writeDraftConflict(w, r, code)
-		return
-	} else if err != nil {
-		s.fail(w, r, err)
-		return
-	}
-	if d.Version != base {
-		s.writeDraftConflict(w, r, code)
-		return
-	}
-	pub, err := s.published(ctx, code)
+	v, err := s.Publish(r.Context(), p.actor(), code, base, n)
 	if err != nil {
-		s.fail(w, r, err)
+		s.writeErr(w, r, err)
 		return
 	}
-	a, err := s.attribution(ctx, p)
-	if err != nil {
-		s.fail(w, r, err)
-		return
-	}
-	rec := asPublished(d.Procedure, pub, a)
-	if fields := Validate(&rec); len(fields) > 0 {
-		invalidRecord(fields).write(w)
-		return
-	}
-	vs, err := s.publishRecords(ctx, []knowledge.Procedure{rec}, nil, ActionPublish, p.Actor(), strings.TrimSpace(req.Note),
-		map[string]int{code: d.Version}, 0)
-	if err != nil {
-		s.fail(w, r, err)
-		return
-	}
-	v := vs[0]
-	s.record(ctx, p.Actor(), "publish", code, map[string]any{"version": v.Version, "draft_version": d.Version})
 	writeJSON(w, http.StatusOK, v)
 }
 
@@ -867,25 +781,12 @@ func (s *Service) unpublish(w http.ResponseWriter, r *http.Request, p *principal
 	if !ok {
 		return
 	}
-	ctx := r.Context()
-	s.pubMu.Lock()
-	defer s.pubMu.Unlock()
-	rec, err := s.opt.Store.Get(ctx, code)
-	if errors.Is(err, knowledge.ErrNotFound) {
-		writeError(w, http.StatusNotFound, "not_found", "Thủ tục này không có trong danh mục đã xuất bản.")
-		return
-	} else if err != nil {
-		s.fail(w, r, err)
-		return
-	}
-	vs, err := s.publishRecords(ctx, nil, []knowledge.Procedure{rec}, ActionUnpublish, p.Actor(), n, nil, 0)
+	v, err := s.Unpublish(r.Context(), p.actor(), code, n)
 	if err != nil {
-		s.fail(w, r, err)
+		s.writeErr(w, r, err)
 		return
 	}
-	s.record(ctx, p.Actor(), "unpublish", code, map[string]any{"version": vs[0].Version})
-	vs[0].Procedure = nil
-	writeJSON(w, http.StatusOK, vs[0])
+	writeJSON(w, http.StatusOK, v)
 }
 
 func (s *Service) versions(w http.ResponseWriter, r *http.Request, _ *principal) {
@@ -916,7 +817,7 @@ func (s *Service) loadVersion(w http.ResponseWriter, r *http.Request) (Version, 
 	}
 	v, err := s.opt.Repo.Version(r.Context(), code, n)
 	if errors.Is(err, knowledge.ErrNotFound) {
-		writeError(w, http.StatusNotFound, "not_found", "Không có phiên bản này.")
+		writeError(w, http.StatusNotFound, "not_found", msgNoVersion)
 		return Version{}, false
 	} else if err != nil {
 		s.fail(w, r, err)
@@ -931,6 +832,7 @@ func (s *Service) version(w http.ResponseWriter, r *http.Request, _ *principal) 
 	}
 }
 
+// restore reads the version before the body, so that a version that does not exist is 404 whatever the body.
 func (s *Service) restore(w http.ResponseWriter, r *http.Request, p *principal) {
 	v, ok := s.loadVersion(w, r)
 	if !ok {
@@ -940,25 +842,10 @@ func (s *Service) restore(w http.ResponseWriter, r *http.Request, p *principal) 
 	if !ok {
 		return
 	}
-	if v.Procedure == nil {
-		writeError(w, http.StatusNotFound, "not_found", "Phiên bản này không lưu bản ghi.")
-		return
-	}
-	if fields := Validate(v.Procedure); len(fields) > 0 {
-		invalidRecord(fields).write(w)
-		return
-	}
-	if n == "" {
-		n = fmt.Sprintf("Khôi phục phiên bản %d", v.Version)
-	}
-	ctx := r.Context()
-	s.pubMu.Lock()
-	defer s.pubMu.Unlock()
-	vs, err := s.publishRecords(ctx, []knowledge.Procedure{*v.Procedure}, nil, ActionRestore, p.Actor(), n, nil, 0)
+	out, err := s.Restore(r.Context(), p.actor(), v.Code, v.Version, n)
 	if err != nil {
-		s.fail(w, r, err)
+		s.writeErr(w, r, err)
 		return
 	}
-	s.record(ctx, p.Actor(), "restore", v.Code, map[string]any{"from_version": v.Version, "version": vs[0].Version})
-	writeJSON(w, http.StatusOK, vs[0])
+	writeJSON(w, http.StatusOK, out)
 }

@@ -323,12 +323,7 @@ type principal struct {
 }
 
 // Actor is the name the audit log records.
-func (p *principal) Actor() string {
-	if p.Token != nil {
-		return "token:" + p.Token.Name
-	}
-	return p.Username
-}
+func (p *principal) Actor() string { return p.actor().Name() }
 
 // wrap authenticates, checks CSRF and the role, then serves.
 func (s *Service) wrap(rt route) http.Handler {
@@ -357,7 +352,7 @@ func (s *Service) wrap(rt route) http.Handler {
 			}
 		}
 		if !p.Role.Allows(rt.Role) {
-			writeError(w, http.StatusForbidden, "forbidden", "Tài khoản của bạn không có quyền thực hiện thao tác này.")
+			writeError(w, http.StatusForbidden, "forbidden", msgForbidden)
 			return
 		}
 		defer func() {
@@ -397,17 +392,6 @@ func (e *apiErr) write(w http.ResponseWriter) {
 		w.Header().Set("Retry-After", "60")
 	}
 	writeJSON(w, e.status, map[string]any{"error": body})
-}
-
-// writeConflict answers 409 conflict to a save or delete from a stale base version, with message and what is
-// stored now as current reads it (the page shows it to the member of staff, who saves again from it).
-func (s *Service) writeConflict(w http.ResponseWriter, r *http.Request, message string, current func(context.Context) (any, error)) {
-	cur, err := current(r.Context())
-	if err != nil {
-		s.fail(w, r, err)
-		return
-	}
-	(&apiErr{status: http.StatusConflict, code: "conflict", message: message, current: cur}).write(w)
 }
 
 func errf(status int, code, message string) *apiErr {

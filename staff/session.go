@@ -106,24 +106,39 @@ func (s *Service) view(p *principal) sessionView {
 // unknownUser is the actor of a failed login with a username that has no account.
 const unknownUser = "(không rõ)"
 
-func (s *Service) login(w http.ResponseWriter, r *http.Request, _ *principal) {
-	var req struct {
-		Username string `json:"username"`
-		Password string `json:"password"`
-	}
+// loginRequest is the body of POST /login.
+type loginRequest struct {
+	Username string `json:"username"`
+	Password string `json:"password"`
+}
+
+// decodeLogin reads the body of a login. false: the error was written.
+func decodeLogin(w http.ResponseWriter, r *http.Request) (loginRequest, bool) {
+	var req loginRequest
 	// Only a JSON body: a cross-site form cannot send one without a CORS preflight, so another site cannot log
 	// a browser in to an account of its choosing (login CSRF; every other write needs the CSRF header).
 	if mt, _, _ := mime.ParseMediaType(r.Header.Get("Content-Type")); mt != "application/json" {
 		writeError(w, http.StatusUnsupportedMediaType, "unsupported_media_type", "Yêu cầu đăng nhập phải gửi dạng JSON (Content-Type: application/json).")
-		return
+		return req, false
 	}
 	if e := decode(w, r, &req); e != nil {
 		e.write(w)
-		return
+		return req, false
 	}
 	if req.Username == "" || req.Password == "" || len(req.Username) > 64 || len(req.Password) > MaxPasswordBytes ||
 		!utf8.ValidString(req.Username) {
 		writeError(w, http.StatusBadRequest, "bad_request", "Vui lòng nhập tên đăng nhập và mật khẩu.")
+		return req, false
+	}
+	return req, true
+}
+
+// login checks a password under the throttle and the hashing bound and starts a session. The steps that
+// decide how long a refusal takes and what it says stay here together, in order, so that their timing can be
+// read (and kept the same for an account and an unknown username) in one place.
+func (s *Service) login(w http.ResponseWriter, r *http.Request, _ *principal) {
+	req, ok := decodeLogin(w, r)
+	if !ok {
 		return
 	}
 	ctx := r.Context()
@@ -132,8 +147,7 @@ func (s *Service) login(w http.ResponseWriter, r *http.Request, _ *principal) {
 	a, why, d := s.reserveLogin(name, s.clientIP(r), now)
 	switch why {
 	case lockedOut:
-		s.log.Warn("security: staff login refused while locked out", "retry_after", d.Round(time.Second))
-		throttled(w, d, "Đăng nhập sai quá nhiều lần. Vui lòng thử lại sau %d giây.")
+		s.lockedOut(w, d)
 		return
 	case tooManyOnce:
 		throttled(w, d, "Có quá nhiều lượt đăng nhập cùng lúc từ địa chỉ này. Vui lòng thử lại sau %d giây.")
@@ -159,8 +173,7 @@ func (s *Service) login(w http.ResponseWriter, r *http.Request, _ *principal) {
 	}
 	if err == nil {
 		if why, d := a.merge(n, last); why != admitted {
-			s.log.Warn("security: staff login refused while locked out", "retry_after", d.Round(time.Second))
-			throttled(w, d, "Đăng nhập sai quá nhiều lần. Vui lòng thử lại sau %d giây.")
+			s.lockedOut(w, d)
 			return
 		}
 	}
@@ -168,14 +181,7 @@ func (s *Service) login(w http.ResponseWriter, r *http.Request, _ *principal) {
 	// before (see DeviceCookieName) first, then an account nobody has failed on lately, then the rest. The
 	// throttle's state is read for every username, with an account or not, so that choosing takes as long.
 	quiet := n == 0 && a.quiet()
-	l := laneOthers
-	switch {
-	case err != nil || u.Disabled:
-	case knownDevice(r, u, now):
-		l = laneKnownBrowser
-	case quiet:
-		l = laneQuietAccount
-	}
+	l := loginLane(r, u, err == nil, quiet, now)
 	// A login of laneQuietAccount that fails is answered as one of laneOthers asking at the same moment would
 	// have been — 503 busy if it would have got no slot, else 401 no sooner than its slot and a hash — so that
 	// a wrong password does not tell whether the username has an account: a shadow waits in laneOthers
@@ -192,7 +198,7 @@ func (s *Service) login(w http.ResponseWriter, r *http.Request, _ *principal) {
 		return
 	}
 	began := time.Now()
-	ok := func() bool {
+	ok = func() bool {
 		defer s.hashes.leave(l)
 		if err != nil {
 			return s.checkPassword(dummyHash(), req.Password)
@@ -202,29 +208,63 @@ func (s *Service) login(w http.ResponseWriter, r *http.Request, _ *principal) {
 	took := time.Since(began)
 	s.hashTook.Store(int64(took))
 	if !ok || err != nil || u.Disabled {
-		var refused bool
-		if shadow != nil {
-			sh := <-shadow
-			refused = !sh.ok
-			if sh.ok {
-				sleepUntil(ctx, sh.at.Add(took))
-			}
-		}
-		a.fail(err == nil)
-		// An unknown username is not recorded: it is often a password typed into the wrong field.
-		actor, details := unknownUser, map[string]any{"unknown_user": true}
-		if err == nil {
-			actor, details = u.Username, nil
-		}
-		s.record(ctx, actor, "login_failed", actor, details)
-		if refused {
-			s.busy(w, r, asked)
-			return
-		}
-		writeError(w, http.StatusUnauthorized, "bad_credentials", "Tên đăng nhập hoặc mật khẩu không đúng.")
+		s.refuseLogin(w, r, a, u, err == nil, shadow, asked, took)
 		return
 	}
 	a.succeed()
+	s.startSession(w, r, u, now)
+}
+
+// lockedOut answers a login refused while its username or address is locked out for d.
+func (s *Service) lockedOut(w http.ResponseWriter, d time.Duration) {
+	s.log.Warn("security: staff login refused while locked out", "retry_after", d.Round(time.Second))
+	throttled(w, d, "Đăng nhập sai quá nhiều lần. Vui lòng thử lại sau %d giây.")
+}
+
+// refuseLogin answers a login whose password was wrong, or whose username has no account (known false) or a
+// disabled one: 401 bad_credentials, or, for a login of laneQuietAccount (shadow not nil), 503 busy if the
+// shadow got no slot in laneOthers, and otherwise no sooner than the shadow's slot and a hash. The failure is
+// counted and audited.
+func (s *Service) refuseLogin(w http.ResponseWriter, r *http.Request, a *loginAttempt, u User, known bool,
+	shadow <-chan shadowed, asked time.Time, took time.Duration) {
+	var refused bool
+	if shadow != nil {
+		sh := <-shadow
+		refused = !sh.ok
+		if sh.ok {
+			sleepUntil(r.Context(), sh.at.Add(took))
+		}
+	}
+	a.fail(known)
+	// An unknown username is not recorded: it is often a password typed into the wrong field.
+	actor, details := unknownUser, map[string]any{"unknown_user": true}
+	if known {
+		actor, details = u.Username, nil
+	}
+	s.record(r.Context(), actor, "login_failed", actor, details)
+	if refused {
+		s.busy(w, r, asked)
+		return
+	}
+	writeError(w, http.StatusUnauthorized, "bad_credentials", "Tên đăng nhập hoặc mật khẩu không đúng.")
+}
+
+// loginLane is the lane a login waits in for a hashing slot (see lane): a browser that has logged in to the
+// account before (see DeviceCookieName) first, then an account nobody has failed on lately (quiet), then the
+// rest — unknown usernames (known false) and disabled accounts among them.
+func loginLane(r *http.Request, u User, known, quiet bool, now time.Time) lane {
+	switch {
+	case !known || u.Disabled:
+	case knownDevice(r, u, now):
+		return laneKnownBrowser
+	case quiet:
+		return laneQuietAccount
+	}
+	return laneOthers
+}
+
+// startSession starts the session of u's successful login and answers with its cookies and the account.
+func (s *Service) startSession(w http.ResponseWriter, r *http.Request, u User, now time.Time) {
 	secret, hashed, err := newSecret("")
 	if err != nil {
 		s.fail(w, r, err)
@@ -236,14 +276,14 @@ func (s *Service) login(w http.ResponseWriter, r *http.Request, _ *principal) {
 		return
 	}
 	sess := Session{Hash: hashed, Username: u.Username, CSRF: csrf, CreatedAt: now, LastSeen: now, ExpiresAt: now.Add(s.opt.SessionMax)}
-	if err := s.opt.Repo.CreateSession(ctx, sess); err != nil {
+	if err := s.opt.Repo.CreateSession(r.Context(), sess); err != nil {
 		s.fail(w, r, err)
 		return
 	}
 	http.SetCookie(w, &http.Cookie{Name: CookieName, Value: secret, Path: "/", HttpOnly: true, Secure: s.opt.SecureCookie,
 		SameSite: http.SameSiteStrictMode, Expires: sess.ExpiresAt})
 	http.SetCookie(w, s.deviceCookie(u, now))
-	s.record(ctx, u.Username, "login", u.Username, nil)
+	s.record(r.Context(), u.Username, "login", u.Username, nil)
 	writeJSON(w, http.StatusOK, s.view(&principal{Username: u.Username, Role: u.Role, Session: &sess}))
 }
 

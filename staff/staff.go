@@ -6,6 +6,14 @@
 // (applied to Options.Starters at once) and an append-only audit log, served as the JSON API described in
 // openapi.yaml under /api/v1/staff/.
 //
+// The use cases that change something are methods of Service with a Go API, apart from HTTP: Publish,
+// Unpublish, Restore, SaveDraft, DiscardDraft, StartImport, ApplyImport, LinkAlias, AddSynonym, DeleteSynonym,
+// CorrectCentre, RevertCentre, SetStarters, ResetStarters, CreateUser and UpdateUser. Each takes the Actor,
+// checks its role, writes the audit entry and refuses with an *Error of kind ErrNotFound, ErrConflict,
+// ErrForbidden or ErrInvalid, with a Vietnamese message. The JSON API's handlers decode a request, check its
+// limits, call the use case and answer its error through one mapper to the shared error vocabulary
+// (internal/apierr).
+//
 // Logins are throttled per username and per client address (behind a reverse proxy, set
 // Options.TrustedProxies so that the address is the client's, from X-Forwarded-For): an attempt is counted
 // before its password is hashed; 5 failures lock a username and 20 an address, for 30 s, then twice as long
@@ -23,8 +31,9 @@
 //
 // Storage is the Repo interface, and StarterRepo beside it, implemented by staff/embedded (a bbolt file) and
 // staff/postgres (the staff_ tables of knowledge/postgres/migrations), both held to the contract in
-// staff/stafftest. Failed
-// logins, lockouts and CSRF refusals are logged as security events without names, passwords or addresses;
+// staff/stafftest. Repo is made of one interface per concern (AccountRepo, SessionRepo, DraftRepo,
+// HistoryRepo, ImportRepo, QueueRepo, CentreRepo, AuditRepo); a consumer that needs one concern takes only
+// its interface (the account commands take UserAdmin). Failed logins, lockouts and CSRF refusals are logged as security events without names, passwords or addresses;
 // Options.Registerer gets the staff metrics. The package imports knowledge, ingest, assistant (for previews
 // and redaction), the standard library, golang.org/x/crypto, the Prometheus client and internal packages;
 // never a driver.
@@ -261,9 +270,23 @@ type AuditEntry struct {
 	Details json.RawMessage `json:"details,omitempty"`
 }
 
-// Repo stores everything of the staff backend. Implementations: staff/embedded and staff/postgres; both
-// pass staff/stafftest. Methods returning one item return ErrNotFound when it is absent.
+// Repo stores everything of the staff backend: the stores of each concern below, each of which a consumer
+// takes alone when it needs no other. Implementations: staff/embedded and staff/postgres; both pass
+// staff/stafftest. Methods returning one item return ErrNotFound when it is absent.
 type Repo interface {
+	AccountRepo
+	SessionRepo
+	DraftRepo
+	HistoryRepo
+	ImportRepo
+	QueueRepo
+	CentreRepo
+	AuditRepo
+	Close() error
+}
+
+// AccountRepo stores the staff accounts and the API tokens.
+type AccountRepo interface {
 	CreateUser(ctx context.Context, u User) error // ErrExists
 	User(ctx context.Context, username string) (User, error)
 	UpdateUser(ctx context.Context, u User) error // by Username; ErrNotFound
@@ -273,13 +296,19 @@ type Repo interface {
 	TokenByHash(ctx context.Context, hash []byte) (Token, error)
 	Tokens(ctx context.Context) ([]Token, error) // by ID
 	DeleteToken(ctx context.Context, id int64) error
+}
 
+// SessionRepo stores the logged-in browsers.
+type SessionRepo interface {
 	CreateSession(ctx context.Context, s Session) error
 	Session(ctx context.Context, hash []byte) (Session, error)
 	TouchSession(ctx context.Context, hash []byte, at time.Time) error
 	DeleteSession(ctx context.Context, hash []byte) error
 	DeleteSessions(ctx context.Context, username string) error // all of a user's sessions
+}
 
+// DraftRepo stores the procedures' drafts, with optimistic concurrency.
+type DraftRepo interface {
 	Draft(ctx context.Context, code string) (Draft, error)
 	Drafts(ctx context.Context) ([]Draft, error) // by code
 	// SaveDraft stores d as the next version of the code's draft if its current version is base (0: there
@@ -287,7 +316,11 @@ type Repo interface {
 	SaveDraft(ctx context.Context, d Draft, base int) (Draft, error)
 	// DeleteDraft removes the draft if its version is base; ErrConflict otherwise, ErrNotFound if absent.
 	DeleteDraft(ctx context.Context, code string, base int) error
+}
 
+// HistoryRepo stores the procedures' publishing history and the publishes written down before the catalog
+// store is changed (PublishIntent).
+type HistoryRepo interface {
 	// AddVersions appends versions (numbered from 1 per code, in order) and, for each code in dropDrafts
 	// with the given version, removes that draft — all atomically. It returns the versions as stored.
 	AddVersions(ctx context.Context, vs []Version, dropDrafts map[string]int) ([]Version, error)
@@ -302,20 +335,30 @@ type Repo interface {
 	// all atomically; it returns the versions as stored, ErrNotFound if the intent is absent.
 	CompletePublishIntent(ctx context.Context, id int64) ([]Version, error)
 	DeletePublishIntent(ctx context.Context, id int64) error // ErrNotFound if absent
+}
 
+// ImportRepo stores the catalog imports and their records.
+type ImportRepo interface {
 	CreateImport(ctx context.Context, im Import, recs []ImportRecord) (Import, error) // assigns ID
 	Import(ctx context.Context, id int64) (Import, []ImportRecord, error)
 	Imports(ctx context.Context, limit int) ([]Import, error) // newest first
 	// MarkImportPublished records the batch as published; ErrConflict if it already is.
 	MarkImportPublished(ctx context.Context, id int64, by string, at time.Time, n int) error
+}
 
+// QueueRepo stores what staff did with the feedback queue: the groups marked handled and the runtime
+// synonyms.
+type QueueRepo interface {
 	SetHandled(ctx context.Context, h Handled) error
 	Handled(ctx context.Context) ([]Handled, error)
 
 	AddSynonym(ctx context.Context, s Synonym) (Synonym, error) // replaces the target of an existing phrase
 	DeleteSynonym(ctx context.Context, id int64) error
 	Synonyms(ctx context.Context) ([]Synonym, error) // by ID
+}
 
+// CentreRepo stores staff's corrections of the communes' service centres.
+type CentreRepo interface {
 	CentreCorrections(ctx context.Context) ([]CentreCorrection, error) // by unit code
 	CentreCorrection(ctx context.Context, unit string) (CentreCorrection, error)
 	// SaveCentreCorrection stores c as the next version of its unit's correction if the current version is
@@ -324,16 +367,29 @@ type Repo interface {
 	// DeleteCentreCorrection removes a unit's correction (back to the seed) if its version is base;
 	// ErrConflict otherwise, ErrNotFound if absent.
 	DeleteCentreCorrection(ctx context.Context, unit string, base int) error
+}
 
-	AppendAudit(ctx context.Context, e AuditEntry) (AuditEntry, error)        // assigns ID
+// Auditor appends to the audit log.
+type Auditor interface {
+	AppendAudit(ctx context.Context, e AuditEntry) (AuditEntry, error) // assigns ID
+}
+
+// AuditRepo stores the append-only audit log.
+type AuditRepo interface {
+	Auditor
 	Audit(ctx context.Context, before int64, limit int) ([]AuditEntry, error) // newest first, ID < before (0: all)
 	// LoginFailures counts the audit entries of action "login_failed" with actor username, at or after since,
 	// that follow its last "login" entry, and returns the time of the last one (zero if none). A store may
 	// count only the last 32 failures. The staff service throttles logins on it across the processes
 	// sharing a Repo, so it must stay cheap however long the audit log grows.
 	LoginFailures(ctx context.Context, username string, since time.Time) (n int, last time.Time, err error)
+}
 
-	Close() error
+// UserAdmin is what the account commands (AddUser, AddToken, SetUnit) need: the accounts, and the audit log
+// they record their changes in.
+type UserAdmin interface {
+	AccountRepo
+	Auditor
 }
 
 // StarterRepo stores the widget's starter questions staff set. It is an optional capability of a Repo, kept

@@ -80,16 +80,20 @@ func (s *Service) currentStarters(ctx context.Context) (startersView, error) {
 }
 
 // startersAvailable answers 404 when this server has no starter questions to set.
-func (s *Service) startersAvailable(w http.ResponseWriter) bool {
+// errNoStarters is the refusal of a server that has no starter questions to set.
+var errNoStarters = notFound("Máy chủ này không có khung trò chuyện để đặt câu hỏi gợi ý.")
+
+// startersAvailable answers 404 when this server has no starter questions to set.
+func (s *Service) startersAvailable(w http.ResponseWriter, r *http.Request) bool {
 	if s.starters == nil {
-		writeError(w, http.StatusNotFound, "not_found", "Máy chủ này không có khung trò chuyện để đặt câu hỏi gợi ý.")
+		s.writeErr(w, r, errNoStarters)
 		return false
 	}
 	return true
 }
 
 func (s *Service) getStarters(w http.ResponseWriter, r *http.Request, _ *principal) {
-	if !s.startersAvailable(w) {
+	if !s.startersAvailable(w, r) {
 		return
 	}
 	v, err := s.currentStarters(r.Context())
@@ -133,13 +137,15 @@ func ValidateStarters(qs []string) []FieldReason {
 	return out
 }
 
-func (s *Service) writeStartersConflict(w http.ResponseWriter, r *http.Request) {
-	s.writeConflict(w, r, "Câu hỏi gợi ý vừa được người khác sửa. Hãy xem bản hiện tại rồi sửa lại.",
+// startersConflict is ErrConflict for starter questions set or reset from a stale version, with the setting as
+// it is now.
+func (s *Service) startersConflict(ctx context.Context) error {
+	return conflict(ctx, "Câu hỏi gợi ý vừa được người khác sửa. Hãy xem bản hiện tại rồi sửa lại.",
 		func(ctx context.Context) (any, error) { return s.currentStarters(ctx) })
 }
 
 func (s *Service) setStarters(w http.ResponseWriter, r *http.Request, p *principal) {
-	if !s.startersAvailable(w) {
+	if !s.startersAvailable(w, r) {
 		return
 	}
 	var req struct {
@@ -150,37 +156,51 @@ func (s *Service) setStarters(w http.ResponseWriter, r *http.Request, p *princip
 	if !ok {
 		return
 	}
-	qs := make([]string, len(req.Questions))
-	for i, q := range req.Questions {
-		qs[i] = strings.TrimSpace(q)
-	}
-	if fields := ValidateStarters(qs); len(fields) > 0 {
-		(&apiErr{status: http.StatusUnprocessableEntity, code: "invalid", message: "Câu hỏi gợi ý không hợp lệ.",
-			fields: fields}).write(w)
-		return
-	}
-	for i, q := range qs { // stored in the normal form the assistant reads
-		qs[i] = knowledge.Normalize(q)
-	}
-	ctx := r.Context()
-	saved, err := s.starters.SaveStarters(ctx, Starters{Questions: qs, By: p.Actor(), At: s.now()}, base)
-	if errors.Is(err, ErrConflict) {
-		s.writeStartersConflict(w, r)
-		return
-	} else if err != nil {
-		s.fail(w, r, err)
-		return
-	}
-	s.record(ctx, p.Actor(), "starters_set", "", map[string]any{"version": saved.Version, "questions": saved.Questions})
-	if err := s.ReloadStarters(ctx); err != nil {
-		s.fail(w, r, err)
+	saved, err := s.SetStarters(r.Context(), p.actor(), req.Questions, base)
+	if err != nil {
+		s.writeErr(w, r, err)
 		return
 	}
 	writeJSON(w, http.StatusOK, s.startersView(&saved))
 }
 
+// SetStarters stores questions (trimmed of spaces, in normal form) as the next version of the chat widget's
+// starter questions if the current version is base (0: staff set none), applies them at once
+// (Options.Starters) and returns them as stored. ErrNotFound when this server has no starter questions to set,
+// ErrInvalid when they are not valid (ValidateStarters), ErrConflict when the version is not base; for
+// publishers.
+func (s *Service) SetStarters(ctx context.Context, a Actor, questions []string, base int) (Starters, error) {
+	if err := a.may(RolePublisher); err != nil {
+		return Starters{}, err
+	}
+	if s.starters == nil {
+		return Starters{}, errNoStarters
+	}
+	qs := make([]string, len(questions))
+	for i, q := range questions {
+		qs[i] = strings.TrimSpace(q)
+	}
+	if fields := ValidateStarters(qs); len(fields) > 0 {
+		return Starters{}, invalid("Câu hỏi gợi ý không hợp lệ.", fields...)
+	}
+	for i, q := range qs { // stored in the normal form the assistant reads
+		qs[i] = knowledge.Normalize(q)
+	}
+	saved, err := s.starters.SaveStarters(ctx, Starters{Questions: qs, By: a.Name(), At: s.now()}, base)
+	if errors.Is(err, ErrConflict) {
+		return Starters{}, s.startersConflict(ctx)
+	} else if err != nil {
+		return Starters{}, err
+	}
+	s.record(ctx, a.Name(), "starters_set", "", map[string]any{"version": saved.Version, "questions": saved.Questions})
+	if err := s.ReloadStarters(ctx); err != nil {
+		return Starters{}, err
+	}
+	return saved, nil
+}
+
 func (s *Service) resetStarters(w http.ResponseWriter, r *http.Request, p *principal) {
-	if !s.startersAvailable(w) {
+	if !s.startersAvailable(w, r) {
 		return
 	}
 	base, e := queryBaseVersion(r)
@@ -188,23 +208,32 @@ func (s *Service) resetStarters(w http.ResponseWriter, r *http.Request, p *princ
 		e.write(w)
 		return
 	}
-	ctx := r.Context()
-	err := s.starters.DeleteStarters(ctx, base)
-	switch {
-	case errors.Is(err, ErrConflict):
-		s.writeStartersConflict(w, r)
-		return
-	case errors.Is(err, knowledge.ErrNotFound):
-		writeError(w, http.StatusNotFound, "not_found", "Cán bộ chưa đặt câu hỏi gợi ý: khung trò chuyện đang dùng câu hỏi mặc định.")
-		return
-	case err != nil:
-		s.fail(w, r, err)
-		return
-	}
-	s.record(ctx, p.Actor(), "starters_reset", "", map[string]any{"version": base})
-	if err := s.ReloadStarters(ctx); err != nil {
-		s.fail(w, r, err)
+	if err := s.ResetStarters(r.Context(), p.actor(), base); err != nil {
+		s.writeErr(w, r, err)
 		return
 	}
 	w.WriteHeader(http.StatusNoContent)
+}
+
+// ResetStarters removes staff's starter questions if their version is base, so that the widget offers the
+// default ones again: ErrConflict when their version is not base, ErrNotFound when staff set none (or this
+// server has no starter questions to set); for publishers.
+func (s *Service) ResetStarters(ctx context.Context, a Actor, base int) error {
+	if err := a.may(RolePublisher); err != nil {
+		return err
+	}
+	if s.starters == nil {
+		return errNoStarters
+	}
+	err := s.starters.DeleteStarters(ctx, base)
+	switch {
+	case errors.Is(err, ErrConflict):
+		return s.startersConflict(ctx)
+	case errors.Is(err, knowledge.ErrNotFound):
+		return notFound("Cán bộ chưa đặt câu hỏi gợi ý: khung trò chuyện đang dùng câu hỏi mặc định.")
+	case err != nil:
+		return err
+	}
+	s.record(ctx, a.Name(), "starters_reset", "", map[string]any{"version": base})
+	return s.ReloadStarters(ctx)
 }

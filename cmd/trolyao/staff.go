@@ -130,40 +130,46 @@ func (a *app) staffCmd(ctx context.Context, args []string) (err error) {
 	}
 	defer func() { err = errors.Join(err, closeRepo()) }()
 
+	return a.staffAccounts(ctx, repo, sub, name, staff.Role(*role), *unit, *expires)
+}
+
+// staffAccounts runs an account subcommand on the accounts (and the audit log they are recorded in).
+func (a *app) staffAccounts(ctx context.Context, repo staff.UserAdmin, sub, name string, role staff.Role, unit string,
+	expires time.Duration) error {
 	now := time.Now()
 	switch sub {
 	case "add-user":
-		if _, err := staff.CleanUnit(*unit); err != nil {
+		if _, err := staff.CleanUnit(unit); err != nil {
 			return fmt.Errorf("-unit: %w", err)
 		}
 		pw, err := a.readPassword()
 		if err != nil {
 			return err
 		}
-		if err := staff.AddUser(ctx, repo, name, pw, staff.Role(*role), now); err != nil {
+		if err := staff.AddUser(ctx, repo, name, pw, role, now); err != nil {
 			return err
 		}
-		if *unit != "" {
-			if err := staff.SetUnit(ctx, repo, name, *unit, now); err != nil {
+		if unit != "" {
+			if err := staff.SetUnit(ctx, repo, name, unit, now); err != nil {
 				return err
 			}
 		}
-		fmt.Fprintf(a.stdout, "Đã tạo tài khoản %s (%s).\n", name, *role)
+		fmt.Fprintf(a.stdout, "Đã tạo tài khoản %s (%s).\n", name, role)
 	case "set-unit":
-		if err := staff.SetUnit(ctx, repo, name, *unit, now); err != nil {
+		if err := staff.SetUnit(ctx, repo, name, unit, now); err != nil {
 			return err
 		}
 		fmt.Fprintf(a.stdout, "Đã đặt đơn vị của tài khoản %s.\n", name)
 	case "add-token":
 		var exp *time.Time
-		if *expires < 0 {
+		if expires < 0 {
 			return usageError{"-expires must not be negative"}
 		}
-		if *expires > 0 {
-			t := now.Add(*expires)
+		if expires > 0 {
+			t := now.Add(expires)
 			exp = &t
 		}
-		secret, _, err := staff.AddToken(ctx, repo, name, staff.Role(*role), exp, "cli", now)
+		secret, _, err := staff.AddToken(ctx, repo, name, role, exp, "cli", now)
 		if err != nil {
 			return err
 		}
