@@ -98,14 +98,7 @@ func preferAgeVariant(hits []knowledge.Hit, ages []int, text string) []knowledge
 		if n, _ := said.count(diff(best, other)); n > 0 && !limited {
 			return hits
 		}
-		out := make([]knowledge.Hit, 0, len(hits))
-		out = append(out, hits[i])
-		out = append(out, hits[:i]...)
-		out = append(out, hits[i+1:]...)
-		for k := 0; k <= i; k++ {
-			out[k].Score = hits[k].Score
-		}
-		return out
+		return toFront(hits, i)
 	}
 	return hits
 }

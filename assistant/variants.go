@@ -88,16 +88,22 @@ func preferSaidVariant(hits []knowledge.Hit, text string) []knowledge.Hit {
 		if !promote {
 			continue
 		}
-		out := make([]knowledge.Hit, 0, len(hits))
-		out = append(out, hits[i])
-		out = append(out, hits[:i]...)
-		out = append(out, hits[i+1:]...)
-		for k := 0; k <= i; k++ {
-			out[k].Score = hits[k].Score
-		}
-		return out
+		return toFront(hits, i)
 	}
 	return hits
+}
+
+// toFront brings hit i to the front; the scores stay with the ranks, so that the lead of the first over the
+// second is what the ranking found.
+func toFront(hits []knowledge.Hit, i int) []knowledge.Hit {
+	out := make([]knowledge.Hit, 0, len(hits))
+	out = append(out, hits[i])
+	out = append(out, hits[:i]...)
+	out = append(out, hits[i+1:]...)
+	for k := 0; k <= i; k++ {
+		out[k].Score = hits[k].Score
+	}
+	return out
 }
 
 // saidWords are the words of a message as evidence for a name's words: those typed with diacritics match only
