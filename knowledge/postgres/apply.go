@@ -114,65 +114,121 @@ func (s *Store) apply(ctx context.Context, tx pgx.Tx, c knowledge.Change, rows [
 	if c.Meta != nil {
 		meta = *c.Meta
 	}
-	for _, r := range rows {
-		if len(r.doc.Vector) != meta.Dim {
-			return false, fmt.Errorf("%s: %w: vector has %d dimensions, the index %d",
-				r.doc.Procedure.Code, knowledge.ErrInvalid, len(r.doc.Vector), meta.Dim)
+	codes := changedCodes(c, rows)
+	if err := checkDim(ctx, tx, c.Reset, rows, codes, cur.Dim, meta.Dim); err != nil {
+		return false, err
+	}
+	stats, err := removeChanged(ctx, tx, c.Reset, codes)
+	if err != nil {
+		return false, err
+	}
+	rebuild, err := dropIndexForLoad(ctx, tx, meta.Dim != cur.Dim, len(rows), meta.Dim)
+	if err != nil {
+		return false, err
+	}
+	if err := insertRows(ctx, tx, rows, stats); err != nil {
+		return false, err
+	}
+	if err := updateTermStats(ctx, tx, stats); err != nil {
+		return false, err
+	}
+	if err := recordChange(ctx, tx, c.Reset, codes); err != nil {
+		return false, err
+	}
+	if c.Meta != nil {
+		if _, err := tx.Exec(ctx, `INSERT INTO meta (key, value) VALUES ('index', $1)
+			ON CONFLICT (key) DO UPDATE SET value = excluded.value`, *c.Meta); err != nil {
+			return false, fmt.Errorf("meta: %w", err)
 		}
 	}
+	if rebuild {
+		if err := createIndex(ctx, tx, meta.Dim); err != nil {
+			return false, err
+		}
+	}
+	return rebuild, nil
+}
+
+// changedCodes lists the codes whose stored procedures a change removes or replaces: the deleted ones
+// first, then the upserted ones.
+func changedCodes(c knowledge.Change, rows []row) []string {
 	codes := make([]string, 0, len(c.Delete)+len(rows))
 	codes = append(codes, c.Delete...)
 	for _, r := range rows {
 		codes = append(codes, r.doc.Procedure.Code)
 	}
-	dimChanged := meta.Dim != cur.Dim
-	if dimChanged && !c.Reset {
-		var rest bool
-		err := tx.QueryRow(ctx, "SELECT EXISTS (SELECT 1 FROM procedures WHERE code <> ALL($1))", codes).Scan(&rest)
-		if err != nil {
-			return false, err
-		}
-		if rest {
-			return false, fmt.Errorf("%w: the dimension changes from %d to %d: that needs Reset or every "+
-				"procedure re-embedded", knowledge.ErrInvalid, cur.Dim, meta.Dim)
+	return codes
+}
+
+// checkDim rejects upserts whose vectors do not have the dimension the index will have, and a change of
+// dimension that would leave procedures embedded in the old one: without Reset, every procedure the
+// change does not touch would have to be re-embedded.
+func checkDim(ctx context.Context, tx pgx.Tx, reset bool, rows []row, codes []string, cur, dim int) error {
+	for _, r := range rows {
+		if len(r.doc.Vector) != dim {
+			return fmt.Errorf("%s: %w: vector has %d dimensions, the index %d",
+				r.doc.Procedure.Code, knowledge.ErrInvalid, len(r.doc.Vector), dim)
 		}
 	}
+	if dim == cur || reset {
+		return nil
+	}
+	var rest bool
+	err := tx.QueryRow(ctx, "SELECT EXISTS (SELECT 1 FROM procedures WHERE code <> ALL($1))", codes).Scan(&rest)
+	if err != nil {
+		return err
+	}
+	if rest {
+		return fmt.Errorf("%w: the dimension changes from %d to %d: that needs Reset or every "+
+			"procedure re-embedded", knowledge.ErrInvalid, cur, dim)
+	}
+	return nil
+}
 
-	// Remove what goes, counting the postings removed per term.
+// removeChanged deletes what goes: everything on reset, else the procedures of codes and their postings.
+// It returns the postings removed per term, as negative document frequencies, for updateTermStats.
+func removeChanged(ctx context.Context, tx pgx.Tx, reset bool, codes []string) (map[string]*termStat, error) {
 	stats := map[string]*termStat{}
-	if c.Reset {
+	if reset {
 		for _, sql := range []string{"DELETE FROM postings", "DELETE FROM procedures", "DELETE FROM term_stats"} {
 			if _, err := tx.Exec(ctx, sql); err != nil {
-				return false, fmt.Errorf("reset: %w", err)
+				return nil, fmt.Errorf("reset: %w", err)
 			}
 		}
-	} else if len(codes) > 0 {
-		rs, err := tx.Query(ctx, `WITH d AS (
+		return stats, nil
+	}
+	if len(codes) == 0 {
+		return stats, nil
+	}
+	rs, err := tx.Query(ctx, `WITH d AS (
 				DELETE FROM postings p
 				USING (SELECT code, unnest(terms) AS term FROM procedures WHERE code = ANY($1)) o
 				WHERE p.term = o.term AND p.code = o.code
 				RETURNING p.term)
 			SELECT term, count(*) FROM d GROUP BY term`, codes)
-		if err != nil {
-			return false, fmt.Errorf("delete postings: %w", err)
-		}
-		var term string
-		var n int64
-		_, err = pgx.ForEachRow(rs, []any{&term, &n}, func() error {
-			stats[term] = &termStat{df: -n, minDL: math.Inf(1)}
-			return nil
-		})
-		if err != nil {
-			return false, fmt.Errorf("delete postings: %w", err)
-		}
-		if _, err := tx.Exec(ctx, "DELETE FROM procedures WHERE code = ANY($1)", codes); err != nil {
-			return false, fmt.Errorf("delete procedures: %w", err)
-		}
+	if err != nil {
+		return nil, fmt.Errorf("delete postings: %w", err)
 	}
+	var term string
+	var n int64
+	_, err = pgx.ForEachRow(rs, []any{&term, &n}, func() error {
+		stats[term] = &termStat{df: -n, minDL: math.Inf(1)}
+		return nil
+	})
+	if err != nil {
+		return nil, fmt.Errorf("delete postings: %w", err)
+	}
+	if _, err := tx.Exec(ctx, "DELETE FROM procedures WHERE code = ANY($1)", codes); err != nil {
+		return nil, fmt.Errorf("delete procedures: %w", err)
+	}
+	return stats, nil
+}
 
-	// A new dimension needs a new index; a large load into an empty table is faster without one.
+// dropIndexForLoad drops the HNSW index when it is to be built again after the copy, and reports whether
+// it did: a new dimension needs a new index, and a large load into an empty table is faster without one.
+func dropIndexForLoad(ctx context.Context, tx pgx.Tx, dimChanged bool, upserts, dim int) (bool, error) {
 	rebuild := dimChanged
-	if !rebuild && len(rows) >= rebuildMin && meta.Dim > 0 {
+	if !rebuild && upserts >= rebuildMin && dim > 0 {
 		if err := tx.QueryRow(ctx, "SELECT NOT EXISTS (SELECT 1 FROM procedures)").Scan(&rebuild); err != nil {
 			return false, err
 		}
@@ -182,31 +238,40 @@ func (s *Store) apply(ctx context.Context, tx pgx.Tx, c knowledge.Change, rows [
 			return false, fmt.Errorf("drop index: %w", err)
 		}
 	}
+	return rebuild, nil
+}
 
-	if len(rows) > 0 {
-		if _, err := tx.CopyFrom(ctx, pgx.Identifier{"procedures"},
-			[]string{"code", "name", "levels", "data", "hash", "len", "terms", "folded", "embedding"}, procedureRows(rows)); err != nil {
-			return false, fmt.Errorf("copy procedures: %w", err)
-		}
-		if _, err := tx.CopyFrom(ctx, pgx.Identifier{"postings"}, []string{"term", "code", "tf", "dl"},
-			postingRows(rows)); err != nil {
-			return false, fmt.Errorf("copy postings: %w", err)
-		}
-		for _, r := range rows {
-			for t, tf := range r.doc.Terms {
-				st := stats[t]
-				if st == nil {
-					st = &termStat{minDL: math.Inf(1)}
-					stats[t] = st
-				}
-				st.df++
-				st.maxTF = max(st.maxTF, tf)
-				st.minDL = min(st.minDL, r.doc.Len)
+// insertRows copies the upserted procedures and their postings, and adds their terms to stats.
+func insertRows(ctx context.Context, tx pgx.Tx, rows []row, stats map[string]*termStat) error {
+	if len(rows) == 0 {
+		return nil
+	}
+	if _, err := tx.CopyFrom(ctx, pgx.Identifier{"procedures"},
+		[]string{"code", "name", "levels", "data", "hash", "len", "terms", "folded", "embedding"}, procedureRows(rows)); err != nil {
+		return fmt.Errorf("copy procedures: %w", err)
+	}
+	if _, err := tx.CopyFrom(ctx, pgx.Identifier{"postings"}, []string{"term", "code", "tf", "dl"},
+		postingRows(rows)); err != nil {
+		return fmt.Errorf("copy postings: %w", err)
+	}
+	for _, r := range rows {
+		for t, tf := range r.doc.Terms {
+			st := stats[t]
+			if st == nil {
+				st = &termStat{minDL: math.Inf(1)}
+				stats[t] = st
 			}
+			st.df++
+			st.maxTF = max(st.maxTF, tf)
+			st.minDL = min(st.minDL, r.doc.Len)
 		}
 	}
+	return nil
+}
 
-	// Term statistics: add the differences of df, widen the bounds, drop the terms no document has any more.
+// updateTermStats writes the change of the term statistics: it adds the differences of df, widens the
+// bounds, and drops the terms no document has any more.
+func updateTermStats(ctx context.Context, tx pgx.Tx, stats map[string]*termStat) error {
 	n := 0
 	for _, st := range stats {
 		if st.df != 0 || st.maxTF > 0 || !math.IsInf(st.minDL, 1) {
@@ -223,29 +288,36 @@ func (s *Store) apply(ctx context.Context, tx pgx.Tx, c knowledge.Change, rows [
 				append(minDLs, st.minDL)
 		}
 	}
-	if len(terms) > 0 {
-		if _, err := tx.Exec(ctx, `INSERT INTO term_stats (term, df, max_tf, min_dl)
+	if len(terms) == 0 {
+		return nil
+	}
+	if _, err := tx.Exec(ctx, `INSERT INTO term_stats (term, df, max_tf, min_dl)
 			SELECT * FROM unnest($1::text[], $2::bigint[], $3::float8[], $4::float8[])
 			ON CONFLICT (term) DO UPDATE SET df = term_stats.df + excluded.df,
 				max_tf = greatest(term_stats.max_tf, excluded.max_tf),
 				min_dl = least(term_stats.min_dl, excluded.min_dl)`, terms, dfs, maxTFs, minDLs); err != nil {
-			return false, fmt.Errorf("term stats: %w", err)
-		}
-		if _, err := tx.Exec(ctx, "DELETE FROM term_stats WHERE term = ANY($1) AND df <= 0", terms); err != nil {
-			return false, fmt.Errorf("term stats: %w", err)
-		}
+		return fmt.Errorf("term stats: %w", err)
 	}
+	if _, err := tx.Exec(ctx, "DELETE FROM term_stats WHERE term = ANY($1) AND df <= 0", terms); err != nil {
+		return fmt.Errorf("term stats: %w", err)
+	}
+	return nil
+}
+
+// recordChange updates the corpus statistics, moves the catalog to its next version and logs the change
+// with a notification: the change log and the notification keep every process's lexical index current
+// (see refresh). The notification is delivered when the transaction commits, and not at all if it does
+// not. A reset makes every process read its whole index again: its codes (the whole catalog) would only
+// fill the log.
+func recordChange(ctx context.Context, tx pgx.Tx, reset bool, codes []string) error {
 	var version int64
 	if err := tx.QueryRow(ctx, `UPDATE corpus SET n = (SELECT count(*) FROM procedures),
 		total_len = (SELECT coalesce(sum(len), 0) FROM procedures), version = version + 1
 		RETURNING version`).Scan(&version); err != nil {
-		return false, fmt.Errorf("corpus stats: %w", err)
+		return fmt.Errorf("corpus stats: %w", err)
 	}
-	// The change log and the notification that keep every process's lexical index current (see refresh);
-	// the notification is delivered when the transaction commits, and not at all if it does not. A reset
-	// makes every process read its whole index again: its codes (the whole catalog) would only fill the log.
 	logged := codes
-	if c.Reset {
+	if reset {
 		logged = []string{}
 	}
 	if _, err := tx.Exec(ctx, `WITH log AS (
@@ -254,28 +326,27 @@ func (s *Store) apply(ctx context.Context, tx pgx.Tx, c knowledge.Change, rows [
 			DELETE FROM catalog_changes WHERE version <= $1 - $4::bigint
 		)
 		SELECT pg_notify($5, current_schema() || ':' || $1::text)`,
-		version, c.Reset, logged, keepChanges, notifyChannel); err != nil {
-		return false, fmt.Errorf("change log: %w", err)
+		version, reset, logged, keepChanges, notifyChannel); err != nil {
+		return fmt.Errorf("change log: %w", err)
 	}
-	if c.Meta != nil {
-		if _, err := tx.Exec(ctx, `INSERT INTO meta (key, value) VALUES ('index', $1)
-			ON CONFLICT (key) DO UPDATE SET value = excluded.value`, *c.Meta); err != nil {
-			return false, fmt.Errorf("meta: %w", err)
-		}
+	return nil
+}
+
+// createIndex builds the HNSW index of embeddings of dimension dim, when one can index them.
+func createIndex(ctx context.Context, tx pgx.Tx, dim int) error {
+	sql := createIndexSQL(dim)
+	if sql == "" {
+		return nil
 	}
-	if rebuild {
-		if sql := createIndexSQL(meta.Dim); sql != "" {
-			// An HNSW build that does not fit maintenance_work_mem (64MB by default) goes on on disk several
-			// times slower; 100,000 procedures of 256 dimensions need about 200MB. For this transaction only.
-			if _, err := tx.Exec(ctx, "SELECT set_config('maintenance_work_mem', $1, true)", hnswBuildMem); err != nil {
-				return false, fmt.Errorf("create index: %w", err)
-			}
-			if _, err := tx.Exec(ctx, sql); err != nil {
-				return false, fmt.Errorf("create index: %w", err)
-			}
-		}
+	// An HNSW build that does not fit maintenance_work_mem (64MB by default) goes on on disk several
+	// times slower; 100,000 procedures of 256 dimensions need about 200MB. For this transaction only.
+	if _, err := tx.Exec(ctx, "SELECT set_config('maintenance_work_mem', $1, true)", hnswBuildMem); err != nil {
+		return fmt.Errorf("create index: %w", err)
 	}
-	return rebuild, nil
+	if _, err := tx.Exec(ctx, sql); err != nil {
+		return fmt.Errorf("create index: %w", err)
+	}
+	return nil
 }
 
 // HNSW build parameters. pgvector's defaults (m 16, ef_construction 64) gave a dense recall@10 of 0.73 at
