@@ -62,9 +62,47 @@ func (a *app) serve(ctx context.Context) (err error) {
 	// The widget's script and the websocket's hello frame offer the starter questions in force, which staff set.
 	ws := &web.Server{Store: st, Logger: a.logger, Config: webCfg, Registerer: reg, Gatherer: reg,
 		Starters: widgetOpts.Live.Questions}
-	var ready atomic.Bool
-	ws.Ready = ready.Load
+	l := &loader{start: start, st: st, ws: ws, reg: reg, zaloCfg: zaloCfg, widgetOpts: widgetOpts,
+		zaloH: &lateHandler{}, staffH: &lateHandler{}}
+	ws.Ready = l.ready.Load
 
+	srv, errc, err := a.listen(a.routes(wh, l), reg)
+	if err != nil {
+		return err
+	}
+
+	// Background work (the Zalo workers, the retention purge) stops with runCtx and is waited for before
+	// the store closes.
+	runCtx, stopRun := context.WithCancel(ctx)
+	defer func() {
+		stopRun()
+		l.bg.Wait()
+	}()
+
+	if loadErr := a.load(ctx, runCtx, l); loadErr != nil {
+		_ = srv.Close()
+		return loadErr
+	}
+	return a.shutdown(ctx, srv, ws, errc)
+}
+
+// loader holds what serve builds before it listens and what loading the catalog completes afterwards.
+type loader struct {
+	start      time.Time // when serve started, for the "ready" log
+	st         knowledge.Store
+	ws         *web.Server
+	reg        *prometheus.Registry
+	zaloCfg    zalo.Config
+	widgetOpts widget.Options
+	// zaloH and staffH answer 503 until the Zalo channel and the staff API exist.
+	zaloH, staffH *lateHandler
+	ready         atomic.Bool
+	bg            sync.WaitGroup // the background work, waited for before the store closes
+}
+
+// routes lays out the server's paths: the widget and its demo page, the Zalo webhook and the staff API
+// (both late), the staff page, and the chat API for everything else.
+func (a *app) routes(wh http.Handler, l *loader) *http.ServeMux {
 	mux := http.NewServeMux()
 	if !a.cfg.Web.NoDemo {
 		mux.Handle("GET /{$}", wh)
@@ -72,18 +110,21 @@ func (a *app) serve(ctx context.Context) (err error) {
 	mux.Handle("GET /widget.js", wh)
 	mux.Handle("GET /widget/", wh)
 	mux.Handle("GET /favicon.ico", wh)
-	zaloH := &lateHandler{}
-	mux.Handle("POST /webhooks/zalo/{oa}", zaloH)
-	staffH := &lateHandler{}
-	mux.Handle(staff.Prefix, staffH)
+	mux.Handle("POST /webhooks/zalo/{oa}", l.zaloH)
+	mux.Handle(staff.Prefix, l.staffH)
 	ph := page.Handler()
 	mux.Handle(page.Prefix, ph) // the staff page and its assets; it checks methods itself
 	mux.Handle("/staff", ph)    // redirects to /staff/
-	mux.Handle("/", ws.Handler())
+	mux.Handle("/", l.ws.Handler())
+	return mux
+}
 
+// listen opens the listening socket and serves mux on it in the background; the returned channel gets
+// what the server's Serve returns.
+func (a *app) listen(mux *http.ServeMux, reg *prometheus.Registry) (*http.Server, <-chan error, error) {
 	ln, err := net.Listen("tcp", a.cfg.Addr)
 	if err != nil {
-		return fmt.Errorf("serve: %w", err)
+		return nil, nil, fmt.Errorf("serve: %w", err)
 	}
 	srv := &http.Server{
 		Handler:           web.Observe(mux, a.logger, reg), // access log and per-route latency
@@ -96,88 +137,104 @@ func (a *app) serve(ctx context.Context) (err error) {
 	a.logger.Info("listening", "addr", ln.Addr().String())
 	errc := make(chan error, 1)
 	go func() { errc <- srv.Serve(ln) }()
+	return srv, errc, nil
+}
 
-	// Background work (the Zalo workers, the retention purge) stops with runCtx and is waited for before
-	// the store closes.
-	runCtx, stopRun := context.WithCancel(ctx)
-	var bg sync.WaitGroup
-	defer func() {
-		stopRun()
-		bg.Wait()
-	}()
-
-	loadErr := func() error {
-		if err := a.ensureCatalog(ctx, st); err != nil {
-			return err
-		}
-		a.logger.Info("loading the unit data, the service centres and the question bank")
-		convs, err := conversationsOf(st)
-		if err != nil {
-			return err
-		}
-		as, err := a.assistant(st, convs)
-		if err != nil {
-			return err
-		}
-		ws.Searcher, ws.Units, ws.Assistant, ws.Conversations, ws.Centres = as.Searcher, as.Units, as, convs, as.Centres
-		if len(zaloCfg.OAs) > 0 {
-			zs, closeQueue, err := a.zaloService(st, zaloCfg, as, reg)
-			if err != nil {
-				return err
-			}
-			zaloH.set(zs.Handler())
-			bg.Go(func() {
-				defer closeQueue()
-				if err := zs.Run(runCtx); err != nil && !errors.Is(err, context.Canceled) {
-					a.logger.Error("zalo workers stopped", "err", err)
-				}
-			})
-			a.logger.Info("zalo channel on", "oas", len(zaloCfg.OAs))
-		}
-		repo, closeRepo, err := a.staffRepo(st)
-		if err != nil {
-			return err
-		}
-		svc, err := a.staffService(st, repo, convs, as, widgetOpts.Live, reg)
-		if err != nil {
-			_ = closeRepo()
-			return err
-		}
-		if _, _, err := svc.Recover(ctx); err != nil { // publishes a killed process left half done
-			_ = closeRepo()
-			return err
-		}
-		if err := svc.ReloadCentres(ctx); err != nil { // staff corrections before the first answer
-			_ = closeRepo()
-			return err
-		}
-		if err := svc.ReloadStarters(ctx); err != nil { // and staff's starter questions
-			_ = closeRepo()
-			return err
-		}
-		if refresh := a.mostAsked(ctx, st, convs, widgetOpts); refresh != nil { // the default starter questions
-			bg.Go(func() { refresh(runCtx) })
-		}
-		staffH.set(svc.Handler())
-		bg.Go(func() {
-			if err := svc.Run(runCtx); err != nil {
-				a.logger.Error("staff synonyms stopped", "err", err)
-			}
-			<-runCtx.Done() // the API keeps serving until shutdown
-			if err := closeRepo(); err != nil {
-				a.logger.Error("close staff data", "err", err)
-			}
-		})
-		bg.Go(func() { a.purgeLoop(runCtx, convs) })
-		ready.Store(true)
-		a.logger.Info("ready", "took", time.Since(start).Round(time.Millisecond))
-		return nil
-	}()
-	if loadErr != nil {
-		_ = srv.Close()
-		return loadErr
+// load completes the listening server: it makes sure the store has the catalog, builds the assistant with
+// the unit data, the service centres and the question bank, starts the Zalo channel and the staff API with
+// their background work (stopped by runCtx), and marks the server ready.
+func (a *app) load(ctx, runCtx context.Context, l *loader) error {
+	if err := a.ensureCatalog(ctx, l.st); err != nil {
+		return err
 	}
+	a.logger.Info("loading the unit data, the service centres and the question bank")
+	convs, err := conversationsOf(l.st)
+	if err != nil {
+		return err
+	}
+	as, err := a.assistant(l.st, convs)
+	if err != nil {
+		return err
+	}
+	ws := l.ws
+	ws.Searcher, ws.Units, ws.Assistant, ws.Conversations, ws.Centres = as.Searcher, as.Units, as, convs, as.Centres
+	if len(l.zaloCfg.OAs) > 0 {
+		if err := a.startZalo(runCtx, l, as); err != nil {
+			return err
+		}
+	}
+	if err := a.startStaff(ctx, runCtx, l, as, convs); err != nil {
+		return err
+	}
+	l.bg.Go(func() { a.purgeLoop(runCtx, convs) })
+	l.ready.Store(true)
+	a.logger.Info("ready", "took", time.Since(l.start).Round(time.Millisecond))
+	return nil
+}
 
+// startZalo builds the Zalo channel, puts its webhook behind the late handler and runs its workers until
+// runCtx ends.
+func (a *app) startZalo(runCtx context.Context, l *loader, as *assistant.Assistant) error {
+	zs, closeQueue, err := a.zaloService(l.st, l.zaloCfg, as, l.reg)
+	if err != nil {
+		return err
+	}
+	l.zaloH.set(zs.Handler())
+	l.bg.Go(func() {
+		defer closeQueue()
+		if err := zs.Run(runCtx); err != nil && !errors.Is(err, context.Canceled) {
+			a.logger.Error("zalo workers stopped", "err", err)
+		}
+	})
+	a.logger.Info("zalo channel on", "oas", len(l.zaloCfg.OAs))
+	return nil
+}
+
+// startStaff builds the staff API, finishes what a killed process left half done, loads staff's
+// corrections of the service centres and their starter questions before the first answer, and serves the
+// API behind the late handler; its synonym work and the default starter questions' refresh run until
+// runCtx ends, and the staff data is closed after it.
+func (a *app) startStaff(ctx, runCtx context.Context, l *loader, as *assistant.Assistant, convs knowledge.Conversations) error {
+	repo, closeRepo, err := a.staffRepo(l.st)
+	if err != nil {
+		return err
+	}
+	svc, err := a.staffService(l.st, repo, convs, as, l.widgetOpts.Live, l.reg)
+	if err != nil {
+		_ = closeRepo()
+		return err
+	}
+	if _, _, err := svc.Recover(ctx); err != nil { // publishes a killed process left half done
+		_ = closeRepo()
+		return err
+	}
+	if err := svc.ReloadCentres(ctx); err != nil { // staff corrections before the first answer
+		_ = closeRepo()
+		return err
+	}
+	if err := svc.ReloadStarters(ctx); err != nil { // and staff's starter questions
+		_ = closeRepo()
+		return err
+	}
+	if refresh := a.mostAsked(ctx, l.st, convs, l.widgetOpts); refresh != nil { // the default starter questions
+		l.bg.Go(func() { refresh(runCtx) })
+	}
+	l.staffH.set(svc.Handler())
+	l.bg.Go(func() {
+		if err := svc.Run(runCtx); err != nil {
+			a.logger.Error("staff synonyms stopped", "err", err)
+		}
+		<-runCtx.Done() // the API keeps serving until shutdown
+		if err := closeRepo(); err != nil {
+			a.logger.Error("close staff data", "err", err)
+		}
+	})
+	return nil
+}
+
+// shutdown waits for the server to fail or ctx to end, and then shuts the server and the websockets down
+// within the shutdown timeout.
+func (a *app) shutdown(ctx context.Context, srv *http.Server, ws *web.Server, errc <-chan error) error {
 	select {
 	case err := <-errc:
 		if !errors.Is(err, http.ErrServerClosed) {
