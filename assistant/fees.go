@@ -197,38 +197,61 @@ func readFee(c knowledge.Channel, today time.Time) channelFee {
 	feeNote, desc := splitChannelNote(c)
 	out := channelFee{cellFree: c.Free}
 	if len(c.Fees) > 0 {
-		out.kind = feeAmounts
-		whole := c.Note
-		if whole == "" {
-			whole = feeNote
-		}
-		for _, f := range c.Fees {
-			a := feeAmount{fee: f}
-			a.from, a.until = amountPeriod(whole, f.Amount)
-			if a.until == "" {
-				a.from, a.until = amountPeriodIn(f.Label)
-			}
-			if a.until != "" && ended(a.until, today) {
-				out.ended = append(out.ended, a)
-				continue
-			}
-			if a.until == "" {
-				a.percent, a.reducedUntil = currentReduction(whole, c.Kind == knowledge.ChannelOnline, today)
-			}
-			out.amounts = append(out.amounts, a)
-		}
-		// Who is exempt ("Miễn lệ phí … đối với trường hợp cha dượng … nhận con riêng …"): a citizen in that case
-		// pays nothing, so the condition stays beside the amount.
-		for _, sent := range noteSentences(whole) {
-			if f := strings.Trim(knowledge.Fold(sent), " .;:,()"); isExemption(f) && !noneNotes[f] && !endedIn(sent, today) {
-				out.caveats = append(out.caveats, sent)
-			}
-		}
+		return readAmounts(c, feeNote, today, out)
+	}
+	if readForeign(&out, c.Text, feeNote, desc) {
 		return out
 	}
+	// A note that is only the unit of an amount ("/bản", "/trường hợp") says nothing about the fee: it is no
+	// exemption, and the amount, when the description gives one ("Tại Ủy ban nhân dân cấp xã: 10.000
+	// đồng/trường hợp"), is quoted from there.
+	if unitOnly.MatchString(feeNote) {
+		feeNote = ""
+		if readDescribedAmount(&out, desc) {
+			return out
+		}
+	}
+	return readFeeSentences(c, feeNote, desc, out)
+}
 
+// readAmounts reads a channel whose record has amounts: each amount with its period, the reduced amounts
+// whose period is over set apart, and the exemptions of the note kept as caveats.
+func readAmounts(c knowledge.Channel, feeNote string, today time.Time, out channelFee) channelFee {
+	out.kind = feeAmounts
+	whole := c.Note
+	if whole == "" {
+		whole = feeNote
+	}
+	for _, f := range c.Fees {
+		a := feeAmount{fee: f}
+		a.from, a.until = amountPeriod(whole, f.Amount)
+		if a.until == "" {
+			a.from, a.until = amountPeriodIn(f.Label)
+		}
+		if a.until != "" && ended(a.until, today) {
+			out.ended = append(out.ended, a)
+			continue
+		}
+		if a.until == "" {
+			a.percent, a.reducedUntil = currentReduction(whole, c.Kind == knowledge.ChannelOnline, today)
+		}
+		out.amounts = append(out.amounts, a)
+	}
+	// Who is exempt ("Miễn lệ phí … đối với trường hợp cha dượng … nhận con riêng …"): a citizen in that case
+	// pays nothing, so the condition stays beside the amount.
+	for _, sent := range noteSentences(whole) {
+		if f := strings.Trim(knowledge.Fold(sent), " .;:,()"); isExemption(f) && !noneNotes[f] && !endedIn(sent, today) {
+			out.caveats = append(out.caveats, sent)
+		}
+	}
+	return out
+}
+
+// readForeign reads an amount in US dollars into out, from the fee cell (text) or else the fee note, and
+// reports whether there was one.
+func readForeign(out *channelFee, text, feeNote, desc string) bool {
 	// An amount in dollars (not kept as a fee: fees are in đồng), charged by a mission abroad.
-	if m := usdCell.FindStringSubmatch(c.Text); m != nil {
+	if m := usdCell.FindStringSubmatch(text); m != nil {
 		out.kind = feeForeign
 		out.note = m[1] + " USD"
 		if m[2] != "" {
@@ -238,7 +261,7 @@ func readFee(c knowledge.Channel, today time.Time) channelFee {
 			utf8.RuneCountInString(where) <= 80 && strings.Contains(desc, ":") {
 			out.note += " (" + lowerFirst(where) + ")"
 		}
-		return out
+		return true
 	}
 	// A cell whose amount the portal lost ("145 VNĐ", "Miễn phí") while its note gives it in dollars ("Thẻ tạm
 	// trú … không quá 02 năm: 145 USD/thẻ."): the dollar amount as the note words it, never a free line.
@@ -246,27 +269,40 @@ func readFee(c knowledge.Channel, today time.Time) channelFee {
 		if usdIn.MatchString(s) {
 			out.kind = feeForeign
 			out.note = clipClause(strings.TrimRight(s, " ."), 160)
-			return out
+			return true
 		}
 	}
-	// A note that is only the unit of an amount ("/bản", "/trường hợp") says nothing about the fee: it is no
-	// exemption, and the amount, when the description gives one ("Tại Ủy ban nhân dân cấp xã: 10.000
-	// đồng/trường hợp"), is quoted from there.
-	if unitOnly.MatchString(feeNote) {
-		feeNote = ""
-		for _, s := range noteSentences(desc) {
-			if !moneyText.MatchString(s) {
-				continue
-			}
-			out.kind, out.note, out.cellFree = feeNoted, s, false // the amount, not the cell's "Miễn phí"
-			if usdIn.MatchString(s) {
-				out.kind, out.note = feeForeign, clipClause(strings.TrimRight(s, " ."), 160)
-			}
-			return out
-		}
-	}
+	return false
+}
 
-	// No amount: read the fee note, and the sentences of the description that speak of fees.
+// readDescribedAmount quotes into out the first sentence of the description that gives an amount, and
+// reports whether there was one.
+func readDescribedAmount(out *channelFee, desc string) bool {
+	for _, s := range noteSentences(desc) {
+		if !moneyText.MatchString(s) {
+			continue
+		}
+		out.kind, out.note, out.cellFree = feeNoted, s, false // the amount, not the cell's "Miễn phí"
+		if usdIn.MatchString(s) {
+			out.kind, out.note = feeForeign, clipClause(strings.TrimRight(s, " ."), 160)
+		}
+		return true
+	}
+	return false
+}
+
+// feeStatements are the sentences of a record without an amount, sorted by what they say of the fee.
+type feeStatements struct {
+	rule        string   // the regulation cited (with a second document that amends it)
+	exemption   string   // the first exemption
+	firstExempt bool     // the exemption comes before any rule or other sentence
+	other       []string // the fee note's sentences that are neither
+	caveats     []string // conditions kept beside the value
+}
+
+// readFeeSentences reads a channel without an amount from the fee note and the sentences of the
+// description that speak of fees: free, by a rule, a note quoted as written, or unknown.
+func readFeeSentences(c knowledge.Channel, feeNote, desc string, out channelFee) channelFee {
 	sentences := noteSentences(feeNote)
 	fromNote := len(sentences)
 	for _, s := range noteSentences(desc) {
@@ -276,40 +312,11 @@ func readFee(c knowledge.Channel, today time.Time) channelFee {
 			sentences = append(sentences, s)
 		}
 	}
-	var rule, exemption string
-	var other []string
-	firstExempt := false
-	for i, s := range sentences {
-		if i >= fromNote && !isExemption(knowledge.Fold(s)) && rule != "" {
-			continue // the fee note already says which rule applies
-		}
-		f := strings.Trim(knowledge.Fold(s), " .;:,()")
-		switch {
-		case noneNotes[f]:
-		case isExemption(f):
-			if exemption == "" {
-				exemption = s
-				firstExempt = rule == "" && len(other) == 0
-			} else {
-				out.caveats = append(out.caveats, s)
-			}
-		case citesRule(f):
-			switch {
-			case rule == "":
-				rule = s
-			case conditional(f) || (strings.Contains(f, "hoi dong nhan dan") && !strings.Contains(knowledge.Fold(rule), "hoi dong nhan dan")):
-				out.caveats = append(out.caveats, s) // "Phí cấp bản sao … (nếu có yêu cầu) theo Thông tư …"
-			case len(docRef.FindAllString(rule, -1)) < 2 && docRef.MatchString(s):
-				rule += "; " + s // "Thông tư số 60/2023/TT-BTC … Thông tư số 06/2025/TT-BTC sửa đổi …"
-			}
-		default:
-			if i < fromNote {
-				other = append(other, s)
-			}
-		}
-	}
+	st := sortFeeSentences(sentences, fromNote)
+	rule, exemption := st.rule, st.exemption
+	out.caveats = append(out.caveats, st.caveats...)
 	switch {
-	case exemption != "" && (firstExempt || rule == ""):
+	case exemption != "" && (st.firstExempt || rule == ""):
 		// "Miễn lệ phí. Phí cấp bản sao … (nếu có yêu cầu) theo Thông tư …": free, the rest are conditions.
 		out.kind = feeFree
 		if f := knowledge.Fold(exemption); strings.Contains(f, "doi voi") || strings.Contains(f, "truong hop") ||
@@ -325,15 +332,52 @@ func readFee(c knowledge.Channel, today time.Time) channelFee {
 		if exemption != "" {
 			out.caveats = append([]string{exemption}, out.caveats...)
 		}
-	case len(other) > 0 && (c.Free || !c.FeeNA):
+	case len(st.other) > 0 && (c.Free || !c.FeeNA):
 		out.kind = feeNoted
-		out.note = strings.Join(other, ". ")
+		out.note = strings.Join(st.other, ". ")
 	case c.Free:
 		out.kind = feeFree
 	default:
 		out.kind = feeUnknown
 	}
 	return out
+}
+
+// sortFeeSentences sorts the fee sentences, the fee note's first (the first fromNote of them): exemptions,
+// the regulations cited, and the note's other sentences. The description's sentences count only as
+// exemptions or, while no rule is known, as the rule.
+func sortFeeSentences(sentences []string, fromNote int) feeStatements {
+	var st feeStatements
+	for i, s := range sentences {
+		if i >= fromNote && !isExemption(knowledge.Fold(s)) && st.rule != "" {
+			continue // the fee note already says which rule applies
+		}
+		f := strings.Trim(knowledge.Fold(s), " .;:,()")
+		switch {
+		case noneNotes[f]:
+		case isExemption(f):
+			if st.exemption == "" {
+				st.exemption = s
+				st.firstExempt = st.rule == "" && len(st.other) == 0
+			} else {
+				st.caveats = append(st.caveats, s)
+			}
+		case citesRule(f):
+			switch {
+			case st.rule == "":
+				st.rule = s
+			case conditional(f) || (strings.Contains(f, "hoi dong nhan dan") && !strings.Contains(knowledge.Fold(st.rule), "hoi dong nhan dan")):
+				st.caveats = append(st.caveats, s) // "Phí cấp bản sao … (nếu có yêu cầu) theo Thông tư …"
+			case len(docRef.FindAllString(st.rule, -1)) < 2 && docRef.MatchString(s):
+				st.rule += "; " + s // "Thông tư số 60/2023/TT-BTC … Thông tư số 06/2025/TT-BTC sửa đổi …"
+			}
+		default:
+			if i < fromNote {
+				st.other = append(st.other, s)
+			}
+		}
+	}
+	return st
 }
 
 // usdCell reads a fee cell in US dollars: "10 USD(/bản)".
