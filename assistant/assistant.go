@@ -194,68 +194,110 @@ func (a *Assistant) answer(ctx context.Context, st *knowledge.DialogueState, tex
 		as.Action = ActAbstain
 	}
 
-	// 3. Old ward → new ward, unless the message also asks something (papers, fee, where …) about a procedure the
-	// policy would answer ("tiệm em ở quận 10 cũ, khai thuế hộ kinh doanh nộp ở đâu"): then the procedure is
-	// answered, with the ward's centre.
-	if a.Units != nil {
-		if ms, ok := asksAboutUnits(a.Units, text); ok {
-			if rest := len(withoutUnitCues(as.Tokens)); rest < minProcedureWords ||
-				rest <= maxUnitQuestionWords && strongUnitCue(text) && (as.Action < ActAnswerWithAlternatives || !topical(intents)) {
-				ans.Intents = append(ans.Intents, IntentWard)
-				ans.Text = describeUnits(ms)
-				if ms[0].Ambiguous {
-					cands, _ := ambiguousCandidates(ms)
-					for _, m := range cands[:min(len(cands), maxOptions)] {
-						if m.Kind == units.MatchOld {
-							ans.Suggestions = append(ans.Suggestions, oldUnitLabel(m.Old)+" cũ")
-						}
-					}
-				}
-				if lines := centreLines(at); len(lines) > 0 && at.centres[0].Address != "" && !ms[0].Ambiguous {
-					ans.Text += "\nTrung tâm Phục vụ hành chính công:\n" + strings.Join(lines, "\n")
-				}
-				return ans, nil, nil
-			}
-		}
+	// 3. Old ward → new ward.
+	if w, ok := a.wardAnswer(ans, text, as, intents, at); ok {
+		return w, nil, nil
 	}
 	ans.Confidence = as.P[classAnswer]
-	hits := as.Hits
 
 	// 4. Greetings, thanks, off-topic: no procedure.
-	smallTalk := (has(intents, IntentGreeting) || has(intents, IntentThanks)) && (smallTalkOnly(as.Tokens) || as.Action < ActAnswerWithAlternatives && !topical(intents))
-	if smallTalk || has(intents, IntentOutOfScope) && as.Action < ActAnswerWithAlternatives {
-		ans.Abstained = true
-		switch {
-		case has(intents, IntentThanks):
-			ans.Text = "Không có gì ạ! Nếu cần tra cứu thêm thủ tục nào, bạn cứ hỏi nhé."
-		case has(intents, IntentGreeting):
-			ans.Text = greeting
-		default:
-			ans.Text = outOfScope
-		}
-		ans.Suggestions = starterSuggestions
-		return ans, nil, nil
+	if s, ok := smallTalkAnswer(ans, as, intents); ok {
+		return s, nil, nil
 	}
 
-	// 5. A follow-up on the procedure in focus ("vậy lệ phí bao nhiêu?", "mất mấy ngày?") — also a question
-	// about papers, fees, time, place or the online route that names nothing the catalog has ("khai trên etax
-	// hay phải lên cơ quan thuế", "nộp qua công ty hay tự lên bảo hiểm xã hội"): with nothing else found, it is
-	// about the procedure in focus when every word of it is one of that procedure's (its name, its bank
-	// phrasings), unless it reads as an unlawful or political request.
-	if st.Focus != "" && (a.followUp(ctx, st, as, intents) ||
-		as.Action == ActAbstain && topical(intents) && !refused(as) && a.foreignToFocus(ctx, st, as) == 0) {
-		p, err := a.Store.Get(ctx, st.Focus)
-		if err == nil {
-			prev := DetectIntents(withoutPlaceholders(st.Query))
-			if len(intents) == 0 || !topical(intents) {
-				intents = prev
-			}
-			ans.Intents = intents
-			return a.procedureAnswer(&p, ans, at, st.Query+". "+text), []knowledge.Procedure{p}, nil
-		}
+	// 5. A follow-up on the procedure in focus.
+	if f, ps, ok := a.followUpAnswer(ctx, st, text, ans, as, intents, at); ok {
+		return f, ps, nil
 	}
 
 	// 6. Unsure: ask which procedure is meant; nothing found: say so.
+	if u, ok := a.unsureAnswer(st, text, ans, as); ok {
+		return u, nil, nil
+	}
+
+	// 7. A new procedure.
+	return a.newProcedureAnswer(ctx, st, text, ans, as, at)
+}
+
+// wardAnswer tells which new ward an old one became, with its centre, when the message asks about wards;
+// not when the message also asks something (papers, fee, where …) about a procedure the policy would
+// answer ("tiệm em ở quận 10 cũ, khai thuế hộ kinh doanh nộp ở đâu"): then the procedure is answered, with
+// the ward's centre. It reports whether it answered.
+func (a *Assistant) wardAnswer(ans Answer, text string, as Assessment, intents []Intent, at place) (Answer, bool) {
+	if a.Units == nil {
+		return ans, false
+	}
+	ms, ok := asksAboutUnits(a.Units, text)
+	if !ok {
+		return ans, false
+	}
+	if rest := len(withoutUnitCues(as.Tokens)); !(rest < minProcedureWords ||
+		rest <= maxUnitQuestionWords && strongUnitCue(text) && (as.Action < ActAnswerWithAlternatives || !topical(intents))) {
+		return ans, false
+	}
+	ans.Intents = append(ans.Intents, IntentWard)
+	ans.Text = describeUnits(ms)
+	if ms[0].Ambiguous {
+		cands, _ := ambiguousCandidates(ms)
+		for _, m := range cands[:min(len(cands), maxOptions)] {
+			if m.Kind == units.MatchOld {
+				ans.Suggestions = append(ans.Suggestions, oldUnitLabel(m.Old)+" cũ")
+			}
+		}
+	}
+	if lines := centreLines(at); len(lines) > 0 && at.centres[0].Address != "" && !ms[0].Ambiguous {
+		ans.Text += "\nTrung tâm Phục vụ hành chính công:\n" + strings.Join(lines, "\n")
+	}
+	return ans, true
+}
+
+// smallTalkAnswer answers greetings, thanks and off-topic messages, which name no procedure, and reports
+// whether the message was one.
+func smallTalkAnswer(ans Answer, as Assessment, intents []Intent) (Answer, bool) {
+	smallTalk := (has(intents, IntentGreeting) || has(intents, IntentThanks)) && (smallTalkOnly(as.Tokens) || as.Action < ActAnswerWithAlternatives && !topical(intents))
+	if !smallTalk && !(has(intents, IntentOutOfScope) && as.Action < ActAnswerWithAlternatives) {
+		return ans, false
+	}
+	ans.Abstained = true
+	switch {
+	case has(intents, IntentThanks):
+		ans.Text = "Không có gì ạ! Nếu cần tra cứu thêm thủ tục nào, bạn cứ hỏi nhé."
+	case has(intents, IntentGreeting):
+		ans.Text = greeting
+	default:
+		ans.Text = outOfScope
+	}
+	ans.Suggestions = starterSuggestions
+	return ans, true
+}
+
+// followUpAnswer answers a follow-up on the procedure in focus ("vậy lệ phí bao nhiêu?", "mất mấy ngày?") —
+// also a question about papers, fees, time, place or the online route that names nothing the catalog has
+// ("khai trên etax hay phải lên cơ quan thuế", "nộp qua công ty hay tự lên bảo hiểm xã hội"): with nothing
+// else found, it is about the procedure in focus when every word of it is one of that procedure's (its
+// name, its bank phrasings), unless it reads as an unlawful or political request. It reports whether it
+// answered.
+func (a *Assistant) followUpAnswer(ctx context.Context, st *knowledge.DialogueState, text string, ans Answer, as Assessment,
+	intents []Intent, at place) (Answer, []knowledge.Procedure, bool) {
+	if st.Focus == "" || !(a.followUp(ctx, st, as, intents) ||
+		as.Action == ActAbstain && topical(intents) && !refused(as) && a.foreignToFocus(ctx, st, as) == 0) {
+		return ans, nil, false
+	}
+	p, err := a.Store.Get(ctx, st.Focus)
+	if err != nil {
+		return ans, nil, false
+	}
+	prev := DetectIntents(withoutPlaceholders(st.Query))
+	if len(intents) == 0 || !topical(intents) {
+		intents = prev
+	}
+	ans.Intents = intents
+	return a.procedureAnswer(&p, ans, at, st.Query+". "+text), []knowledge.Procedure{p}, true
+}
+
+// unsureAnswer says that nothing was found (or refuses) when the policy abstains, and asks which procedure
+// is meant when it would clarify; it reports whether it answered.
+func (a *Assistant) unsureAnswer(st *knowledge.DialogueState, text string, ans Answer, as Assessment) (Answer, bool) {
 	switch as.Action {
 	case ActAbstain:
 		ans.Abstained = true
@@ -268,14 +310,20 @@ func (a *Assistant) answer(ctx context.Context, st *knowledge.DialogueState, tex
 			ans.Text = political
 		}
 		ans.Suggestions = starterSuggestions
-		return ans, nil, nil
+		return ans, true
 	case ActClarify:
-		n := min(maxOptions, len(hits))
-		return a.options(st, text, ans, hits[:n], "Tôi chưa chắc bạn hỏi thủ tục nào. Bạn chọn một thủ tục bên dưới "+
-			"(hoặc gõ số thứ tự, hoặc nói rõ hơn):"), nil, nil
+		n := min(maxOptions, len(as.Hits))
+		return a.options(st, text, ans, as.Hits[:n], "Tôi chưa chắc bạn hỏi thủ tục nào. Bạn chọn một thủ tục bên dưới "+
+			"(hoặc gõ số thứ tự, hoặc nói rõ hơn):"), true
 	}
+	return ans, false
+}
 
-	// 7. A new procedure.
+// newProcedureAnswer answers about the best hit, which becomes the procedure in focus; when the policy is not
+// fully sure it offers the next candidates too.
+func (a *Assistant) newProcedureAnswer(ctx context.Context, st *knowledge.DialogueState, text string, ans Answer, as Assessment,
+	at place) (Answer, []knowledge.Procedure, error) {
+	hits := as.Hits
 	p, err := a.Store.Get(ctx, hits[0].Code)
 	if err != nil {
 		return Answer{}, nil, fmt.Errorf("assistant: %w", err)
