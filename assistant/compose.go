@@ -40,6 +40,33 @@ const PortalURL = "https://dichvucong.gov.vn"
 // full one (full) within MaxAnswerRunes; the dossier of the case the citizen said (said) comes first. Everything
 // comes from the record; nothing is invented.
 func compose(p *knowledge.Procedure, intents []Intent, full bool, at place, said string) string {
+	d := newDraft(p, intents, full, at, said)
+	if full {
+		return d.fullAnswer()
+	}
+	return d.firstAnswer()
+}
+
+// draft is what compose decides once about an answer (what was asked, the summary, the tail and the
+// limit) before it tries several layouts of the sections within the limit.
+type draft struct {
+	p        *knowledge.Procedure
+	asked    map[Intent]bool
+	specific bool // the intents ask for something in particular
+	full     bool
+	at       place
+	said     string
+	// feeText and timeText are the fee and time sections; feeShort and timeShort their value when it is
+	// one, which the summary states in full.
+	feeText, timeText, feeShort, timeShort string
+	whereShown                             bool
+	head, tail                             string
+	limit                                  int
+}
+
+// newDraft decides what the answer shows: the sections asked (the essentials for a bare question), the
+// summary, the tail and the limit.
+func newDraft(p *knowledge.Procedure, intents []Intent, full bool, at place, said string) *draft {
 	asked := map[Intent]bool{}
 	for _, i := range intents {
 		asked[i] = true
@@ -66,95 +93,109 @@ func compose(p *knowledge.Procedure, intents []Intent, full bool, at place, said
 		timeHead = timeBrief(p)
 	}
 	head := summary(p, feeHead, timeHead, !whereShown)
-
-	// The first answer never cuts a sentence: the steps are listed whole or left to the full answer, the
-	// conditions are whole sentences, and the papers are chosen, not cut (see listDocumentsFirst).
-	build := func(stepsWhole bool, some int) []string {
-		sections := []struct {
-			on   bool
-			text func() string
-		}{
-			// A fee or time the summary states in full needs no section of its own.
-			{asked[IntentFee] && (feeShort == "" || full), func() string { return feeText }},
-			{asked[IntentTime] && (timeShort == "" || full), func() string { return timeText }},
-			{whereShown, func() string {
-				return receiveAnywhereFirst(where(p, at, !specific && !full, !asked[IntentOnline] && !asked[IntentSteps]))
-			}},
-			{asked[IntentOnline] || asked[IntentSteps], func() string {
-				if full {
-					return online(p, true)
-				}
-				return onlineFirst(p, asked[IntentSteps], stepsWhole, said, some)
-			}},
-			{asked[IntentRequirements], func() string {
-				if full {
-					return requirements(p)
-				}
-				return requirementsFirst(p)
-			}},
-			{asked[IntentResult], func() string { return "Kết quả: " + orUnknown(p.Result) }},
-			{asked[IntentLegal], func() string { return legal(p) }},
-		}
-		var rest []string
-		for _, s := range sections {
-			if s.on {
-				if t := strings.TrimSpace(s.text()); t != "" {
-					rest = append(rest, markSection(t))
-				}
-			}
-		}
-		return rest
-	}
 	limit, tail := MaxAnswerRunes, citationLine(p)
 	if !full {
 		limit = MaxFirstRunes - utf8.RuneCountInString(alternativesNote) - 1
 		tail = moreHint + "\n" + tail
 	}
-	join := func(docs string, rest []string) string {
-		parts := []string{head}
-		if docs != "" {
-			parts = append(parts, docs)
-		}
-		parts = append(parts, rest...)
-		return strings.Join(append(parts, tail), "\n\n")
+	return &draft{p: p, asked: asked, specific: specific, full: full, at: at, said: said, feeText: feeText,
+		timeText: timeText, feeShort: feeShort, timeShort: timeShort, whereShown: whereShown, head: head,
+		tail: tail, limit: limit}
+}
+
+// sections lays out the asked sections other than the papers. The first answer never cuts a sentence: the
+// steps are listed whole (stepsWhole) or, when some > 0, as many whole steps as that, or left to the full
+// answer; the conditions are whole sentences, and the papers are chosen, not cut (see listDocumentsFirst).
+func (d *draft) sections(stepsWhole bool, some int) []string {
+	p, asked, full := d.p, d.asked, d.full
+	sections := []struct {
+		on   bool
+		text func() string
+	}{
+		// A fee or time the summary states in full needs no section of its own.
+		{asked[IntentFee] && (d.feeShort == "" || full), func() string { return d.feeText }},
+		{asked[IntentTime] && (d.timeShort == "" || full), func() string { return d.timeText }},
+		{d.whereShown, func() string {
+			return receiveAnywhereFirst(where(p, d.at, !d.specific && !full, !asked[IntentOnline] && !asked[IntentSteps]))
+		}},
+		{asked[IntentOnline] || asked[IntentSteps], func() string {
+			if full {
+				return online(p, true)
+			}
+			return onlineFirst(p, asked[IntentSteps], stepsWhole, d.said, some)
+		}},
+		{asked[IntentRequirements], func() string {
+			if full {
+				return requirements(p)
+			}
+			return requirementsFirst(p)
+		}},
+		{asked[IntentResult], func() string { return "Kết quả: " + orUnknown(p.Result) }},
+		{asked[IntentLegal], func() string { return legal(p) }},
 	}
-	if full {
-		rest := build(true, 0)
-		if !asked[IntentDocuments] {
-			return fitAnswer(head, rest, tail, limit)
-		}
-		dossier := dossierToShow(p, said)
-		var docs string
-		for n := min(30, max(1, len(dossier))); n >= 1; n-- {
-			docs = markSection(strings.TrimSpace(listDocuments(dossier, n)))
-			if fits(join(docs, rest), limit) {
-				return join(docs, rest)
+	var rest []string
+	for _, s := range sections {
+		if s.on {
+			if t := strings.TrimSpace(s.text()); t != "" {
+				rest = append(rest, markSection(t))
 			}
 		}
-		return fitAnswer(head, append([]string{docs}, rest...), tail, limit)
 	}
-	whole, deferred := build(true, 0), build(false, 0)
+	return rest
+}
+
+// join puts the answer together: the summary, the papers (docs, when any), the other sections and the tail.
+func (d *draft) join(docs string, rest []string) string {
+	parts := []string{d.head}
+	if docs != "" {
+		parts = append(parts, docs)
+	}
+	parts = append(parts, rest...)
+	return strings.Join(append(parts, d.tail), "\n\n")
+}
+
+// fullAnswer lays out the full answer: every asked section, with as many papers as fit.
+func (d *draft) fullAnswer() string {
+	rest := d.sections(true, 0)
+	if !d.asked[IntentDocuments] {
+		return fitAnswer(d.head, rest, d.tail, d.limit)
+	}
+	dossier := dossierToShow(d.p, d.said)
+	var docs string
+	for n := min(30, max(1, len(dossier))); n >= 1; n-- {
+		docs = markSection(strings.TrimSpace(listDocuments(dossier, n)))
+		if fits(d.join(docs, rest), d.limit) {
+			return d.join(docs, rest)
+		}
+	}
+	return fitAnswer(d.head, append([]string{docs}, rest...), d.tail, d.limit)
+}
+
+// firstAnswer lays out the first answer: the asked sections whole if they fit, else fewer steps or the steps
+// left to the full answer; the papers come first but get only the room the other sections leave.
+func (d *draft) firstAnswer() string {
+	whole, deferred := d.sections(true, 0), d.sections(false, 0)
 	// When not all the steps fit: as many whole steps as fit, those of the asker's case first (see caseSteps).
-	some := func(n int) []string { return build(false, n) }
+	some := func(n int) []string { return d.sections(false, n) }
 	steps := 0
-	if asked[IntentSteps] {
-		idx, _ := caseSteps(p, said)
+	if d.asked[IntentSteps] {
+		idx, _ := caseSteps(d.p, d.said)
 		steps = len(idx)
 	}
-	if !asked[IntentDocuments] {
-		if a := join("", whole); fits(a, limit) {
+	if !d.asked[IntentDocuments] {
+		if a := d.join("", whole); fits(a, d.limit) {
 			return a
 		}
 		for n := min(steps, 4); n >= 1; n-- {
-			if a := join("", some(n)); fits(a, limit) {
+			if a := d.join("", some(n)); fits(a, d.limit) {
 				return a
 			}
 		}
-		return fitFirst(head, deferred, tail, limit)
+		return fitFirst(d.head, deferred, d.tail, d.limit)
 	}
 	// The papers come first but get only the room the other asked sections leave: several whole items with the
 	// steps whole, else as many as fit with the steps left to the full answer.
-	dossier := dossierToShow(p, said)
+	dossier := dossierToShow(d.p, d.said)
 	most := min(8, max(1, len(dossier)))
 	var docs string
 	for _, try := range []struct {
@@ -163,16 +204,16 @@ func compose(p *knowledge.Procedure, intents []Intent, full bool, at place, said
 	}{{whole, min(3, most)}, {some(min(steps, 2)), min(3, most)}, {some(min(steps, 1)), min(2, most)}, {deferred, 1}} {
 		for n := most; n >= try.least; n-- {
 			for _, withCases := range []bool{true, false} {
-				if d := listDocumentsFirst(dossier, n, withCases); d != "" {
-					docs = markSection(strings.TrimSpace(d))
-					if a := join(docs, try.rest); fits(a, limit) {
+				if l := listDocumentsFirst(dossier, n, withCases); l != "" {
+					docs = markSection(strings.TrimSpace(l))
+					if a := d.join(docs, try.rest); fits(a, d.limit) {
 						return a
 					}
 				}
 			}
 		}
 	}
-	return fitFirst(head, append([]string{docs}, deferred...), tail, limit)
+	return fitFirst(d.head, append([]string{docs}, deferred...), d.tail, d.limit)
 }
 
 // fitFirst is fitAnswer for the first answer: whole sections while they fit, then the whole lines of the next
