@@ -155,106 +155,130 @@ func (o Outcome) Passed() bool {
 
 // Run runs every case; each case is its own conversation.
 func Run(ctx context.Context, a Answerer, cases []Case) (Summary, []Outcome, error) {
-	var (
-		s        = Summary{Cases: len(cases), ByTag: map[string]TagStat{}}
-		outs     []Outcome
-		lat      []float64
-		rr       float64
-		h1       int
-		h3       int
-		h5       int
-		abstOK   int
-		factsHit int
-	)
-	tagN := map[string][5]int{} // n, hit1, hit5, abstain n, abstain right
+	t := &tally{s: Summary{Cases: len(cases), ByTag: map[string]TagStat{}}, tagN: map[string][5]int{}}
 	for i, c := range cases {
 		turns := c.Turns
 		if len(turns) == 0 {
 			turns = []Turn{c.Turn}
 		}
 		conv := fmt.Sprintf("eval-%d-%d", c.Line, i)
-		for _, t := range turns {
+		for _, turn := range turns {
 			start := time.Now()
-			rep, err := a.Answer(ctx, conv, t.Q)
+			rep, err := a.Answer(ctx, conv, turn.Q)
 			el := time.Since(start)
 			if err != nil {
-				return s, outs, fmt.Errorf("eval: line %d: %q: %w", c.Line, t.Q, err)
+				return t.s, t.outs, fmt.Errorf("eval: line %d: %q: %w", c.Line, turn.Q, err)
 			}
-			if t.Expect == nil && len(t.Facts) == 0 {
+			if turn.Expect == nil && len(turn.Facts) == 0 {
 				continue
 			}
-			lat = append(lat, float64(el.Microseconds())/1000)
-			o := Outcome{Line: c.Line, Q: t.Q, Got: rep.Codes, Text: rep.Text, Latency: el}
-			if t.Expect != nil {
-				o.Expect = *t.Expect
-				if len(o.Expect) == 0 {
-					s.Abstain.N++
-					o.Abstain = true
-					o.Correct = len(rep.Codes) == 0
-					if o.Correct {
-						abstOK++
-					}
-					for _, tag := range c.Tags {
-						v := tagN[tag]
-						v[3]++
-						if o.Correct {
-							v[4]++
-						}
-						tagN[tag] = v
-					}
-				} else {
-					s.Retrieval.N++
-					o.Rank = rank(o.Expect, rep.Codes)
-					o.Correct = o.Rank == 1
-					if o.Rank > 0 {
-						rr += 1 / float64(o.Rank)
-					}
-					if o.Rank == 1 {
-						h1++
-					}
-					if o.Rank >= 1 && o.Rank <= 3 {
-						h3++
-					}
-					if o.Rank >= 1 {
-						h5++
-					}
-					for _, tag := range c.Tags {
-						v := tagN[tag]
-						v[0]++
-						if o.Rank == 1 {
-							v[1]++
-						}
-						if o.Rank >= 1 {
-							v[2]++
-						}
-						tagN[tag] = v
-					}
-				}
-			}
-			text := FoldFact(rep.Text)
-			for _, f := range t.Facts {
-				s.Facts.N++
-				if strings.Contains(text, FoldFact(f)) {
-					factsHit++
-				} else {
-					o.Missing = append(o.Missing, f)
-				}
-			}
-			outs = append(outs, o)
+			t.add(c, turn, rep, el)
 		}
 	}
+	return t.summary(), t.outs, nil
+}
+
+// tally adds up the scores of the turns run so far; s holds the counts until summary turns them into rates.
+type tally struct {
+	s        Summary
+	outs     []Outcome
+	lat      []float64
+	rr       float64
+	h1       int
+	h3       int
+	h5       int
+	abstOK   int
+	factsHit int
+	tagN     map[string][5]int // n, hit1, hit5, abstain n, abstain right
+}
+
+// add scores one scored turn of case c: its procedure or abstention when it expects one, and its facts.
+func (t *tally) add(c Case, turn Turn, rep Reply, el time.Duration) {
+	t.lat = append(t.lat, float64(el.Microseconds())/1000)
+	o := Outcome{Line: c.Line, Q: turn.Q, Got: rep.Codes, Text: rep.Text, Latency: el}
+	if turn.Expect != nil {
+		o.Expect = *turn.Expect
+		if len(o.Expect) == 0 {
+			t.addAbstain(&o, c.Tags)
+		} else {
+			t.addRetrieval(&o, c.Tags)
+		}
+	}
+	text := FoldFact(rep.Text)
+	for _, f := range turn.Facts {
+		t.s.Facts.N++
+		if strings.Contains(text, FoldFact(f)) {
+			t.factsHit++
+		} else {
+			o.Missing = append(o.Missing, f)
+		}
+	}
+	t.outs = append(t.outs, o)
+}
+
+// addAbstain scores a turn that expects no procedure: it is right when the reply cites or offers none.
+func (t *tally) addAbstain(o *Outcome, tags []string) {
+	t.s.Abstain.N++
+	o.Abstain = true
+	o.Correct = len(o.Got) == 0
+	if o.Correct {
+		t.abstOK++
+	}
+	for _, tag := range tags {
+		v := t.tagN[tag]
+		v[3]++
+		if o.Correct {
+			v[4]++
+		}
+		t.tagN[tag] = v
+	}
+}
+
+// addRetrieval scores a turn that expects a procedure by the rank of the first acceptable one.
+func (t *tally) addRetrieval(o *Outcome, tags []string) {
+	t.s.Retrieval.N++
+	o.Rank = rank(o.Expect, o.Got)
+	o.Correct = o.Rank == 1
+	if o.Rank > 0 {
+		t.rr += 1 / float64(o.Rank)
+	}
+	if o.Rank == 1 {
+		t.h1++
+	}
+	if o.Rank >= 1 && o.Rank <= 3 {
+		t.h3++
+	}
+	if o.Rank >= 1 {
+		t.h5++
+	}
+	for _, tag := range tags {
+		v := t.tagN[tag]
+		v[0]++
+		if o.Rank == 1 {
+			v[1]++
+		}
+		if o.Rank >= 1 {
+			v[2]++
+		}
+		t.tagN[tag] = v
+	}
+}
+
+// summary turns the counts into the rates of the summary.
+func (t *tally) summary() Summary {
+	s := t.s
 	if n := float64(s.Retrieval.N); n > 0 {
-		s.Retrieval.Hit1, s.Retrieval.Hit3, s.Retrieval.Hit5 = round(float64(h1)/n), round(float64(h3)/n), round(float64(h5)/n)
-		s.Retrieval.MRR = round(rr / n)
+		s.Retrieval.Hit1, s.Retrieval.Hit3, s.Retrieval.Hit5 = round(float64(t.h1)/n), round(float64(t.h3)/n), round(float64(t.h5)/n)
+		s.Retrieval.MRR = round(t.rr / n)
 	}
 	if s.Abstain.N > 0 {
-		s.Abstain.Accuracy = round(float64(abstOK) / float64(s.Abstain.N))
+		s.Abstain.Accuracy = round(float64(t.abstOK) / float64(s.Abstain.N))
 	}
 	if s.Facts.N > 0 {
-		s.Facts.Recall = round(float64(factsHit) / float64(s.Facts.N))
+		s.Facts.Recall = round(float64(t.factsHit) / float64(s.Facts.N))
 	}
-	s.Latency.P50, s.Latency.P95 = round(percentile(lat, 0.50)), round(percentile(lat, 0.95))
-	for tag, v := range tagN {
+	s.Latency.P50, s.Latency.P95 = round(percentile(t.lat, 0.50)), round(percentile(t.lat, 0.95))
+	for tag, v := range t.tagN {
 		st := TagStat{N: v[0], AbstainN: v[3]}
 		if v[0] > 0 {
 			st.Hit1, st.Hit5 = round(float64(v[1])/float64(v[0])), round(float64(v[2])/float64(v[0]))
@@ -264,7 +288,7 @@ func Run(ctx context.Context, a Answerer, cases []Case) (Summary, []Outcome, err
 		}
 		s.ByTag[tag] = st
 	}
-	return s, outs, nil
+	return s
 }
 
 // rank is the 1-based position of the first acceptable code among the first five, or 0.
