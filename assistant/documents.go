@@ -490,74 +490,8 @@ func startsWithCondition(name string) bool {
 // the law's order; forms without a group join the group of papers to file ("Giấy tờ phải nộp").
 func everyoneFirst(items []knowledge.DossierItem, first string) []knowledge.DossierItem {
 	out := append([]knowledge.DossierItem(nil), items...)
-	// Forms the portal left without a group belong with the papers to file, not under "xuất trình".
-	fileGroup, grouped := "", false
-	for _, d := range out {
-		if d.Group != "" {
-			grouped = true
-			if fileGroup == "" && strings.Contains(knowledge.Fold(d.Group), "nop") && !strings.Contains(knowledge.Fold(d.Group), "xuat trinh") {
-				fileGroup = d.Group
-			}
-		}
-	}
-	isForm := map[int]bool{}
-	if grouped && fileGroup != "" {
-		for i, d := range out {
-			f := firstClause(d.Name)
-			if d.Group == "" && (d.Form != "" || strings.HasPrefix(f, "to khai") || strings.HasPrefix(f, "mau ") || strings.HasPrefix(f, "don ")) {
-				out[i].Group = fileGroup
-				isForm[i] = true
-			}
-		}
-	}
-	groupAt := map[string]int{}
-	if first != "" {
-		groupAt[first] = -1
-	}
-	for _, d := range out {
-		if _, ok := groupAt[d.Group]; !ok {
-			groupAt[d.Group] = len(groupAt)
-			if d.Group == first {
-				continue
-			}
-			// A case the asker is not presumed to be in — a foreigner, an organisation, a unit of the armed
-			// forces — comes after the cases of a citizen or household in Viet Nam (a group the citizen named,
-			// first, overrides this); a group for a particular case ("Trường hợp ủy quyền thực hiện thủ tục thì
-			// hồ sơ phải kèm theo …", a note in parentheses) comes after them all. Numbered cases keep their
-			// numbers' order.
-			if otherCase(d.Group) {
-				groupAt[d.Group] += len(out)
-			}
-			if startsWithCondition(strings.TrimLeft(d.Group, "( ")) {
-				groupAt[d.Group] += 2 * len(out)
-			}
-		}
-	}
-	// Numbered cases ("2. …" listed before "1. …") take the places of the numbered groups in their numbers'
-	// order; the other groups keep theirs.
-	var numbered []string
-	for g := range groupAt {
-		if g != first && numberLabel(g) > 0 {
-			numbered = append(numbered, g)
-		}
-	}
-	if len(numbered) > 1 {
-		slots := make([]int, len(numbered))
-		for i, g := range numbered {
-			slots[i] = groupAt[g]
-		}
-		sort.Ints(slots)
-		sort.SliceStable(numbered, func(i, j int) bool {
-			a, b := numberLabel(numbered[i]), numberLabel(numbered[j])
-			if a != b {
-				return a < b
-			}
-			return groupAt[numbered[i]] < groupAt[numbered[j]]
-		})
-		for i, g := range numbered {
-			groupAt[g] = slots[i]
-		}
-	}
+	isForm := formsToFile(out)
+	groupAt := groupOrder(out, first)
 	type keyed struct {
 		d     knowledge.DossierItem
 		form  bool
@@ -589,6 +523,91 @@ func everyoneFirst(items []knowledge.DossierItem, first string) []knowledge.Doss
 		out[i] = ks[i].d
 	}
 	return out
+}
+
+// formsToFile puts the forms the portal left without a group into the group of papers to file, not under
+// "xuất trình", when the items have groups and one of them is that; it returns the indexes of the forms it moved.
+func formsToFile(out []knowledge.DossierItem) map[int]bool {
+	fileGroup, grouped := "", false
+	for _, d := range out {
+		if d.Group != "" {
+			grouped = true
+			if fileGroup == "" && strings.Contains(knowledge.Fold(d.Group), "nop") && !strings.Contains(knowledge.Fold(d.Group), "xuat trinh") {
+				fileGroup = d.Group
+			}
+		}
+	}
+	isForm := map[int]bool{}
+	if grouped && fileGroup != "" {
+		for i, d := range out {
+			f := firstClause(d.Name)
+			if d.Group == "" && (d.Form != "" || strings.HasPrefix(f, "to khai") || strings.HasPrefix(f, "mau ") || strings.HasPrefix(f, "don ")) {
+				out[i].Group = fileGroup
+				isForm[i] = true
+			}
+		}
+	}
+	return isForm
+}
+
+// groupOrder ranks the groups of the items: the group first (the case the citizen named) before all, then
+// the record's order, with the cases the asker is not presumed to be in and the groups for a particular case
+// moved after the others, and numbered cases in their numbers' order.
+func groupOrder(out []knowledge.DossierItem, first string) map[string]int {
+	groupAt := map[string]int{}
+	if first != "" {
+		groupAt[first] = -1
+	}
+	for _, d := range out {
+		if _, ok := groupAt[d.Group]; !ok {
+			groupAt[d.Group] = len(groupAt)
+			if d.Group == first {
+				continue
+			}
+			// A case the asker is not presumed to be in — a foreigner, an organisation, a unit of the armed
+			// forces — comes after the cases of a citizen or household in Viet Nam (a group the citizen named,
+			// first, overrides this); a group for a particular case ("Trường hợp ủy quyền thực hiện thủ tục thì
+			// hồ sơ phải kèm theo …", a note in parentheses) comes after them all. Numbered cases keep their
+			// numbers' order.
+			if otherCase(d.Group) {
+				groupAt[d.Group] += len(out)
+			}
+			if startsWithCondition(strings.TrimLeft(d.Group, "( ")) {
+				groupAt[d.Group] += 2 * len(out)
+			}
+		}
+	}
+	orderNumbered(groupAt, first)
+	return groupAt
+}
+
+// orderNumbered gives numbered cases ("2. …" listed before "1. …") the places of the numbered groups in their
+// numbers' order; the other groups keep theirs.
+func orderNumbered(groupAt map[string]int, first string) {
+	var numbered []string
+	for g := range groupAt {
+		if g != first && numberLabel(g) > 0 {
+			numbered = append(numbered, g)
+		}
+	}
+	if len(numbered) <= 1 {
+		return
+	}
+	slots := make([]int, len(numbered))
+	for i, g := range numbered {
+		slots[i] = groupAt[g]
+	}
+	sort.Ints(slots)
+	sort.SliceStable(numbered, func(i, j int) bool {
+		a, b := numberLabel(numbered[i]), numberLabel(numbered[j])
+		if a != b {
+			return a < b
+		}
+		return groupAt[numbered[i]] < groupAt[numbered[j]]
+	})
+	for i, g := range numbered {
+		groupAt[g] = slots[i]
+	}
 }
 
 // groupNumber reads the number that orders a case in the law: "2. Đối với …", "(iv) …", "b) …".
