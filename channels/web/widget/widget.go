@@ -288,16 +288,35 @@ var contentTypes = map[string]string{
 // is invalid: more than MaxLinkDomains link domains or an invalid one, a title longer than MaxTitle, or starter
 // questions NewLiveStarters refuses.
 func Handler(opts Options) (http.Handler, error) {
+	domains, title, live, err := checkOptions(opts)
+	if err != nil {
+		return nil, err
+	}
+	sc, cssFile := newScript(domains, title, live)
+	h := &handler{
+		script: sc,
+		files:  map[string]*file{"widget.css": cssFile},
+		demo:   map[demoParams]*file{},
+		icon:   newFile(favicon(), "image/x-icon", cacheIcon),
+	}
+	h.renderDemos()
+	h.readStatic()
+	return h.routes(), nil
+}
+
+// checkOptions checks the configuration and fills in the defaults: the link domains, the title and the
+// starter questions in force.
+func checkOptions(opts Options) ([]string, string, *LiveStarters, error) {
 	domains := opts.LinkDomains
 	if len(domains) == 0 {
 		domains = DefaultLinkDomains
 	}
 	if len(domains) > MaxLinkDomains {
-		return nil, fmt.Errorf("widget: %d link domains, at most %d", len(domains), MaxLinkDomains)
+		return nil, "", nil, fmt.Errorf("widget: %d link domains, at most %d", len(domains), MaxLinkDomains)
 	}
 	for _, d := range domains {
 		if err := checkDomain(d); err != nil {
-			return nil, err
+			return nil, "", nil, err
 		}
 	}
 	title := strings.TrimSpace(opts.Title)
@@ -305,21 +324,26 @@ func Handler(opts Options) (http.Handler, error) {
 		title = DefaultTitle
 	}
 	if utf8.RuneCountInString(title) > MaxTitle {
-		return nil, fmt.Errorf("widget: title longer than %d characters", MaxTitle)
+		return nil, "", nil, fmt.Errorf("widget: title longer than %d characters", MaxTitle)
 	}
 	live := opts.Live
 	if live == nil {
 		var err error
 		if live, err = NewLiveStarters(opts.Starters); err != nil {
-			return nil, err
+			return nil, "", nil, err
 		}
 	}
+	return domains, title, live, nil
+}
+
+// newScript builds widget.js with its configuration, and the stylesheet as a file of its own: browsers
+// without constructable stylesheets link to it from the shadow root, which a page's Content-Security-Policy
+// allows without 'unsafe-inline'.
+func newScript(domains []string, title string, live *LiveStarters) (*script, *file) {
 	css, err := assets.ReadFile("assets/widget.css")
 	if err != nil {
 		panic(err) // embedded at build time
 	}
-	// The stylesheet is also served as a file: browsers without constructable stylesheets link to it from
-	// the shadow root, which a page's Content-Security-Policy allows without 'unsafe-inline'.
 	cssFile := newFile(css, contentTypes[".css"], cacheAsset)
 	js, err := assets.ReadFile("assets/widget.js")
 	if err != nil {
@@ -331,13 +355,11 @@ func Handler(opts Options) (http.Handler, error) {
 	sc := &script{js: js, live: live, cfg: scriptConfig{LinkDomains: domains, Title: title, CSS: string(css),
 		CSSPath: "/widget/widget.css?v=" + strings.Trim(cssFile.etag, `"`), Hotline: Hotline}}
 	sc.get() // a configuration that cannot be marshalled fails here, not at the first request
-	h := &handler{
-		script: sc,
-		files:  map[string]*file{"widget.css": cssFile},
-		demo:   map[demoParams]*file{},
-		icon:   newFile(favicon(), "image/x-icon", cacheIcon),
-	}
-	// Every variant of the demo page is rendered once, here.
+	return sc, cssFile
+}
+
+// renderDemos renders every variant of the demo page once, here.
+func (h *handler) renderDemos() {
 	tmpl := template.Must(template.ParseFS(assets, "assets/demo.html"))
 	for _, persist := range demoValues["persist"] {
 		for _, position := range demoValues["position"] {
@@ -351,7 +373,11 @@ func Handler(opts Options) (http.Handler, error) {
 			}
 		}
 	}
-	err = fs.WalkDir(assets, "assets/static", func(p string, d fs.DirEntry, err error) error {
+}
+
+// readStatic adds the embedded static files (assets/static) to the files served under /widget/.
+func (h *handler) readStatic() {
+	err := fs.WalkDir(assets, "assets/static", func(p string, d fs.DirEntry, err error) error {
 		if err != nil || d.IsDir() {
 			return err
 		}
@@ -369,6 +395,10 @@ func Handler(opts Options) (http.Handler, error) {
 	if err != nil {
 		panic(err)
 	}
+}
+
+// routes serves the script, the files under /widget/, the demo page and the icon.
+func (h *handler) routes() http.Handler {
 	mux := http.NewServeMux()
 	mux.HandleFunc("GET /widget.js", func(w http.ResponseWriter, r *http.Request) {
 		// Pages of other origins embed the script, also under Cross-Origin-Embedder-Policy.
@@ -386,7 +416,7 @@ func Handler(opts Options) (http.Handler, error) {
 	})
 	mux.HandleFunc("GET /{$}", h.demoPage)
 	mux.HandleFunc("GET /favicon.ico", func(w http.ResponseWriter, r *http.Request) { serve(w, r, h.icon) })
-	return mux, nil
+	return mux
 }
 
 // scriptPlaceholder is where widget.js takes its configuration.
