@@ -105,7 +105,34 @@ func (c *chat) postChat(w http.ResponseWriter, r *http.Request) {
 		c.m.received.WithLabelValues("rest").Inc()
 	}
 	var req chatRequest
-	e := decodeJSON(w, r, &req)
+	key, e := c.admit(w, r, &req)
+	if e != nil {
+		c.m.reject(e)
+		writeChatError(w, e)
+		return
+	}
+	ctx, cancel := requestContext(r)
+	conv, e := c.resolve(ctx, req.ConversationID)
+	cancel()
+	if e != nil {
+		c.active.Done()
+		writeChatError(w, e)
+		return
+	}
+	accepted := time.Now()
+	rc := http.NewResponseController(w)
+	if !sse {
+		c.answerJSON(w, r, rc, key, &req, conv, accepted)
+		return
+	}
+	c.answerSSE(w, r, rc, key, &req, conv, accepted)
+}
+
+// admit reads a chat request into req and lets it in: a valid request from a client within its rate, while
+// the service is ready and not full. It returns the client's key for the rate limits; an admitted request
+// holds a place among the answers in flight (see begin).
+func (c *chat) admit(w http.ResponseWriter, r *http.Request, req *chatRequest) (string, *chatError) {
+	e := decodeJSON(w, r, req)
 	if e == nil && len(req.ID) > MaxClientID {
 		e = errBadRequest
 	}
@@ -128,41 +155,34 @@ func (c *chat) postChat(w http.ResponseWriter, r *http.Request) {
 	if e == nil {
 		e = c.begin()
 	}
-	if e != nil {
-		c.m.reject(e)
-		writeChatError(w, e)
-		return
-	}
-	ctx, cancel := requestContext(r)
-	conv, e := c.resolve(ctx, req.ConversationID)
-	cancel()
-	if e != nil {
-		c.active.Done()
-		writeChatError(w, e)
-		return
-	}
-	accepted := time.Now()
-	rc := http.NewResponseController(w)
-	if !sse {
-		var final any
-		var status int
-		c.answer(r.Context(), key, req.ID, conv, req.Text, accepted, func(kind string, v any) {
-			switch f := v.(type) {
-			case Answer:
-				f.Type, f.ID = "", ""
-				final, status = f, http.StatusOK
-			case errorFrame:
-				final, status = map[string]apiError{"error": {Code: f.Code, Message: f.Message}}, f.status
-				if f.Code == errBusy.Code {
-					setRetryAfter(w, c.cfg.BusyWait)
-				}
-			}
-		})
-		_ = rc.SetWriteDeadline(time.Now().Add(c.cfg.WriteWait))
-		writeJSON(w, status, final)
-		return
-	}
+	return key, e
+}
 
+// answerJSON writes the answer, or the error that ended it, as one JSON body.
+func (c *chat) answerJSON(w http.ResponseWriter, r *http.Request, rc *http.ResponseController, key string, req *chatRequest,
+	conv string, accepted time.Time) {
+	var final any
+	var status int
+	c.answer(r.Context(), key, req.ID, conv, req.Text, accepted, func(kind string, v any) {
+		switch f := v.(type) {
+		case Answer:
+			f.Type, f.ID = "", ""
+			final, status = f, http.StatusOK
+		case errorFrame:
+			final, status = map[string]apiError{"error": {Code: f.Code, Message: f.Message}}, f.status
+			if f.Code == errBusy.Code {
+				setRetryAfter(w, c.cfg.BusyWait)
+			}
+		}
+	})
+	_ = rc.SetWriteDeadline(time.Now().Add(c.cfg.WriteWait))
+	writeJSON(w, status, final)
+}
+
+// answerSSE streams the answer as server-sent events, an "ack" first; after a failed write the stream is
+// broken and the rest is not sent.
+func (c *chat) answerSSE(w http.ResponseWriter, r *http.Request, rc *http.ResponseController, key string, req *chatRequest,
+	conv string, accepted time.Time) {
 	h := w.Header()
 	h.Set("Content-Type", "text/event-stream; charset=utf-8")
 	h.Set("Cache-Control", "no-cache")
