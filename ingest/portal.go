@@ -254,6 +254,18 @@ func ReadPortalDir(dir string) ([]knowledge.Procedure, []Problem, error) {
 // readPortalDir is ReadPortalDir reporting the files parsed so far to progress ("read", done, total), when
 // not nil, from the calling goroutine.
 func readPortalDir(dir string, progress func(stage string, done, total int)) ([]knowledge.Procedure, []Problem, error) {
+	paths, problems, err := listPortalFiles(dir)
+	if err != nil {
+		return nil, problems, fmt.Errorf("ingest: read portal dir %s: %w", dir, err)
+	}
+	results := parsePortalFiles(paths, progress)
+	out, problems := dropDuplicates(paths, results, problems)
+	return out, problems, nil
+}
+
+// listPortalFiles walks dir for the portal's JSON files; what cannot be read below dir is a problem, and
+// skipped, while dir itself that cannot be read is an error.
+func listPortalFiles(dir string) ([]string, []Problem, error) {
 	var (
 		paths    []string
 		problems []Problem
@@ -274,16 +286,19 @@ func readPortalDir(dir string, progress func(stage string, done, total int)) ([]
 		}
 		return nil
 	})
-	if err != nil {
-		return nil, problems, fmt.Errorf("ingest: read portal dir %s: %w", dir, err)
-	}
+	return paths, problems, err
+}
 
-	// Parse the files in parallel; results keep the walk's order.
-	type result struct {
-		p       knowledge.Procedure
-		problem *Problem
-	}
-	results := make([]result, len(paths))
+// portalResult is one portal file parsed: its procedure, or the problem that kept it out.
+type portalResult struct {
+	p       knowledge.Procedure
+	problem *Problem
+}
+
+// parsePortalFiles parses the files in parallel; the results keep the order of paths. It reports the files
+// parsed so far to progress, when not nil, from the calling goroutine.
+func parsePortalFiles(paths []string, progress func(stage string, done, total int)) []portalResult {
+	results := make([]portalResult, len(paths))
 	next := make(chan int)
 	var (
 		wg        sync.WaitGroup
@@ -318,7 +333,12 @@ func readPortalDir(dir string, progress func(stage string, done, total int)) ([]
 	if progress != nil {
 		progress("read", len(paths), len(paths))
 	}
+	return results
+}
 
+// dropDuplicates orders the parsed procedures by code and then file, and keeps the first of each code; the
+// files that failed to parse and the duplicates are added to problems.
+func dropDuplicates(paths []string, results []portalResult, problems []Problem) ([]knowledge.Procedure, []Problem) {
 	type parsed struct {
 		p    knowledge.Procedure
 		file string
@@ -348,7 +368,7 @@ func readPortalDir(dir string, progress func(stage string, done, total int)) ([]
 		kept = x.file
 		out = append(out, x.p)
 	}
-	return out, problems, nil
+	return out, problems
 }
 
 // readLimited reads a file of at most knowledge.MaxRecordBytes.
