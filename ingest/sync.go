@@ -54,25 +54,9 @@ func Sync(ctx context.Context, st knowledge.Store, emb knowledge.Embedder, meta 
 	}
 	rep.Reindexed = cur != meta && len(hashes) > 0
 	reset := cur != meta
-	seen := make(map[string]bool, len(procs))
-	var todo []knowledge.Procedure
-	for i := range procs {
-		p := &procs[i]
-		if seen[p.Code] {
-			return rep, fmt.Errorf("sync: %w: procedure %s appears twice", knowledge.ErrInvalid, p.Code)
-		}
-		seen[p.Code] = true
-		old, ok := hashes[p.Code]
-		switch {
-		case !ok:
-			rep.Added++
-		case reset || old != knowledge.ContentHash(p, knowledge.PhrasingsOf(opt.Phrasebook, p.Code)):
-			rep.Changed++
-		default:
-			rep.Unchanged++
-			continue
-		}
-		todo = append(todo, *p)
+	todo, seen, err := changedProcedures(procs, hashes, reset, opt, &rep)
+	if err != nil {
+		return rep, err
 	}
 	var del []string
 	if !opt.KeepRemoved && !reset {
@@ -84,25 +68,11 @@ func Sync(ctx context.Context, st knowledge.Store, emb knowledge.Embedder, meta 
 	}
 	rep.Removed = len(del)
 	if reset && len(hashes) > 0 {
-		// A new embedder replaces the index: records only in the store are dropped, or re-embedded when kept.
-		var kept []knowledge.Procedure
-		if opt.KeepRemoved {
-			all, err := st.List(ctx)
-			if err != nil {
-				return rep, fmt.Errorf("sync: %w", err)
-			}
-			for _, p := range all {
-				if !seen[p.Code] {
-					kept = append(kept, p)
-				}
-			}
-			todo = append(todo, kept...)
+		kept, err := keptOnReset(ctx, st, hashes, seen, opt, &rep)
+		if err != nil {
+			return rep, err
 		}
-		for code := range hashes {
-			if !seen[code] && !opt.KeepRemoved {
-				rep.Removed++
-			}
-		}
+		todo = append(todo, kept...)
 	}
 	if len(todo) == 0 && len(del) == 0 && !reset {
 		rep.Duration = time.Since(start)
@@ -128,6 +98,58 @@ func Sync(ctx context.Context, st knowledge.Store, emb knowledge.Embedder, meta 
 	rep.Wrote = true
 	rep.Duration = time.Since(start)
 	return rep, nil
+}
+
+// changedProcedures counts the new, changed and unchanged procedures of procs against the stored content
+// hashes (every stored one is changed on reset) and returns those to embed and write, with the codes seen.
+// A code that appears twice is an error.
+func changedProcedures(procs []knowledge.Procedure, hashes map[string]string, reset bool, opt SyncOptions,
+	rep *SyncReport) ([]knowledge.Procedure, map[string]bool, error) {
+	seen := make(map[string]bool, len(procs))
+	var todo []knowledge.Procedure
+	for i := range procs {
+		p := &procs[i]
+		if seen[p.Code] {
+			return nil, nil, fmt.Errorf("sync: %w: procedure %s appears twice", knowledge.ErrInvalid, p.Code)
+		}
+		seen[p.Code] = true
+		old, ok := hashes[p.Code]
+		switch {
+		case !ok:
+			rep.Added++
+		case reset || old != knowledge.ContentHash(p, knowledge.PhrasingsOf(opt.Phrasebook, p.Code)):
+			rep.Changed++
+		default:
+			rep.Unchanged++
+			continue
+		}
+		todo = append(todo, *p)
+	}
+	return todo, seen, nil
+}
+
+// keptOnReset handles the records only in the store when a new embedder replaces the index: they are
+// dropped, and counted as removed, or with KeepRemoved returned to be re-embedded.
+func keptOnReset(ctx context.Context, st knowledge.Store, hashes map[string]string, seen map[string]bool,
+	opt SyncOptions, rep *SyncReport) ([]knowledge.Procedure, error) {
+	var kept []knowledge.Procedure
+	if opt.KeepRemoved {
+		all, err := st.List(ctx)
+		if err != nil {
+			return nil, fmt.Errorf("sync: %w", err)
+		}
+		for _, p := range all {
+			if !seen[p.Code] {
+				kept = append(kept, p)
+			}
+		}
+	}
+	for code := range hashes {
+		if !seen[code] && !opt.KeepRemoved {
+			rep.Removed++
+		}
+	}
+	return kept, nil
 }
 
 // embedDocs embeds procs in batches and builds their documents with their phrasings.
