@@ -146,33 +146,7 @@ func listDocumentsFirst(items []shownItem, max int, withCases bool) string {
 	if len(items) == 0 {
 		return listDocuments(items, 0)
 	}
-	type group struct {
-		name         string
-		every, cases []string
-		hidden       int
-	}
-	var groups []*group
-	at := map[string]*group{}
-	for _, d := range items {
-		g := at[d.group]
-		if g == nil {
-			g = &group{name: d.group}
-			at[d.group] = g
-			groups = append(groups, g)
-		}
-		switch {
-		case d.cond && d.short != "" && !strings.Contains(d.short, "…"):
-			g.cases = append(g.cases, d.short)
-		case d.cond && d.short != "":
-			g.hidden++
-		default:
-			if l := completeLine(d); l != "" {
-				g.every = append(g.every, l)
-			} else {
-				g.hidden++
-			}
-		}
-	}
+	groups := firstAnswerGroups(items)
 	var b strings.Builder
 	b.WriteString("Hồ sơ cần chuẩn bị:\n")
 	shown, hidden := 0, 0
@@ -200,17 +174,7 @@ func listDocumentsFirst(items []shownItem, max int, withCases bool) string {
 			hidden += len(g.cases)
 			continue
 		}
-		line, k := "- "+conditionalPrefix, 0
-		for _, c := range g.cases {
-			if utf8.RuneCountInString(line+c) > 240 {
-				break
-			}
-			if k > 0 {
-				line += "; "
-			}
-			line += c
-			k++
-		}
+		line, k := casesLine(g.cases)
 		hidden += len(g.cases) - k
 		if k > 0 {
 			b.WriteString(line + "\n")
@@ -223,6 +187,58 @@ func listDocumentsFirst(items []shownItem, max int, withCases bool) string {
 		fmt.Fprintf(&b, "Còn %d giấy tờ khác theo từng trường hợp: bấm «%s».\n", hidden, MoreReply)
 	}
 	return b.String()
+}
+
+// shownGroup is one group of dossier items as the first answer can show it: the whole lines of the papers
+// everyone needs, the names of the papers for particular cases, and how many items it cannot show whole.
+type shownGroup struct {
+	name         string
+	every, cases []string
+	hidden       int
+}
+
+// firstAnswerGroups sorts the items into their groups, in the order the groups first appear.
+func firstAnswerGroups(items []shownItem) []*shownGroup {
+	var groups []*shownGroup
+	at := map[string]*shownGroup{}
+	for _, d := range items {
+		g := at[d.group]
+		if g == nil {
+			g = &shownGroup{name: d.group}
+			at[d.group] = g
+			groups = append(groups, g)
+		}
+		switch {
+		case d.cond && d.short != "" && !strings.Contains(d.short, "…"):
+			g.cases = append(g.cases, d.short)
+		case d.cond && d.short != "":
+			g.hidden++
+		default:
+			if l := completeLine(d); l != "" {
+				g.every = append(g.every, l)
+			} else {
+				g.hidden++
+			}
+		}
+	}
+	return groups
+}
+
+// casesLine names the papers for particular cases in one line of at most 240 characters, as many as fit
+// whole, and returns it with how many it names.
+func casesLine(cases []string) (string, int) {
+	line, k := "- "+conditionalPrefix, 0
+	for _, c := range cases {
+		if utf8.RuneCountInString(line+c) > 240 {
+			break
+		}
+		if k > 0 {
+			line += "; "
+		}
+		line += c
+		k++
+	}
+	return line, k
 }
 
 // groupTitle is a dossier group's heading for the first answer: whole when short, else its first part that
@@ -691,17 +707,7 @@ func caseGroup(items []knowledge.DossierItem, said, name string) string {
 	if said == "" {
 		return ""
 	}
-	var heads []string
-	text := map[string]string{}
-	for _, d := range items {
-		if d.Group == "" {
-			continue
-		}
-		if _, ok := text[d.Group]; !ok {
-			heads = append(heads, d.Group)
-		}
-		text[d.Group] += " " + knowledge.Fold(d.Group+" "+d.Name)
-	}
+	heads, text := groupHeads(items)
 	if len(heads) < 2 {
 		return ""
 	}
@@ -748,18 +754,7 @@ func caseGroup(items []knowledge.DossierItem, said, name string) string {
 				score++
 			}
 		}
-		for _, c := range caseCues {
-			saidIt, hasIt := false, false
-			for _, w := range c.said {
-				saidIt = saidIt || strings.Contains(fq, " "+w+" ")
-			}
-			for _, w := range c.group {
-				hasIt = hasIt || strings.Contains(text[h], w)
-			}
-			if saidIt && hasIt {
-				score += 2
-			}
-		}
+		score += cueScore(fq, text[h])
 		if score > bestScore {
 			best, bestScore = h, score
 		}
@@ -768,6 +763,42 @@ func caseGroup(items []knowledge.DossierItem, said, name string) string {
 		return ""
 	}
 	return best
+}
+
+// groupHeads lists the group headings of the items in the record's order, with the folded text of each
+// group: its heading and the names of its items.
+func groupHeads(items []knowledge.DossierItem) ([]string, map[string]string) {
+	var heads []string
+	text := map[string]string{}
+	for _, d := range items {
+		if d.Group == "" {
+			continue
+		}
+		if _, ok := text[d.Group]; !ok {
+			heads = append(heads, d.Group)
+		}
+		text[d.Group] += " " + knowledge.Fold(d.Group+" "+d.Name)
+	}
+	return heads, text
+}
+
+// cueScore is what the case cues add to a group's score: 2 for each cue that the citizen said (fq, folded
+// and padded with spaces) and the group's text (see groupHeads) has.
+func cueScore(fq, text string) int {
+	score := 0
+	for _, c := range caseCues {
+		saidIt, hasIt := false, false
+		for _, w := range c.said {
+			saidIt = saidIt || strings.Contains(fq, " "+w+" ")
+		}
+		for _, w := range c.group {
+			hasIt = hasIt || strings.Contains(text, w)
+		}
+		if saidIt && hasIt {
+			score += 2
+		}
+	}
+	return score
 }
 
 // nameHead is what a procedure's name says it is, before the cases it lists ("Đăng ký đất đai, … lần đầu" of
