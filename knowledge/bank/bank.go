@@ -195,7 +195,20 @@ func Read(fsys fs.FS) (*Bank, error) {
 			return nil, err
 		}
 	}
-	if err := readLines(fsys, "negatives.jsonl", h, func(line []byte) error {
+	for _, read := range []func(fs.FS, io.Writer) error{b.readNegatives, b.readDialogues, b.readStories} {
+		if err := read(fsys, h); err != nil {
+			return nil, err
+		}
+	}
+	b.expandStories()
+	b.assignSplits()
+	b.version = fmt.Sprintf("%016x", h.Sum64())
+	return b, nil
+}
+
+// readNegatives reads negatives.jsonl, if there is one.
+func (b *Bank) readNegatives(fsys fs.FS, h io.Writer) error {
+	err := readLines(fsys, "negatives.jsonl", h, func(line []byte) error {
 		var n Negative
 		if err := json.Unmarshal(line, &n); err != nil {
 			return err
@@ -205,10 +218,16 @@ func Read(fsys fs.FS) (*Bank, error) {
 		}
 		b.Negatives = append(b.Negatives, n)
 		return nil
-	}); err != nil && !isNotExist(err) {
-		return nil, err
+	})
+	if err != nil && !isNotExist(err) {
+		return err
 	}
-	if err := readLines(fsys, "dialogues.jsonl", h, func(line []byte) error {
+	return nil
+}
+
+// readDialogues reads dialogues.jsonl, if there is one.
+func (b *Bank) readDialogues(fsys fs.FS, h io.Writer) error {
+	err := readLines(fsys, "dialogues.jsonl", h, func(line []byte) error {
 		var d Dialogue
 		if err := json.Unmarshal(line, &d); err != nil {
 			return err
@@ -223,10 +242,16 @@ func Read(fsys fs.FS) (*Bank, error) {
 		}
 		b.Dialogues = append(b.Dialogues, d)
 		return nil
-	}); err != nil && !isNotExist(err) {
-		return nil, err
+	})
+	if err != nil && !isNotExist(err) {
+		return err
 	}
-	if err := readLines(fsys, "stories.jsonl", h, func(line []byte) error {
+	return nil
+}
+
+// readStories reads stories.jsonl, if there is one.
+func (b *Bank) readStories(fsys fs.FS, h io.Writer) error {
+	err := readLines(fsys, "stories.jsonl", h, func(line []byte) error {
 		var st Story
 		if err := json.Unmarshal(line, &st); err != nil {
 			return err
@@ -239,13 +264,11 @@ func Read(fsys fs.FS) (*Bank, error) {
 		}
 		b.Stories = append(b.Stories, st)
 		return nil
-	}); err != nil && !isNotExist(err) {
-		return nil, err
+	})
+	if err != nil && !isNotExist(err) {
+		return err
 	}
-	b.expandStories()
-	b.assignSplits()
-	b.version = fmt.Sprintf("%016x", h.Sum64())
-	return b, nil
+	return nil
 }
 
 func isNotExist(err error) bool {
