@@ -293,18 +293,20 @@ func (k *conn) slow() {
 // goAway asks the writer to close the connection with 1001 once the frames queued are sent.
 func (k *conn) goAway() { k.awayOnce.Do(func() { close(k.away) }) }
 
-// close finishes the connection once: it stops the goroutines, forgets the connection, and closes the
+// close finishes the connection once: it forgets the connection, stops the goroutines, and closes the
 // socket, first sending a close frame with code when code is not 0. It reports whether this call closed it.
 func (k *conn) close(code int, reason string) (closed bool) {
 	k.once.Do(func() {
 		closed = true
-		close(k.quit)
+		// The bookkeeping first: Shutdown returns once quit is closed, and by then the connection must be
+		// forgotten and no longer counted as open.
 		c := k.c
 		c.mu.Lock()
 		delete(c.conns, k)
 		c.release(k.ip)
 		c.mu.Unlock()
 		c.m.open.Dec()
+		close(k.quit)
 		if code == 0 {
 			_ = k.ws.Close()
 			return
