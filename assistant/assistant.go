@@ -232,7 +232,7 @@ func (a *Assistant) wardAnswer(ans Answer, text string, as Assessment, intents [
 		return ans, false
 	}
 	if rest := len(withoutUnitCues(as.Tokens)); !(rest < minProcedureWords ||
-		rest <= maxUnitQuestionWords && strongUnitCue(text) && (as.Action < ActAnswerWithAlternatives || !topical(intents))) {
+		rest <= maxUnitQuestionWords && saysAny(text, strongUnitQuestionCues) && (as.Action < ActAnswerWithAlternatives || !topical(intents))) {
 		return ans, false
 	}
 	ans.Intents = append(ans.Intents, IntentWard)

@@ -27,19 +27,24 @@ func asksAboutUnits(g *units.Gazetteer, text string) ([]units.Match, bool) {
 	if len(ms) == 0 || ms[0].Score < 0.5 {
 		return nil, false
 	}
-	f := " " + strings.Join(knowledge.Syllables(text), " ") + " "
 	cues := unitQuestionCues
 	if ms[0].Score < 0.6 {
 		// A bare name ("Thủ Đức", without "phường" or "quận") is a unit only when the question is plainly
 		// about the reform.
 		cues = strongUnitQuestionCues
 	}
+	return ms, saysAny(text, cues)
+}
+
+// saysAny reports whether text (folded) contains one of the folded phrases cues as whole syllables.
+func saysAny(text string, cues []string) bool {
+	f := " " + strings.Join(knowledge.Syllables(text), " ") + " "
 	for _, c := range cues {
 		if strings.Contains(f, " "+c+" ") {
-			return ms, true
+			return true
 		}
 	}
-	return ms, false
+	return false
 }
 
 // maxUnitQuestionWords is the most content words, besides places and the words of a unit question, that a
@@ -47,17 +52,6 @@ func asksAboutUnits(g *units.Gazetteer, text string) ([]units.Match, bool) {
 // either, a story that mentions "quận 12 cũ" and "bây giờ" among forty other words asks about something
 // else, and the place in it is context for the procedure answer.
 const maxUnitQuestionWords = 6
-
-// strongUnitCue reports whether text carries one of strongUnitQuestionCues.
-func strongUnitCue(text string) bool {
-	f := " " + strings.Join(knowledge.Syllables(text), " ") + " "
-	for _, c := range strongUnitQuestionCues {
-		if strings.Contains(f, " "+c+" ") {
-			return true
-		}
-	}
-	return false
-}
 
 // strongUnitQuestionCues are the cues that ask about the reform whatever else the message says.
 var strongUnitQuestionCues = []string{"sap nhap", "phuong nao", "xa nao", "phuong gi", "xa gi", "gio la", "bay gio la",
