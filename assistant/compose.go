@@ -231,14 +231,7 @@ func fitFirst(head string, sections []string, tail string, limit int) string {
 			kept = append(kept, s)
 			continue
 		}
-		var lines []string
-		for _, l := range strings.Split(s, "\n") {
-			try := append(append([]string(nil), lines...), l)
-			if !fits(join(append(kept, strings.Join(try, "\n"))), limit) {
-				break
-			}
-			lines = append(lines, l)
-		}
+		lines := linesThatFit(s, func(part string) bool { return fits(join(append(kept, part)), limit) })
 		if len(lines) > 1 {
 			kept = append(kept, strings.Join(lines, "\n"))
 		}
@@ -648,14 +641,7 @@ func fitAnswer(head string, sections []string, tail string, limit int) string {
 			continue
 		}
 		// As many of its lines as fit, then stop: the rest is in the full answer.
-		var lines []string
-		for _, l := range strings.Split(s, "\n") {
-			try := append(append([]string(nil), lines...), l, "…")
-			if !fits(join(append(kept, strings.Join(try, "\n"))), limit) {
-				break
-			}
-			lines = append(lines, l)
-		}
+		lines := linesThatFit(s, func(part string) bool { return fits(join(append(kept, part+"\n…")), limit) })
 		if len(lines) > 0 && !strings.HasPrefix(lines[len(lines)-1], "**") || len(lines) > 1 {
 			kept = append(kept, strings.Join(append(lines, "…"), "\n"))
 		}
@@ -666,6 +652,18 @@ func fitAnswer(head string, sections []string, tail string, limit int) string {
 		out = clipRunes(head, limit/3) + "\n\n" + tail
 	}
 	return out
+}
+
+// linesThatFit returns the first lines of section s for which ok holds of the lines so far, joined.
+func linesThatFit(s string, ok func(part string) bool) []string {
+	var lines []string
+	for _, l := range strings.Split(s, "\n") {
+		if !ok(strings.Join(append(lines, l), "\n")) {
+			break
+		}
+		lines = append(lines, l)
+	}
+	return lines
 }
 
 func orUnknown(s string) string {
