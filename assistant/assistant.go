@@ -231,8 +231,11 @@ func (a *Assistant) wardAnswer(ans Answer, text string, as Assessment, intents [
 	if !ok {
 		return ans, false
 	}
-	if rest := len(withoutUnitCues(as.Tokens)); !(rest < minProcedureWords ||
-		rest <= maxUnitQuestionWords && saysAny(text, strongUnitQuestionCues) && (as.Action < ActAnswerWithAlternatives || !topical(intents))) {
+	rest := len(withoutUnitCues(as.Tokens))
+	onlyUnits := rest < minProcedureWords
+	shortReformQuestion := rest <= maxUnitQuestionWords && saysAny(text, strongUnitQuestionCues) &&
+		(as.Action < ActAnswerWithAlternatives || !topical(intents))
+	if !onlyUnits && !shortReformQuestion {
 		return ans, false
 	}
 	ans.Intents = append(ans.Intents, IntentWard)
