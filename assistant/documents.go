@@ -325,22 +325,18 @@ func ownPart(whole string) string {
 	return whole[:end]
 }
 
-// paperAfterColon is the start of an item that names the paper after a colon: "Bản sao có chứng thực hoặc tệp
-// tin bản sao điện tử được chứng thực theo quy định: Văn bằng …".
-var paperAfterColon = regexp.MustCompile(`^.{10,120}?(?:(?i:theo quy định|như sau)\s*:|bản chính để đối chiếu)\s*(?:.{12})`)
+// paperAfterColon is the start of an item that names the paper after it: "Bản sao có chứng thực hoặc tệp tin
+// bản sao điện tử được chứng thực theo quy định: Văn bằng …", "… kèm theo bản chính để đối chiếu chứng chỉ …".
+var paperAfterColon = regexp.MustCompile(`^.{10,120}?(?:(?i:theo quy định|như sau)\s*:|bản chính để đối chiếu)\s*`)
 
-// afterColon is the paper an item names after paperAfterColon, or the item as it is.
+// afterColon is the paper an item names after paperAfterColon (when what follows is a name, 12 runes or
+// more), or the item as it is.
 func afterColon(s string) string {
 	m := paperAfterColon.FindStringIndex(s)
-	if m == nil {
+	if m == nil || utf8.RuneCountInString(s[m[1]:]) < 12 {
 		return s
 	}
-	start := m[1]
-	for k := 0; k < 12; k++ { // back over the twelve runes of the paper the pattern required
-		_, n := utf8.DecodeLastRuneInString(s[:start])
-		start -= n
-	}
-	return strings.TrimSpace(s[start:])
+	return strings.TrimSpace(s[m[1]:])
 }
 
 // itemException is a parenthesis of a dossier item that says whom it is for or who is spared it: "(trừ người
