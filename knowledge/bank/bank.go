@@ -206,32 +206,37 @@ func Read(fsys fs.FS) (*Bank, error) {
 	return b, nil
 }
 
-// readNegatives reads negatives.jsonl, if there is one.
-func (b *Bank) readNegatives(fsys fs.FS, h io.Writer) error {
-	err := readLines(fsys, "negatives.jsonl", h, func(line []byte) error {
-		var n Negative
-		if err := json.Unmarshal(line, &n); err != nil {
+// readOptional reads the lines of an optional file (none when it is missing), each decoded into a T and checked.
+func readOptional[T any](fsys fs.FS, name string, h io.Writer, check func(*T) error) ([]T, error) {
+	var out []T
+	err := readLines(fsys, name, h, func(line []byte) error {
+		var v T
+		if err := json.Unmarshal(line, &v); err != nil {
 			return err
 		}
-		if err := checkText(n.Q, maxQuestionRunes); err != nil {
+		if err := check(&v); err != nil {
 			return err
 		}
-		b.Negatives = append(b.Negatives, n)
+		out = append(out, v)
 		return nil
 	})
 	if err != nil && !isNotExist(err) {
-		return err
+		return nil, err
 	}
-	return nil
+	return out, nil
+}
+
+// readNegatives reads negatives.jsonl, if there is one.
+func (b *Bank) readNegatives(fsys fs.FS, h io.Writer) (err error) {
+	b.Negatives, err = readOptional(fsys, "negatives.jsonl", h, func(n *Negative) error {
+		return checkText(n.Q, maxQuestionRunes)
+	})
+	return err
 }
 
 // readDialogues reads dialogues.jsonl, if there is one.
-func (b *Bank) readDialogues(fsys fs.FS, h io.Writer) error {
-	err := readLines(fsys, "dialogues.jsonl", h, func(line []byte) error {
-		var d Dialogue
-		if err := json.Unmarshal(line, &d); err != nil {
-			return err
-		}
+func (b *Bank) readDialogues(fsys fs.FS, h io.Writer) (err error) {
+	b.Dialogues, err = readOptional(fsys, "dialogues.jsonl", h, func(d *Dialogue) error {
 		if len(d.Turns) < 2 {
 			return fmt.Errorf("a dialogue needs at least two turns")
 		}
@@ -240,35 +245,20 @@ func (b *Bank) readDialogues(fsys fs.FS, h io.Writer) error {
 				return err
 			}
 		}
-		b.Dialogues = append(b.Dialogues, d)
 		return nil
 	})
-	if err != nil && !isNotExist(err) {
-		return err
-	}
-	return nil
+	return err
 }
 
 // readStories reads stories.jsonl, if there is one.
-func (b *Bank) readStories(fsys fs.FS, h io.Writer) error {
-	err := readLines(fsys, "stories.jsonl", h, func(line []byte) error {
-		var st Story
-		if err := json.Unmarshal(line, &st); err != nil {
-			return err
-		}
+func (b *Bank) readStories(fsys fs.FS, h io.Writer) (err error) {
+	b.Stories, err = readOptional(fsys, "stories.jsonl", h, func(st *Story) error {
 		if st.Expect == nil {
 			return fmt.Errorf("a story needs expect (an empty list when no procedure answers it)")
 		}
-		if err := checkText(st.Q, maxQuestionRunes); err != nil {
-			return err
-		}
-		b.Stories = append(b.Stories, st)
-		return nil
+		return checkText(st.Q, maxQuestionRunes)
 	})
-	if err != nil && !isNotExist(err) {
-		return err
-	}
-	return nil
+	return err
 }
 
 func isNotExist(err error) bool {
